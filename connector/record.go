@@ -1,0 +1,64 @@
+package connector
+
+import (
+	"maps"
+	"time"
+)
+
+// Record is one record of an object.
+type Record struct {
+	// Key is the record's identity: the value of the object's key field,
+	// in NormalizeKey form. Compare keys with KeyID.
+	Key string
+	// ID is the store's own identifier where it has one (a Salesforce Id,
+	// an AUTO_INCREMENT id); "" otherwise.
+	ID string
+	// Fields holds the record's values by field name. A field missing
+	// from the map is not known (a write leaves it unchanged); a field
+	// mapped to Null is null.
+	Fields map[string]Value
+	// Modified is the record's last modification time, if the store keeps
+	// one; zero otherwise.
+	Modified time.Time
+	// Deleted marks a record read from a change feed or a recycle bin
+	// that no longer exists.
+	Deleted bool
+	// Err is set on a record that could be read only in part (an
+	// unparseable row, a duplicate or empty key). Key is set when known.
+	// Such a key is unknown to a sync: neither present nor deleted.
+	Err error
+}
+
+// Get returns the value of the named field, or null.
+func (r *Record) Get(name string) Value { return r.Fields[name] }
+
+// Set sets the named field.
+func (r *Record) Set(name string, v Value) {
+	if r.Fields == nil {
+		r.Fields = make(map[string]Value)
+	}
+	r.Fields[name] = v
+}
+
+// Clone returns a copy of r that shares no map with it.
+func (r Record) Clone() Record {
+	r.Fields = maps.Clone(r.Fields)
+	return r
+}
+
+// Result is the outcome of writing one record.
+type Result struct {
+	// Key is the key of the record written.
+	Key string
+	// ID is the store's identifier of the record, when it has one.
+	ID string
+	// Created is true when an upsert created the record.
+	Created bool
+	// Err is nil on success, otherwise a *RecordError naming the key and,
+	// where known, the field.
+	Err error
+}
+
+// Cursor is an opaque position in an object's change history, returned by
+// Source.Read. The empty Cursor means "from the beginning".
+type Cursor string

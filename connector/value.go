@@ -1,0 +1,293 @@
+package connector
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Kind is the type of a Value.
+type Kind uint8
+
+// The kinds of Value. The zero Value is KindNull.
+const (
+	KindNull Kind = iota
+	KindText
+	KindNumber
+	KindBool
+	KindDate
+	KindDateTime
+	KindMulti
+)
+
+var kindNames = [...]string{"null", "text", "number", "bool", "date", "datetime", "multi"}
+
+// String returns the kind's name, e.g. "datetime".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Date is a civil date with no time zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// DateOf returns the civil date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// ParseDate parses an ISO 8601 calendar date, 2006-01-02.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("not a date in the form YYYY-MM-DD")
+	}
+	return DateOf(t), nil
+}
+
+// String returns the date as YYYY-MM-DD.
+func (d Date) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// Time returns midnight UTC at the start of d.
+func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+// Valid reports whether d names a real calendar day.
+func (d Date) Valid() bool { return DateOf(d.Time()) == d }
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int { return d.Time().Compare(e.Time()) }
+
+// Value is a typed field value. The zero Value is null. Values are
+// immutable; construct them with Null, Text, Number, NumberString, Int, Bool,
+// DateValue, DateTime and Multi.
+//
+// A Value never prints its content: String, GoString and Format (%v, %s,
+// %q, %#v) give only its kind and size. Use the typed accessors to read it.
+type Value struct {
+	kind  Kind
+	b     bool
+	s     string          // text
+	num   decimal.Decimal // number
+	t     time.Time       // datetime (UTC)
+	d     Date            // date
+	multi []string        // multi-select, sorted and de-duplicated
+}
+
+// Null returns the null Value.
+func Null() Value { return Value{} }
+
+// Text returns a text Value. The text is kept as given; Canonicalize
+// normalises it.
+func Text(s string) Value { return Value{kind: KindText, s: s} }
+
+// Number returns a number Value holding d exactly.
+func Number(d decimal.Decimal) Value { return Value{kind: KindNumber, num: d} }
+
+// Int returns a number Value holding i.
+func Int(i int64) Value { return Number(decimal.NewFromInt(i)) }
+
+// NumberString parses a plain decimal number ("-12.50", "3000", "1e3").
+// The error does not repeat the input.
+func NumberString(s string) (Value, error) {
+	d, err := decimal.NewFromString(strings.TrimSpace(s))
+	if err != nil {
+		return Value{}, fmt.Errorf("not a number")
+	}
+	return Number(d), nil
+}
+
+// Bool returns a bool Value.
+func Bool(b bool) Value { return Value{kind: KindBool, b: b} }
+
+// DateValue returns a date Value.
+func DateValue(d Date) Value { return Value{kind: KindDate, d: d} }
+
+// DateTime returns a datetime Value for the instant t, kept in UTC with
+// full precision; Canonicalize drops sub-second precision.
+func DateTime(t time.Time) Value { return Value{kind: KindDateTime, t: t.UTC()} }
+
+// Multi returns a multi-select Value holding the set of vals: empty strings
+// are dropped, the rest sorted and de-duplicated. A Multi of no values is
+// null.
+func Multi(vals ...string) Value {
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return Null()
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return Value{kind: KindMulti, multi: out}
+}
+
+// Kind returns the Value's kind.
+func (v Value) Kind() Kind { return v.kind }
+
+// IsNull reports whether v is null.
+func (v Value) IsNull() bool { return v.kind == KindNull }
+
+// Text returns the text of a text Value.
+func (v Value) Text() (string, bool) { return v.s, v.kind == KindText }
+
+// Number returns the number of a number Value.
+func (v Value) Number() (decimal.Decimal, bool) { return v.num, v.kind == KindNumber }
+
+// Bool returns the bool of a bool Value.
+func (v Value) Bool() (bool, bool) { return v.b, v.kind == KindBool }
+
+// Date returns the date of a date Value.
+func (v Value) Date() (Date, bool) { return v.d, v.kind == KindDate }
+
+// DateTime returns the instant of a datetime Value, in UTC.
+func (v Value) DateTime() (time.Time, bool) { return v.t, v.kind == KindDateTime }
+
+// Multi returns the sorted values of a multi-select Value. The slice must
+// not be modified.
+func (v Value) Multi() ([]string, bool) { return v.multi, v.kind == KindMulti }
+
+// Equal reports whether v and w hold the same value. Numbers compare by
+// value (3000 equals 3000.00), datetimes by instant. Compare canonical
+// values (see Canonicalize) for "would Salesforce store the same thing".
+func (v Value) Equal(w Value) bool {
+	if v.kind != w.kind {
+		return false
+	}
+	switch v.kind {
+	case KindNull:
+		return true
+	case KindText:
+		return v.s == w.s
+	case KindNumber:
+		return v.num.Equal(w.num)
+	case KindBool:
+		return v.b == w.b
+	case KindDate:
+		return v.d == w.d
+	case KindDateTime:
+		return v.t.Equal(w.t)
+	case KindMulti:
+		return slices.Equal(v.multi, w.multi)
+	}
+	return false
+}
+
+// Raw returns the value in its plain text form, for writing to a store
+// that keeps text (a CSV cell, a SOQL literal before escaping): text as is,
+// numbers in plain decimal notation, bools as "true"/"false", dates as
+// YYYY-MM-DD, datetimes as RFC 3339 in UTC, multi-select values joined with
+// ";" (Salesforce's separator), null as "".
+//
+// Raw returns personal data: never log it or put it in an error.
+func (v Value) Raw() string {
+	switch v.kind {
+	case KindText:
+		return v.s
+	case KindNumber:
+		return v.num.String()
+	case KindBool:
+		return strconv.FormatBool(v.b)
+	case KindDate:
+		return v.d.String()
+	case KindDateTime:
+		return v.t.Format(time.RFC3339Nano)
+	case KindMulti:
+		return strings.Join(v.multi, ";")
+	}
+	return ""
+}
+
+// String describes v without its content, e.g. "text(12 bytes)".
+func (v Value) String() string {
+	switch v.kind {
+	case KindNull:
+		return "null"
+	case KindText:
+		return "text(" + strconv.Itoa(len(v.s)) + " bytes)"
+	case KindMulti:
+		return "multi(" + strconv.Itoa(len(v.multi)) + " values)"
+	}
+	return v.kind.String() + "(redacted)"
+}
+
+// GoString is String: %#v does not reveal the content either.
+func (v Value) GoString() string { return v.String() }
+
+// Format makes every fmt verb print the redacted String.
+func (v Value) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(v.String())) }
+
+// AppendCanonical appends a stable, unambiguous binary encoding of v to
+// dst: a kind byte followed by a length-prefixed payload. Equal values
+// (after Canonicalize) encode to equal bytes, so the encoding is what
+// fingerprints are computed over. The encoding is versioned by the
+// fingerprint scheme; changing it invalidates every stored fingerprint.
+func (v Value) AppendCanonical(dst []byte) []byte {
+	dst = append(dst, byte(v.kind))
+	str := func(s string) {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	switch v.kind {
+	case KindText:
+		str(v.s)
+	case KindNumber:
+		str(canonicalDecimal(v.num))
+	case KindBool:
+		if v.b {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, 0)
+		}
+	case KindDate:
+		str(v.d.String())
+	case KindDateTime:
+		dst = binary.AppendVarint(dst, v.t.Unix())
+		dst = binary.AppendUvarint(dst, uint64(v.t.Nanosecond()))
+	case KindMulti:
+		dst = binary.AppendUvarint(dst, uint64(len(v.multi)))
+		for _, m := range v.multi {
+			str(m)
+		}
+	}
+	return dst
+}
+
+// canonicalDecimal prints d with no trailing fractional zeros, so 3000,
+// 3000.00 and 3e3 encode alike.
+func canonicalDecimal(d decimal.Decimal) string {
+	s := d.String()
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// nfc returns s in Unicode normalisation form C.
+func nfc(s string) string {
+	if norm.NFC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFC.String(s)
+}
