@@ -1,0 +1,115 @@
+package schedules
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+)
+
+// RunFunc runs one job once. The context is cancelled when the scheduler
+// stops.
+type RunFunc func(ctx context.Context, job string) error
+
+// Scheduler fires jobs on their schedules. A job whose previous run is still
+// going is skipped, not queued; a panicking run is recovered and logged,
+// and the scheduler goes on (robfig/cron's default chain recovers nothing).
+type Scheduler struct {
+	log  zerolog.Logger
+	run  RunFunc
+	cron *cron.Cron
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	jobs   map[string]cron.EntryID
+}
+
+// New returns a Scheduler that calls run for each due job.
+func New(log zerolog.Logger, run RunFunc) *Scheduler {
+	ctx, cancel := context.WithCancel(context.Background())
+	cl := cronLogger{log}
+	s := &Scheduler{log: log, run: run, ctx: ctx, cancel: cancel, jobs: map[string]cron.EntryID{}}
+	s.cron = cron.New(
+		cron.WithLocation(time.UTC),
+		cron.WithParser(parser),
+		cron.WithLogger(cl),
+		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)),
+	)
+	return s
+}
+
+// Add schedules job on spec (see Parse).
+func (s *Scheduler) Add(job, spec string) error {
+	sched, err := Parse(spec)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", job, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.jobs[job]; dup {
+		return fmt.Errorf("job %s: scheduled twice", job)
+	}
+	s.jobs[job] = s.cron.Schedule(sched, cron.FuncJob(func() {
+		// Recover here, innermost: robfig/cron's SkipIfStillRunning does
+		// not give its token back when the job panics, so a panic that
+		// reached it would skip the job forever.
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error().Str("job", job).Str("panic", fmt.Sprintf("%T", r)).Bytes("stack", debug.Stack()).Msg("scheduled run panicked")
+			}
+		}()
+		start := time.Now()
+		s.log.Info().Str("job", job).Msg("scheduled run starting")
+		if err := s.run(s.ctx, job); err != nil {
+			s.log.Error().Str("job", job).Err(err).Dur("took", time.Since(start)).Msg("scheduled run failed")
+			return
+		}
+		s.log.Info().Str("job", job).Dur("took", time.Since(start)).Msg("scheduled run done")
+	}))
+	return nil
+}
+
+// NextRun returns when job fires next, or the zero time if it is not
+// scheduled (or the scheduler has not started).
+func (s *Scheduler) NextRun(job string) time.Time {
+	s.mu.Lock()
+	id, ok := s.jobs[job]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}
+	}
+	return s.cron.Entry(id).Next
+}
+
+// Start starts firing jobs in the background.
+func (s *Scheduler) Start() { s.cron.Start() }
+
+// Stop stops firing jobs, cancels the runs in progress and waits for them
+// to return, or for ctx to end.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	done := s.cron.Stop()
+	s.cancel()
+	select {
+	case <-done.Done():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// cronLogger adapts zerolog to cron.Logger. cron logs job entry ids and
+// times, never job data.
+type cronLogger struct{ log zerolog.Logger }
+
+func (l cronLogger) Info(msg string, kv ...any) {
+	l.log.Debug().Fields(kv).Msg("cron: " + msg)
+}
+
+func (l cronLogger) Error(err error, msg string, kv ...any) {
+	l.log.Error().Err(err).Fields(kv).Msg("cron: " + msg)
+}
