@@ -1,0 +1,37 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+)
+
+// OpenSQLite opens (creating it if need be) the SQLite state database at
+// path and applies pending migrations. The database uses WAL journaling and
+// a busy timeout; one connection serves the process, so Update
+// transactions never contend with each other inside it.
+func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("state: sqlite path must not contain ? or #")
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("state: open sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	s, err := newSQLStore(ctx, db, sqliteDialect)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,472 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dialect holds what differs between SQLite and PostgreSQL.
+type dialect struct {
+	name     string
+	blob     string // BLOB | BYTEA
+	serial   string // the run id column
+	dollar   bool   // $1 placeholders instead of ?
+	lockStmt string // run first in the migration transaction, if any
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite", blob: "BLOB", serial: "INTEGER PRIMARY KEY AUTOINCREMENT"}
+	postgresDialect = dialect{name: "postgres", blob: "BYTEA", serial: "BIGSERIAL PRIMARY KEY", dollar: true,
+		lockStmt: "SELECT pg_advisory_xact_lock(7248411)"}
+)
+
+// migrations are applied in order on open; each runs once, in its own
+// transaction, and is recorded in schema_version. Never edit one that has
+// shipped: add another.
+var migrations = []string{
+	// 1: the initial schema.
+	`CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE records (job TEXT NOT NULL, rkey TEXT NOT NULL, sf_key TEXT NOT NULL, local_key TEXT NOT NULL,
+  flags INTEGER NOT NULL, fields {{BLOB}} NOT NULL, PRIMARY KEY (job, rkey));
+CREATE TABLE cursors (job TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (job, name));
+CREATE TABLE pending (job TEXT NOT NULL, rkey TEXT NOT NULL, reason TEXT NOT NULL, code TEXT NOT NULL,
+  since BIGINT NOT NULL, PRIMARY KEY (job, rkey, reason));
+CREATE TABLE conflicts (job TEXT NOT NULL, rkey TEXT NOT NULL, field TEXT NOT NULL, sf BIGINT NOT NULL,
+  local BIGINT NOT NULL, opened BIGINT NOT NULL, resolution TEXT NOT NULL, resolved BIGINT NOT NULL,
+  PRIMARY KEY (job, rkey, field));
+CREATE TABLE tombstones (scope TEXT NOT NULL, key_hash TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (scope, key_hash));
+CREATE TABLE runs (id {{SERIAL}}, job TEXT NOT NULL, start_at BIGINT NOT NULL, end_at BIGINT NOT NULL,
+  outcome TEXT NOT NULL, reads BIGINT NOT NULL, creates BIGINT NOT NULL, updates BIGINT NOT NULL,
+  deletes BIGINT NOT NULL, conflicts BIGINT NOT NULL, failures BIGINT NOT NULL, api_calls BIGINT NOT NULL,
+  error TEXT NOT NULL);
+CREATE INDEX runs_job ON runs (job, id);
+CREATE TABLE record_errors (run_id BIGINT NOT NULL, job TEXT NOT NULL, rkey TEXT NOT NULL, field TEXT NOT NULL,
+  code TEXT NOT NULL, message TEXT NOT NULL, at BIGINT NOT NULL);
+CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
+}
+
+// SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
+type SQLStore struct {
+	db *sql.DB
+	d  dialect
+
+	mu      sync.Mutex
+	rebinds map[string]string
+}
+
+func newSQLStore(ctx context.Context, db *sql.DB, d dialect) (*SQLStore, error) {
+	s := &SQLStore{db: db, d: d, rebinds: map[string]string{}}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Version returns the schema version the store is at.
+func (s *SQLStore) Version(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_version").Scan(&v)
+	return int(v.Int64), err
+}
+
+func (s *SQLStore) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY)"); err != nil {
+		return fmt.Errorf("state: migrate: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if s.d.lockStmt != "" {
+				if _, err := tx.ExecContext(ctx, s.d.lockStmt); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q("SELECT COUNT(*) FROM schema_version WHERE version = ?"), version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			m = strings.NewReplacer("{{BLOB}}", s.d.blob, "{{SERIAL}}", s.d.serial).Replace(m)
+			for stmt := range strings.SplitSeq(m, ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.q("INSERT INTO schema_version (version) VALUES (?)"), version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("state: migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// q rewrites ? placeholders for the dialect.
+func (s *SQLStore) q(query string) string {
+	if !s.d.dollar {
+		return query
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.rebinds[query]; ok {
+		return r
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	s.rebinds[query] = b.String()
+	return b.String()
+}
+
+func (s *SQLStore) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// CheckKeyID implements Store.
+func (s *SQLStore) CheckKeyID(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var have string
+		err := tx.QueryRowContext(ctx, s.q("SELECT value FROM meta WHERE name = ?"), "fingerprint_key_id").Scan(&have)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, s.q("INSERT INTO meta (name, value) VALUES (?, ?)"), "fingerprint_key_id", id)
+			return err
+		case err != nil:
+			return err
+		case have != id:
+			return ErrKeyMismatch
+		}
+		return nil
+	})
+}
+
+// Records implements Store.
+func (s *SQLStore) Records(ctx context.Context, job string, fn func(RecordState) error) error {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT rkey, sf_key, local_key, flags, fields FROM records WHERE job = ?"), job)
+	if err != nil {
+		return fmt.Errorf("state: records: %w", err)
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	intern := func(b []byte) string {
+		if n, ok := names[string(b)]; ok {
+			return n
+		}
+		n := string(b)
+		names[n] = n
+		return n
+	}
+	var blob []byte
+	for rows.Next() {
+		var rs RecordState
+		if err := rows.Scan(&rs.Key, &rs.SFKey, &rs.LocalKey, &rs.Flags, &blob); err != nil {
+			return fmt.Errorf("state: records: %w", err)
+		}
+		if rs.Fields, err = decodeFields(blob, intern); err != nil {
+			return fmt.Errorf("state: records: key %s: %w", rs.Key, err)
+		}
+		if err := fn(rs); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Record implements Store.
+func (s *SQLStore) Record(ctx context.Context, job, key string) (RecordState, bool, error) {
+	rs := RecordState{Key: key}
+	var blob []byte
+	err := s.db.QueryRowContext(ctx, s.q("SELECT sf_key, local_key, flags, fields FROM records WHERE job = ? AND rkey = ?"), job, key).
+		Scan(&rs.SFKey, &rs.LocalKey, &rs.Flags, &blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RecordState{}, false, nil
+	}
+	if err != nil {
+		return RecordState{}, false, fmt.Errorf("state: record: %w", err)
+	}
+	if rs.Fields, err = decodeFields(blob, nil); err != nil {
+		return RecordState{}, false, fmt.Errorf("state: record %s: %w", key, err)
+	}
+	return rs, true, nil
+}
+
+// Cursor implements Store.
+func (s *SQLStore) Cursor(ctx context.Context, job, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT value FROM cursors WHERE job = ? AND name = ?"), job, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// Pending implements Store.
+func (s *SQLStore) Pending(ctx context.Context, job string) ([]Pending, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT rkey, reason, code, since FROM pending WHERE job = ? ORDER BY rkey, reason"), job)
+	if err != nil {
+		return nil, fmt.Errorf("state: pending: %w", err)
+	}
+	defer rows.Close()
+	var out []Pending
+	for rows.Next() {
+		var p Pending
+		var since int64
+		if err := rows.Scan(&p.Key, &p.Reason, &p.Code, &since); err != nil {
+			return nil, err
+		}
+		p.Since = fromMicros(since)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Conflicts implements Store.
+func (s *SQLStore) Conflicts(ctx context.Context, job string) ([]Conflict, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT rkey, field, sf, local, opened, resolution, resolved FROM conflicts WHERE job = ? ORDER BY rkey, field"), job)
+	if err != nil {
+		return nil, fmt.Errorf("state: conflicts: %w", err)
+	}
+	defer rows.Close()
+	var out []Conflict
+	for rows.Next() {
+		var c Conflict
+		var sf, local, opened, resolved int64
+		if err := rows.Scan(&c.Key, &c.Field, &sf, &local, &opened, &c.Resolution, &resolved); err != nil {
+			return nil, err
+		}
+		c.SF, c.Local = Fingerprint(sf), Fingerprint(local)
+		c.Opened, c.Resolved = fromMicros(opened), fromMicros(resolved)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ResolveConflict implements Store.
+func (s *SQLStore) ResolveConflict(ctx context.Context, job, key, field string, winner Side, at time.Time) error {
+	if winner != SideSalesforce && winner != SideLocal {
+		return fmt.Errorf("state: resolve conflict: unknown side %q", winner)
+	}
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE conflicts SET resolution = ?, resolved = ? WHERE job = ? AND rkey = ? AND field = ?"),
+		string(winner), micros(at), job, key, field)
+	if err != nil {
+		return fmt.Errorf("state: resolve conflict: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Tombstones implements Store.
+func (s *SQLStore) Tombstones(ctx context.Context, scope string) (map[string]time.Time, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT key_hash, at FROM tombstones WHERE scope = ?"), scope)
+	if err != nil {
+		return nil, fmt.Errorf("state: tombstones: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var h string
+		var at int64
+		if err := rows.Scan(&h, &at); err != nil {
+			return nil, err
+		}
+		out[h] = fromMicros(at)
+	}
+	return out, rows.Err()
+}
+
+// StartRun implements Store.
+func (s *SQLStore) StartRun(ctx context.Context, job string, start time.Time) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO runs (job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, api_calls, error)
+VALUES (?, ?, 0, ?, 0, 0, 0, 0, 0, 0, 0, '') RETURNING id`), job, micros(start), string(OutcomeRunning)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("state: start run: %w", err)
+	}
+	return id, nil
+}
+
+// FinishRun implements Store.
+func (s *SQLStore) FinishRun(ctx context.Context, r Run) error {
+	c := r.Counts
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET end_at = ?, outcome = ?, reads = ?, creates = ?, updates = ?, deletes = ?,
+conflicts = ?, failures = ?, api_calls = ?, error = ? WHERE id = ?`),
+		micros(r.End), string(r.Outcome), c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, r.APICalls, r.Error, r.ID)
+	if err != nil {
+		return fmt.Errorf("state: finish run: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Runs implements Store.
+func (s *SQLStore) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, api_calls, error
+FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?`), job, limit)
+	if err != nil {
+		return nil, fmt.Errorf("state: runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var start, end int64
+		c := &r.Counts
+		if err := rows.Scan(&r.ID, &r.Job, &start, &end, &r.Outcome, &c.Read, &c.Creates, &c.Updates, &c.Deletes, &c.Conflicts, &c.Failures, &r.APICalls, &r.Error); err != nil {
+			return nil, err
+		}
+		r.Start, r.End = fromMicros(start), fromMicros(end)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Errors implements Store.
+func (s *SQLStore) Errors(ctx context.Context, job string, runID int64) ([]RecordErr, error) {
+	query := "SELECT run_id, rkey, field, code, message, at FROM record_errors WHERE job = ?"
+	args := []any{job}
+	if runID != 0 {
+		query += " AND run_id = ?"
+		args = append(args, runID)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+" ORDER BY run_id, rkey, field"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("state: errors: %w", err)
+	}
+	defer rows.Close()
+	var out []RecordErr
+	for rows.Next() {
+		var e RecordErr
+		var at int64
+		if err := rows.Scan(&e.RunID, &e.Key, &e.Field, &e.Code, &e.Message, &at); err != nil {
+			return nil, err
+		}
+		e.At = fromMicros(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Update implements Store.
+func (s *SQLStore) Update(ctx context.Context, job string, fn func(Tx) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return fn(&sqlTx{s: s, tx: tx, ctx: ctx, job: job})
+	})
+}
+
+// Close implements Store.
+func (s *SQLStore) Close() error { return s.db.Close() }
+
+type sqlTx struct {
+	s     *SQLStore
+	tx    *sql.Tx
+	ctx   context.Context
+	job   string
+	stmts map[string]*sql.Stmt
+}
+
+func (t *sqlTx) exec(query string, args ...any) error {
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	st, ok := t.stmts[query]
+	if !ok {
+		var err error
+		if st, err = t.tx.PrepareContext(t.ctx, t.s.q(query)); err != nil {
+			return err
+		}
+		t.stmts[query] = st
+	}
+	_, err := st.ExecContext(t.ctx, args...)
+	return err
+}
+
+func (t *sqlTx) PutRecord(rs RecordState) error {
+	return t.exec(`INSERT INTO records (job, rkey, sf_key, local_key, flags, fields) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (job, rkey) DO UPDATE SET sf_key = excluded.sf_key, local_key = excluded.local_key, flags = excluded.flags, fields = excluded.fields`,
+		t.job, rs.Key, rs.SFKey, rs.LocalKey, int(rs.Flags), encodeFields(rs.Fields))
+}
+
+func (t *sqlTx) DeleteRecord(key string) error {
+	return t.exec("DELETE FROM records WHERE job = ? AND rkey = ?", t.job, key)
+}
+
+func (t *sqlTx) SetCursor(name, value string) error {
+	return t.exec(`INSERT INTO cursors (job, name, value) VALUES (?, ?, ?)
+ON CONFLICT (job, name) DO UPDATE SET value = excluded.value`, t.job, name, value)
+}
+
+func (t *sqlTx) SetPending(p Pending) error {
+	return t.exec(`INSERT INTO pending (job, rkey, reason, code, since) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (job, rkey, reason) DO UPDATE SET code = excluded.code`, t.job, p.Key, string(p.Reason), p.Code, micros(p.Since))
+}
+
+func (t *sqlTx) ClearPending(key string) error {
+	return t.exec("DELETE FROM pending WHERE job = ? AND rkey = ?", t.job, key)
+}
+
+func (t *sqlTx) OpenConflict(c Conflict) error {
+	return t.exec(`INSERT INTO conflicts (job, rkey, field, sf, local, opened, resolution, resolved) VALUES (?, ?, ?, ?, ?, ?, '', 0)
+ON CONFLICT (job, rkey, field) DO UPDATE SET sf = excluded.sf, local = excluded.local`,
+		t.job, c.Key, c.Field, int64(c.SF), int64(c.Local), micros(c.Opened))
+}
+
+func (t *sqlTx) CloseConflict(key, field string) error {
+	return t.exec("DELETE FROM conflicts WHERE job = ? AND rkey = ? AND field = ?", t.job, key, field)
+}
+
+func (t *sqlTx) AddTombstone(scope, keyHash string, at time.Time) error {
+	return t.exec(`INSERT INTO tombstones (scope, key_hash, at) VALUES (?, ?, ?)
+ON CONFLICT (scope, key_hash) DO NOTHING`, scope, keyHash, micros(at))
+}
+
+func (t *sqlTx) LogError(e RecordErr) error {
+	return t.exec("INSERT INTO record_errors (run_id, job, rkey, field, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		e.RunID, t.job, e.Key, e.Field, e.Code, e.Message, micros(e.At))
+}
+
+var _ Store = (*SQLStore)(nil)

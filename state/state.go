@@ -1,0 +1,298 @@
+package state
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors returned by stores. Compare with errors.Is.
+var (
+	// ErrKeyMismatch: the state was written under another fingerprint key.
+	ErrKeyMismatch = errors.New("state: fingerprint key differs from the one this state was written with")
+	// ErrNotFound: no such conflict (or other row) to change.
+	ErrNotFound = errors.New("state: not found")
+	// ErrCorrupt: a stored row could not be decoded.
+	ErrCorrupt = errors.New("state: corrupt record")
+)
+
+// Fingerprint is a truncated (64-bit) HMAC of a canonical value. Zero means
+// "none": no value was ever seen or agreed on.
+type Fingerprint uint64
+
+// String prints the fingerprint as 16 hex digits ("-" for none).
+func (f Fingerprint) String() string {
+	if f == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%016x", uint64(f))
+}
+
+// FieldState is what the state keeps about one field of one record: the
+// baseline (the value both sides last agreed on), the value last seen on
+// each side, and the hash of the field's rule the baseline was made under.
+// Never a value.
+type FieldState struct {
+	Field string
+	Base  Fingerprint
+	SF    Fingerprint
+	Local Fingerprint
+	Rule  Fingerprint
+}
+
+// Flags are record-level markers.
+type Flags uint8
+
+// Record flags.
+const (
+	// FlagSFDeleted: the record was deleted on Salesforce and the delete
+	// was flagged or ignored rather than propagated.
+	FlagSFDeleted Flags = 1 << iota
+	// FlagLocalDeleted: likewise for the local side.
+	FlagLocalDeleted
+)
+
+// RecordState is the state of one record of a job.
+type RecordState struct {
+	// Key is the record's identity: the Salesforce key in KeyID form.
+	Key string
+	// SFKey and LocalKey are the keys as each side last gave them
+	// (NormalizeKey form). They differ in more than case only for records
+	// paired by match_on.
+	SFKey    string
+	LocalKey string
+	Flags    Flags
+	// Fields is sorted by Field.
+	Fields []FieldState
+}
+
+// Field returns the state of the named field, or nil.
+func (r *RecordState) Field(name string) *FieldState {
+	i, ok := slices.BinarySearchFunc(r.Fields, name, func(f FieldState, n string) int { return strings.Compare(f.Field, n) })
+	if !ok {
+		return nil
+	}
+	return &r.Fields[i]
+}
+
+// SetField sets (adding or replacing) a field's state, keeping Fields sorted.
+func (r *RecordState) SetField(fs FieldState) {
+	i, ok := slices.BinarySearchFunc(r.Fields, fs.Field, func(f FieldState, n string) int { return strings.Compare(f.Field, n) })
+	if ok {
+		r.Fields[i] = fs
+		return
+	}
+	r.Fields = slices.Insert(r.Fields, i, fs)
+}
+
+// encodeFields encodes field states as stored: a version byte, a count and,
+// per field, its name and four fingerprints.
+func encodeFields(fs []FieldState) []byte {
+	b := make([]byte, 0, 2+len(fs)*48)
+	b = append(b, 1)
+	b = binary.AppendUvarint(b, uint64(len(fs)))
+	for _, f := range fs {
+		b = binary.AppendUvarint(b, uint64(len(f.Field)))
+		b = append(b, f.Field...)
+		b = binary.BigEndian.AppendUint64(b, uint64(f.Base))
+		b = binary.BigEndian.AppendUint64(b, uint64(f.SF))
+		b = binary.BigEndian.AppendUint64(b, uint64(f.Local))
+		b = binary.BigEndian.AppendUint64(b, uint64(f.Rule))
+	}
+	return b
+}
+
+// decodeFields decodes encodeFields' output. intern, when not nil, returns
+// a shared copy of a field name so that 100,000 records do not each hold
+// their own copy of every name.
+func decodeFields(b []byte, intern func([]byte) string) ([]FieldState, error) {
+	if len(b) == 0 || b[0] != 1 {
+		return nil, ErrCorrupt
+	}
+	b = b[1:]
+	n, w := binary.Uvarint(b)
+	if w <= 0 || n > uint64(len(b)) {
+		return nil, ErrCorrupt
+	}
+	b = b[w:]
+	out := make([]FieldState, 0, n)
+	for range n {
+		l, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < l+32 {
+			return nil, ErrCorrupt
+		}
+		b = b[w:]
+		var name string
+		if intern != nil {
+			name = intern(b[:l])
+		} else {
+			name = string(b[:l])
+		}
+		b = b[l:]
+		out = append(out, FieldState{
+			Field: name,
+			Base:  Fingerprint(binary.BigEndian.Uint64(b)),
+			SF:    Fingerprint(binary.BigEndian.Uint64(b[8:])),
+			Local: Fingerprint(binary.BigEndian.Uint64(b[16:])),
+			Rule:  Fingerprint(binary.BigEndian.Uint64(b[24:])),
+		})
+		b = b[32:]
+	}
+	if len(b) != 0 {
+		return nil, ErrCorrupt
+	}
+	return out, nil
+}
+
+// Reason says why a key is pending: why it must be re-fetched by key and
+// looked at again next run.
+type Reason string
+
+// Pending reasons.
+const (
+	ReasonFailedWrite   Reason = "failed_write"   // a write to one side failed
+	ReasonConflict      Reason = "conflict"       // a manual conflict is open
+	ReasonPendingCreate Reason = "pending_create" // a create has not happened yet
+	ReasonBudget        Reason = "budget"         // a write held back by a budget
+	ReasonUnknown       Reason = "unknown"        // unreadable on one side this run
+)
+
+// Pending is one pending entry of a job. A key may have several reasons.
+type Pending struct {
+	Key    string // KeyID
+	Reason Reason
+	Code   string // error code for failed writes; never a value
+	Since  time.Time
+}
+
+// Side names a side of a sync in conflict resolutions.
+type Side string
+
+// Sides.
+const (
+	SideSalesforce Side = "salesforce"
+	SideLocal      Side = "local"
+)
+
+// Conflict is an entry of the manual conflict queue: one field of one
+// record changed differently on both sides.
+type Conflict struct {
+	Key    string // KeyID
+	Field  string
+	SF     Fingerprint // the fingerprints when last seen, to show it moved
+	Local  Fingerprint
+	Opened time.Time
+	// Resolution is set by an admin (ResolveConflict): the side whose
+	// current value wins at the next run. Empty while open.
+	Resolution Side
+	Resolved   time.Time
+}
+
+// Outcome is how a run ended.
+type Outcome string
+
+// Run outcomes.
+const (
+	OutcomeRunning Outcome = "running"
+	OutcomeOK      Outcome = "ok"      // applied; some records may be pending
+	OutcomeDryRun  Outcome = "dry_run" // planned, nothing written
+	OutcomeAborted Outcome = "aborted" // a safety abort before any write
+	OutcomeFailed  Outcome = "failed"  // a fatal error
+)
+
+// Counts are a run's totals.
+type Counts struct {
+	Read      int // records read on both sides
+	Creates   int
+	Updates   int
+	Deletes   int
+	Conflicts int
+	Failures  int
+}
+
+// Run is one entry of a job's run history.
+type Run struct {
+	ID       int64
+	Job      string
+	Start    time.Time
+	End      time.Time
+	Outcome  Outcome
+	Counts   Counts
+	APICalls int
+	// Error is the run's error message (no values), if it failed.
+	Error string
+}
+
+// RecordErr is one entry of the per-record error log: which record and
+// field failed and with which code, never a value.
+type RecordErr struct {
+	RunID   int64
+	Key     string
+	Field   string
+	Code    string
+	Message string
+	At      time.Time
+}
+
+// Store keeps a job's sync state: fingerprints, cursors, pending keys,
+// conflicts, tombstones, run history and the error log. Implementations are
+// safe for concurrent use; callbacks must not call back into the Store.
+type Store interface {
+	// CheckKeyID records id as the fingerprint key's id on first use and
+	// returns ErrKeyMismatch if another id was recorded before.
+	CheckKeyID(ctx context.Context, id string) error
+
+	// Records calls fn for each record state of job, in no particular order.
+	Records(ctx context.Context, job string, fn func(RecordState) error) error
+	// Record returns one record state; ok is false if there is none.
+	Record(ctx context.Context, job, key string) (rs RecordState, ok bool, err error)
+	// Cursor returns the job's named cursor, "" if none.
+	Cursor(ctx context.Context, job, name string) (string, error)
+	// Pending returns the job's pending entries, sorted by key and reason.
+	Pending(ctx context.Context, job string) ([]Pending, error)
+	// Conflicts returns the job's conflict queue (open and resolved but not
+	// yet applied), sorted by key and field.
+	Conflicts(ctx context.Context, job string) ([]Conflict, error)
+	// ResolveConflict records the winning side of an open conflict; the
+	// next run applies it. ErrNotFound if no such conflict is queued.
+	ResolveConflict(ctx context.Context, job, key, field string, winner Side, at time.Time) error
+	// Tombstones returns the tombstoned key hashes of scope with their time.
+	Tombstones(ctx context.Context, scope string) (map[string]time.Time, error)
+
+	// StartRun adds a run (outcome running) and returns its id.
+	StartRun(ctx context.Context, job string, start time.Time) (int64, error)
+	// FinishRun records a run's end, outcome, counts and error.
+	FinishRun(ctx context.Context, r Run) error
+	// Runs returns the job's last limit runs, newest first.
+	Runs(ctx context.Context, job string, limit int) ([]Run, error)
+	// Errors returns the error log of a run (runID 0: of every run of job).
+	Errors(ctx context.Context, job string, runID int64) ([]RecordErr, error)
+
+	// Update runs fn in one transaction on job's state: all of fn's
+	// changes are committed together, or none if fn (or the commit) fails.
+	Update(ctx context.Context, job string, fn func(Tx) error) error
+
+	Close() error
+}
+
+// Tx changes one job's state inside Store.Update.
+type Tx interface {
+	PutRecord(rs RecordState) error
+	DeleteRecord(key string) error
+	SetCursor(name, value string) error
+	// SetPending adds (or refreshes) one pending entry.
+	SetPending(p Pending) error
+	// ClearPending removes every pending entry of key.
+	ClearPending(key string) error
+	// OpenConflict queues a conflict or refreshes its fingerprints; an
+	// existing entry keeps its Opened time and any resolution.
+	OpenConflict(c Conflict) error
+	// CloseConflict removes a conflict from the queue (no error if absent).
+	CloseConflict(key, field string) error
+	AddTombstone(scope, keyHash string, at time.Time) error
+	LogError(e RecordErr) error
+}

@@ -1,0 +1,327 @@
+// Package storetest is the one suite every state.Store passes. A store's
+// test calls Run with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/casebridge/casebridge/state"
+)
+
+// Opener returns a fresh, empty store; reopen, when not nil, returns a new
+// handle on the same database (to check that state survives a restart).
+type Opener func(t *testing.T) (s state.Store, reopen func() state.Store)
+
+var t0 = time.Date(2026, 3, 1, 2, 30, 0, 0, time.UTC)
+
+// Run runs the suite.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s state.Store, reopen func() state.Store)
+	}{
+		{"KeyID", testKeyID},
+		{"Records", testRecords},
+		{"Rollback", testRollback},
+		{"Cursors", testCursors},
+		{"Pending", testPending},
+		{"Conflicts", testConflicts},
+		{"Tombstones", testTombstones},
+		{"Runs", testRuns},
+		{"Errors", testErrors},
+		{"JobsIsolated", testJobsIsolated},
+		{"Reopen", testReopen},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, reopen := open(t)
+			tc.fn(t, s, reopen)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testKeyID(t *testing.T, s state.Store, _ func() state.Store) {
+	must(t, s.CheckKeyID(ctx, "k1"))
+	must(t, s.CheckKeyID(ctx, "k1"))
+	if err := s.CheckKeyID(ctx, "k2"); !errors.Is(err, state.ErrKeyMismatch) {
+		t.Fatalf("CheckKeyID(other) = %v, want ErrKeyMismatch", err)
+	}
+}
+
+func rec(key string, n int) state.RecordState {
+	rs := state.RecordState{Key: key, SFKey: key, LocalKey: key}
+	for i := range n {
+		f := state.Fingerprint(uint64(i+1) * 0x9e3779b97f4a7c15)
+		rs.SetField(state.FieldState{Field: fmt.Sprintf("f%02d__c", n-i), Base: f, SF: f + 1, Local: f + 2, Rule: ^f})
+	}
+	return rs
+}
+
+func all(t *testing.T, s state.Store, job string) map[string]state.RecordState {
+	t.Helper()
+	out := map[string]state.RecordState{}
+	must(t, s.Records(ctx, job, func(rs state.RecordState) error {
+		if _, dup := out[rs.Key]; dup {
+			t.Errorf("key %s listed twice", rs.Key)
+		}
+		out[rs.Key] = rs
+		return nil
+	}))
+	return out
+}
+
+func equalRec(a, b state.RecordState) bool {
+	return a.Key == b.Key && a.SFKey == b.SFKey && a.LocalKey == b.LocalKey && a.Flags == b.Flags && slices.Equal(a.Fields, b.Fields)
+}
+
+func testRecords(t *testing.T, s state.Store, _ func() state.Store) {
+	a := rec("ngo-th-cm:th-0001", 3)
+	b := rec("ngo-kh-bb:សួស្តី", 1)
+	b.Flags = state.FlagLocalDeleted
+	b.LocalKey = "NGO-KH-BB:សួស្តី"
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		must(t, tx.PutRecord(a))
+		return tx.PutRecord(b)
+	}))
+	if got := all(t, s, "j"); len(got) != 2 || !equalRec(got[a.Key], a) || !equalRec(got[b.Key], b) {
+		t.Fatalf("Records = %+v", got)
+	}
+	if !slices.IsSortedFunc(a.Fields, func(x, y state.FieldState) int { return cmpString(x.Field, y.Field) }) {
+		t.Fatal("SetField does not keep fields sorted")
+	}
+	// Update replaces the whole record.
+	a2 := rec(a.Key, 2)
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.PutRecord(a2) }))
+	got, ok, err := s.Record(ctx, "j", a.Key)
+	must(t, err)
+	if !ok || !equalRec(got, a2) {
+		t.Fatalf("Record after replace = %+v, %v", got, ok)
+	}
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.DeleteRecord(a.Key) }))
+	if _, ok, _ := s.Record(ctx, "j", a.Key); ok {
+		t.Fatal("record still there after DeleteRecord")
+	}
+	if _, ok, _ := s.Record(ctx, "j", "absent"); ok {
+		t.Fatal("Record(absent) ok")
+	}
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func testRollback(t *testing.T, s state.Store, _ func() state.Store) {
+	boom := errors.New("boom")
+	err := s.Update(ctx, "j", func(tx state.Tx) error {
+		must(t, tx.PutRecord(rec("a", 1)))
+		must(t, tx.SetCursor("sf", "42"))
+		must(t, tx.SetPending(state.Pending{Key: "a", Reason: state.ReasonFailedWrite, Since: t0}))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want boom", err)
+	}
+	if len(all(t, s, "j")) != 0 {
+		t.Fatal("record written by a failed transaction")
+	}
+	if c, _ := s.Cursor(ctx, "j", "sf"); c != "" {
+		t.Fatal("cursor written by a failed transaction")
+	}
+	if p, _ := s.Pending(ctx, "j"); len(p) != 0 {
+		t.Fatal("pending written by a failed transaction")
+	}
+}
+
+func testCursors(t *testing.T, s state.Store, _ func() state.Store) {
+	c, err := s.Cursor(ctx, "j", "sf")
+	must(t, err)
+	if c != "" {
+		t.Fatalf("fresh cursor = %q", c)
+	}
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.SetCursor("sf", "2026-03-01T00:00:00Z|001") }))
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.SetCursor("sf", "2026-03-02T00:00:00Z|002") }))
+	if c, _ := s.Cursor(ctx, "j", "sf"); c != "2026-03-02T00:00:00Z|002" {
+		t.Fatalf("cursor = %q", c)
+	}
+	if c, _ := s.Cursor(ctx, "j", "local"); c != "" {
+		t.Fatalf("other cursor = %q", c)
+	}
+}
+
+func testPending(t *testing.T, s state.Store, _ func() state.Store) {
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		must(t, tx.SetPending(state.Pending{Key: "b", Reason: state.ReasonConflict, Since: t0}))
+		must(t, tx.SetPending(state.Pending{Key: "a", Reason: state.ReasonFailedWrite, Code: "STRING_TOO_LONG", Since: t0}))
+		must(t, tx.SetPending(state.Pending{Key: "a", Reason: state.ReasonFailedWrite, Code: "UNABLE_TO_LOCK_ROW", Since: t0.Add(time.Hour)}))
+		return tx.SetPending(state.Pending{Key: "a", Reason: state.ReasonBudget, Since: t0})
+	}))
+	p, err := s.Pending(ctx, "j")
+	must(t, err)
+	want := []state.Pending{
+		{Key: "a", Reason: state.ReasonBudget, Since: t0},
+		{Key: "a", Reason: state.ReasonFailedWrite, Code: "UNABLE_TO_LOCK_ROW", Since: t0}, // since kept, code refreshed
+		{Key: "b", Reason: state.ReasonConflict, Since: t0},
+	}
+	if !slices.Equal(p, want) {
+		t.Fatalf("Pending = %+v\nwant %+v", p, want)
+	}
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.ClearPending("a") }))
+	p, _ = s.Pending(ctx, "j")
+	if len(p) != 1 || p[0].Key != "b" {
+		t.Fatalf("Pending after clear = %+v", p)
+	}
+}
+
+func testConflicts(t *testing.T, s state.Store, _ func() state.Store) {
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		return tx.OpenConflict(state.Conflict{Key: "a", Field: "Stage__c", SF: 1, Local: 2, Opened: t0})
+	}))
+	// Re-opening refreshes the fingerprints and keeps the opening time.
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		return tx.OpenConflict(state.Conflict{Key: "a", Field: "Stage__c", SF: 3, Local: 4, Opened: t0.Add(time.Hour)})
+	}))
+	c, err := s.Conflicts(ctx, "j")
+	must(t, err)
+	if len(c) != 1 || c[0] != (state.Conflict{Key: "a", Field: "Stage__c", SF: 3, Local: 4, Opened: t0}) {
+		t.Fatalf("Conflicts = %+v", c)
+	}
+	if err := s.ResolveConflict(ctx, "j", "a", "Other__c", state.SideLocal, t0); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("ResolveConflict(absent) = %v", err)
+	}
+	if err := s.ResolveConflict(ctx, "j", "a", "Stage__c", "both", t0); err == nil {
+		t.Fatal("ResolveConflict(bad side) succeeded")
+	}
+	must(t, s.ResolveConflict(ctx, "j", "a", "Stage__c", state.SideLocal, t0.Add(2*time.Hour)))
+	// A refresh after resolution keeps the resolution.
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		return tx.OpenConflict(state.Conflict{Key: "a", Field: "Stage__c", SF: 5, Local: 6, Opened: t0})
+	}))
+	c, _ = s.Conflicts(ctx, "j")
+	if len(c) != 1 || c[0].Resolution != state.SideLocal || !c[0].Resolved.Equal(t0.Add(2*time.Hour)) || c[0].SF != 5 {
+		t.Fatalf("Conflicts after resolve = %+v", c)
+	}
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.CloseConflict("a", "Stage__c") }))
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error { return tx.CloseConflict("a", "Stage__c") }))
+	if c, _ := s.Conflicts(ctx, "j"); len(c) != 0 {
+		t.Fatalf("Conflicts after close = %+v", c)
+	}
+}
+
+func testTombstones(t *testing.T, s state.Store, _ func() state.Store) {
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		must(t, tx.AddTombstone("Case__c", "h1", t0))
+		must(t, tx.AddTombstone("Case__c", "h1", t0.Add(time.Hour))) // first time kept
+		return tx.AddTombstone("Other__c", "h2", t0)
+	}))
+	ts, err := s.Tombstones(ctx, "Case__c")
+	must(t, err)
+	if len(ts) != 1 || !ts["h1"].Equal(t0) {
+		t.Fatalf("Tombstones = %v", ts)
+	}
+}
+
+func testRuns(t *testing.T, s state.Store, _ func() state.Store) {
+	id1, err := s.StartRun(ctx, "j", t0)
+	must(t, err)
+	id2, err := s.StartRun(ctx, "j", t0.Add(time.Hour))
+	must(t, err)
+	if id2 <= id1 {
+		t.Fatalf("run ids not increasing: %d then %d", id1, id2)
+	}
+	r := state.Run{ID: id1, Job: "j", Start: t0, End: t0.Add(time.Minute), Outcome: state.OutcomeOK,
+		Counts: state.Counts{Read: 10, Creates: 1, Updates: 2, Deletes: 3, Conflicts: 4, Failures: 5}, APICalls: 7}
+	must(t, s.FinishRun(ctx, r))
+	if err := s.FinishRun(ctx, state.Run{ID: id2 + 100}); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("FinishRun(absent) = %v", err)
+	}
+	runs, err := s.Runs(ctx, "j", 10)
+	must(t, err)
+	if len(runs) != 2 || runs[0].ID != id2 || runs[0].Outcome != state.OutcomeRunning || runs[1] != r {
+		t.Fatalf("Runs = %+v", runs)
+	}
+	if runs, _ := s.Runs(ctx, "j", 1); len(runs) != 1 {
+		t.Fatalf("Runs(limit 1) = %d runs", len(runs))
+	}
+}
+
+func testErrors(t *testing.T, s state.Store, _ func() state.Store) {
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		must(t, tx.LogError(state.RecordErr{RunID: 1, Key: "b", Field: "Name__c", Code: "STRING_TOO_LONG", Message: "max length 80", At: t0}))
+		return tx.LogError(state.RecordErr{RunID: 2, Key: "a", Code: "UNABLE_TO_LOCK_ROW", At: t0})
+	}))
+	e, err := s.Errors(ctx, "j", 1)
+	must(t, err)
+	if len(e) != 1 || e[0] != (state.RecordErr{RunID: 1, Key: "b", Field: "Name__c", Code: "STRING_TOO_LONG", Message: "max length 80", At: t0}) {
+		t.Fatalf("Errors(1) = %+v", e)
+	}
+	if e, _ := s.Errors(ctx, "j", 0); len(e) != 2 {
+		t.Fatalf("Errors(all) = %+v", e)
+	}
+}
+
+func testJobsIsolated(t *testing.T, s state.Store, _ func() state.Store) {
+	must(t, s.Update(ctx, "j1", func(tx state.Tx) error {
+		must(t, tx.PutRecord(rec("a", 1)))
+		must(t, tx.SetCursor("sf", "1"))
+		must(t, tx.SetPending(state.Pending{Key: "a", Reason: state.ReasonBudget, Since: t0}))
+		return tx.OpenConflict(state.Conflict{Key: "a", Field: "x", Opened: t0})
+	}))
+	if len(all(t, s, "j2")) != 0 {
+		t.Fatal("records leak between jobs")
+	}
+	if c, _ := s.Cursor(ctx, "j2", "sf"); c != "" {
+		t.Fatal("cursors leak between jobs")
+	}
+	if p, _ := s.Pending(ctx, "j2"); len(p) != 0 {
+		t.Fatal("pending leaks between jobs")
+	}
+	if c, _ := s.Conflicts(ctx, "j2"); len(c) != 0 {
+		t.Fatal("conflicts leak between jobs")
+	}
+}
+
+func testReopen(t *testing.T, s state.Store, reopen func() state.Store) {
+	if reopen == nil {
+		t.Skip("store cannot be reopened")
+	}
+	a := rec("a", 4)
+	must(t, s.CheckKeyID(ctx, "k1"))
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		must(t, tx.PutRecord(a))
+		return tx.SetCursor("sf", "9")
+	}))
+	must(t, s.Close())
+	s2 := reopen()
+	defer s2.Close()
+	if err := s2.CheckKeyID(ctx, "k2"); !errors.Is(err, state.ErrKeyMismatch) {
+		t.Fatalf("key id lost on reopen: %v", err)
+	}
+	got, ok, err := s2.Record(ctx, "j", "a")
+	must(t, err)
+	if !ok || !equalRec(got, a) {
+		t.Fatalf("record after reopen = %+v", got)
+	}
+	if c, _ := s2.Cursor(ctx, "j", "sf"); c != "9" {
+		t.Fatalf("cursor after reopen = %q", c)
+	}
+}
