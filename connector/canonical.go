@@ -16,9 +16,9 @@ import (
 // int fields); datetimes keep whole seconds in UTC; multi-select values are
 // NFC, sorted and de-duplicated; a null checkbox is false. Values of
 // another kind are converted where the conversion is exact (the text
-// "12.50" into a number field, a number into a text field); otherwise the
-// error is a *ValueError with CodeInvalidValue that does not repeat the
-// value.
+// "12.50" into a number field, a number into a text field, multi-select
+// values into a text field joined with ";"); otherwise the error is a
+// *ValueError with CodeInvalidValue that does not repeat the value.
 //
 // Canonicalize does not check limits (length, picklist, precision); see
 // Check.
@@ -62,9 +62,13 @@ func canonicalText(v Value) (Value, error) {
 	case KindDateTime:
 		return Text(v.t.Truncate(time.Second).Format(time.RFC3339)), nil
 	case KindMulti:
-		if len(v.multi) == 1 {
-			return Text(nfc(v.multi[0])), nil
+		// Joined with ";" as Raw does and as canonicalMulti splits, so a
+		// multi-select round-trips through a text column.
+		vals := make([]string, len(v.multi))
+		for i, m := range v.multi {
+			vals[i] = nfc(m)
 		}
+		return Text(strings.Join(Multi(vals...).multi, ";")), nil
 	}
 	return Value{}, wrongKind(v, "text")
 }

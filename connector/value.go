@@ -78,8 +78,19 @@ func (d Date) Compare(e Date) int { return d.Time().Compare(e.Time()) }
 //
 // A Value never prints its content: String, GoString and Format (%v, %s,
 // %q, %#v) give only its kind and size. Use the typed accessors to read it.
+//
+// The content sits behind a pointer: fmt cannot call Format on a Value held
+// in an unexported struct field and prints such fields by reflection, but
+// at that depth it prints a pointer as an address, so a struct with an
+// unexported Value field does not leak the content either.
 type Value struct {
-	kind  Kind
+	_        [0]func() // not comparable with ==: use Equal
+	kind     Kind
+	*payload // nil for null
+}
+
+// payload is the content of a non-null Value.
+type payload struct {
 	b     bool
 	s     string          // text
 	num   decimal.Decimal // number
@@ -93,10 +104,10 @@ func Null() Value { return Value{} }
 
 // Text returns a text Value. The text is kept as given; Canonicalize
 // normalises it.
-func Text(s string) Value { return Value{kind: KindText, s: s} }
+func Text(s string) Value { return Value{kind: KindText, payload: &payload{s: s}} }
 
 // Number returns a number Value holding d exactly.
-func Number(d decimal.Decimal) Value { return Value{kind: KindNumber, num: d} }
+func Number(d decimal.Decimal) Value { return Value{kind: KindNumber, payload: &payload{num: d}} }
 
 // Int returns a number Value holding i.
 func Int(i int64) Value { return Number(decimal.NewFromInt(i)) }
@@ -112,14 +123,14 @@ func NumberString(s string) (Value, error) {
 }
 
 // Bool returns a bool Value.
-func Bool(b bool) Value { return Value{kind: KindBool, b: b} }
+func Bool(b bool) Value { return Value{kind: KindBool, payload: &payload{b: b}} }
 
 // DateValue returns a date Value.
-func DateValue(d Date) Value { return Value{kind: KindDate, d: d} }
+func DateValue(d Date) Value { return Value{kind: KindDate, payload: &payload{d: d}} }
 
 // DateTime returns a datetime Value for the instant t, kept in UTC with
 // full precision; Canonicalize drops sub-second precision.
-func DateTime(t time.Time) Value { return Value{kind: KindDateTime, t: t.UTC()} }
+func DateTime(t time.Time) Value { return Value{kind: KindDateTime, payload: &payload{t: t.UTC()}} }
 
 // Multi returns a multi-select Value holding the set of vals: empty strings
 // are dropped, the rest sorted and de-duplicated. A Multi of no values is
@@ -136,7 +147,7 @@ func Multi(vals ...string) Value {
 	}
 	slices.Sort(out)
 	out = slices.Compact(out)
-	return Value{kind: KindMulti, multi: out}
+	return Value{kind: KindMulti, payload: &payload{multi: out}}
 }
 
 // Kind returns the Value's kind.
@@ -146,23 +157,53 @@ func (v Value) Kind() Kind { return v.kind }
 func (v Value) IsNull() bool { return v.kind == KindNull }
 
 // Text returns the text of a text Value.
-func (v Value) Text() (string, bool) { return v.s, v.kind == KindText }
+func (v Value) Text() (string, bool) {
+	if v.kind != KindText {
+		return "", false
+	}
+	return v.s, true
+}
 
 // Number returns the number of a number Value.
-func (v Value) Number() (decimal.Decimal, bool) { return v.num, v.kind == KindNumber }
+func (v Value) Number() (decimal.Decimal, bool) {
+	if v.kind != KindNumber {
+		return decimal.Decimal{}, false
+	}
+	return v.num, true
+}
 
 // Bool returns the bool of a bool Value.
-func (v Value) Bool() (bool, bool) { return v.b, v.kind == KindBool }
+func (v Value) Bool() (bool, bool) {
+	if v.kind != KindBool {
+		return false, false
+	}
+	return v.b, true
+}
 
 // Date returns the date of a date Value.
-func (v Value) Date() (Date, bool) { return v.d, v.kind == KindDate }
+func (v Value) Date() (Date, bool) {
+	if v.kind != KindDate {
+		return Date{}, false
+	}
+	return v.d, true
+}
 
 // DateTime returns the instant of a datetime Value, in UTC.
-func (v Value) DateTime() (time.Time, bool) { return v.t, v.kind == KindDateTime }
+func (v Value) DateTime() (time.Time, bool) {
+	if v.kind != KindDateTime {
+		return time.Time{}, false
+	}
+	return v.t, true
+}
 
 // Multi returns the sorted values of a multi-select Value. The slice must
 // not be modified.
-func (v Value) Multi() ([]string, bool) { return v.multi, v.kind == KindMulti }
+func (v Value) Multi() ([]string, bool) {
+	if v.kind != KindMulti {
+		return nil, false
+	}
+	return v.multi, true
+}
 
 // Equal reports whether v and w hold the same value. Numbers compare by
 // value (3000 equals 3000.00), datetimes by instant. Compare canonical

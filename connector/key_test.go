@@ -1,0 +1,88 @@
+package connector_test
+
+import (
+	"testing"
+
+	"github.com/casebridge/casebridge/connector"
+)
+
+func TestNormalizeKey(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"kept", "TH-CL-0007", "TH-CL-0007"},
+		{"case kept", "th-cl-0007", "th-cl-0007"},
+		{"spaces trimmed", "  TH-1\t\n", "TH-1"},
+		{"no-break space trimmed", "\u00a0TH-1\u00a0", "TH-1"},
+		{"narrow no-break and ideographic space trimmed", "\u202fTH-1\u3000", "TH-1"},
+		{"zero-width space, joiner, word joiner and BOM trimmed", "\ufeff\u200bTH-1\u200d\u2060\u200c", "TH-1"},
+		{"inner space kept", "TH 1", "TH 1"},
+		{"NFD to NFC", "Jose\u0301", "Jos\u00e9"},
+		{"Thai kept (already NFC)", " รหัส-๐๐๑ ", "รหัส-๐๐๑"},
+		{"leading zeros kept", "0042", "0042"},
+		{"empty", "", ""},
+		{"only white space", " \u00a0\u200b ", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := connector.NormalizeKey(tc.in); got != tc.want {
+				t.Errorf("NormalizeKey(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if got := connector.TrimSpace(tc.in); tc.name != "NFD to NFC" && got != tc.want {
+				t.Errorf("TrimSpace(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeyID(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		a, b          string
+		caseSensitive bool
+		same          bool
+	}{
+		{"NFC vs NFD", "Jos\u00e9-1", "Jose\u0301-1", false, true},
+		{"NFC vs NFD, case-sensitive", "Jos\u00e9-1", "Jose\u0301-1", true, true},
+		{"trimmed", " K-1\u00a0", "K-1", false, true},
+		{"zero-width trimmed", "\u200bK-1\ufeff", "K-1", true, true},
+		{"case folded", "ngo-th-cm:TH-CL-0007", "NGO-TH-CM:th-cl-0007", false, true},
+		{"case kept when case-sensitive", "ngo-th-cm:TH-CL-0007", "NGO-TH-CM:th-cl-0007", true, false},
+		{"full case folding: ß vs SS", "STRASSE", "straße", false, true},
+		{"Greek final sigma folds", "ΟΔΟΣ", "οδος", false, true},
+		{"NFD with case", "JOSE\u0301", "jos\u00e9", false, true},
+		{"different keys", "K-1", "K-2", false, false},
+		{"inner space matters", "K 1", "K1", false, false},
+		{"leading zeros matter", "0042", "42", false, false},
+		{"Thai", "รหัส-๐๐๑", "รหัส-๐๐๑", false, true},
+		{"Thai digits are not ASCII digits", "รหัส-๐๐๑", "รหัส-001", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := connector.KeyID(tc.a, tc.caseSensitive), connector.KeyID(tc.b, tc.caseSensitive)
+			if (a == b) != tc.same {
+				t.Errorf("KeyID(%q) = %q, KeyID(%q) = %q; same = %v, want %v", tc.a, a, tc.b, b, a == b, tc.same)
+			}
+		})
+	}
+}
+
+func TestObjectKeyID(t *testing.T) {
+	obj := func(cs bool) *connector.Object {
+		return &connector.Object{Name: "Case", Key: "Ext__c", Fields: []connector.Field{
+			{Name: "Ext__c", Type: connector.TypeString, ExternalID: true, Unique: true, CaseSensitive: cs},
+		}}
+	}
+	if a, b := obj(false).KeyID("ab"), obj(false).KeyID(" AB "); a != b {
+		t.Errorf("case-insensitive key field: %q != %q", a, b)
+	}
+	if a, b := obj(true).KeyID("ab"), obj(true).KeyID("AB"); a == b {
+		t.Errorf("case-sensitive key field: %q == %q", a, b)
+	}
+	// The key field is found case-insensitively, as Salesforce names are.
+	o := obj(true)
+	o.Key = "EXT__C"
+	if o.KeyField() == nil || o.KeyID("ab") == o.KeyID("AB") {
+		t.Error("key field named in another case was not found")
+	}
+	// No key field: compared case-insensitively.
+	if a, b := (&connector.Object{Name: "X"}).KeyID("ab"), (&connector.Object{Name: "X"}).KeyID("AB"); a != b {
+		t.Errorf("object without key field: %q != %q", a, b)
+	}
+}
