@@ -1,0 +1,220 @@
+package config
+
+import (
+	"time"
+)
+
+// Config is one casebridge configuration file, decoded and validated.
+//
+// Every struct embeds Meta, which keeps the position of each key, so that
+// later checks (mapping against the org's schema) can report
+// file:line:col too.
+type Config struct {
+	Meta
+	// File is the configuration file's name as given to Load or Parse.
+	File string `yaml:"-"`
+	// Dir is the directory relative paths were resolved against.
+	Dir string `yaml:"-"`
+
+	Version            int                `yaml:"version" required:"true" doc:"configuration format version; only 1 exists"`
+	Salesforce         Salesforce         `yaml:"salesforce" required:"true" doc:"the org and how to log in"`
+	State              State              `yaml:"state" doc:"where baselines, cursors and run history are kept"`
+	FingerprintKey     Secret             `yaml:"fingerprint_key" doc:"the HMAC key for fingerprints, usually ${ENV}; the same for every replica"`
+	FingerprintKeyFile string             `yaml:"fingerprint_key_file" path:"true" doc:"file holding the fingerprint key (generated once, mode 0600, if absent); default fingerprint.key beside the configuration"`
+	Sources            map[string]*Source `yaml:"sources" required:"true" doc:"local spreadsheets and databases, by name"`
+	Jobs               map[string]*Job    `yaml:"jobs" required:"true" doc:"sync jobs, by name"`
+
+	// Warnings are findings that do not stop the configuration loading.
+	Warnings Warnings `yaml:"-"`
+
+	sourceOrder, jobOrder []string
+	literalSecrets        []Pos // secrets written literally in the file
+}
+
+// SourceNames returns the sources' names in file order.
+func (c *Config) SourceNames() []string { return c.sourceOrder }
+
+// JobNames returns the jobs' names in file order.
+func (c *Config) JobNames() []string { return c.jobOrder }
+
+// Salesforce is the org to sync with.
+type Salesforce struct {
+	Meta
+	LoginURL   string `yaml:"login_url" default:"https://login.salesforce.com" doc:"login.salesforce.com, test.salesforce.com, a My Domain URL, or the fake org"`
+	APIVersion string `yaml:"api_version" default:"62.0" doc:"REST API version, such as \"62.0\""`
+	Auth       Auth   `yaml:"auth" required:"true" doc:"how to log in"`
+	APIBudget  Limit  `yaml:"api_budget" default:"20%" doc:"stop a run before it uses more than this share (20%) or number of the daily API calls"`
+}
+
+// Auth is how casebridge logs in to Salesforce. Which keys a flow needs:
+//
+//	jwt                client_id, username, private_key_file (audience optional)
+//	client_credentials client_id, client_secret
+//	refresh_token      client_id, refresh_token (client_secret optional)
+//	password           client_id, client_secret, username, password (security_token optional)
+//	soap               username, password (security_token optional)
+type Auth struct {
+	Meta
+	Flow           AuthFlow `yaml:"flow" required:"true" doc:"login flow"`
+	ClientID       string   `yaml:"client_id" doc:"connected app consumer key"`
+	ClientSecret   Secret   `yaml:"client_secret" doc:"connected app consumer secret"`
+	Username       string   `yaml:"username" doc:"integration user"`
+	Password       Secret   `yaml:"password" doc:"integration user's password"`
+	SecurityToken  Secret   `yaml:"security_token" doc:"appended to the password when the org asks for it"`
+	RefreshToken   Secret   `yaml:"refresh_token" doc:"a refresh token issued to the connected app"`
+	PrivateKeyFile string   `yaml:"private_key_file" path:"true" doc:"PEM private key whose certificate the connected app holds (jwt)"`
+	Audience       string   `yaml:"audience" doc:"JWT audience; default the login URL"`
+}
+
+// State is the state store.
+type State struct {
+	Meta
+	Driver StateDriver `yaml:"driver" default:"sqlite" doc:"sqlite (one machine) or postgres (replicas)"`
+	DSN    Secret      `yaml:"dsn" doc:"sqlite: a file path (default casebridge.db beside the configuration); postgres: a connection string"`
+}
+
+// Source is a local spreadsheet or database.
+type Source struct {
+	Meta
+	// Name is the source's key under sources.
+	Name string `yaml:"-"`
+
+	Kind       SourceKind `yaml:"kind" required:"true" doc:"csv, xlsx, sqlite, postgres or mysql"`
+	Path       string     `yaml:"path" path:"true" doc:"the file (csv, xlsx, sqlite)"`
+	Sheet      string     `yaml:"sheet" doc:"xlsx: the sheet; default the first"`
+	HeaderRow  int        `yaml:"header_row" default:"1" doc:"sheets: the row holding the headers (1-based); rows above it are skipped"`
+	Encoding   Encoding   `yaml:"encoding" default:"utf-8" doc:"csv: character encoding"`
+	Delimiter  string     `yaml:"delimiter" default:"," doc:"csv: field separator, one character"`
+	ReadOnly   bool       `yaml:"read_only" doc:"never write to this source"`
+	DSN        Secret     `yaml:"dsn" doc:"databases: connection string"`
+	Table      string     `yaml:"table" doc:"databases: the default table (a job's local.table overrides it)"`
+	UpdatedAt  string     `yaml:"updated_at" doc:"column holding each row's modification time (incremental reads, newest_wins)"`
+	SoftDelete string     `yaml:"soft_delete" doc:"column that marks a row deleted (1/true) instead of removing it"`
+	LinkColumn string     `yaml:"link_column" doc:"column that receives the Salesforce Id of a record casebridge created"`
+	Timezone   string     `yaml:"timezone" default:"UTC" doc:"zone of date-times written without one"`
+	Backups    int        `yaml:"backups" default:"3" doc:"files: earlier copies kept beside the file when casebridge rewrites it"`
+
+	// Location is Timezone, loaded.
+	Location *time.Location `yaml:"-"`
+}
+
+// Job is one sync job: an object in Salesforce, a table or sheet locally,
+// and the field rules between them.
+type Job struct {
+	Meta
+	// Name is the job's key under jobs.
+	Name string `yaml:"-"`
+
+	Schedule   Schedule       `yaml:"schedule" doc:"cron spec (UTC unless CRON_TZ= or TZ=), @every duration, or a duration; empty runs only by hand"`
+	Direction  Direction      `yaml:"direction" default:"both" doc:"to_salesforce, from_salesforce or both"`
+	Conflict   Policy         `yaml:"conflict" default:"manual" doc:"a field changed on both sides: salesforce_wins, local_wins, newest_wins or manual"`
+	Initial    Policy         `yaml:"initial" default:"salesforce_wins" doc:"first sync (no baseline) differences; a null never overwrites a value"`
+	Deletes    DeletePolicy   `yaml:"deletes" default:"flag" doc:"a record deleted on one side: propagate, flag or ignore"`
+	MaxDelete  Limit          `yaml:"max_delete" default:"10%" doc:"abort a run that would delete more than this many records (or this share)"`
+	MatchOn    []string       `yaml:"match_on" doc:"Salesforce fields that match records without a key at the first sync"`
+	Salesforce SalesforceSide `yaml:"salesforce" required:"true" doc:"the Salesforce side"`
+	Local      LocalSide      `yaml:"local" required:"true" doc:"the local side"`
+	Consent    *Consent       `yaml:"consent" doc:"gate classified fields on a consent field"`
+	Fields     []*Rule        `yaml:"fields" required:"true" doc:"field rules"`
+	Children   []*Child       `yaml:"children" doc:"child records carried by the same row"`
+
+	// Source is the local source Local.Source names.
+	Source *Source `yaml:"-"`
+}
+
+// SalesforceSide is the Salesforce object a job syncs.
+type SalesforceSide struct {
+	Meta
+	Object string `yaml:"object" required:"true" doc:"sObject API name"`
+	Key    string `yaml:"key" required:"true" doc:"external id field holding the job's key"`
+	Where  string `yaml:"where" doc:"SOQL condition limiting the records in the job"`
+}
+
+// LocalSide is the local table or sheet a job syncs.
+type LocalSide struct {
+	Meta
+	Source    string `yaml:"source" required:"true" doc:"a name under sources"`
+	Key       string `yaml:"key" required:"true" doc:"column holding the record's key"`
+	KeyPrefix string `yaml:"key_prefix" doc:"prefix of the Salesforce key, such as \"ngo-th-cm:\""`
+	Table     string `yaml:"table" doc:"databases: the table; default the source's"`
+	Sheet     string `yaml:"sheet" doc:"xlsx: the sheet; default the source's"`
+}
+
+// Consent gates classified fields on a consent field.
+type Consent struct {
+	Meta
+	Field   string   `yaml:"field" required:"true" doc:"Salesforce field (mapped by this job) holding the consent status"`
+	Allowed []string `yaml:"allowed" required:"true" doc:"values that allow the gated fields to flow"`
+	Classes []PII    `yaml:"classes" default:"direct,sensitive" doc:"sensitivity classes gated"`
+}
+
+// Child is a child record carried by the same local row as its parent,
+// such as a case's stipend.
+type Child struct {
+	Meta
+	Name        string  `yaml:"name" required:"true" doc:"the child's name in the job"`
+	Object      string  `yaml:"object" required:"true" doc:"sObject API name"`
+	KeySuffix   string  `yaml:"key_suffix" doc:"appended to the parent's key; default \":<name>\""`
+	ParentField string  `yaml:"parent_field" required:"true" doc:"the child's lookup or master-detail field to the parent"`
+	Fields      []*Rule `yaml:"fields" required:"true" doc:"field rules"`
+}
+
+// Rule maps one Salesforce field to one local column. At most one value
+// conversion (values, yes_no, date, number, phone, lookup) applies; split
+// may combine with values for multi-select fields; transform runs first.
+type Rule struct {
+	Meta
+	SF        string      `yaml:"sf" required:"true" doc:"Salesforce field API name"`
+	Local     string      `yaml:"local" doc:"local column or header (required unless constant is set)"`
+	Direction Direction   `yaml:"direction" default:"both" doc:"to_salesforce, from_salesforce or both"`
+	PII       PII         `yaml:"pii" default:"none" doc:"direct, quasi, sensitive or none"`
+	Transform string      `yaml:"transform" doc:"a named transform, such as thai_name.first"`
+	Values    ValueMap    `yaml:"values" doc:"local value -> Salesforce value, in order; the first entry for a value is its write form"`
+	YesNo     *YesNo      `yaml:"yes_no" doc:"a preset (all, en, th, km, bn, es) or {yes: [...], no: [...], unknown: [...]}"`
+	Date      *DateRule   `yaml:"date" doc:"how dates are written locally"`
+	Number    *NumberRule `yaml:"number" doc:"how numbers are written locally"`
+	Split     string      `yaml:"split" doc:"split a cell into several values at any of these characters"`
+	Phone     *PhoneRule  `yaml:"phone" doc:"normalise phone numbers to E.164"`
+	Lookup    *LookupRule `yaml:"lookup" doc:"find the referenced record by a field"`
+	Default   string      `yaml:"default" doc:"value used when the local cell is empty"`
+	Constant  string      `yaml:"constant" doc:"a fixed value written to Salesforce (no local column)"`
+	Required  bool        `yaml:"required" doc:"a record without a value is an error, not a null"`
+	WriteForm string      `yaml:"write_form" doc:"form written locally when several are read (a date layout, or yes/no words as \"yes|no\")"`
+}
+
+// Writes reports whether the rule writes to Salesforce and locally, given
+// the job's direction.
+func (r *Rule) Writes(job Direction) (salesforce, local bool) {
+	return r.Direction.WritesSalesforce() && job.WritesSalesforce(),
+		r.Direction.WritesLocal() && job.WritesLocal()
+}
+
+// DateRule says how dates are written in a local column.
+type DateRule struct {
+	Meta
+	Formats     []string `yaml:"formats" doc:"Go layouts tried in order, such as 02/01/2006"`
+	Era         Era      `yaml:"era" default:"gregorian" doc:"gregorian or buddhist (years 2400 and above are BE)"`
+	ExcelSerial bool     `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
+	DayFirst    bool     `yaml:"day_first" doc:"read ambiguous dates day first"`
+	Pivot       int      `yaml:"pivot" doc:"two-digit years below this are 20xx, the others 19xx (0 = no two-digit years)"`
+}
+
+// NumberRule says how numbers are written in a local column.
+type NumberRule struct {
+	Meta
+	Scale    int    `yaml:"scale" doc:"decimal places kept"`
+	Currency string `yaml:"currency" doc:"ISO 4217 code; its symbols and separators are stripped"`
+}
+
+// PhoneRule normalises phone numbers to E.164.
+type PhoneRule struct {
+	Meta
+	Country string `yaml:"country" required:"true" doc:"ISO 3166-1 alpha-2 country of numbers written without a country code"`
+}
+
+// LookupRule finds the referenced record by a field.
+type LookupRule struct {
+	Meta
+	Object string `yaml:"object" required:"true" doc:"sObject searched"`
+	Field  string `yaml:"field" required:"true" doc:"field matched against the local value"`
+}

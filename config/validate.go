@@ -1,0 +1,401 @@
+package config
+
+import (
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Checks across options, run after decoding. They are fast and do no
+// network I/O; checks against the org's schema belong to mapping.
+
+// errAt reports a finding about key of m.
+func (d *decoder) errAt(m *Meta, key, format string, args ...any) {
+	d.errorf(m.At(key), m.PathOf(key), format, args...)
+}
+
+func (d *decoder) validate(c *Config) {
+	if c.Meta.Has("version") && c.Version != 1 {
+		d.errAt(&c.Meta, "version", "unsupported version %d; the only version is 1", c.Version)
+	}
+	d.validateSalesforce(&c.Salesforce)
+	d.validateState(c)
+	switch {
+	case c.Meta.Has("fingerprint_key") && c.Meta.Has("fingerprint_key_file"):
+		d.errAt(&c.Meta, "fingerprint_key_file", "set fingerprint_key or fingerprint_key_file, not both")
+	case !c.Meta.Has("fingerprint_key") && !c.Meta.Has("fingerprint_key_file"):
+		c.FingerprintKeyFile = filepath.Join(d.opt.BaseDir, "fingerprint.key")
+	}
+	for _, s := range c.Sources {
+		d.validateSource(s)
+	}
+	for _, j := range c.Jobs {
+		d.validateJob(c, j)
+	}
+}
+
+var apiVersionRE = regexp.MustCompile(`^([1-9][0-9]{1,2})(\.0)?$`)
+
+// authKeys lists, per flow, the keys it needs and the keys it may take.
+var authKeys = map[AuthFlow]struct{ required, optional []string }{
+	FlowJWT:               {[]string{"client_id", "username", "private_key_file"}, []string{"audience"}},
+	FlowClientCredentials: {[]string{"client_id", "client_secret"}, nil},
+	FlowRefreshToken:      {[]string{"client_id", "refresh_token"}, []string{"client_secret"}},
+	FlowPassword:          {[]string{"client_id", "client_secret", "username", "password"}, []string{"security_token"}},
+	FlowSOAP:              {[]string{"username", "password"}, []string{"security_token"}},
+}
+
+func (d *decoder) validateSalesforce(sf *Salesforce) {
+	if sf.LoginURL != "" {
+		u, err := url.Parse(sf.LoginURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			d.errAt(&sf.Meta, "login_url", "want an https URL such as https://login.salesforce.com")
+		case u.User != nil:
+			d.errAt(&sf.Meta, "login_url", "the URL must not carry a user name or password; use auth")
+		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+			d.errAt(&sf.Meta, "login_url", "plain http is allowed only for the fake org on a loopback address; use https")
+		}
+	}
+	version := 0
+	if m := apiVersionRE.FindStringSubmatch(strings.TrimSpace(sf.APIVersion)); m == nil {
+		d.errAt(&sf.Meta, "api_version", "want a version such as \"62.0\"")
+	} else {
+		version, _ = strconv.Atoi(m[1])
+		sf.APIVersion = m[1] + ".0"
+	}
+	a := &sf.Auth
+	keys, ok := authKeys[a.Flow]
+	if !ok {
+		return // flow missing or invalid: already reported
+	}
+	for _, key := range keys.required {
+		if !a.Has(key) {
+			d.errorf(a.Pos, a.Path, "flow %s needs %s", a.Flow, key)
+		}
+	}
+	for _, f := range infoOf(reflectValue(a).Type()).fields {
+		if f.key == "flow" || !a.Has(f.key) || slices.Contains(keys.required, f.key) || slices.Contains(keys.optional, f.key) {
+			continue
+		}
+		d.errAt(&a.Meta, f.key, "not used by flow %s", a.Flow)
+	}
+	switch a.Flow {
+	case FlowSOAP:
+		if version >= 65 {
+			d.errAt(&a.Meta, "flow", "SOAP login() is gone from API 65.0; use api_version below 65.0 or, better, flow jwt or client_credentials")
+		} else {
+			d.warnf(a.At("flow"), a.PathOf("flow"), "SOAP login() is being retired by Salesforce; move to flow jwt or client_credentials")
+		}
+	case FlowPassword:
+		d.warnf(a.At("flow"), a.PathOf("flow"), "the OAuth username-password flow is being retired by Salesforce; move to flow jwt or client_credentials")
+	}
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+func (d *decoder) validateState(c *Config) {
+	s := &c.State
+	switch s.Driver {
+	case StatePostgres:
+		if s.DSN.IsZero() && !s.Has("dsn") {
+			d.errorf(s.Pos, joinPath(s.Path, "state"), "driver postgres needs dsn")
+		}
+	case StateSQLite:
+		dsn := s.DSN.Reveal()
+		switch {
+		case dsn == "":
+			s.DSN = NewSecret(filepath.Join(d.opt.BaseDir, "casebridge.db"))
+		case !strings.HasPrefix(dsn, "file:") && dsn != ":memory:":
+			s.DSN = NewSecret(d.resolvePath(dsn))
+		}
+	}
+}
+
+// sourceKeys lists the keys that apply to each kind of source (kind
+// itself applies to all).
+var sourceKeys = map[SourceKind][]string{
+	KindCSV:      {"path", "header_row", "encoding", "delimiter", "read_only", "updated_at", "soft_delete", "link_column", "timezone", "backups"},
+	KindXLSX:     {"path", "sheet", "header_row", "read_only", "updated_at", "soft_delete", "link_column", "timezone", "backups"},
+	KindSQLite:   {"path", "dsn", "table", "read_only", "updated_at", "soft_delete", "link_column", "timezone"},
+	KindPostgres: {"dsn", "table", "read_only", "updated_at", "soft_delete", "link_column", "timezone"},
+	KindMySQL:    {"dsn", "table", "read_only", "updated_at", "soft_delete", "link_column", "timezone"},
+}
+
+func kindsWith(key string) string {
+	var kinds []string
+	for _, k := range SourceKind("").enumValues() {
+		if slices.Contains(sourceKeys[SourceKind(k)], key) {
+			kinds = append(kinds, k)
+		}
+	}
+	return strings.Join(kinds, ", ")
+}
+
+func (d *decoder) validateSource(s *Source) {
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil || s.Timezone == "" || s.Timezone == "Local" {
+		d.errAt(&s.Meta, "timezone", "unknown time zone %s (want an IANA name such as America/Guatemala)", quoteWord(s.Timezone))
+		loc = time.UTC
+	}
+	s.Location = loc
+	keys, ok := sourceKeys[s.Kind]
+	if !ok {
+		return // kind missing or invalid: already reported
+	}
+	for _, f := range infoOf(reflectValue(s).Type()).fields {
+		if f.key != "kind" && s.Has(f.key) && !slices.Contains(keys, f.key) {
+			d.errAt(&s.Meta, f.key, "does not apply to %s sources (only to %s)", s.Kind, kindsWith(f.key))
+		}
+	}
+	switch s.Kind {
+	case KindCSV, KindXLSX:
+		if !s.Has("path") {
+			d.errorf(s.Pos, s.Path, "a %s source needs path", s.Kind)
+		}
+	case KindSQLite:
+		if s.Has("path") == s.Has("dsn") {
+			d.errorf(s.Pos, s.Path, "a sqlite source needs path or dsn (one of them)")
+		}
+	case KindPostgres, KindMySQL:
+		if !s.Has("dsn") {
+			d.errorf(s.Pos, s.Path, "a %s source needs dsn", s.Kind)
+		}
+	}
+	if s.Kind == KindCSV && utf8.RuneCountInString(s.Delimiter) != 1 {
+		d.errAt(&s.Meta, "delimiter", "want one character, such as , or ; or a tab")
+	}
+	if s.HeaderRow < 1 {
+		d.errAt(&s.Meta, "header_row", "rows count from 1")
+	}
+	if s.Backups < 0 {
+		d.errAt(&s.Meta, "backups", "must not be negative")
+	}
+}
+
+// apiNameRE is the form of a Salesforce object or field API name.
+var apiNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+// transformRE is the form of a transform name: dotted lower_snake words.
+var transformRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+
+func (d *decoder) apiName(m *Meta, key, name string) {
+	if m.Has(key) && name != "" && !apiNameRE.MatchString(name) {
+		d.errAt(m, key, "not a Salesforce API name (letters, digits and _, such as vcms__Stage__c)")
+	}
+}
+
+func (d *decoder) validateJob(c *Config, j *Job) {
+	d.apiName(&j.Salesforce.Meta, "object", j.Salesforce.Object)
+	d.apiName(&j.Salesforce.Meta, "key", j.Salesforce.Key)
+
+	l := &j.Local
+	if l.Source != "" {
+		j.Source = c.Sources[l.Source]
+		if j.Source == nil {
+			names := make([]string, 0, len(c.Sources))
+			for name := range c.Sources {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			d.errAt(&l.Meta, "source", "no source named %s%s", quoteWord(l.Source), suggest(l.Source, names))
+		}
+	}
+	if src := j.Source; src != nil {
+		if l.Has("table") && !src.Kind.IsSQL() {
+			d.errAt(&l.Meta, "table", "source %s is a %s file, not a database", src.Name, src.Kind)
+		}
+		if l.Has("sheet") && src.Kind != KindXLSX {
+			d.errAt(&l.Meta, "sheet", "source %s is not an xlsx file", src.Name)
+		}
+		if src.Kind.IsSQL() && l.Table == "" && src.Table == "" {
+			d.errorf(l.Pos, l.Path, "source %s has no table; set table here or on the source", src.Name)
+		}
+		if src.ReadOnly && j.Direction.WritesLocal() {
+			d.errAt(&j.Meta, "direction", "source %s is read_only; the direction must be to_salesforce", src.Name)
+		}
+		for _, key := range []string{"conflict", "initial"} {
+			p := j.Conflict
+			if key == "initial" {
+				p = j.Initial
+			}
+			if p == NewestWins && src.UpdatedAt == "" {
+				d.errAt(&j.Meta, key, "newest_wins needs each local row's modification time: set updated_at on source %s", src.Name)
+			}
+		}
+	}
+
+	targets := d.validateRules(j, j.Fields)
+	for i, f := range j.MatchOn {
+		if _, ok := targets[f]; !ok {
+			d.errorf(j.At("match_on"), j.PathOf("match_on")+"["+strconv.Itoa(i)+"]", "%s is not the sf of a field rule of this job", quoteWord(f))
+		}
+	}
+	if cs := j.Consent; cs != nil {
+		if _, ok := targets[cs.Field]; cs.Field != "" && !ok {
+			d.errAt(&cs.Meta, "field", "%s is not the sf of a field rule of this job", quoteWord(cs.Field))
+		}
+		if slices.Contains(cs.Classes, PIINone) {
+			d.errAt(&cs.Meta, "classes", "gate direct, quasi or sensitive fields; none is not a class")
+		}
+	}
+	names := make(map[string]Pos)
+	for _, ch := range j.Children {
+		if ch.Name != "" {
+			if first, dup := names[ch.Name]; dup {
+				d.errAt(&ch.Meta, "name", "a child named %s is already declared at line %d", quoteWord(ch.Name), first.Line)
+			}
+			names[ch.Name] = ch.At("name")
+			if !nameRE.MatchString(ch.Name) {
+				d.errAt(&ch.Meta, "name", "a name must start with a letter and hold only letters, digits, _ and -")
+			}
+		}
+		if !ch.Has("key_suffix") {
+			ch.KeySuffix = ":" + ch.Name
+		} else if ch.KeySuffix == "" {
+			d.errAt(&ch.Meta, "key_suffix", "must not be empty: a child's key must differ from its parent's")
+		}
+		d.apiName(&ch.Meta, "object", ch.Object)
+		d.apiName(&ch.Meta, "parent_field", ch.ParentField)
+		d.validateRules(j, ch.Fields)
+	}
+}
+
+// validateRules checks a list of field rules and returns their Salesforce
+// targets.
+func (d *decoder) validateRules(j *Job, rules []*Rule) map[string]*Rule {
+	sfTargets := make(map[string]*Rule)
+	localTargets := make(map[string]*Rule)
+	for _, r := range rules {
+		d.validateRule(j, r)
+		if r.SF != "" {
+			if first, dup := sfTargets[r.SF]; dup {
+				d.errAt(&r.Meta, "sf", "%s is already mapped by %s (line %d)", r.SF, relPath(first), first.Pos.Line)
+			} else {
+				sfTargets[r.SF] = r
+			}
+		}
+		if _, writesLocal := r.Writes(j.Direction); writesLocal && r.Local != "" {
+			if first, dup := localTargets[r.Local]; dup {
+				d.errAt(&r.Meta, "local", "column %s is already written by %s (line %d); make one of them direction: to_salesforce",
+					quoteWord(r.Local), relPath(first), first.Pos.Line)
+			} else {
+				localTargets[r.Local] = r
+			}
+		}
+	}
+	return sfTargets
+}
+
+// relPath is a rule's path from its fields list, such as "fields[2]".
+func relPath(r *Rule) string {
+	if i := strings.LastIndex(r.Path, "fields["); i >= 0 {
+		return r.Path[i:]
+	}
+	return r.Path
+}
+
+var (
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
+)
+
+func (d *decoder) validateRule(j *Job, r *Rule) {
+	d.apiName(&r.Meta, "sf", r.SF)
+	if r.Has("constant") {
+		if r.Has("local") {
+			d.errAt(&r.Meta, "constant", "a rule takes local or constant, not both")
+		}
+		if r.Has("direction") && r.Direction != ToSalesforce {
+			d.errAt(&r.Meta, "direction", "a constant is only written to Salesforce; use to_salesforce")
+		}
+		r.Direction = ToSalesforce
+	} else if !r.Has("local") {
+		d.errorf(r.Pos, r.Path, "missing required key \"local\" (or constant)")
+	}
+	switch {
+	case j.Direction == ToSalesforce && r.Direction == FromSalesforce,
+		j.Direction == FromSalesforce && r.Direction == ToSalesforce:
+		d.errAt(&r.Meta, "direction", "never applies: the job's direction is %s", j.Direction)
+	}
+	if r.Transform != "" && !transformRE.MatchString(r.Transform) {
+		d.errAt(&r.Meta, "transform", "want a transform name such as thai_name.first")
+	}
+	var conv []string
+	for _, key := range []string{"yes_no", "date", "number", "phone", "lookup", "values"} {
+		if r.Has(key) {
+			conv = append(conv, key)
+		}
+	}
+	if len(conv) > 1 {
+		d.errAt(&r.Meta, conv[1], "a rule takes one of yes_no, date, number, phone, lookup and values; this one has %s", strings.Join(conv, " and "))
+	}
+	if r.Has("split") && r.Split == "" {
+		d.errAt(&r.Meta, "split", "want the separator characters, such as \",;/\"")
+	}
+	if dr := r.Date; dr != nil {
+		for i, layout := range dr.Formats {
+			if !dateLayoutOK(layout) {
+				d.errorf(dr.At("formats"), dr.PathOf("formats")+"["+strconv.Itoa(i)+"]", "%s is not a Go date layout with a day, month and year (such as 02/01/2006)", quoteWord(layout))
+			}
+		}
+		if len(dr.Formats) == 0 && !dr.ExcelSerial {
+			d.errorf(dr.Pos, dr.Path, "give formats, excel_serial: true, or both")
+		}
+		if dr.Pivot < 0 || dr.Pivot > 99 {
+			d.errAt(&dr.Meta, "pivot", "want a two-digit year, 0 to 99")
+		}
+	}
+	if nr := r.Number; nr != nil {
+		if nr.Scale < 0 || nr.Scale > 18 {
+			d.errAt(&nr.Meta, "scale", "want 0 to 18 decimal places")
+		}
+		if nr.Has("currency") && !currencyRE.MatchString(nr.Currency) {
+			d.errAt(&nr.Meta, "currency", "want an ISO 4217 code such as THB")
+		}
+	}
+	if pr := r.Phone; pr != nil && pr.Country != "" && !countryRE.MatchString(pr.Country) {
+		d.errAt(&pr.Meta, "country", "want an ISO 3166-1 alpha-2 code such as TH")
+	}
+	if lr := r.Lookup; lr != nil {
+		d.apiName(&lr.Meta, "object", lr.Object)
+		d.apiName(&lr.Meta, "field", lr.Field)
+	}
+	if r.Has("write_form") {
+		_, writesLocal := r.Writes(j.Direction)
+		switch {
+		case !writesLocal:
+			d.errAt(&r.Meta, "write_form", "the rule never writes the local side")
+		case r.Date != nil:
+			if !dateLayoutOK(r.WriteForm) {
+				d.errAt(&r.Meta, "write_form", "not a Go date layout with a day, month and year (such as 02/01/2006)")
+			}
+		case r.YesNo != nil:
+			if yes, no, ok := strings.Cut(r.WriteForm, "|"); !ok || yes == "" || no == "" {
+				d.errAt(&r.Meta, "write_form", "want the yes and no words as \"yes|no\"")
+			}
+		case r.Has("values"):
+			d.errAt(&r.Meta, "write_form", "values write the first local value listed for each Salesforce value; reorder them instead")
+		}
+	}
+}
+
+// dateLayoutOK reports whether layout writes and reads back a day, a
+// month and a year.
+func dateLayoutOK(layout string) bool {
+	ref := time.Date(2008, time.March, 25, 0, 0, 0, 0, time.UTC)
+	s := ref.Format(layout)
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return false
+	}
+	y, m, dd := t.Date()
+	return y == 2008 && m == time.March && dd == 25
+}
