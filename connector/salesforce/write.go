@@ -1,0 +1,410 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/salesforce/api"
+)
+
+// maxCollection is the sObject Collections limit: 200 records per call.
+const maxCollection = 200
+
+// encodeValue converts a value for field f into its JSON form for a write,
+// canonicalising it first and checking the field's limits so that a value
+// Salesforce would reject (with a message that echoes it) fails here, by
+// code and field only.
+func encodeValue(f *connector.Field, v connector.Value) (any, error) {
+	cv, err := connector.Canonicalize(v, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := connector.Check(cv, f); err != nil {
+		return nil, err
+	}
+	switch cv.Kind() {
+	case connector.KindNull:
+		return nil, nil
+	case connector.KindText:
+		s, _ := cv.Text()
+		return s, nil
+	case connector.KindNumber:
+		d, _ := cv.Number()
+		return json.Number(d.String()), nil
+	case connector.KindBool:
+		b, _ := cv.Bool()
+		return b, nil
+	case connector.KindDate:
+		d, _ := cv.Date()
+		return d.String(), nil
+	case connector.KindDateTime:
+		t, _ := cv.DateTime()
+		return t.UTC().Format(api.WriteTimeLayout), nil
+	case connector.KindMulti:
+		m, _ := cv.Multi()
+		return strings.Join(m, ";"), nil
+	}
+	return nil, &connector.ValueError{Code: connector.CodeInvalidValue, Detail: "unsupported value kind"}
+}
+
+// writeItem is one record on its way to Salesforce.
+type writeItem struct {
+	idx    int    // index into the caller's slice
+	key    string // normalised key
+	id     string // Salesforce Id (delete)
+	body   map[string]any
+	parent string // value of the master-detail field, to group children
+}
+
+// encodeRecord builds the Collections body of one record, or the
+// *RecordError of its first bad field (by name).
+func (c *Connector) encodeRecord(o *connector.Object, key string, fields map[string]connector.Value) (map[string]any, error) {
+	body := map[string]any{"attributes": api.Attributes{Type: o.Name}, o.Key: key}
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := o.Field(name)
+		if f == nil {
+			return nil, connector.NewRecordError("upsert", c.name, o.Name, key, name, connector.CodeUnknownField, connector.Permanent,
+				&connector.ValueError{Code: connector.CodeUnknownField, Detail: "no such field on " + o.Name})
+		}
+		if f.Name == o.Key {
+			continue // the key is the record's Key
+		}
+		if !f.Createable && !f.Updateable {
+			return nil, connector.NewRecordError("upsert", c.name, o.Name, key, f.Name, connector.CodeNotWritable, connector.Permanent,
+				&connector.ValueError{Code: connector.CodeNotWritable, Detail: "field is not writable"})
+		}
+		v, err := encodeValue(f, fields[name])
+		if err != nil {
+			return nil, connector.NewRecordError("upsert", c.name, o.Name, key, f.Name, "", connector.Permanent, err)
+		}
+		body[f.Name] = v
+	}
+	return body, nil
+}
+
+// masterField returns the first required reference field (a master-detail
+// relationship), or "".
+func masterField(o *connector.Object) string {
+	for _, f := range o.Fields {
+		if f.Type == connector.TypeReference && !f.Nillable && f.Createable && f.Name != "OwnerId" {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// saveError converts Salesforce's per-record error into a *RecordError with
+// its code and fields and a value-free message.
+func (c *Connector) saveError(op string, o *connector.Object, key string, errs []api.SaveError) *connector.RecordError {
+	if len(errs) == 0 {
+		return connector.NewRecordError(op, c.name, o.Name, key, "", connector.CodeRequestRejected, connector.Permanent,
+			&connector.ValueError{Code: connector.CodeRequestRejected, Detail: "failed without an error entry"})
+	}
+	e := errs[0]
+	code := sanitizeCode(e.StatusCode)
+	var fields []string
+	for _, f := range e.Fields {
+		if checkName(f) == nil {
+			fields = append(fields, f)
+		}
+	}
+	field := ""
+	if len(fields) > 0 {
+		field = fields[0]
+	}
+	detail := SafeMessage(code, e.Message)
+	if len(fields) > 1 {
+		detail += " (fields " + strings.Join(fields, ", ") + ")"
+	}
+	var err error = &connector.ValueError{Code: connector.Code(code), Detail: detail}
+	if code == "ENTITY_IS_DELETED" && op == "delete" {
+		return connector.NewRecordError(op, c.name, o.Name, key, "", connector.CodeNotFound, connector.Permanent, connector.ErrNotFound)
+	}
+	return connector.NewRecordError(op, c.name, o.Name, key, field, connector.Code(code), classOf(code), err)
+}
+
+// requestFailed gives every record of a failed request the request's error.
+func (c *Connector) requestFailed(op string, o *connector.Object, items []writeItem, results []connector.Result, err error) {
+	code := connector.CodeRequestRejected
+	class := connector.Permanent
+	var ae *APIError
+	if errors.As(err, &ae) {
+		if ae.Code != "" {
+			code = connector.Code(ae.Code)
+		}
+		if ae.Temporary() || ae.Malformed {
+			class = connector.Retryable
+		}
+	} else {
+		class = connector.Retryable // transport error: outcome unknown, upserts are idempotent
+	}
+	for _, it := range items {
+		results[it.idx].Err = connector.NewRecordError(op, c.name, o.Name, it.key, "", code, class, err)
+	}
+}
+
+// mustStop reports errors that end the whole call: stops, cancellation.
+func mustStop(ctx context.Context, err error) bool {
+	return IsStop(err) || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// runBatches sends batches concurrently (bounded by Options.Concurrency).
+// The first stop error cancels the rest and is returned.
+func (c *Connector) runBatches(ctx context.Context, batches [][]writeItem, send func(context.Context, []writeItem) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.opts.Concurrency)
+	for _, b := range batches {
+		g.Go(func() error { return send(gctx, b) })
+	}
+	err := g.Wait()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// chunk splits items into batches of at most n.
+func chunk(items []writeItem, n int) [][]writeItem {
+	var out [][]writeItem
+	for len(items) > n {
+		out = append(out, items[:n])
+		items = items[n:]
+	}
+	if len(items) > 0 {
+		out = append(out, items)
+	}
+	return out
+}
+
+// Upsert implements connector.Sink with sObject Collections upsert by the
+// key field (an external id): PATCH /composite/sobjects/{Obj}/{Key},
+// up to 200 records per call, allOrNone false, batches concurrently.
+// Records whose first error is UNABLE_TO_LOCK_ROW are re-sent, alone, up to
+// Options.LockRetries times. Fields are checked against describe before
+// sending, so an unknown field fails its record instead of the request.
+func (c *Connector) Upsert(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o, err := c.describe(ctx, object)
+	if err != nil {
+		return nil, err
+	}
+	kf := o.KeyField()
+	if kf == nil || !kf.ExternalID {
+		return nil, fmt.Errorf("upsert %s %s: key field %s is not an external id field: %w", c.name, o.Name, o.Key, connector.ErrReadOnly)
+	}
+	results := make([]connector.Result, len(records))
+	master := masterField(o)
+	// Rounds: a key given twice goes to a later round, so one request never
+	// holds the same external id twice.
+	var rounds [][]writeItem
+	roundOf := map[string]int{}
+	for i, r := range records {
+		key := connector.NormalizeKey(r.Key)
+		results[i].Key = key
+		if key == "" {
+			results[i].Err = connector.NewRecordError("upsert", c.name, o.Name, "", o.Key, connector.CodeInvalidKey, connector.Permanent,
+				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"})
+			continue
+		}
+		body, err := c.encodeRecord(o, key, r.Fields)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		it := writeItem{idx: i, key: key, body: body}
+		if master != "" {
+			it.parent = r.Get(master).Raw()
+		}
+		id := o.KeyID(key)
+		n := roundOf[id]
+		roundOf[id] = n + 1
+		for len(rounds) <= n {
+			rounds = append(rounds, nil)
+		}
+		rounds[n] = append(rounds[n], it)
+	}
+	path := c.cl.dataPath("composite", "sobjects", o.Name, o.Key)
+	for _, round := range rounds {
+		// Children of one parent travel together, so concurrent batches
+		// do not fight over the parent's lock.
+		sort.SliceStable(round, func(i, j int) bool { return round[i].parent < round[j].parent })
+		err := c.runBatches(ctx, chunk(round, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+			return c.upsertBatch(ctx, o, path, batch, results)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// upsertBatch sends one Collections upsert and re-sends the records that
+// hit UNABLE_TO_LOCK_ROW.
+func (c *Connector) upsertBatch(ctx context.Context, o *connector.Object, path string, pending []writeItem, results []connector.Result) error {
+	for attempt := 0; ; attempt++ {
+		req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(pending))}
+		for i, it := range pending {
+			req.Records[i] = it.body
+		}
+		var res []api.SaveResult
+		// Upsert by external id is idempotent: safe to re-send.
+		err := c.cl.do(ctx, request{op: "upsert", object: o.Name, method: http.MethodPatch, path: path, body: req, retrySafe: true}, &res)
+		if err != nil {
+			if mustStop(ctx, err) {
+				return err
+			}
+			c.requestFailed("upsert", o, pending, results, err)
+			return nil
+		}
+		if len(res) != len(pending) {
+			c.requestFailed("upsert", o, pending, results, &APIError{Op: "upsert", Object: o.Name, Status: 200, Malformed: true,
+				Message: fmt.Sprintf("%d results for %d records", len(res), len(pending))})
+			return nil
+		}
+		var locked []writeItem
+		for j, sr := range res {
+			it := pending[j]
+			if sr.Success {
+				results[it.idx] = connector.Result{Key: it.key, ID: sr.ID, Created: sr.Created != nil && *sr.Created}
+				continue
+			}
+			if len(sr.Errors) > 0 && sr.Errors[0].StatusCode == "UNABLE_TO_LOCK_ROW" && attempt < c.opts.LockRetries {
+				locked = append(locked, it)
+				continue
+			}
+			results[it.idx] = connector.Result{Key: it.key, ID: sr.ID, Err: c.saveError("upsert", o, it.key, sr.Errors)}
+		}
+		if len(locked) == 0 {
+			return nil
+		}
+		if err := sleep(ctx, c.opts.LockWait<<attempt); err != nil {
+			return err
+		}
+		pending = locked
+	}
+}
+
+// Delete implements connector.Sink: keys are resolved to Ids with a query
+// (chunked), then DELETE /composite/sobjects?ids=...&allOrNone=false, 200
+// Ids per call, batches concurrently. A key with no record, or a record
+// deleted meanwhile (ENTITY_IS_DELETED), gets connector.ErrNotFound.
+func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([]connector.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o, err := c.describe(ctx, object)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]connector.Result, len(keys))
+	uniq := uniqueKeys(o, keys)
+	ids, err := c.resolveIDs(ctx, o, uniq)
+	if err != nil {
+		return nil, err
+	}
+	first := map[string]int{} // KeyID -> index of the first occurrence
+	var items []writeItem
+	var dups []int
+	for i, k := range keys {
+		key := connector.NormalizeKey(k)
+		results[i].Key = key
+		kid := o.KeyID(key)
+		id, ok := ids[kid]
+		if key == "" || !ok {
+			results[i].Err = connector.NewRecordError("delete", c.name, o.Name, key, "", connector.CodeNotFound, connector.Permanent, connector.ErrNotFound)
+			continue
+		}
+		if _, seen := first[kid]; seen {
+			dups = append(dups, i)
+			continue
+		}
+		first[kid] = i
+		items = append(items, writeItem{idx: i, key: key, id: id})
+	}
+	path := c.cl.dataPath("composite", "sobjects")
+	err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+		return c.deleteBatch(ctx, o, path, batch, results)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range dups {
+		r := results[first[o.KeyID(results[i].Key)]]
+		r.Key = results[i].Key
+		results[i] = r
+	}
+	return results, nil
+}
+
+func (c *Connector) deleteBatch(ctx context.Context, o *connector.Object, path string, pending []writeItem, results []connector.Result) error {
+	for attempt := 0; ; attempt++ {
+		ids := make([]string, len(pending))
+		for i, it := range pending {
+			ids[i] = it.id
+		}
+		q := url.Values{"ids": {strings.Join(ids, ",")}, "allOrNone": {"false"}}
+		var res []api.SaveResult
+		err := c.cl.do(ctx, request{op: "delete", object: o.Name, method: http.MethodDelete, path: path, query: q, retrySafe: true}, &res)
+		if err != nil {
+			if mustStop(ctx, err) {
+				return err
+			}
+			c.requestFailed("delete", o, pending, results, err)
+			return nil
+		}
+		if len(res) != len(pending) {
+			c.requestFailed("delete", o, pending, results, &APIError{Op: "delete", Object: o.Name, Status: 200, Malformed: true,
+				Message: fmt.Sprintf("%d results for %d records", len(res), len(pending))})
+			return nil
+		}
+		var locked []writeItem
+		for j, sr := range res {
+			it := pending[j]
+			if sr.Success {
+				results[it.idx] = connector.Result{Key: it.key, ID: it.id}
+				continue
+			}
+			if len(sr.Errors) > 0 && sr.Errors[0].StatusCode == "UNABLE_TO_LOCK_ROW" && attempt < c.opts.LockRetries {
+				locked = append(locked, it)
+				continue
+			}
+			results[it.idx] = connector.Result{Key: it.key, ID: it.id, Err: c.saveError("delete", o, it.key, sr.Errors)}
+		}
+		if len(locked) == 0 {
+			return nil
+		}
+		if err := sleep(ctx, c.opts.LockWait<<attempt); err != nil {
+			return err
+		}
+		pending = locked
+	}
+}
