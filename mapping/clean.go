@@ -33,7 +33,7 @@ func clean(s string, foldDigits bool) string {
 	if i == len(s) {
 		return s
 	}
-	if !norm.NFC.IsNormalString(s) {
+	if norm.NFC.QuickSpanString(s) != len(s) { // IsNormalString allocates
 		s = norm.NFC.String(s)
 	}
 	dirty := false

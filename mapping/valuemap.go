@@ -28,6 +28,10 @@ type ValueMapOptions struct {
 	// Null lists local spellings that mean "no value", besides the blank
 	// cell.
 	Null []string `json:"null,omitempty" yaml:"null"`
+	// Blank is the Salesforce value of a blank cell and of the Null
+	// spellings (ยินยอม blank -> Not_Obtained); Format writes it as a blank
+	// cell. Empty: a blank cell is null. Not for multi-select maps.
+	Blank string `json:"blank,omitempty" yaml:"blank"`
 	// Multi makes a multi-select map: the cell is split on Separators and
 	// each part mapped; the result is a multi-select Value.
 	Multi bool `json:"multi" yaml:"multi"`
@@ -57,6 +61,9 @@ func NewValueMap(o ValueMapOptions) (Transform, error) {
 		}
 		if !strings.ContainsAny(o.Join, o.Separators) {
 			return nil, fmt.Errorf("value map: join %q contains none of the separators", o.Join)
+		}
+		if o.Blank != "" {
+			return nil, fmt.Errorf("value map: blank is not allowed in a multi-select map")
 		}
 	} else {
 		o.Separators, o.Join = "", ""
@@ -149,8 +156,14 @@ func (m *valueMap) lookup(s string) (string, bool, error) {
 func (m *valueMap) Parse(cell string) (Result, error) {
 	if !m.opts.Multi {
 		v, ok, err := m.lookup(cell)
-		if err != nil || !ok {
+		if err != nil {
 			return Result{}, err
+		}
+		if !ok {
+			if m.opts.Blank != "" {
+				return Result{Value: connector.Text(m.opts.Blank)}, nil
+			}
+			return Result{}, nil
 		}
 		return Result{Value: connector.Text(v)}, nil
 	}
@@ -176,6 +189,9 @@ func (m *valueMap) Format(v connector.Value) (string, error) {
 			break
 		}
 		s, _ := v.Text()
+		if s == m.opts.Blank {
+			return "", nil
+		}
 		l, ok := m.toLocal[s]
 		if !ok {
 			return "", invalid("expected one of the Salesforce values the rule maps")
