@@ -196,7 +196,7 @@ type DateRule struct {
 	Era         Era      `yaml:"era" default:"gregorian" doc:"gregorian or buddhist (years 2400 and above are BE)"`
 	ExcelSerial bool     `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
 	DayFirst    bool     `yaml:"day_first" doc:"read ambiguous dates day first"`
-	Pivot       int      `yaml:"pivot" doc:"two-digit years below this are 20xx, the others 19xx (0 = no two-digit years)"`
+	Pivot       int      `yaml:"pivot" default:"70" doc:"two-digit years below this fall in the era's current century (20xx, 25xx BE), the others in the previous one"`
 }
 
 // NumberRule says how numbers are written in a local column.
@@ -209,7 +209,7 @@ type NumberRule struct {
 // PhoneRule normalises phone numbers to E.164.
 type PhoneRule struct {
 	Meta
-	Country string `yaml:"country" required:"true" doc:"ISO 3166-1 alpha-2 country of numbers written without a country code"`
+	Country string `yaml:"country" required:"true" doc:"country calling code of numbers written without one, such as 66 or +502"`
 }
 
 // LookupRule finds the referenced record by a field.

@@ -38,6 +38,21 @@ type decoder struct {
 	anchors map[string]ast.Node
 
 	literalSecrets []Pos
+	// substituted holds the paths of values that came from ${...}: their
+	// text is never quoted in a message. failed holds the paths of values
+	// that did not decode (already reported), so that later checks skip
+	// them.
+	substituted map[string]bool
+	failed      map[string]bool
+}
+
+// word quotes the value at path for a message, unless it came from the
+// environment.
+func (d *decoder) word(path, s string) string {
+	if d.substituted[path] {
+		return "the value (from ${...})"
+	}
+	return quoteWord(s)
 }
 
 // nodeDecoder is implemented (on the pointer) by types with a shape of
@@ -202,6 +217,9 @@ func (d *decoder) scalar(n ast.Node, path string, at Pos, want string) (s string
 	if err != nil {
 		d.errorf(offsetPos(at, tk, raw, err.offset), path, "%s", err.msg)
 		return "", false, false
+	}
+	if !lit {
+		d.substituted[path] = true
 	}
 	return out, lit, true
 }
@@ -425,6 +443,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, at Pos)
 			nulls[f.key] = vp
 		default:
 			failed[f.key] = true // already reported
+			d.failed[fpath] = true
 		}
 	}
 	for _, f := range si.fields {
@@ -446,12 +465,28 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, at Pos)
 			}
 			continue
 		}
-		if f.required {
+		switch {
+		case f.required:
 			d.errorf(at, path, "missing required key %q", f.key)
-		} else if f.def != "" {
+		case f.def != "":
 			setDefault(fv, f.def)
+		case isPlainStruct(fv):
+			d.decodeStruct(nil, fv, joinPath(path, f.key), at) // its own defaults
 		}
 	}
+}
+
+// isPlainStruct reports whether v is a configuration struct (decoded key
+// by key) rather than a type with its own decoding.
+func isPlainStruct(v reflect.Value) bool {
+	if v.Kind() != reflect.Struct || v.Type() == secretType {
+		return false
+	}
+	switch v.Addr().Interface().(type) {
+	case nodeDecoder, scalarDecoder:
+		return false
+	}
+	return true
 }
 
 // isNull reports whether n is a YAML null (or missing).
@@ -483,11 +518,15 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path string, at Pos, 
 		return true
 	}
 	if sd, ok := v.Addr().Interface().(scalarDecoder); ok {
-		s, _, set := d.scalar(n, path, at, "a string")
+		s, literal, set := d.scalar(n, path, at, "a string")
 		if !set {
 			return false
 		}
 		if err := sd.parseScalar(s); err != nil {
+			if !literal {
+				d.errorf(at, path, "the value after ${...} substitution is not valid (not shown)")
+				return false
+			}
 			d.errorf(at, path, "%s", err.Error())
 			return false
 		}
@@ -505,13 +544,17 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path string, at Pos, 
 		}
 		return true
 	case v.Kind() == reflect.String:
-		s, _, set := d.scalar(n, path, at, "a string")
+		s, literal, set := d.scalar(n, path, at, "a string")
 		if !set {
 			return false
 		}
 		if v.Type().Implements(enumIface) {
 			allowed := v.Interface().(enum).enumValues()
 			if !slices.Contains(allowed, s) {
+				if !literal {
+					d.errorf(at, path, "the value after ${...} substitution is not one of %s", strings.Join(allowed, ", "))
+					return false
+				}
 				d.errorf(at, path, "%s is not one of %s%s", quoteWord(s), strings.Join(allowed, ", "), suggest(s, allowed))
 				return false
 			}

@@ -69,7 +69,12 @@ func Parse(filename string, data []byte, opt Options) (*Config, error) {
 	if opt.BaseDir == "" {
 		opt.BaseDir = filepath.Dir(filename)
 	}
-	d := &decoder{file: filename, opt: opt, anchors: make(map[string]ast.Node)}
+	d := &decoder{
+		file: filename, opt: opt,
+		anchors:     make(map[string]ast.Node),
+		substituted: make(map[string]bool),
+		failed:      make(map[string]bool),
+	}
 	cfg := d.parse(data)
 	sortFindings(d.errs)
 	sortFindings(d.warns)

@@ -106,7 +106,7 @@ func (d *decoder) validateState(c *Config) {
 	switch s.Driver {
 	case StatePostgres:
 		if s.DSN.IsZero() && !s.Has("dsn") {
-			d.errorf(s.Pos, joinPath(s.Path, "state"), "driver postgres needs dsn")
+			d.errorf(s.Pos, s.Path, "driver postgres needs dsn")
 		}
 	case StateSQLite:
 		dsn := s.DSN.Reveal()
@@ -142,7 +142,7 @@ func kindsWith(key string) string {
 func (d *decoder) validateSource(s *Source) {
 	loc, err := time.LoadLocation(s.Timezone)
 	if err != nil || s.Timezone == "" || s.Timezone == "Local" {
-		d.errAt(&s.Meta, "timezone", "unknown time zone %s (want an IANA name such as America/Guatemala)", quoteWord(s.Timezone))
+		d.errAt(&s.Meta, "timezone", "unknown time zone %s (want an IANA name such as America/Guatemala)", d.word(s.PathOf("timezone"), s.Timezone))
 		loc = time.UTC
 	}
 	s.Location = loc
@@ -169,10 +169,10 @@ func (d *decoder) validateSource(s *Source) {
 			d.errorf(s.Pos, s.Path, "a %s source needs dsn", s.Kind)
 		}
 	}
-	if s.Kind == KindCSV && utf8.RuneCountInString(s.Delimiter) != 1 {
+	if s.Kind == KindCSV && !d.failed[s.PathOf("delimiter")] && utf8.RuneCountInString(s.Delimiter) != 1 {
 		d.errAt(&s.Meta, "delimiter", "want one character, such as , or ; or a tab")
 	}
-	if s.HeaderRow < 1 {
+	if s.HeaderRow < 1 && !d.failed[s.PathOf("header_row")] {
 		d.errAt(&s.Meta, "header_row", "rows count from 1")
 	}
 	if s.Backups < 0 {
@@ -205,7 +205,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 				names = append(names, name)
 			}
 			slices.Sort(names)
-			d.errAt(&l.Meta, "source", "no source named %s%s", quoteWord(l.Source), suggest(l.Source, names))
+			d.errAt(&l.Meta, "source", "no source named %s%s", d.word(l.PathOf("source"), l.Source), suggest(l.Source, names))
 		}
 	}
 	if src := j.Source; src != nil {
@@ -235,12 +235,13 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 	targets := d.validateRules(j, j.Fields)
 	for i, f := range j.MatchOn {
 		if _, ok := targets[f]; !ok {
-			d.errorf(j.At("match_on"), j.PathOf("match_on")+"["+strconv.Itoa(i)+"]", "%s is not the sf of a field rule of this job", quoteWord(f))
+			p := j.PathOf("match_on") + "[" + strconv.Itoa(i) + "]"
+			d.errorf(j.At("match_on"), p, "%s is not the sf of a field rule of this job", d.word(p, f))
 		}
 	}
 	if cs := j.Consent; cs != nil {
 		if _, ok := targets[cs.Field]; cs.Field != "" && !ok {
-			d.errAt(&cs.Meta, "field", "%s is not the sf of a field rule of this job", quoteWord(cs.Field))
+			d.errAt(&cs.Meta, "field", "%s is not the sf of a field rule of this job", d.word(cs.PathOf("field"), cs.Field))
 		}
 		if slices.Contains(cs.Classes, PIINone) {
 			d.errAt(&cs.Meta, "classes", "gate direct, quasi or sensitive fields; none is not a class")
@@ -250,7 +251,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 	for _, ch := range j.Children {
 		if ch.Name != "" {
 			if first, dup := names[ch.Name]; dup {
-				d.errAt(&ch.Meta, "name", "a child named %s is already declared at line %d", quoteWord(ch.Name), first.Line)
+				d.errAt(&ch.Meta, "name", "a child named %s is already declared at line %d", d.word(ch.PathOf("name"), ch.Name), first.Line)
 			}
 			names[ch.Name] = ch.At("name")
 			if !nameRE.MatchString(ch.Name) {
@@ -277,7 +278,7 @@ func (d *decoder) validateRules(j *Job, rules []*Rule) map[string]*Rule {
 		d.validateRule(j, r)
 		if r.SF != "" {
 			if first, dup := sfTargets[r.SF]; dup {
-				d.errAt(&r.Meta, "sf", "%s is already mapped by %s (line %d)", r.SF, relPath(first), first.Pos.Line)
+				d.errAt(&r.Meta, "sf", "%s is already mapped by %s (line %d)", d.word(r.PathOf("sf"), r.SF), relPath(first), first.Pos.Line)
 			} else {
 				sfTargets[r.SF] = r
 			}
@@ -285,7 +286,7 @@ func (d *decoder) validateRules(j *Job, rules []*Rule) map[string]*Rule {
 		if _, writesLocal := r.Writes(j.Direction); writesLocal && r.Local != "" {
 			if first, dup := localTargets[r.Local]; dup {
 				d.errAt(&r.Meta, "local", "column %s is already written by %s (line %d); make one of them direction: to_salesforce",
-					quoteWord(r.Local), relPath(first), first.Pos.Line)
+					d.word(r.PathOf("local"), r.Local), relPath(first), first.Pos.Line)
 			} else {
 				localTargets[r.Local] = r
 			}
@@ -303,8 +304,8 @@ func relPath(r *Rule) string {
 }
 
 var (
-	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-	countryRE  = regexp.MustCompile(`^[A-Z]{2}$`)
+	currencyRE    = regexp.MustCompile(`^[A-Z]{3}$`)
+	callingCodeRE = regexp.MustCompile(`^\+?[1-9][0-9]{0,2}$`)
 )
 
 func (d *decoder) validateRule(j *Job, r *Rule) {
@@ -343,26 +344,27 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 	if dr := r.Date; dr != nil {
 		for i, layout := range dr.Formats {
 			if !dateLayoutOK(layout) {
-				d.errorf(dr.At("formats"), dr.PathOf("formats")+"["+strconv.Itoa(i)+"]", "%s is not a Go date layout with a day, month and year (such as 02/01/2006)", quoteWord(layout))
+				p := dr.PathOf("formats") + "[" + strconv.Itoa(i) + "]"
+				d.errorf(dr.At("formats"), p, "%s is not a Go date layout with a day, month and year (such as 02/01/2006)", d.word(p, layout))
 			}
 		}
 		if len(dr.Formats) == 0 && !dr.ExcelSerial {
 			d.errorf(dr.Pos, dr.Path, "give formats, excel_serial: true, or both")
 		}
-		if dr.Pivot < 0 || dr.Pivot > 99 {
-			d.errAt(&dr.Meta, "pivot", "want a two-digit year, 0 to 99")
+		if (dr.Pivot < 1 || dr.Pivot > 99) && !d.failed[dr.PathOf("pivot")] {
+			d.errAt(&dr.Meta, "pivot", "want a two-digit year, 1 to 99")
 		}
 	}
 	if nr := r.Number; nr != nil {
-		if nr.Scale < 0 || nr.Scale > 18 {
+		if (nr.Scale < 0 || nr.Scale > 18) && !d.failed[nr.PathOf("scale")] {
 			d.errAt(&nr.Meta, "scale", "want 0 to 18 decimal places")
 		}
 		if nr.Has("currency") && !currencyRE.MatchString(nr.Currency) {
 			d.errAt(&nr.Meta, "currency", "want an ISO 4217 code such as THB")
 		}
 	}
-	if pr := r.Phone; pr != nil && pr.Country != "" && !countryRE.MatchString(pr.Country) {
-		d.errAt(&pr.Meta, "country", "want an ISO 3166-1 alpha-2 code such as TH")
+	if pr := r.Phone; pr != nil && pr.Country != "" && !callingCodeRE.MatchString(pr.Country) {
+		d.errAt(&pr.Meta, "country", "want a country calling code such as 66 or +502")
 	}
 	if lr := r.Lookup; lr != nil {
 		d.apiName(&lr.Meta, "object", lr.Object)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -95,10 +96,11 @@ func (y *YesNo) decodeNode(d *decoder, n ast.Node, path string, at Pos) {
 		key   string
 		words []string
 	}{{"yes", l.Yes}, {"no", l.No}, {"unknown", l.Unknown}} {
-		for _, w := range list.words {
+		for i, w := range list.words {
 			k := strings.ToLower(strings.TrimSpace(w))
 			if prev, dup := seen[k]; dup && prev != list.key {
-				d.errorf(l.At(list.key), joinPath(path, list.key), "%s is also listed under %s", quoteWord(w), prev)
+				wp := joinPath(path, list.key) + "[" + strconv.Itoa(i) + "]"
+				d.errorf(l.At(list.key), wp, "%s is also listed under %s", d.word(wp, w), prev)
 			}
 			seen[k] = list.key
 		}
