@@ -191,7 +191,8 @@ var safeMessages = []*regexp.Regexp{
 	regexp.MustCompile(`^cannot specify Id in an insert call$`),
 	regexp.MustCompile(`^Record rolled back because not all records were valid and the request was using AllOrNone header$`),
 	regexp.MustCompile(`^invalid query locator$`),
-	regexp.MustCompile(`^unexpected token: (?:'[A-Za-z]+'|<EOF>)$`),
+	// Only SOQL keywords: an unexpected token may be a value.
+	regexp.MustCompile(`^unexpected token: (?:'(?:SELECT|FROM|WHERE|AND|OR|NOT|IN|LIKE|INCLUDES|EXCLUDES|ORDER|BY|LIMIT|OFFSET|GROUP|HAVING|NULL|TRUE|FALSE|ASC|DESC|NULLS|FIRST|LAST|,|\(|\))'|<EOF>)$`),
 }
 
 // codeDescriptions are value-free descriptions for codes whose messages
