@@ -163,4 +163,3 @@ func (o *Org) OpenCursors() int {
 	defer o.mu.Unlock()
 	return len(o.cursors)
 }
-
