@@ -1,0 +1,387 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/state"
+)
+
+// apply carries out the plan: state-only decisions first, then the writes
+// in batches (each batch's state committed after its write returned), then
+// the cursor.
+func (r *runner) apply(ctx context.Context, order []*entry) error {
+	if err := r.hookKill(ctx, BeforeApply); err != nil {
+		return err
+	}
+	now := r.now()
+	err := r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error {
+		for _, e := range order {
+			if !e.hasWrite() && (e.dirty || e.unknown) {
+				if err := r.commit(tx, e, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: state: %w", r.job.Name, err)
+	}
+	if err := r.hookKill(ctx, AfterState); err != nil {
+		return err
+	}
+	budget := r.job.MaxWrites
+	writes := r.plan.Writes
+	for len(writes) > 0 {
+		// One batch: same side, same kind (upsert or delete), at most
+		// BatchSize records.
+		n := 1
+		del := writes[0].Op == OpDelete
+		for n < len(writes) && n < r.job.batchSize() && writes[n].Side == writes[0].Side && (writes[n].Op == OpDelete) == del {
+			n++
+		}
+		batch := writes[:n:n]
+		writes = writes[n:]
+		var held []Write
+		if budget > 0 {
+			left := max(budget-r.attempted, 0)
+			if left < len(batch) {
+				held = batch[left:]
+				batch = batch[:left]
+				for _, w := range held {
+					w.e.out[w.Side] = oHeld
+				}
+			}
+		}
+		if len(batch) > 0 {
+			if err := r.hookKill(ctx, BeforeWrite); err != nil {
+				return err
+			}
+			r.attempted += len(batch)
+			if err := r.write(ctx, batch, del); err != nil {
+				return err
+			}
+			if err := r.hookKill(ctx, AfterWrite); err != nil {
+				return err
+			}
+		}
+		if err := r.commitBatch(ctx, append(batch, held...)); err != nil {
+			return err
+		}
+		if len(batch) > 0 {
+			if err := r.hookKill(ctx, AfterCommit); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.hookKill(ctx, BeforeCursor); err != nil {
+		return err
+	}
+	if r.cursor != "" {
+		err := r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error { return tx.SetCursor(cursorName, string(r.cursor)) })
+		if err != nil {
+			return fmt.Errorf("job %s: state: %w", r.job.Name, err)
+		}
+	}
+	return nil
+}
+
+func (r *runner) hookKill(ctx context.Context, p Point) error {
+	if err := r.hook(ctx, p); err != nil {
+		return fmt.Errorf("%w: %w", errKilled, err)
+	}
+	return nil
+}
+
+// record builds the record a write sends: the key and the fields it sets,
+// with the other side's canonical values.
+func (r *runner) record(w Write) (connector.Record, bool) {
+	e := w.e
+	src := w.Side.Other()
+	vals := e.vals[src]
+	if vals == nil {
+		return connector.Record{}, false
+	}
+	rec := connector.Record{Key: w.Key, Fields: make(map[string]connector.Value, len(w.Changes))}
+	for i, n := range r.names {
+		switch w.Op {
+		case OpCreate:
+			if r.dir[i].writes(w.Side) {
+				rec.Fields[n] = vals[i]
+			}
+		case OpUpdate:
+			if d := e.dec[i]; d.kind == dWrite && d.to == w.Side {
+				rec.Fields[n] = vals[i]
+			}
+		}
+	}
+	return rec, true
+}
+
+func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
+	s := batch[0].Side
+	sink := r.feat[s].Sink
+	fail := func(w Write, err error) {
+		w.e.out[s], w.e.err[s] = oFailed, err
+		r.counts.Failures++
+	}
+	if sink == nil {
+		for _, w := range batch {
+			fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", "", connector.Permanent, connector.ErrReadOnly))
+		}
+		return nil
+	}
+	var results []connector.Result
+	var err error
+	var sent []Write
+	if del {
+		keys := make([]string, len(batch))
+		for i, w := range batch {
+			keys[i] = w.Key
+		}
+		sent = batch
+		r.calls++
+		results, err = sink.Delete(ctx, r.job.Object, keys)
+	} else {
+		recs := make([]connector.Record, 0, len(batch))
+		for _, w := range batch {
+			rec, ok := r.record(w)
+			if !ok {
+				fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", connector.CodeNotProcessed, connector.Permanent, fmt.Errorf("values of %s were not read this run", s.Other())))
+				continue
+			}
+			recs = append(recs, rec)
+			sent = append(sent, w)
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		r.calls++
+		results, err = sink.Upsert(ctx, r.job.Object, recs)
+	}
+	if err == nil && len(results) != len(sent) {
+		err = fmt.Errorf("%s returned %d results for %d records", s, len(results), len(sent))
+	}
+	if err != nil {
+		if connector.IsFatal(err) || ctx.Err() != nil {
+			return fmt.Errorf("job %s: write %s: %w", r.job.Name, s, err)
+		}
+		for _, w := range sent {
+			fail(w, err)
+		}
+		return nil
+	}
+	for i, w := range sent {
+		res := results[i]
+		if res.Err != nil && !(del && connector.CodeOf(res.Err) == connector.CodeNotFound) {
+			if connector.IsFatal(res.Err) {
+				return fmt.Errorf("job %s: write %s: %w", r.job.Name, s, res.Err)
+			}
+			fail(w, res.Err)
+			continue
+		}
+		w.e.out[s] = oOK
+		if res.Key != "" && !del {
+			w.e.keys[s] = res.Key
+		}
+		switch w.Op {
+		case OpCreate:
+			r.counts.Creates++
+		case OpUpdate:
+			r.counts.Updates++
+		case OpDelete:
+			r.counts.Deletes++
+		}
+	}
+	return nil
+}
+
+func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
+	now := r.now()
+	err := r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error {
+		for _, w := range batch {
+			if err := r.commit(tx, w.e, now); err != nil {
+				return err
+			}
+			if w.e.out[w.Side] == oFailed {
+				ferr := w.e.err[w.Side]
+				re := state.RecordErr{RunID: r.runID, Key: w.Key, Code: string(connector.CodeOf(ferr)), Message: ferr.Error(), At: now}
+				if rerr, ok := ferr.(*connector.RecordError); ok {
+					re.Field = rerr.Field
+				}
+				r.failed = append(r.failed, re)
+				if err := tx.LogError(re); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: state: %w", r.job.Name, err)
+	}
+	return nil
+}
+
+// commit writes one entry's state as far as its writes have gone: fields
+// whose write succeeded get their new baseline, the rest keep theirs; the
+// pending reasons and conflicts follow.
+func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
+	if err := tx.ClearPending(e.id); err != nil {
+		return err
+	}
+	pend := func(reason state.Reason, code string) error {
+		return tx.SetPending(state.Pending{Key: e.id, Reason: reason, Code: code, Since: now})
+	}
+	if e.unknown {
+		if e.has || e.pres[SF] == pPresent || e.pres[Local] == pPresent {
+			return pend(state.ReasonUnknown, e.why[SF]+e.why[Local])
+		}
+		return nil
+	}
+	// Pending reasons from the writes.
+	for s := SF; s <= Local; s++ {
+		if e.op[s] == 0 {
+			continue
+		}
+		reason := state.ReasonFailedWrite
+		if e.op[s] == OpCreate {
+			reason = state.ReasonPendingCreate
+		}
+		var err error
+		switch e.out[s] {
+		case oFailed:
+			err = pend(reason, string(connector.CodeOf(e.err[s])))
+		case oHeld:
+			if err = pend(state.ReasonBudget, ""); err == nil && reason == state.ReasonPendingCreate {
+				err = pend(reason, "")
+			}
+		case oNone:
+			err = pend(reason, string(connector.CodeNotProcessed))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	del := e.drop
+	for s := SF; s <= Local; s++ {
+		if e.op[s] == OpDelete && e.out[s] == oOK {
+			del = true
+		}
+	}
+	if del {
+		for _, name := range r.names {
+			if r.queue[[2]string{e.id, name}] != nil {
+				if err := tx.CloseConflict(e.id, name); err != nil {
+					return err
+				}
+			}
+		}
+		if e.has {
+			return tx.DeleteRecord(e.id)
+		}
+		return nil
+	}
+	// A create that went through: a fresh state for every field.
+	for s := SF; s <= Local; s++ {
+		if e.op[s] == OpCreate && e.out[s] == oOK {
+			return tx.PutRecord(r.createdState(e, s))
+		}
+	}
+	if e.dec == nil {
+		if e.has && (e.newFlags != e.flags || e.fp[SF] != nil || e.fp[Local] != nil) {
+			return tx.PutRecord(r.lastSeen(e))
+		}
+		return nil
+	}
+	rs := state.RecordState{Key: e.id, SFKey: e.keys[SF], LocalKey: e.keys[Local], Flags: e.newFlags, Fields: make([]state.FieldState, 0, len(r.names))}
+	conflict := false
+	for i, d := range e.dec {
+		s, l := e.cur(SF, i), e.cur(Local, i)
+		fs := e.fs[i]
+		ns := state.FieldState{Field: r.names[i], Base: fs.Base, SF: s, Local: l, Rule: fs.Rule}
+		closeQ := d.close
+		switch d.kind {
+		case dNone:
+			ns.Rule = r.rule[i]
+		case dBaseline:
+			ns.Base, ns.Rule = d.fp, r.rule[i]
+		case dKeep:
+			ns.Base, ns.Rule = d.base, r.rule[i]
+		case dWrite:
+			if e.out[d.to] == oOK {
+				ns.Base, ns.SF, ns.Local, ns.Rule = d.fp, d.fp, d.fp, r.rule[i]
+			} else {
+				closeQ = false
+			}
+		case dConflict:
+			conflict = true
+			r.counts.Conflicts++
+			if err := tx.OpenConflict(state.Conflict{Key: e.id, Field: r.names[i], SF: s, Local: l, Opened: now}); err != nil {
+				return err
+			}
+		}
+		if closeQ {
+			if err := tx.CloseConflict(e.id, r.names[i]); err != nil {
+				return err
+			}
+		}
+		rs.SetField(ns)
+	}
+	if conflict {
+		if err := pend(state.ReasonConflict, ""); err != nil {
+			return err
+		}
+	}
+	return tx.PutRecord(rs)
+}
+
+// createdState is the state of a record just created on side to from the
+// other side.
+func (r *runner) createdState(e *entry, to Side) state.RecordState {
+	from := to.Other()
+	rs := state.RecordState{Key: e.id, Fields: make([]state.FieldState, 0, len(r.names))}
+	rs.SFKey, rs.LocalKey = e.keys[SF], e.keys[Local]
+	if to == SF && rs.SFKey == "" {
+		rs.SFKey = e.keys[Local]
+	}
+	if to == Local && rs.LocalKey == "" {
+		rs.LocalKey = e.keys[SF]
+	}
+	for i, n := range r.names {
+		v := e.cur(from, i)
+		ns := state.FieldState{Field: n, Base: v, SF: v, Local: v, Rule: r.rule[i]}
+		if !r.dir[i].writes(to) {
+			// Not written: the new record holds null there, and the
+			// field's source (the new record's side) says null.
+			ns.Base = r.null[i]
+			if to == SF {
+				ns.SF = r.null[i]
+			} else {
+				ns.Local = r.null[i]
+			}
+		}
+		rs.SetField(ns)
+	}
+	return rs
+}
+
+// lastSeen is the entry's state with the last seen fingerprints and flags
+// updated and baselines kept.
+func (r *runner) lastSeen(e *entry) state.RecordState {
+	rs := state.RecordState{Key: e.id, SFKey: e.keys[SF], LocalKey: e.keys[Local], Flags: e.newFlags, Fields: make([]state.FieldState, 0, len(r.names))}
+	for i := range r.names {
+		ns := e.fs[i]
+		if e.pres[SF] == pPresent {
+			ns.SF = e.cur(SF, i)
+		}
+		if e.pres[Local] == pPresent {
+			ns.Local = e.cur(Local, i)
+		}
+		rs.SetField(ns)
+	}
+	return rs
+}

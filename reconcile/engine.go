@@ -1,0 +1,987 @@
+package reconcile
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/state"
+)
+
+// Point names a kill point: a place between two steps of apply where
+// Hooks.At is called. Tests stop a run there and run again.
+type Point string
+
+// Kill points, in the order a run passes them.
+const (
+	// BeforeApply: the plan is made; nothing written anywhere.
+	BeforeApply Point = "before_apply"
+	// AfterState: decisions that write to neither side (new baselines,
+	// conflicts, flags, pending) are committed.
+	AfterState Point = "after_state"
+	// BeforeWrite: before each batch write.
+	BeforeWrite Point = "before_write"
+	// AfterWrite: a batch was written; its state is not yet committed.
+	AfterWrite Point = "after_write"
+	// AfterCommit: a batch's state (baselines, pending) is committed.
+	AfterCommit Point = "after_commit"
+	// BeforeCursor: every batch is done; the cursor is not yet advanced.
+	BeforeCursor Point = "before_cursor"
+)
+
+// Points lists every kill point in order.
+var Points = []Point{BeforeApply, AfterState, BeforeWrite, AfterWrite, AfterCommit, BeforeCursor}
+
+// Hooks are called at the kill points. A non-nil error stops the run
+// there, as a crash would (nothing after it happens, not even the run's
+// end in the history).
+type Hooks struct {
+	At func(ctx context.Context, p Point) error
+}
+
+// Engine reconciles jobs between a Salesforce-side and a local-side
+// connector. The local connector already speaks Salesforce field names and
+// canonical values.
+type Engine struct {
+	SF    connector.Connector
+	Local connector.Connector
+	Store state.Store
+	FP    *Fingerprinter
+	Hooks Hooks
+	// Now returns the current time; time.Now by default.
+	Now func() time.Time
+}
+
+// RunOptions are per-run switches.
+type RunOptions struct {
+	// DryRun plans and stops: nothing is written to either side or to
+	// the state (only the run history records the dry run).
+	DryRun bool
+	// Force overrides the safety aborts (max_delete, match-rate brake).
+	Force bool
+	// Full reads Salesforce completely instead of from its cursor.
+	Full bool
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	RunID  int64
+	Plan   *Plan
+	Counts state.Counts
+	// Failed lists the records whose write failed (they stay pending).
+	Failed []state.RecordErr
+	// APICalls counts the connector calls the run made.
+	APICalls int
+}
+
+const cursorName = "salesforce"
+
+type presence uint8
+
+const (
+	pNone presence = iota // not seen this run
+	pPresent
+	pAbsent
+	pUnknown
+)
+
+type decKind uint8
+
+const (
+	dNone     decKind = iota
+	dBaseline         // both sides hold the same value: new baseline
+	dWrite            // write to dec.to the value of the other side
+	dConflict         // manual: queued
+	dKeep             // one-way field edited on its target: keep, no write
+)
+
+type fdec struct {
+	kind   decKind
+	to     Side
+	fp     state.Fingerprint // the value written (dWrite) or agreed (dBaseline)
+	base   state.Fingerprint // dKeep after an initial: the new baseline
+	reason string
+	close  bool // close a queued conflict once this decision holds
+}
+
+type outcome uint8
+
+const (
+	oNone outcome = iota // not attempted (yet)
+	oOK
+	oFailed
+	oHeld // held back by the write budget
+)
+
+type entry struct {
+	id            string
+	has           bool // has state
+	keys          [2]string
+	flags         state.Flags
+	fs            []state.FieldState // aligned with job fields
+	pres          [2]presence
+	fp            [2][]state.Fingerprint // current fingerprints; nil: as last seen
+	vals          [2][]connector.Value   // kept canonical values, when needed
+	mod           [2]time.Time
+	why           [2]string // why a side is unknown
+	listed        bool
+	pendingBefore bool
+
+	dec      []fdec
+	op       [2]Op
+	opReason [2]string
+	out      [2]outcome
+	err      [2]error
+	newFlags state.Flags
+	drop     bool // forget the record (gone on both sides)
+	unknown  bool
+	matched  bool // paired by match_on
+	dirty    bool // state changes without a write
+}
+
+func (e *entry) cur(s Side, i int) state.Fingerprint {
+	if e.fp[s] != nil {
+		return e.fp[s][i]
+	}
+	if s == SF {
+		return e.fs[i].SF
+	}
+	return e.fs[i].Local
+}
+
+func (e *entry) key() string {
+	if e.keys[SF] != "" {
+		return e.keys[SF]
+	}
+	if e.keys[Local] != "" {
+		return e.keys[Local]
+	}
+	return e.id
+}
+
+func (e *entry) hasWrite() bool { return e.op[SF] != 0 || e.op[Local] != 0 }
+
+// runner holds one run's working set.
+type runner struct {
+	*Engine
+	job   *Job
+	opts  RunOptions
+	obj   [2]*connector.Object
+	feat  [2]connector.Features
+	sfF   []*connector.Field // Salesforce field descriptions, by job field
+	dir   []Direction        // effective direction, by job field
+	rule  []state.Fingerprint
+	null  []state.Fingerprint // fingerprint of null, by job field
+	names []string
+
+	entries   map[string]*entry
+	alias     map[string]string // local KeyID -> state key, for match_on pairs
+	pending   map[string]bool
+	queue     map[[2]string]*state.Conflict
+	tombs     map[string]time.Time
+	first     bool
+	incr      bool
+	cursor    connector.Cursor
+	calls     int
+	runID     int64
+	start     time.Time
+	plan      *Plan
+	counts    state.Counts
+	failed    []state.RecordErr
+	unread    [2]int
+	listDone  bool
+	attempted int
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (e *Engine) hook(ctx context.Context, p Point) error {
+	if e.Hooks.At == nil {
+		return nil
+	}
+	if err := e.Hooks.At(ctx, p); err != nil {
+		return fmt.Errorf("stopped at %s: %w", p, err)
+	}
+	return nil
+}
+
+// Run reconciles one job: read both sides, plan, and (unless
+// opts.DryRun) apply. A safety abort returns an error wrapping
+// ErrSafetyAbort together with the Result holding the plan; nothing was
+// written. Per-record failures do not fail the run: they are in
+// Result.Failed and pending in the state.
+func (e *Engine) Run(ctx context.Context, job *Job, opts RunOptions) (*Result, error) {
+	r := &runner{Engine: e, job: job, opts: opts, start: e.now()}
+	if err := r.prepare(ctx); err != nil {
+		return nil, err
+	}
+	id, err := e.Store.StartRun(ctx, job.Name, r.start)
+	if err != nil {
+		return nil, err
+	}
+	r.runID = id
+	res, err := r.run(ctx)
+	if errors.Is(err, errKilled) || ctx.Err() != nil {
+		return res, err
+	}
+	run := state.Run{ID: id, Job: job.Name, Start: r.start, End: e.now(), Counts: r.counts, APICalls: r.calls}
+	switch {
+	case errors.Is(err, ErrSafetyAbort):
+		run.Outcome = state.OutcomeAborted
+		run.Error = err.Error()
+	case err != nil:
+		run.Outcome = state.OutcomeFailed
+		run.Error = err.Error()
+	case opts.DryRun:
+		run.Outcome = state.OutcomeDryRun
+	default:
+		run.Outcome = state.OutcomeOK
+	}
+	if ferr := e.Store.FinishRun(context.WithoutCancel(ctx), run); ferr != nil && err == nil {
+		err = ferr
+	}
+	if res != nil {
+		res.APICalls = r.calls
+	}
+	return res, err
+}
+
+// errKilled marks an error from a hook: the run stops as if the process
+// died.
+var errKilled = errors.New("killed by hook")
+
+func (r *runner) prepare(ctx context.Context) error {
+	if r.FP == nil || r.Store == nil || r.SF == nil || r.Local == nil {
+		return errors.New("reconcile: engine needs SF, Local, Store and FP")
+	}
+	for s, c := range []connector.Connector{r.SF, r.Local} {
+		r.calls++
+		o, err := c.Describe(ctx, r.job.Object)
+		if err != nil {
+			return fmt.Errorf("job %s: describe %s: %w", r.job.Name, Side(s), err)
+		}
+		r.obj[s] = o
+		r.feat[s] = connector.FeaturesOf(c)
+	}
+	if err := r.job.Validate(r.obj[SF], r.obj[Local]); err != nil {
+		return err
+	}
+	if err := r.Store.CheckKeyID(ctx, r.FP.KeyID()); err != nil {
+		return fmt.Errorf("job %s: %w", r.job.Name, err)
+	}
+	n := len(r.job.Fields)
+	r.sfF = make([]*connector.Field, n)
+	r.dir = make([]Direction, n)
+	r.rule = make([]state.Fingerprint, n)
+	r.null = make([]state.Fingerprint, n)
+	r.names = make([]string, n)
+	for i := range r.job.Fields {
+		f := &r.job.Fields[i]
+		r.sfF[i] = r.obj[SF].Field(f.Name)
+		r.names[i] = r.sfF[i].Name
+		r.dir[i] = r.job.fieldDirection(f)
+		r.rule[i] = r.FP.Rule(f.RuleHash)
+		nv, err := connector.Canonicalize(connector.Null(), r.sfF[i])
+		if err != nil {
+			return fmt.Errorf("job %s: field %s: %w", r.job.Name, f.Name, err)
+		}
+		r.null[i] = r.FP.Value(nv)
+	}
+	return nil
+}
+
+func (r *runner) run(ctx context.Context) (*Result, error) {
+	if err := r.load(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.read(ctx); err != nil {
+		return nil, err
+	}
+	r.matchOn()
+	order := r.decideAll()
+	r.buildPlan(order)
+	res := &Result{RunID: r.runID, Plan: r.plan}
+	if err := r.safety(); err != nil {
+		return res, err
+	}
+	if r.opts.DryRun {
+		return res, nil
+	}
+	if err := r.apply(ctx, order); err != nil {
+		return res, err
+	}
+	res.Counts, res.Failed = r.counts, r.failed
+	return res, nil
+}
+
+// load reads the job's state: records, pending keys, conflicts, tombstones.
+func (r *runner) load(ctx context.Context) error {
+	r.entries = map[string]*entry{}
+	r.alias = map[string]string{}
+	idx := make(map[string]int, len(r.names))
+	for i, n := range r.names {
+		idx[n] = i
+	}
+	err := r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
+		e := &entry{id: rs.Key, has: true, keys: [2]string{rs.SFKey, rs.LocalKey}, flags: rs.Flags}
+		e.fs = make([]state.FieldState, len(r.names))
+		for i, n := range r.names {
+			e.fs[i].Field = n
+		}
+		for _, f := range rs.Fields {
+			if i, ok := idx[f.Field]; ok {
+				e.fs[i] = f
+			}
+		}
+		e.newFlags = e.flags
+		r.entries[e.id] = e
+		if lid := r.obj[SF].KeyID(rs.LocalKey); lid != e.id {
+			r.alias[lid] = e.id
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.first = len(r.entries) == 0
+	pend, err := r.Store.Pending(ctx, r.job.Name)
+	if err != nil {
+		return err
+	}
+	r.pending = map[string]bool{}
+	for _, p := range pend {
+		r.pending[p.Key] = true
+	}
+	confl, err := r.Store.Conflicts(ctx, r.job.Name)
+	if err != nil {
+		return err
+	}
+	r.queue = map[[2]string]*state.Conflict{}
+	for i := range confl {
+		c := &confl[i]
+		r.queue[[2]string{c.Key, c.Field}] = c
+		r.pending[c.Key] = true
+	}
+	for k := range r.pending {
+		r.entry(k).pendingBefore = true
+	}
+	r.tombs, err = r.Store.Tombstones(ctx, r.job.Object)
+	return err
+}
+
+func (r *runner) entry(id string) *entry {
+	e := r.entries[id]
+	if e == nil {
+		e = &entry{id: id}
+		e.fs = make([]state.FieldState, len(r.names))
+		for i, n := range r.names {
+			e.fs[i].Field = n
+		}
+		r.entries[id] = e
+	}
+	return e
+}
+
+// needsFull reports whether Salesforce must be read completely: first
+// sync, or a field's rule changed (every record must be looked at again).
+func (r *runner) needsFull() bool {
+	if r.first || r.opts.Full {
+		return true
+	}
+	for _, e := range r.entries {
+		if !e.has {
+			continue
+		}
+		for i := range e.fs {
+			if e.fs[i].Rule != r.rule[i] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (r *runner) read(ctx context.Context) error {
+	var since connector.Cursor
+	if !r.needsFull() && r.feat[SF].Tracker != nil && r.feat[SF].Tracker.TracksChanges(r.job.Object) {
+		c, err := r.Store.Cursor(ctx, r.job.Name, cursorName)
+		if err != nil {
+			return err
+		}
+		since = connector.Cursor(c)
+	}
+	r.incr = since != ""
+	// Salesforce.
+	r.calls++
+	cur, err := r.SF.Read(ctx, r.job.Object, since, func(rec connector.Record) error {
+		r.take(SF, rec)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: read salesforce: %w", r.job.Name, err)
+	}
+	r.cursor = cur
+	if r.incr && r.feat[SF].KeyLister != nil {
+		r.calls++
+		err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
+			e := r.entry(r.obj[SF].KeyID(k))
+			e.listed = true
+			if e.keys[SF] == "" {
+				e.keys[SF] = connector.NormalizeKey(k)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: list salesforce keys: %w", r.job.Name, err)
+		}
+		r.listDone = true
+	}
+	// Local: always a complete read.
+	r.calls++
+	if _, err := r.Local.Read(ctx, r.job.Object, "", func(rec connector.Record) error {
+		r.take(Local, rec)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
+	}
+	// Re-fetch by key what Salesforce did not return but we need: pending
+	// keys, records new on the local side, keys listed but not read.
+	if r.incr {
+		var keys []string
+		var ids []string
+		for id, e := range r.entries {
+			if e.pres[SF] != pNone {
+				continue
+			}
+			if r.pending[id] || (!e.has && (e.pres[Local] != pNone || e.listed)) {
+				keys = append(keys, e.key())
+				ids = append(ids, id)
+			}
+		}
+		if len(keys) > 0 {
+			if r.feat[SF].KeyReader == nil {
+				return fmt.Errorf("job %s: salesforce connector cannot read by key; pending records need it", r.job.Name)
+			}
+			slices.Sort(keys)
+			r.calls++
+			err := r.feat[SF].KeyReader.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
+				r.take(SF, rec)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("job %s: read salesforce by key: %w", r.job.Name, err)
+			}
+			for _, id := range ids {
+				if e := r.entries[id]; e.pres[SF] == pNone {
+					e.pres[SF] = pAbsent
+				}
+			}
+		}
+	}
+	// What was not seen: absent after a complete read or listing, as last
+	// seen otherwise.
+	for _, e := range r.entries {
+		if e.pres[Local] == pNone {
+			e.pres[Local] = pAbsent
+		}
+		if e.pres[SF] == pNone {
+			switch {
+			case !r.incr:
+				e.pres[SF] = pAbsent
+			case r.listDone && !e.listed:
+				e.pres[SF] = pAbsent
+			case !e.has:
+				e.pres[SF] = pAbsent
+			case e.flags&state.FlagSFDeleted != 0 && !e.listed:
+				e.pres[SF] = pAbsent
+			default:
+				e.pres[SF] = pPresent // unchanged since last seen
+			}
+		}
+	}
+	return nil
+}
+
+// take records one record read from side s.
+func (r *runner) take(s Side, rec connector.Record) {
+	if rec.Key == "" {
+		r.unread[s]++
+		return
+	}
+	id := r.obj[SF].KeyID(rec.Key)
+	if s == Local {
+		if a, ok := r.alias[id]; ok {
+			id = a
+		}
+	}
+	e := r.entry(id)
+	if e.pres[s] == pUnknown {
+		return
+	}
+	if rec.Err != nil {
+		e.pres[s] = pUnknown
+		e.why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
+		return
+	}
+	if rec.Deleted {
+		if e.pres[s] == pNone {
+			e.pres[s] = pAbsent
+		}
+		return
+	}
+	if e.pres[s] == pPresent {
+		e.pres[s] = pUnknown
+		e.why[s] = "duplicate key"
+		e.fp[s], e.vals[s] = nil, nil
+		return
+	}
+	n := len(r.names)
+	fps := make([]state.Fingerprint, n)
+	vals := make([]connector.Value, n)
+	for i, name := range r.names {
+		v, err := connector.Canonicalize(rec.Fields[name], r.sfF[i])
+		if err != nil {
+			e.pres[s] = pUnknown
+			e.why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
+			return
+		}
+		vals[i] = v
+		fps[i] = r.FP.Value(v)
+	}
+	e.pres[s] = pPresent
+	e.keys[s] = connector.NormalizeKey(rec.Key)
+	e.mod[s] = rec.Modified
+	r.counts.Read++
+	keep := !e.has || r.pending[id]
+	same := e.has
+	for i := range fps {
+		last := e.fs[i].SF
+		if s == Local {
+			last = e.fs[i].Local
+		}
+		if fps[i] != last {
+			same = false
+		}
+		if fps[i] != e.fs[i].Base || e.fs[i].Rule != r.rule[i] {
+			keep = true
+		}
+	}
+	if keep {
+		e.fp[s], e.vals[s] = fps, vals
+	} else if !same {
+		e.fp[s] = fps
+	}
+}
+
+// matchOn pairs records new on both sides whose keys differ but whose
+// match_on fields agree (each tuple unique on its side).
+func (r *runner) matchOn() {
+	if len(r.job.MatchOn) == 0 {
+		return
+	}
+	var idx []int
+	for _, m := range r.job.MatchOn {
+		for i, n := range r.names {
+			if n == m || r.job.Fields[i].Name == m {
+				idx = append(idx, i)
+			}
+		}
+	}
+	type tuple string
+	sig := func(e *entry, s Side) (tuple, bool) {
+		b := make([]byte, 0, 8*len(idx))
+		for _, i := range idx {
+			fp := e.fp[s][i]
+			if fp == r.null[i] {
+				return "", false
+			}
+			b = fmt.Appendf(b, "%016x", uint64(fp))
+		}
+		return tuple(b), true
+	}
+	var side [2]map[tuple][]*entry
+	for s := range side {
+		side[s] = map[tuple][]*entry{}
+	}
+	for _, e := range r.entries {
+		if e.has || e.pres[SF] == e.pres[Local] {
+			continue
+		}
+		for s := SF; s <= Local; s++ {
+			if e.pres[s] == pPresent && e.pres[s.Other()] == pAbsent && e.fp[s] != nil {
+				if t, ok := sig(e, s); ok {
+					side[s][t] = append(side[s][t], e)
+				}
+			}
+		}
+	}
+	for t, sfs := range side[SF] {
+		ls := side[Local][t]
+		if len(sfs) != 1 || len(ls) != 1 {
+			continue
+		}
+		a, b := sfs[0], ls[0]
+		a.pres[Local], a.keys[Local], a.fp[Local], a.vals[Local], a.mod[Local] = pPresent, b.keys[Local], b.fp[Local], b.vals[Local], b.mod[Local]
+		a.matched = true
+		delete(r.entries, b.id)
+		r.alias[b.id] = a.id
+	}
+}
+
+// decideAll decides every entry and returns them in key order.
+func (r *runner) decideAll() []*entry {
+	order := make([]*entry, 0, len(r.entries))
+	for _, e := range r.entries {
+		order = append(order, e)
+	}
+	slices.SortFunc(order, func(a, b *entry) int { return cmp.Compare(a.id, b.id) })
+	for _, e := range order {
+		r.decide(e)
+	}
+	return order
+}
+
+func (r *runner) decide(e *entry) {
+	if e.pres[SF] == pUnknown || e.pres[Local] == pUnknown {
+		e.unknown = true
+		e.dirty = e.has || e.pendingBefore || e.pres[SF] == pPresent || e.pres[Local] == pPresent
+		return
+	}
+	sfP, locP := e.pres[SF] == pPresent, e.pres[Local] == pPresent
+	dir := r.job.direction()
+	switch {
+	case !e.has && sfP && locP:
+		e.dec = make([]fdec, len(r.names))
+		for i := range r.names {
+			e.dec[i] = r.initialField(e, i)
+		}
+		r.setOps(e)
+		e.dirty = true
+	case !e.has && (sfP || locP):
+		from := SF
+		if locP {
+			from = Local
+		}
+		to := from.Other()
+		if _, dead := r.tombs[r.FP.KeyHash(e.id)]; dead {
+			e.dirty = e.pendingBefore
+			return
+		}
+		if dir.writes(to) {
+			e.op[to] = OpCreate
+			e.opReason[to] = "new on " + from.String()
+		}
+		e.dirty = e.pendingBefore
+	case !e.has:
+		e.dirty = e.pendingBefore
+	case sfP && locP:
+		e.newFlags = 0
+		e.dirty = e.flags != 0 || e.fp[SF] != nil || e.fp[Local] != nil || e.pendingBefore
+		e.dec = make([]fdec, len(r.names))
+		for i := range r.names {
+			e.dec[i] = r.field(e, i)
+		}
+		r.setOps(e)
+	case !sfP && !locP:
+		e.drop = true
+		e.dirty = true
+	default:
+		gone := SF
+		if sfP {
+			gone = Local
+		}
+		r.deleted(e, gone)
+	}
+}
+
+// deleted decides a record with state that side gone no longer has.
+func (r *runner) deleted(e *entry, gone Side) {
+	keep := gone.Other()
+	goneFlag := state.FlagSFDeleted
+	if gone == Local {
+		goneFlag = state.FlagLocalDeleted
+	}
+	e.dirty = e.fp[keep] != nil || e.pendingBefore
+	policy := r.job.deletes()
+	if e.flags&goneFlag != 0 && policy != Propagate {
+		if policy == Flag {
+			e.newFlags = e.flags
+		}
+		return
+	}
+	// Delete versus edit: an edit since the baseline wins, and the record
+	// is created again from the side that kept it.
+	edited := false
+	for i := range r.names {
+		if r.dir[i].writes(gone) && e.cur(keep, i) != e.fs[i].Base {
+			edited = true
+		}
+	}
+	dir := r.job.direction()
+	if edited && dir.writes(gone) && e.vals[keep] != nil {
+		e.op[gone] = OpCreate
+		e.opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
+		return
+	}
+	if policy == Propagate && dir.writes(keep) {
+		e.op[keep] = OpDelete
+		e.opReason[keep] = "deleted on " + gone.String()
+		return
+	}
+	e.newFlags = e.flags | goneFlag
+	e.dirty = true
+}
+
+// setOps turns field decisions into per-side update operations.
+func (r *runner) setOps(e *entry) {
+	for _, d := range e.dec {
+		if d.kind == dWrite && e.op[d.to] == 0 {
+			e.op[d.to] = OpUpdate
+		}
+	}
+}
+
+func write(to Side, fp state.Fingerprint, reason string) fdec {
+	return fdec{kind: dWrite, to: to, fp: fp, reason: reason}
+}
+
+// field applies the decision table to field i of a record both sides hold.
+func (r *runner) field(e *entry, i int) fdec {
+	fs := e.fs[i]
+	if fs.Rule != r.rule[i] {
+		return r.initialField(e, i)
+	}
+	s, l, base := e.cur(SF, i), e.cur(Local, i), fs.Base
+	if q := r.queue[[2]string{e.id, r.names[i]}]; q != nil {
+		switch {
+		case s == l:
+			return fdec{kind: dBaseline, fp: s, reason: "conflict gone: both sides agree", close: true}
+		case q.Resolution == state.SideSalesforce:
+			d := write(Local, s, "conflict resolved: salesforce")
+			d.close = true
+			return d
+		case q.Resolution == state.SideLocal:
+			d := write(SF, l, "conflict resolved: local")
+			d.close = true
+			return d
+		case r.job.conflict() == Manual:
+			return fdec{kind: dConflict, reason: "manual"}
+		}
+		// The job left manual: decide afresh and drop the queue entry.
+		d := r.fieldTable(e, i, s, l, base)
+		d.close = true
+		return d
+	}
+	return r.fieldTable(e, i, s, l, base)
+}
+
+// fieldTable is DESIGN.md §5's decision table for one field.
+func (r *runner) fieldTable(e *entry, i int, s, l, base state.Fingerprint) fdec {
+	sc, lc := s != base, l != base
+	if src, oneWay := r.dir[i].source(); oneWay {
+		cs, cd := s, l
+		if src == Local {
+			cs, cd = l, s
+		}
+		switch {
+		case cs == cd && cs == base:
+			return fdec{}
+		case cs == cd:
+			return fdec{kind: dBaseline, fp: cs, reason: "both changed alike"}
+		case cs != base:
+			return write(src.Other(), cs, "changed on "+src.String()+", one-way")
+		}
+		return fdec{kind: dKeep, base: base, reason: "edited on " + src.Other().String() + ", one-way field: kept"}
+	}
+	switch {
+	case !sc && !lc:
+		return fdec{}
+	case sc && !lc:
+		return write(Local, s, "changed on salesforce")
+	case !sc && lc:
+		return write(SF, l, "changed on local")
+	case s == l:
+		return fdec{kind: dBaseline, fp: s, reason: "both changed alike"}
+	}
+	return r.policy(e, i, r.job.conflict(), "conflict")
+}
+
+// policy decides a difference between both sides by p.
+func (r *runner) policy(e *entry, i int, p Policy, what string) fdec {
+	s, l := e.cur(SF, i), e.cur(Local, i)
+	switch p {
+	case SalesforceWins:
+		return write(Local, s, what+": salesforce_wins")
+	case LocalWins:
+		return write(SF, l, what+": local_wins")
+	case NewestWins:
+		ms, ml := e.mod[SF], e.mod[Local]
+		switch {
+		case ms.IsZero() || ml.IsZero():
+			return fdec{kind: dConflict, reason: what + ": newest_wins without modification times: manual"}
+		case ms.After(ml):
+			return write(Local, s, what+": newest_wins (salesforce newer)")
+		case ml.After(ms):
+			return write(SF, l, what+": newest_wins (local newer)")
+		}
+		return fdec{kind: dConflict, reason: what + ": newest_wins tie: manual"}
+	}
+	return fdec{kind: dConflict, reason: what + ": manual"}
+}
+
+// initialField decides field i with no baseline under its current rule:
+// first sync, a new field, or a changed rule.
+func (r *runner) initialField(e *entry, i int) fdec {
+	s, l := e.cur(SF, i), e.cur(Local, i)
+	if s == l {
+		return fdec{kind: dBaseline, fp: s, reason: "initial: equal"}
+	}
+	if src, oneWay := r.dir[i].source(); oneWay {
+		cs := s
+		if src == Local {
+			cs = l
+		}
+		if cs == r.null[i] {
+			return fdec{kind: dKeep, base: cs, reason: "initial: null never overwrites"}
+		}
+		return write(src.Other(), cs, "initial: one-way from "+src.String())
+	}
+	switch {
+	case s == r.null[i]:
+		return write(SF, l, "initial: fills null")
+	case l == r.null[i]:
+		return write(Local, s, "initial: fills null")
+	}
+	return r.policy(e, i, r.job.initial(), "initial")
+}
+
+func (r *runner) buildPlan(order []*entry) {
+	p := &Plan{Job: r.job.Name, First: r.first, Incremental: r.incr, Unreadable: r.unread}
+	var ups [2][]Write
+	var dels [2][]Write
+	for _, e := range order {
+		if e.pres[SF] == pPresent {
+			p.Seen[SF]++
+		}
+		if e.pres[Local] == pPresent {
+			p.Seen[Local]++
+		}
+		if e.pres[SF] == pPresent && e.pres[Local] == pPresent && !e.has {
+			p.Matched++
+		}
+		if e.matched {
+			p.Notes = append(p.Notes, Note{Kind: NoteMatched, Key: e.key(), Detail: "match_on pairs local " + e.keys[Local]})
+		}
+		switch {
+		case e.unknown:
+			for s := SF; s <= Local; s++ {
+				if e.pres[s] == pUnknown {
+					p.Notes = append(p.Notes, Note{Kind: NoteUnknown, Key: e.key(), Detail: s.String() + ": " + e.why[s]})
+				}
+			}
+			continue
+		case !e.has && !e.hasWrite() && (e.pres[SF] == pPresent) != (e.pres[Local] == pPresent):
+			if _, dead := r.tombs[r.FP.KeyHash(e.id)]; dead {
+				p.Notes = append(p.Notes, Note{Kind: NoteBlocked, Key: e.key(), Detail: "tombstone: not created again"})
+			}
+		case e.has && !e.hasWrite() && r.job.deletes() == Flag && e.newFlags != 0 && (e.pres[SF] == pPresent) != (e.pres[Local] == pPresent):
+			gone := SF
+			if e.pres[Local] != pPresent {
+				gone = Local
+			}
+			p.Notes = append(p.Notes, Note{Kind: NoteFlag, Key: e.key(), Detail: "deleted on " + gone.String() + ", kept on " + gone.Other().String()})
+		}
+		for i, d := range e.dec {
+			switch d.kind {
+			case dBaseline:
+				if d.reason != "initial: equal" {
+					p.Notes = append(p.Notes, Note{Kind: NoteBaseline, Key: e.key(), Field: r.names[i], Detail: d.reason})
+				}
+			case dConflict:
+				p.Notes = append(p.Notes, Note{Kind: NoteConflict, Key: e.key(), Field: r.names[i], Detail: d.reason})
+			}
+		}
+		for s := SF; s <= Local; s++ {
+			if e.op[s] == 0 {
+				continue
+			}
+			w := Write{Side: s, Op: e.op[s], Key: e.keys[s], Reason: e.opReason[s], e: e}
+			if w.Key == "" {
+				w.Key = e.keys[s.Other()]
+			}
+			switch e.op[s] {
+			case OpCreate:
+				for i, n := range r.names {
+					if r.dir[i].writes(s) {
+						w.Changes = append(w.Changes, Change{Field: n})
+					}
+				}
+				ups[s] = append(ups[s], w)
+			case OpUpdate:
+				for i, d := range e.dec {
+					if d.kind == dWrite && d.to == s {
+						w.Changes = append(w.Changes, Change{Field: r.names[i], Reason: d.reason})
+					}
+				}
+				ups[s] = append(ups[s], w)
+			case OpDelete:
+				dels[s] = append(dels[s], w)
+			}
+		}
+	}
+	p.Writes = slices.Concat(ups[SF], ups[Local], dels[SF], dels[Local])
+	r.plan = p
+}
+
+// safety applies the aborts that come before any write.
+func (r *runner) safety() error {
+	if r.opts.Force {
+		return nil
+	}
+	p := r.plan
+	if r.first && r.job.minMatchRate() > 0 && p.Seen[SF] > 0 && p.Seen[Local] > 0 {
+		smaller := min(p.Seen[SF], p.Seen[Local])
+		if float64(p.Matched) < r.job.minMatchRate()*float64(smaller) {
+			return &AbortError{Reason: fmt.Sprintf("first sync of job %s matches %d of %d records (brake at %g); check the key and key_prefix, or use --force",
+				r.job.Name, p.Matched, smaller, r.job.minMatchRate())}
+		}
+	}
+	if dels := p.Count(OpDelete); dels > 0 && r.job.MaxDelete.exceeded(dels, r.stateCount()) {
+		return &AbortError{Reason: fmt.Sprintf("job %s would delete %d records, above max_delete %s; use --force to go ahead", r.job.Name, dels, r.job.MaxDelete)}
+	}
+	return nil
+}
+
+func (r *runner) stateCount() int {
+	n := 0
+	for _, e := range r.entries {
+		if e.has {
+			n++
+		}
+	}
+	return n
+}
+
+// Tombstone records that the record with key (an erased or withdrawn
+// person) must never be created again in job's object: only a hash of the
+// key is kept. A record that still exists on a side is not touched, but a
+// side that lacks it will not get it back.
+func (e *Engine) Tombstone(ctx context.Context, job *Job, key string) error {
+	o, err := e.SF.Describe(ctx, job.Object)
+	if err != nil {
+		return err
+	}
+	h := e.FP.KeyHash(o.KeyID(key))
+	return e.Store.Update(ctx, job.Name, func(tx state.Tx) error {
+		return tx.AddTombstone(job.Object, h, e.now())
+	})
+}

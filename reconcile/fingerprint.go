@@ -1,0 +1,139 @@
+package reconcile
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/state"
+)
+
+// MinKeyLen is the shortest fingerprint key accepted, in bytes.
+const MinKeyLen = 32
+
+// Fingerprinter computes fingerprints: HMAC-SHA256 of a value's canonical
+// encoding (connector.Value.AppendCanonical, after connector.Canonicalize
+// against the Salesforce field), truncated to 64 bits, under the
+// installation's fingerprint key. It is safe for concurrent use.
+type Fingerprinter struct {
+	key  []byte
+	pool sync.Pool
+}
+
+// NewFingerprinter returns a Fingerprinter for key (at least MinKeyLen
+// bytes).
+func NewFingerprinter(key []byte) (*Fingerprinter, error) {
+	if len(key) < MinKeyLen {
+		return nil, fmt.Errorf("fingerprint key: %d bytes, want at least %d", len(key), MinKeyLen)
+	}
+	f := &Fingerprinter{key: append([]byte(nil), key...)}
+	f.pool.New = func() any { return &hasher{mac: hmac.New(sha256.New, f.key)} }
+	return f, nil
+}
+
+type hasher struct {
+	mac hash.Hash
+	buf []byte
+	sum []byte
+}
+
+func (f *Fingerprinter) sum(label string, b []byte) []byte {
+	h := f.pool.Get().(*hasher)
+	h.mac.Reset()
+	h.mac.Write([]byte(label))
+	h.mac.Write(b)
+	out := h.mac.Sum(nil)
+	f.pool.Put(h)
+	return out
+}
+
+// KeyID identifies the key without revealing it: the state records it and
+// refuses to run under another key.
+func (f *Fingerprinter) KeyID() string {
+	return "fpk1:" + hex.EncodeToString(f.sum("casebridge fingerprint key id v1\x00", nil)[:12])
+}
+
+// Canonical returns v in the stored form of the Salesforce field sf.
+func Canonical(v connector.Value, sf *connector.Field) (connector.Value, error) {
+	return connector.Canonicalize(v, sf)
+}
+
+// Value returns the fingerprint of the canonical value v. It is never zero
+// (zero means "none" in the state).
+func (f *Fingerprinter) Value(v connector.Value) state.Fingerprint {
+	h := f.pool.Get().(*hasher)
+	h.buf = v.AppendCanonical(h.buf[:0])
+	h.mac.Reset()
+	h.mac.Write(h.buf)
+	h.sum = h.mac.Sum(h.sum[:0])
+	fp := state.Fingerprint(binary.BigEndian.Uint64(h.sum))
+	f.pool.Put(h)
+	if fp == 0 {
+		fp = 1
+	}
+	return fp
+}
+
+// Rule returns the fingerprint of a field's rule hash, as stored.
+func (f *Fingerprinter) Rule(ruleHash string) state.Fingerprint {
+	fp := state.Fingerprint(binary.BigEndian.Uint64(f.sum("casebridge rule v1\x00", []byte(ruleHash))))
+	if fp == 0 {
+		fp = 1
+	}
+	return fp
+}
+
+// KeyHash returns the tombstone hash of a key in KeyID form.
+func (f *Fingerprinter) KeyHash(keyID string) string {
+	return hex.EncodeToString(f.sum("casebridge tombstone v1\x00", []byte(keyID))[:16])
+}
+
+// LoadOrCreateKeyFile returns the fingerprint key kept (hex-encoded) in
+// path, generating a random 32-byte key into a new 0600 file the first
+// time. It refuses a key file that group or others can read.
+func LoadOrCreateKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key := make([]byte, MinKeyLen)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return LoadOrCreateKeyFile(path) // another process won the race
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fingerprint key: %w", err)
+		}
+		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+			return nil, fmt.Errorf("fingerprint key: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint key: %w", err)
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("fingerprint key file %s: mode %v lets others read it; chmod 600 it", path, st.Mode().Perm())
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < MinKeyLen {
+		return nil, fmt.Errorf("fingerprint key file %s: want at least %d hex-encoded bytes", path, MinKeyLen)
+	}
+	return key, nil
+}
