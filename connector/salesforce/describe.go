@@ -80,7 +80,7 @@ func toObject(d *api.SObjectDescribe, key string) *connector.Object {
 			if t == connector.TypeInt {
 				f.Precision, f.Scale = df.Digits, 0
 			}
-		case connector.KindText:
+		case connector.KindText, connector.KindMulti:
 			if t != connector.TypeID && t != connector.TypeReference {
 				f.Length = df.Length
 			}
