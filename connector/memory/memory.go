@@ -61,7 +61,19 @@ func New(name string, objects ...*connector.Object) *Connector {
 func (c *Connector) AddObject(o *connector.Object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.objects[o.Name] = &table{desc: o, rows: map[string]*row{}}
+	c.objects[o.Name] = &table{desc: cloneObject(o), rows: map[string]*row{}}
+}
+
+// cloneObject copies o deeply, so that neither the caller of AddObject nor
+// of Describe can change the description the connector validates against.
+func cloneObject(o *connector.Object) *connector.Object {
+	d := *o
+	d.Fields = slices.Clone(o.Fields)
+	for i := range d.Fields {
+		d.Fields[i].Picklist = slices.Clone(d.Fields[i].Picklist)
+		d.Fields[i].ReferenceTo = slices.Clone(d.Fields[i].ReferenceTo)
+	}
+	return &d
 }
 
 // Name implements connector.Connector.
@@ -100,9 +112,7 @@ func (c *Connector) Describe(_ context.Context, object string) (*connector.Objec
 	if err != nil {
 		return nil, err
 	}
-	d := *t.desc
-	d.Fields = slices.Clone(t.desc.Fields)
-	return &d, nil
+	return cloneObject(t.desc), nil
 }
 
 // snapshot copies the rows selected by keep under the lock, so callbacks run
@@ -121,6 +131,9 @@ func (c *Connector) snapshot(t *table, keep func(*row) bool) []connector.Record 
 
 // Read implements connector.Source. The cursor is the change sequence.
 func (c *Connector) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	c.mu.Lock()
 	t, err := c.table("read", object)
 	if err != nil {
@@ -158,6 +171,9 @@ func (c *Connector) TracksChanges(string) bool { return true }
 
 // ListKeys implements connector.KeyLister.
 func (c *Connector) ListKeys(ctx context.Context, object string, fn func(string) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	t, err := c.table("list_keys", object)
 	if err != nil {
@@ -184,6 +200,9 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(string)
 
 // ReadKeys implements connector.KeyReader.
 func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, fn func(connector.Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	t, err := c.table("read_keys", object)
 	if err != nil {
@@ -242,6 +261,12 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 			results[i].Err = c.recordError("upsert", object, "", t.desc.Key, &connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"})
 			continue
 		}
+		if kf := t.desc.KeyField(); kf != nil {
+			if err := connector.Check(connector.Text(key), kf); err != nil {
+				results[i].Err = c.recordError("upsert", object, key, kf.Name, err)
+				continue
+			}
+		}
 		id := t.desc.KeyID(key)
 		existing := t.rows[id]
 		create := existing == nil || existing.deleted
@@ -292,6 +317,9 @@ func (c *Connector) prepare(desc *connector.Object, key string, in map[string]co
 		v, err := connector.Canonicalize(in[name], f)
 		if err == nil {
 			err = connector.Check(v, f)
+		}
+		if err == nil && v.IsNull() && !f.Nillable {
+			err = &connector.ValueError{Code: connector.CodeRequired, Detail: "required field cannot be null"}
 		}
 		if err != nil {
 			return nil, c.recordError("upsert", desc.Name, key, f.Name, err)
