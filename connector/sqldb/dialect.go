@@ -45,6 +45,7 @@ type rawColumn struct {
 	unique    bool
 	primary   bool
 	uniqueIdx bool
+	indexes   []string // names of the single-column unique indexes on it
 }
 
 // dialect is what differs between databases.

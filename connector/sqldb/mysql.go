@@ -147,6 +147,7 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0`, table)
 				cols[i].unique = true
 				cols[i].uniqueIdx = true
 				cols[i].primary = cols[i].primary || idx == "PRIMARY"
+				cols[i].indexes = append(cols[i].indexes, idx)
 			}
 		}
 	}

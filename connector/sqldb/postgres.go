@@ -116,16 +116,17 @@ WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum,
 	}
 	// Single-column unique indexes (without predicate or expression).
 	urows, err := db.QueryContext(ctx, `
-SELECT a.attname, i.indisprimary FROM pg_index i
+SELECT a.attname, i.indisprimary, ic.relname FROM pg_index i
 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+JOIN pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indrelid = $1 AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL`, oid.Int64)
 	if err != nil {
 		return nil, err
 	}
 	for urows.Next() {
-		var n string
+		var n, idx string
 		var primary bool
-		if err := urows.Scan(&n, &primary); err != nil {
+		if err := urows.Scan(&n, &primary, &idx); err != nil {
 			urows.Close()
 			return nil, err
 		}
@@ -134,6 +135,7 @@ WHERE i.indrelid = $1 AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL
 				cols[i].unique = true
 				cols[i].uniqueIdx = true
 				cols[i].primary = cols[i].primary || primary
+				cols[i].indexes = append(cols[i].indexes, idx)
 			}
 		}
 	}

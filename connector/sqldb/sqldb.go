@@ -44,6 +44,7 @@ type table struct {
 	keyGen   bool // the database generates the key
 	keyCase  bool // keys compare case-sensitively
 	required []string
+	indexCol map[string]string // single-column unique index name -> column
 	selList  string // the quoted column list of cols
 }
 
@@ -171,7 +172,7 @@ func (c *Connector) describe(ctx context.Context, object string, tc Table) (*tab
 	if raw == nil {
 		return nil, fmt.Errorf("table %s does not exist: %w", name, connector.ErrObjectNotFound)
 	}
-	t := &table{object: object, name: name, cfg: tc, byName: map[string]*column{}}
+	t := &table{object: object, name: name, cfg: tc, byName: map[string]*column{}, indexCol: map[string]string{}}
 	desc := &connector.Object{Name: object, Label: name, Key: tc.Key, Modified: tc.UpdatedAt}
 	find := func(opt, col string) (*rawColumn, error) {
 		for i := range raw {
@@ -249,6 +250,9 @@ func (c *Connector) describe(ctx context.Context, object string, tc Table) (*tab
 		}
 		if rc.name == tc.Link {
 			f.ExternalID = true
+		}
+		for _, idx := range rc.indexes {
+			t.indexCol[idx] = rc.name
 		}
 		cp := col
 		t.cols = append(t.cols, &cp)

@@ -178,6 +178,7 @@ func (d sqliteDialect) columns(ctx context.Context, db *sql.DB, table string) ([
 				cols[i].uniqueIdx = true
 				cols[i].column.ciKnown = true
 				cols[i].column.ci = strings.EqualFold(colls[0], "NOCASE")
+				cols[i].indexes = append(cols[i].indexes, x.name)
 			}
 		}
 	}

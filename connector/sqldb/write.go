@@ -641,7 +641,19 @@ func (w *writer) failServer(p *pending, err error) {
 			return
 		}
 	}
-	w.results[p.i].Err = connector.NewRecordError("upsert", w.c.name, w.t.object, p.key, w.t.fieldName(se.Column), se.Code, se.Class, se)
+	w.results[p.i].Err = connector.NewRecordError("upsert", w.c.name, w.t.object, p.key, w.t.errorField(se), se.Code, se.Class, se)
+}
+
+// errorField returns the column a server error is about: the column it
+// names, or the column of the single-column unique index it names.
+func (t *table) errorField(se *ServerError) string {
+	if f := t.fieldName(se.Column); f != "" {
+		return f
+	}
+	if col, ok := t.indexCol[se.Constraint]; ok {
+		return col
+	}
+	return ""
 }
 
 // fieldName returns the name of the table's column called name (compared
@@ -724,7 +736,7 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 			if !errors.As(err, &se) {
 				se = &ServerError{Dialect: c.d.name(), Code: connector.CodeInvalidValue, What: "statement failed"}
 			}
-			results[i].Err = connector.NewRecordError("delete", c.name, object, key, t.fieldName(se.Column), se.Code, se.Class, se)
+			results[i].Err = connector.NewRecordError("delete", c.name, object, key, t.errorField(se), se.Code, se.Class, se)
 			continue
 		}
 		if n == 0 {
