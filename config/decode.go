@@ -82,6 +82,9 @@ func sprintf(format string, args ...any) string {
 }
 
 func (d *decoder) errorf(at Pos, path, format string, args ...any) {
+	if at.Line < 1 { // a check on an option that was never written
+		at.Line, at.Col = 1, 1
+	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: at.Line, Col: at.Col, Path: path, Msg: sprintf(format, args...)})
 }
 

@@ -23,7 +23,9 @@ func (d *decoder) validate(c *Config) {
 	if c.Meta.Has("version") && c.Version != 1 {
 		d.errAt(&c.Meta, "version", "unsupported version %d; the only version is 1", c.Version)
 	}
-	d.validateSalesforce(&c.Salesforce)
+	if c.Has("salesforce") && !d.failed["salesforce"] {
+		d.validateSalesforce(&c.Salesforce)
+	}
 	d.validateState(c)
 	switch {
 	case c.Meta.Has("fingerprint_key") && c.Meta.Has("fingerprint_key_file"):
