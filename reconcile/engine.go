@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/casebridge/casebridge/connector"
@@ -662,7 +663,7 @@ func (r *runner) decide(e *entry) {
 	case !e.has && sfP && locP:
 		e.dec = make([]fdec, len(r.names))
 		for i := range r.names {
-			e.dec[i] = r.initialField(e, i)
+			e.dec[i] = r.field(e, i)
 		}
 		r.setOps(e)
 		e.dirty = true
@@ -757,11 +758,13 @@ func write(to Side, fp state.Fingerprint, reason string) fdec {
 // field applies the decision table to field i of a record both sides hold.
 func (r *runner) field(e *entry, i int) fdec {
 	fs := e.fs[i]
-	if fs.Rule != r.rule[i] {
-		return r.initialField(e, i)
-	}
+	initial := fs.Rule != r.rule[i]
 	s, l, base := e.cur(SF, i), e.cur(Local, i), fs.Base
 	if q := r.queue[[2]string{e.id, r.names[i]}]; q != nil {
+		pol, what := r.job.conflict(), "manual"
+		if initial {
+			pol, what = r.job.initial(), "initial: manual"
+		}
 		switch {
 		case s == l:
 			return fdec{kind: dBaseline, fp: s, reason: "conflict gone: both sides agree", close: true}
@@ -773,13 +776,21 @@ func (r *runner) field(e *entry, i int) fdec {
 			d := write(SF, l, "conflict resolved: local")
 			d.close = true
 			return d
-		case r.job.conflict() == Manual:
-			return fdec{kind: dConflict, reason: "manual"}
+		case pol == Manual:
+			return fdec{kind: dConflict, reason: what}
 		}
 		// The job left manual: decide afresh and drop the queue entry.
-		d := r.fieldTable(e, i, s, l, base)
+		var d fdec
+		if initial {
+			d = r.initialField(e, i)
+		} else {
+			d = r.fieldTable(e, i, s, l, base)
+		}
 		d.close = true
 		return d
+	}
+	if initial {
+		return r.initialField(e, i)
 	}
 	return r.fieldTable(e, i, s, l, base)
 }
@@ -907,7 +918,7 @@ func (r *runner) buildPlan(order []*entry) {
 					p.Notes = append(p.Notes, Note{Kind: NoteBaseline, Key: e.key(), Field: r.names[i], Detail: d.reason})
 				}
 			case dConflict:
-				p.Notes = append(p.Notes, Note{Kind: NoteConflict, Key: e.key(), Field: r.names[i], Detail: d.reason})
+				p.Notes = append(p.Notes, Note{Kind: NoteConflict, Key: e.key(), Field: r.names[i], Detail: strings.TrimPrefix(d.reason, "conflict: ")})
 			}
 		}
 		for s := SF; s <= Local; s++ {
