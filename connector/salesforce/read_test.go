@@ -41,10 +41,10 @@ func TestDescribe(t *testing.T) {
 		"vcms__External_Key__c": {Name: "vcms__External_Key__c", Label: "External Key", Type: connector.TypeString, Length: 80, Nillable: true, Createable: true, Updateable: true, ExternalID: true, Unique: true},
 		"vcms__Stage__c": {Name: "vcms__Stage__c", Label: "Stage", Type: connector.TypePicklist, Length: 255, Nillable: true, Createable: true, Updateable: true, Restricted: true,
 			Picklist: []string{"Identified", "Verification", "Plan_Pending", "Active", "Follow_Up", "Closed", "Closed_Referred"}},
-		"vcms__Citizenship__c":          {Name: "vcms__Citizenship__c", Label: "Citizenship", Type: connector.TypeMultiPicklist, Length: 4099, Nillable: true, Createable: true, Updateable: true, Restricted: true, Picklist: []string{"TH", "KH", "MM", "LA", "BD", "GT", "HN", "SV"}},
-		"vcms__Age_At_Identification__c": {Name: "vcms__Age_At_Identification__c", Label: "Age At Identification", Type: connector.TypeDouble, Precision: 3, Nillable: true, Createable: true, Updateable: true},
-		"vcms__Amount_Test__c":           {Name: "vcms__Amount_Test__c", Label: "Amount", Type: connector.TypeCurrency, Precision: 12, Scale: 2, Nillable: true, Createable: true, Updateable: true},
-		"vcms__Partner_Org__c":           {Name: "vcms__Partner_Org__c", Label: "Partner Org", Type: connector.TypeReference, Nillable: true, Createable: true, Updateable: true, ReferenceTo: []string{"Account"}, Relationship: "vcms__Partner_Org__r"},
+		"vcms__Citizenship__c":            {Name: "vcms__Citizenship__c", Label: "Citizenship", Type: connector.TypeMultiPicklist, Length: 4099, Nillable: true, Createable: true, Updateable: true, Restricted: true, Picklist: []string{"TH", "KH", "MM", "LA", "BD", "GT", "HN", "SV"}},
+		"vcms__Age_At_Identification__c":  {Name: "vcms__Age_At_Identification__c", Label: "Age At Identification", Type: connector.TypeDouble, Precision: 3, Nillable: true, Createable: true, Updateable: true},
+		"vcms__Amount_Test__c":            {Name: "vcms__Amount_Test__c", Label: "Amount", Type: connector.TypeCurrency, Precision: 12, Scale: 2, Nillable: true, Createable: true, Updateable: true},
+		"vcms__Partner_Org__c":            {Name: "vcms__Partner_Org__c", Label: "Partner Org", Type: connector.TypeReference, Nillable: true, Createable: true, Updateable: true, ReferenceTo: []string{"Account"}, Relationship: "vcms__Partner_Org__r"},
 		"vcms__Legal_Working_Age_Date__c": {Name: "vcms__Legal_Working_Age_Date__c", Label: "Legal Working Age Date", Type: connector.TypeDate, Nillable: true, Calculated: true},
 		"vcms__Birthdate_Estimated__c":    {Name: "vcms__Birthdate_Estimated__c", Label: "Birthdate Estimated", Type: connector.TypeBoolean, Createable: true, Updateable: true},
 		"vcms__Case_Notes__c":             {Name: "vcms__Case_Notes__c", Label: "Case Notes", Type: connector.TypeTextArea, Length: 32768, Nillable: true, Createable: true, Updateable: true},
@@ -134,17 +134,17 @@ func TestReadFull(t *testing.T) {
 		t.Errorf("Modified = %v", r.Modified)
 	}
 	want := map[string]connector.Value{
-		"vcms__First_Name__c":             connector.Text("สมชาย"),
-		"vcms__Stage__c":                  connector.Text("Active"),
-		"vcms__Citizenship__c":            connector.Multi("MM", "TH"),
-		"vcms__Birthdate__c":              connector.DateValue(connector.Date{Year: 2008, Month: 3, Day: 12}),
-		"vcms__Birthdate_Estimated__c":    connector.Bool(true),
+		"vcms__First_Name__c":            connector.Text("สมชาย"),
+		"vcms__Stage__c":                 connector.Text("Active"),
+		"vcms__Citizenship__c":           connector.Multi("MM", "TH"),
+		"vcms__Birthdate__c":             connector.DateValue(connector.Date{Year: 2008, Month: 3, Day: 12}),
+		"vcms__Birthdate_Estimated__c":   connector.Bool(true),
 		"vcms__Age_At_Identification__c": dec("14"),
-		"vcms__Amount_Test__c":            dec("3000.10"),
-		"vcms__Source_Modified_At__c":     connector.DateTime(time.Date(2024, 1, 14, 16, 59, 59, 0, time.UTC)),
-		"vcms__Partner_Org__c":            connector.Text("001xx000003DGb2AAG"),
-		"vcms__Case_Notes__c":             connector.Null(),
-		"vcms__External_Key__c":           connector.Text("ngo-th-cm:TH-CL-0001"),
+		"vcms__Amount_Test__c":           dec("3000.10"),
+		"vcms__Source_Modified_At__c":    connector.DateTime(time.Date(2024, 1, 14, 16, 59, 59, 0, time.UTC)),
+		"vcms__Partner_Org__c":           connector.Text("001xx000003DGb2AAG"),
+		"vcms__Case_Notes__c":            connector.Null(),
+		"vcms__External_Key__c":          connector.Text("ngo-th-cm:TH-CL-0001"),
 	}
 	for k, w := range want {
 		if got := r.Fields[k]; !got.Equal(w) {
