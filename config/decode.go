@@ -409,7 +409,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, at Pos)
 	if si.meta >= 0 {
 		meta = v.Field(si.meta).Addr().Interface().(*Meta)
 	}
-	meta.Pos, meta.Path = at, path
+	meta.Pos, meta.KeyPath = at, path
 	r := d.resolve(n)
 	ps, ok := d.pairs(r, path, 0)
 	if !ok {
@@ -504,7 +504,7 @@ func isEmptyScalar(v reflect.Value) bool {
 		return v.Interface().(Secret).IsZero()
 	case v.Kind() == reflect.String:
 		return v.Len() == 0
-	case v.Kind() == reflect.Slice:
+	case v.Kind() == reflect.Slice, v.Kind() == reflect.Map:
 		return v.Len() == 0
 	}
 	return false

@@ -7,9 +7,9 @@ package config
 type Meta struct {
 	// Pos is where the mapping starts (its first key).
 	Pos Pos
-	// Path is the option path of the mapping, such as
+	// KeyPath is the option path of the mapping, such as
 	// "jobs.th_cases.fields[2]".
-	Path string
+	KeyPath string
 
 	keys map[string]Pos
 }
@@ -33,10 +33,10 @@ func (m *Meta) Has(key string) bool {
 
 // PathOf returns the option path of key, such as "jobs.th_cases.conflict".
 func (m *Meta) PathOf(key string) string {
-	if m.Path == "" {
+	if m.KeyPath == "" {
 		return key
 	}
-	return m.Path + "." + key
+	return m.KeyPath + "." + key
 }
 
 // Errorf makes an error about key (its value's position and path), for

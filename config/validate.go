@@ -78,7 +78,7 @@ func (d *decoder) validateSalesforce(sf *Salesforce) {
 	}
 	for _, key := range keys.required {
 		if !a.Has(key) {
-			d.errorf(a.Pos, a.Path, "flow %s needs %s", a.Flow, key)
+			d.errorf(a.Pos, a.KeyPath, "flow %s needs %s", a.Flow, key)
 		}
 	}
 	for _, f := range infoOf(reflectValue(a).Type()).fields {
@@ -108,7 +108,7 @@ func (d *decoder) validateState(c *Config) {
 	switch s.Driver {
 	case StatePostgres:
 		if s.DSN.IsZero() && !s.Has("dsn") {
-			d.errorf(s.Pos, s.Path, "driver postgres needs dsn")
+			d.errorf(s.Pos, s.KeyPath, "driver postgres needs dsn")
 		}
 	case StateSQLite:
 		dsn := s.DSN.Reveal()
@@ -160,15 +160,15 @@ func (d *decoder) validateSource(s *Source) {
 	switch s.Kind {
 	case KindCSV, KindXLSX:
 		if !s.Has("path") {
-			d.errorf(s.Pos, s.Path, "a %s source needs path", s.Kind)
+			d.errorf(s.Pos, s.KeyPath, "a %s source needs path", s.Kind)
 		}
 	case KindSQLite:
 		if s.Has("path") == s.Has("dsn") {
-			d.errorf(s.Pos, s.Path, "a sqlite source needs path or dsn (one of them)")
+			d.errorf(s.Pos, s.KeyPath, "a sqlite source needs path or dsn (one of them)")
 		}
 	case KindPostgres, KindMySQL:
 		if !s.Has("dsn") {
-			d.errorf(s.Pos, s.Path, "a %s source needs dsn", s.Kind)
+			d.errorf(s.Pos, s.KeyPath, "a %s source needs dsn", s.Kind)
 		}
 	}
 	if s.Kind == KindCSV && !d.failed[s.PathOf("delimiter")] && utf8.RuneCountInString(s.Delimiter) != 1 {
@@ -218,7 +218,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 			d.errAt(&l.Meta, "sheet", "source %s is not an xlsx file", src.Name)
 		}
 		if src.Kind.IsSQL() && l.Table == "" && src.Table == "" {
-			d.errorf(l.Pos, l.Path, "source %s has no table; set table here or on the source", src.Name)
+			d.errorf(l.Pos, l.KeyPath, "source %s has no table; set table here or on the source", src.Name)
 		}
 		if src.ReadOnly && j.Direction.WritesLocal() {
 			d.errAt(&j.Meta, "direction", "source %s is read_only; the direction must be to_salesforce", src.Name)
@@ -299,10 +299,10 @@ func (d *decoder) validateRules(j *Job, rules []*Rule) map[string]*Rule {
 
 // relPath is a rule's path from its fields list, such as "fields[2]".
 func relPath(r *Rule) string {
-	if i := strings.LastIndex(r.Path, "fields["); i >= 0 {
-		return r.Path[i:]
+	if i := strings.LastIndex(r.KeyPath, "fields["); i >= 0 {
+		return r.KeyPath[i:]
 	}
-	return r.Path
+	return r.KeyPath
 }
 
 var (
@@ -321,7 +321,7 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		}
 		r.Direction = ToSalesforce
 	} else if !r.Has("local") {
-		d.errorf(r.Pos, r.Path, "missing required key \"local\" (or constant)")
+		d.errorf(r.Pos, r.KeyPath, "missing required key \"local\" (or constant)")
 	}
 	switch {
 	case j.Direction == ToSalesforce && r.Direction == FromSalesforce,
@@ -351,7 +351,7 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 			}
 		}
 		if len(dr.Formats) == 0 && !dr.ExcelSerial {
-			d.errorf(dr.Pos, dr.Path, "give formats, excel_serial: true, or both")
+			d.errorf(dr.Pos, dr.KeyPath, "give formats, excel_serial: true, or both")
 		}
 		if (dr.Pivot < 1 || dr.Pivot > 99) && !d.failed[dr.PathOf("pivot")] {
 			d.errAt(&dr.Meta, "pivot", "want a two-digit year, 1 to 99")

@@ -84,7 +84,7 @@ func (y *YesNo) decodeNode(d *decoder, n ast.Node, path string, at Pos) {
 		var p YesNoPreset
 		if d.decodeValue(n, reflectValue(&p), path, at, nil) {
 			*y = presetYesNo(p)
-			y.Pos, y.Path = at, path
+			y.Pos, y.KeyPath = at, path
 		}
 		return
 	}
