@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -691,12 +692,113 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 // marshal encodes without HTML escaping, as Salesforce does.
 func marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := encodeValue(&buf, v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return buf.Bytes(), nil
+}
+
+// encodeValue writes the JSON of the value types the fake produces, with a
+// fallback to encoding/json for anything else.
+func encodeValue(buf *bytes.Buffer, v any) error {
+	switch x := v.(type) {
+	case nil:
+		buf.WriteString("null")
+	case string:
+		encodeString(buf, x)
+	case bool:
+		buf.WriteString(strconv.FormatBool(x))
+	case int:
+		buf.WriteString(strconv.Itoa(x))
+	case json.Number:
+		buf.WriteString(string(x))
+	case obj:
+		buf.WriteByte('{')
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			encodeString(buf, e.k)
+			buf.WriteByte(':')
+			if err := encodeValue(buf, e.v); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case []any:
+		buf.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := encodeValue(buf, e); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case []string:
+		buf.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			encodeString(buf, e)
+		}
+		buf.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			encodeString(buf, k)
+			buf.WriteByte(':')
+			if err := encodeValue(buf, x[k]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	default:
+		var tmp bytes.Buffer
+		enc := json.NewEncoder(&tmp)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Write(bytes.TrimSuffix(tmp.Bytes(), []byte("\n")))
+	}
+	return nil
+}
+
+func encodeString(buf *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	buf.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			buf.WriteByte('\\')
+			buf.WriteByte(c)
+		case c == '\n':
+			buf.WriteString(`\n`)
+		case c == '\r':
+			buf.WriteString(`\r`)
+		case c == '\t':
+			buf.WriteString(`\t`)
+		case c < 0x20:
+			buf.WriteString(`\u00`)
+			buf.WriteByte(hex[c>>4])
+			buf.WriteByte(hex[c&0xf])
+		default:
+			buf.WriteByte(c)
+		}
+	}
+	buf.WriteByte('"')
 }
 
 // kv and obj give JSON objects a fixed key order.
@@ -707,22 +809,4 @@ type kv struct {
 
 type obj []kv
 
-func (o obj) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	for i, e := range o {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		k, _ := marshal(e.k)
-		buf.Write(k)
-		buf.WriteByte(':')
-		v, err := marshal(e.v)
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(v)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
-}
+func (o obj) MarshalJSON() ([]byte, error) { return marshal(o) }

@@ -133,15 +133,15 @@ func lex(q string) ([]token, *soqlError) {
 				ch := q[i]
 				if ch == '\\' && i+1 < len(q) {
 					switch q[i+1] {
-					case 'n':
+					case 'n', 'N':
 						b.WriteByte('\n')
-					case 'r':
+					case 'r', 'R':
 						b.WriteByte('\r')
-					case 't':
+					case 't', 'T':
 						b.WriteByte('\t')
-					case 'b':
+					case 'b', 'B':
 						b.WriteByte('\b')
-					case 'f':
+					case 'f', 'F':
 						b.WriteByte('\f')
 					case '"', '\'', '\\':
 						b.WriteByte(q[i+1])
