@@ -58,13 +58,14 @@ type DateOptions struct {
 	// century of the era (20xx, or 25xx BE), from Pivot on in the previous
 	// one (19xx, 24xx BE). Default 70; 0 takes the default.
 	Pivot int `json:"pivot" yaml:"pivot"`
-	// Write is the write form, a layout built from 2006 (year), 06
-	// (two-digit year), 01 or 1 (month), 02 or 2 (day), Jan or January;
-	// other characters are written as they are. Default 2006-01-02. It
-	// must read back under this profile.
+	// Write is the write form, a layout built from 2006 (year), 01 or 1
+	// (month), 02 or 2 (day), Jan or January; other characters are written
+	// as they are. Default 2006-01-02. It must read back under this
+	// profile, and needs a four-digit year.
 	Write string `json:"write" yaml:"write"`
 	// WriteEra writes years in this era; default gregorian, which every
-	// profile reads.
+	// profile reads. A Buddhist Era write form holds only the years 1857
+	// to 9456 (BE 2400 to 9999); Format refuses others.
 	WriteEra Era `json:"write_era" yaml:"write_era"`
 }
 
@@ -129,6 +130,9 @@ func NewDate(o DateOptions) (Transform, error) {
 	}
 	if y != 1 || m != 1 || d != 1 {
 		return nil, fmt.Errorf("date: write form %q needs one year, one month and one day (2006, 01, 02)", o.Write)
+	}
+	if !strings.Contains(o.Write, "2006") {
+		return nil, fmt.Errorf("date: write form %q needs a four-digit year (2006): a two-digit year cannot hold every date", o.Write)
 	}
 	t := &dateTransform{opts: o, hash: hashOptions("date", o), expect: expectDate(&o, false)}
 	for _, d := range []connector.Date{{Year: 2024, Month: 4, Day: 3}, {Year: 2008, Month: 12, Day: 31}} {

@@ -142,17 +142,18 @@ func parseClock(s string, loc *time.Location) (h, m, sec int, _ *time.Location, 
 		s = s[i:]
 		return v, true
 	}
+	fail := func() (int, int, int, *time.Location, bool) { return 0, 0, 0, nil, false }
 	if h, ok = num(1, 2); !ok || len(s) == 0 || s[0] != ':' {
-		return
+		return fail()
 	}
 	s = s[1:]
 	if m, ok = num(2, 2); !ok {
-		return
+		return fail()
 	}
 	if len(s) > 0 && s[0] == ':' {
 		s = s[1:]
 		if sec, ok = num(2, 2); !ok {
-			return
+			return fail()
 		}
 		if len(s) > 0 && s[0] == '.' {
 			s = s[1:]
@@ -161,7 +162,7 @@ func parseClock(s string, loc *time.Location) (h, m, sec int, _ *time.Location, 
 				i++
 			}
 			if i == 0 {
-				return 0, 0, 0, nil, false
+				return fail()
 			}
 			s = s[i:] // fractions of a second are dropped, as Salesforce does
 		}
@@ -170,7 +171,7 @@ func parseClock(s string, loc *time.Location) (h, m, sec int, _ *time.Location, 
 	switch ls := strings.ToLower(s); {
 	case strings.HasPrefix(ls, "am"), strings.HasPrefix(ls, "a.m."), strings.HasPrefix(ls, "pm"), strings.HasPrefix(ls, "p.m."):
 		if h < 1 || h > 12 {
-			return 0, 0, 0, nil, false
+			return fail()
 		}
 		pm := ls[0] == 'p'
 		if h == 12 {
@@ -198,25 +199,25 @@ func parseClock(s string, loc *time.Location) (h, m, sec int, _ *time.Location, 
 		s = s[1:]
 		var oh, om int
 		if oh, ok = num(2, 2); !ok {
-			return 0, 0, 0, nil, false
+			return fail()
 		}
 		if len(s) > 0 && s[0] == ':' {
 			s = s[1:]
 		}
 		if len(s) > 0 {
 			if om, ok = num(2, 2); !ok || s != "" {
-				return 0, 0, 0, nil, false
+				return fail()
 			}
 		}
 		if oh > 14 || om > 59 {
-			return 0, 0, 0, nil, false
+			return fail()
 		}
 		loc = time.FixedZone("", sign*(oh*3600+om*60))
 	default:
-		return 0, 0, 0, nil, false
+		return fail()
 	}
 	if h > 23 || m > 59 || sec > 59 {
-		return 0, 0, 0, nil, false
+		return fail()
 	}
 	return h, m, sec, loc, true
 }

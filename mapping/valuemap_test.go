@@ -79,10 +79,10 @@ func TestValueMap(t *testing.T) {
 
 	for _, bad := range []ValueMapOptions{
 		{},
-		{Pairs: []Pair{{"a", "A"}, {"A ", "B"}}},           // one local value, two targets
-		{Pairs: []Pair{{"", "A"}}},                         // blank local
-		{Multi: true, Pairs: []Pair{{"a/b", "A"}}},         // local holds a separator
-		{Pairs: []Pair{{"-", "A"}}, Null: []string{"-"}},   // null and mapped
+		{Pairs: []Pair{{"a", "A"}, {"A ", "B"}}}, // one local value, two targets
+		{Pairs: []Pair{{"", "A"}}},               // blank local
+		{Multi: true, Pairs: []Pair{{"a/b", "A"}}},          // local holds a separator
+		{Pairs: []Pair{{"-", "A"}}, Null: []string{"-"}},    // null and mapped
 		{Multi: true, Join: "+", Pairs: []Pair{{"a", "A"}}}, // join does not split
 	} {
 		if _, err := NewValueMap(bad); err == nil {
