@@ -88,8 +88,9 @@ type Opt struct {
 	TextOnly bool
 	// Invalid returns a record with the given key that this connector must
 	// reject per record (say, a Tags value outside TagValues, or a Name of
-	// 81 characters). nil skips the clauses that need one, with a reason.
-	// The suite adds values of its own to fields Invalid leaves out.
+	// 81 characters), with fields named as the connector names them. nil
+	// skips the clauses that need one, with a reason. The suite adds valid
+	// values of its own to the fields Invalid leaves out.
 	Invalid func(key string) connector.Record
 	// LargeBatch is the size of the large_batch clause's single batch;
 	// 1000 by default.
