@@ -422,6 +422,9 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string, at Pos)
 	failed := make(map[string]bool)
 	for _, p := range ps {
 		f, file := si.lookup(p.key)
+		if f == nil && path == "" && strings.HasPrefix(p.key, "x-") {
+			continue // a top-level x- key holds anchors for the rest of the file
+		}
 		if f == nil {
 			d.errorf(p.keyPos, joinPath(path, p.key), "unknown key%s", suggest(p.key, si.keys()))
 			continue

@@ -27,10 +27,15 @@
 // fast and does no network I/O; checking rules against the org's schema is
 // mapping's work, and Meta gives it the positions to report.
 //
+// YAML anchors, aliases and merge keys (<<) work; a top-level key starting
+// with "x-" is ignored, as a home for anchors shared by several jobs.
+//
 // # Secrets
 //
 // A scalar may hold ${NAME} references to environment variables ($${
 // stands for a literal ${); an unset variable is an error at its position.
+// Inside a flow mapping ({ ... }) a reference must be quoted, or YAML
+// reads its braces as the mapping's: { dsn: "${GT_DSN}" }.
 // A Secret option "x" may instead be written "x_file": the secret is read
 // from that file, with its trailing newline removed. Secrets are held in
 // the Secret type, which prints "[redacted]" in every format and in JSON;
