@@ -1,0 +1,292 @@
+package sheet
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// openCSV detects the format of a CSV stream and returns a scanner
+// positioned after the byte order mark.
+func openCSV(sc *sheetConf, r io.Reader, keepSpans bool) (*csvScanner, csvFormat, error) {
+	br := bufio.NewReaderSize(r, sniffSize)
+	head, err := br.Peek(sniffSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, csvFormat{}, err
+	}
+	f, err := detectFormat(head, sc.Encoding, sc.Delimiter)
+	if err != nil {
+		return nil, f, err
+	}
+	br.Discard(len(f.bom))
+	s := newCSVScanner(br, f, keepSpans)
+	s.off = int64(len(f.bom))
+	return s, f, nil
+}
+
+// csvRows streams the rows of a CSV file.
+func csvRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) error {
+	file, err := os.Open(sc.Path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	s, _, err := openCSV(sc, file, false)
+	if err != nil {
+		return err
+	}
+	var rec csvRecord
+	var row rawRow
+	for n := 0; ; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		ok, err := s.scan(&rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		row.num, row.bad = rec.num, rec.bad
+		row.cells = row.cells[:0]
+		for _, f := range rec.fields {
+			if sc.guard {
+				f = unguard(f)
+			}
+			row.cells = append(row.cells, f)
+		}
+		if err := fn(&row); err != nil {
+			return err
+		}
+	}
+}
+
+// csvEditor edits a CSV file held in memory, splicing changed cells into
+// the original bytes.
+type csvEditor struct {
+	sc   *sheetConf
+	data []byte
+	f    csvFormat
+	recs []csvRecord
+	rows []*rawRow
+	// edits by row index: column -> new cell text (unguarded)
+	edits   map[int]map[int]string
+	removed map[int]bool
+	added   []map[int]string // appended rows
+}
+
+func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
+	s, f, err := openCSV(sc, bytes.NewReader(data), true)
+	if err != nil {
+		return nil, err
+	}
+	e := &csvEditor{sc: sc, data: data, f: f, edits: map[int]map[int]string{}, removed: map[int]bool{}}
+	for {
+		var rec csvRecord
+		ok, err := s.scan(&rec)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		row := &rawRow{num: rec.num, bad: rec.bad, cells: make([]string, len(rec.fields))}
+		for i, v := range rec.fields {
+			if sc.guard {
+				v = unguard(v)
+			}
+			row.cells[i] = v
+		}
+		e.recs = append(e.recs, rec)
+		e.rows = append(e.rows, row)
+	}
+	if s.eol != "" {
+		e.f.eol = s.eol
+	}
+	return e, nil
+}
+
+func (e *csvEditor) allRows() []*rawRow { return e.rows }
+
+func (e *csvEditor) cell(ref, col int) string {
+	if ref >= len(e.rows) {
+		return e.added[ref-len(e.rows)][col]
+	}
+	if m, ok := e.edits[ref]; ok {
+		if v, ok := m[col]; ok {
+			return v
+		}
+	}
+	if cells := e.rows[ref].cells; col < len(cells) {
+		return cells[col]
+	}
+	return ""
+}
+
+// check reports whether v can be written: every character must exist in
+// the file's encoding.
+func (e *csvEditor) check(_, _ int, v string) error {
+	if e.f.enc == enc1252 {
+		for _, r := range v {
+			if _, ok := charmap.Windows1252.EncodeRune(r); !ok {
+				return fmt.Errorf("the value has characters that windows-1252 cannot hold; save the file as UTF-8")
+			}
+		}
+	}
+	if e.f.enc == encUTF8 && !utf8.ValidString(v) {
+		return fmt.Errorf("the value is not valid UTF-8")
+	}
+	return nil
+}
+
+func (e *csvEditor) set(ref, col int, v string) {
+	if ref >= len(e.rows) {
+		e.added[ref-len(e.rows)][col] = v
+		return
+	}
+	m := e.edits[ref]
+	if m == nil {
+		m = map[int]string{}
+		e.edits[ref] = m
+	}
+	m[col] = v
+}
+
+func (e *csvEditor) appendRow() int {
+	e.added = append(e.added, map[int]string{})
+	return len(e.rows) + len(e.added) - 1
+}
+
+func (e *csvEditor) remove(ref int) { e.removed[ref] = true }
+
+func (e *csvEditor) formula(int, int) bool { return false }
+
+// encode appends s in the file's encoding.
+func (e *csvEditor) encode(dst []byte, s string) []byte {
+	switch e.f.enc {
+	case encUTF8:
+		return append(dst, s...)
+	case enc1252:
+		for _, r := range s {
+			b, _ := charmap.Windows1252.EncodeRune(r) // checked before
+			dst = append(dst, b)
+		}
+		return dst
+	}
+	for _, r := range s {
+		for _, u := range utf16.AppendRune(nil, r) {
+			if e.f.enc == encUTF16BE {
+				dst = append(dst, byte(u>>8), byte(u))
+			} else {
+				dst = append(dst, byte(u), byte(u>>8))
+			}
+		}
+	}
+	return dst
+}
+
+// quote returns the cell as written: guarded, and quoted when it holds
+// the delimiter, a quote or a line break.
+func (e *csvEditor) quote(v string) string {
+	if e.sc.guard {
+		v = guard(v)
+	}
+	need := false
+	for _, r := range v {
+		if r == e.f.delim || r == '"' || r == '\r' || r == '\n' {
+			need = true
+			break
+		}
+	}
+	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		need = true
+	}
+	if !need {
+		return v
+	}
+	var b bytes.Buffer
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' {
+			b.WriteByte('"')
+		}
+		b.WriteByte(v[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// renderRow appends row ref with its edits: unchanged cells keep their
+// original bytes.
+func (e *csvEditor) renderRow(dst []byte, ref int, edits map[int]string) []byte {
+	rec := &e.recs[ref]
+	n := len(rec.fields)
+	for col := range edits {
+		n = max(n, col+1)
+	}
+	delim := string(e.f.delim)
+	for col := 0; col < n; col++ {
+		if col > 0 {
+			dst = e.encode(dst, delim)
+		}
+		if v, ok := edits[col]; ok {
+			dst = e.encode(dst, e.quote(v))
+		} else if col < len(rec.fields) {
+			dst = append(dst, e.data[rec.spans[2*col]:rec.spans[2*col+1]]...)
+		}
+	}
+	return dst
+}
+
+// bytes returns the edited file.
+func (e *csvEditor) bytes() ([]byte, error) {
+	out := make([]byte, 0, len(e.data)+256*len(e.added))
+	pos := int64(0)
+	for ref := range e.recs {
+		rec := &e.recs[ref]
+		edits, edited := e.edits[ref]
+		switch {
+		case e.removed[ref]:
+			out = append(out, e.data[pos:rec.start]...)
+			pos = rec.next
+		case edited:
+			out = append(out, e.data[pos:rec.start]...)
+			out = e.renderRow(out, ref, edits)
+			pos = rec.end
+		}
+	}
+	out = append(out, e.data[pos:]...)
+	if len(e.added) > 0 {
+		if len(e.recs) > 0 {
+			if last := e.recs[len(e.recs)-1]; last.next == last.end && !e.removed[len(e.recs)-1] {
+				out = e.encode(out, e.f.eol) // the last row had no line ending
+			}
+		}
+		for _, cells := range e.added {
+			n := 0
+			for col := range cells {
+				n = max(n, col+1)
+			}
+			for col := 0; col < n; col++ {
+				if col > 0 {
+					out = e.encode(out, string(e.f.delim))
+				}
+				out = e.encode(out, e.quote(cells[col]))
+			}
+			out = e.encode(out, e.f.eol)
+		}
+	}
+	return out, nil
+}
+
+func (e *csvEditor) merges(int) map[int]int { return nil }

@@ -1,0 +1,390 @@
+package sheet
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// encoding is a CSV file's character encoding.
+type encoding uint8
+
+const (
+	encUTF8 encoding = iota
+	encUTF16LE
+	encUTF16BE
+	enc1252
+)
+
+var encodingNames = [...]string{"utf-8", "utf-16le", "utf-16be", "windows-1252"}
+
+func (e encoding) String() string { return encodingNames[e] }
+
+// parseEncoding maps a configured encoding name; "" and "auto" detect.
+func parseEncoding(s string) (enc encoding, auto bool, err error) {
+	switch strings.ToLower(strings.ReplaceAll(s, "_", "-")) {
+	case "", "auto":
+		return encUTF8, true, nil
+	case "utf-8", "utf8":
+		return encUTF8, false, nil
+	case "utf-16le", "utf16le":
+		return encUTF16LE, false, nil
+	case "utf-16be", "utf16be":
+		return encUTF16BE, false, nil
+	case "utf-16", "utf16":
+		return encUTF16LE, true, nil // BOM decides; little-endian without one
+	case "windows-1252", "cp1252", "win1252":
+		return enc1252, false, nil
+	}
+	return 0, false, fmt.Errorf("unknown encoding %q (want utf-8, utf-16, utf-16le, utf-16be or windows-1252)", s)
+}
+
+var (
+	bomUTF8    = []byte{0xEF, 0xBB, 0xBF}
+	bomUTF16LE = []byte{0xFF, 0xFE}
+	bomUTF16BE = []byte{0xFE, 0xFF}
+)
+
+// csvFormat is what write-back must keep of a CSV file.
+type csvFormat struct {
+	enc   encoding
+	bom   []byte // the byte order mark found, written back as is
+	delim rune
+	eol   string // line ending of the first row: "\r\n", "\n" or "\r"
+}
+
+// sniffSize is how much of a file encoding and delimiter detection look at.
+const sniffSize = 64 << 10
+
+// detectFormat decides encoding, BOM and delimiter from the start of a
+// file. encName and delim come from the configuration ("" detects).
+func detectFormat(head []byte, encName, delim string) (csvFormat, error) {
+	var f csvFormat
+	enc, auto, err := parseEncoding(encName)
+	if err != nil {
+		return f, err
+	}
+	switch {
+	case bytes.HasPrefix(head, bomUTF8) && (auto || enc == encUTF8):
+		f.enc, f.bom = encUTF8, bomUTF8
+	case bytes.HasPrefix(head, bomUTF16LE) && (auto || enc == encUTF16LE):
+		f.enc, f.bom = encUTF16LE, bomUTF16LE
+	case bytes.HasPrefix(head, bomUTF16BE) && (auto || enc == encUTF16BE):
+		f.enc, f.bom = encUTF16BE, bomUTF16BE
+	case !auto:
+		f.enc = enc
+	case encName != "" && strings.Contains(strings.ToLower(encName), "16"):
+		f.enc = encUTF16LE
+	default:
+		f.enc = guessEncoding(head)
+	}
+	switch delim {
+	case "":
+		f.delim = sniffDelimiter(head[len(f.bom):], f.enc)
+	case `\t`, "tab", "\t":
+		f.delim = '\t'
+	default:
+		r, n := utf8.DecodeRuneInString(delim)
+		if n != len(delim) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
+			return f, fmt.Errorf("delimiter must be one character other than a quote or newline")
+		}
+		f.delim = r
+	}
+	f.eol = "\r\n"
+	return f, nil
+}
+
+// guessEncoding looks at the start of a file without a BOM: UTF-16 if
+// many bytes are zero, UTF-8 if it decodes as UTF-8, Windows-1252
+// otherwise.
+func guessEncoding(head []byte) encoding {
+	if len(head) >= 4 {
+		var even, odd int
+		for i, b := range head {
+			if b == 0 {
+				if i%2 == 0 {
+					even++
+				} else {
+					odd++
+				}
+			}
+		}
+		if odd > len(head)/4 && even == 0 {
+			return encUTF16LE
+		}
+		if even > len(head)/4 && odd == 0 {
+			return encUTF16BE
+		}
+	}
+	// UTF-8 unless invalid sequences outnumber valid multi-byte ones: one
+	// damaged byte in a UTF-8 file must not turn all of its Thai text into
+	// mojibake (the damaged row is reported instead), while Windows-1252
+	// text almost never contains valid multi-byte UTF-8 sequences.
+	valid, invalid := 0, 0
+	for i := 0; i < len(head); {
+		if head[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(head[i:])
+		switch {
+		case r != utf8.RuneError || n > 1:
+			valid++
+		case len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:]):
+			// a rune cut by the end of the sample
+		default:
+			invalid++
+		}
+		i += n
+	}
+	if invalid > valid {
+		return enc1252
+	}
+	return encUTF8
+}
+
+// sniffDelimiter picks comma, semicolon or tab: the one that splits most
+// of the first rows into the same number (more than one) of cells.
+func sniffDelimiter(head []byte, enc encoding) rune {
+	best, bestScore := ',', -1
+	for _, d := range []rune{',', ';', '\t'} {
+		s := newCSVScanner(bytes.NewReader(head), csvFormat{enc: enc, delim: d}, false)
+		counts := map[int]int{}
+		var rec csvRecord
+		for n := 0; n < 50; n++ {
+			ok, err := s.scan(&rec)
+			if !ok || err != nil || rec.bad != "" && s.eof {
+				break // the last row of the sample may be cut short
+			}
+			if len(rec.fields) > 1 {
+				counts[len(rec.fields)]++
+			}
+		}
+		mode, rows := 0, 0
+		for c, n := range counts {
+			if n > rows || n == rows && c > mode {
+				mode, rows = c, n
+			}
+		}
+		if score := rows*1000 + min(mode, 999); rows > 0 && score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best
+}
+
+// csvRecord is one row of a CSV file as the scanner reads it.
+type csvRecord struct {
+	num    int      // 1-based row number, as a spreadsheet program counts rows
+	fields []string // cell texts, decoded, quotes removed (guard not stripped)
+	// Byte offsets in the file: the row is [start,end), its line ending
+	// [end,next). spans holds start and end of each field's raw bytes
+	// (quotes included) when the scanner keeps spans.
+	start, end, next int64
+	spans            []int64
+	bad              string // why the row is unreadable (never a value), or ""
+}
+
+// csvScanner reads CSV records from an encoded byte stream, keeping byte
+// offsets so that write-back can splice single cells. Quotes are read
+// leniently (a quote inside an unquoted cell is text, text after a closing
+// quote is appended), as spreadsheet programs do; invalid bytes in the
+// encoding and an unterminated quoted cell make the row bad.
+type csvScanner struct {
+	br        *bufio.Reader
+	f         csvFormat
+	keepSpans bool
+	off       int64 // offset of the next byte
+	num       int
+	eof       bool
+	eol       string // first line ending seen
+	buf       []byte
+	pending   bool // a pushed-back rune
+	pr        rune
+	psize     int
+	pbad      bool
+}
+
+func newCSVScanner(r io.Reader, f csvFormat, keepSpans bool) *csvScanner {
+	s := &csvScanner{br: bufio.NewReaderSize(r, 64<<10), f: f, keepSpans: keepSpans}
+	return s
+}
+
+var errEOF = io.EOF
+
+// next returns the next rune, its size in bytes and whether the bytes were
+// invalid in the encoding.
+func (s *csvScanner) next() (r rune, size int, bad bool, err error) {
+	if s.pending {
+		s.pending = false
+		s.off += int64(s.psize)
+		return s.pr, s.psize, s.pbad, nil
+	}
+	switch s.f.enc {
+	case encUTF8:
+		r, size, err = s.br.ReadRune()
+		if err != nil {
+			return 0, 0, false, err
+		}
+		bad = r == utf8.RuneError && size == 1
+	case enc1252:
+		b, err := s.br.ReadByte()
+		if err != nil {
+			return 0, 0, false, err
+		}
+		r, size = charmap.Windows1252.DecodeByte(b), 1
+	default:
+		u, n, err := s.unit()
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if n < 2 {
+			r, size, bad = utf8.RuneError, n, true
+			break
+		}
+		r, size = rune(u), 2
+		if utf16.IsSurrogate(r) {
+			if u < 0xDC00 { // high surrogate: needs a low one
+				if lo, err := s.br.Peek(2); err == nil {
+					l := s.order(lo)
+					if l >= 0xDC00 && l <= 0xDFFF {
+						s.br.Discard(2)
+						r, size = utf16.DecodeRune(rune(u), rune(l)), 4
+						break
+					}
+				}
+			}
+			r, bad = utf8.RuneError, true
+		}
+	}
+	s.off += int64(size)
+	return r, size, bad, nil
+}
+
+func (s *csvScanner) order(b []byte) uint16 {
+	if s.f.enc == encUTF16BE {
+		return uint16(b[0])<<8 | uint16(b[1])
+	}
+	return uint16(b[1])<<8 | uint16(b[0])
+}
+
+// unit reads one UTF-16 code unit; n is 1 for a dangling odd byte.
+func (s *csvScanner) unit() (uint16, int, error) {
+	b, err := s.br.Peek(2)
+	if len(b) == 2 {
+		s.br.Discard(2)
+		return s.order(b), 2, nil
+	}
+	if len(b) == 1 {
+		s.br.Discard(1)
+		return 0, 1, nil
+	}
+	return 0, 0, err
+}
+
+func (s *csvScanner) unread(r rune, size int, bad bool) {
+	s.pending, s.pr, s.psize, s.pbad = true, r, size, bad
+	s.off -= int64(size)
+}
+
+// scan reads the next record into rec, reusing its slices. It returns
+// false at the end of the input.
+func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
+	rec.fields = rec.fields[:0]
+	rec.spans = rec.spans[:0]
+	rec.bad = ""
+	rec.start = s.off
+	if s.eof {
+		return false, nil
+	}
+	d := s.f.delim
+	s.buf = s.buf[:0]
+	fieldStart := s.off
+	quoted := false   // inside a quoted section
+	atStart := true   // at the start of a field
+	anything := false // the row has at least one rune
+	endField := func(end int64) {
+		rec.fields = append(rec.fields, string(s.buf))
+		if s.keepSpans {
+			rec.spans = append(rec.spans, fieldStart, end)
+		}
+		s.buf = s.buf[:0]
+	}
+	for {
+		r, size, bad, err := s.next()
+		if err != nil {
+			if !errors.Is(err, errEOF) {
+				return false, err
+			}
+			s.eof = true
+			if !anything {
+				return false, nil
+			}
+			if quoted && rec.bad == "" {
+				rec.bad = "a quoted cell is not closed before the end of the file"
+			}
+			endField(s.off)
+			rec.end, rec.next = s.off, s.off
+			s.num++
+			rec.num = s.num
+			return true, nil
+		}
+		anything = true
+		if bad && rec.bad == "" {
+			rec.bad = "bytes that are not valid " + s.f.enc.String()
+		}
+		if quoted {
+			if r == '"' {
+				r2, size2, bad2, err := s.next()
+				if err == nil && r2 == '"' {
+					s.buf = append(s.buf, '"')
+					continue
+				}
+				if err == nil {
+					s.unread(r2, size2, bad2)
+				}
+				quoted = false
+				continue
+			}
+			s.buf = utf8.AppendRune(s.buf, r)
+			continue
+		}
+		switch {
+		case r == '"' && atStart:
+			quoted, atStart = true, false
+		case r == d:
+			endField(s.off - int64(size))
+			fieldStart, atStart = s.off, true
+		case r == '\r' || r == '\n':
+			end := s.off - int64(size)
+			eol := "\n"
+			if r == '\r' {
+				eol = "\r"
+				r2, size2, bad2, err := s.next()
+				if err == nil && r2 == '\n' {
+					eol = "\r\n"
+				} else if err == nil {
+					s.unread(r2, size2, bad2)
+				}
+			}
+			if s.eol == "" {
+				s.eol = eol
+			}
+			endField(end)
+			rec.end, rec.next = end, s.off
+			s.num++
+			rec.num = s.num
+			return true, nil
+		default:
+			atStart = false
+			s.buf = utf8.AppendRune(s.buf, r)
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package sheet
+
+import (
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/casebridge/casebridge/connector"
+)
+
+// rawRow is one physical row of a sheet, as either reader gives it.
+type rawRow struct {
+	num   int      // 1-based row number as the spreadsheet program shows it
+	cells []string // cell texts (CSV guard stripped)
+	bad   string   // why the row could not be decoded, never a value
+}
+
+// headerScanLimit is how many rows header detection looks at.
+const headerScanLimit = 50
+
+// layout is what the header row says about a sheet.
+type layout struct {
+	row    int      // header row number
+	cells  []string // header cell texts as found
+	names  []string // field name per column; "" for a column with no field
+	index  map[string]int
+	key    int // column of the key
+	mark   int // column of the delete mark, -1 if absent
+	status int // column of the sync status, -1 if absent
+	width  int // columns a data row must have (last field column + 1)
+}
+
+// normHeader is the field name of a header cell: NFC, white space
+// (including line breaks inside the cell) collapsed to single spaces.
+func normHeader(s string) string {
+	return strings.Join(strings.FieldsFunc(connector.NormalizeKey(s), isSpaceRune), " ")
+}
+
+func isSpaceRune(r rune) bool { return connector.TrimSpace(string(r)) == "" }
+
+func fold(s string) string { return connector.KeyID(normHeader(s), false) }
+
+// isHeader reports whether the row is the header row: the configured row
+// number, or the first row holding the key column's name.
+func (c *sheetConf) isHeader(r *rawRow) bool {
+	if c.HeaderRow > 0 {
+		return r.num == c.HeaderRow
+	}
+	want := fold(c.Key)
+	for _, cell := range r.cells {
+		if fold(cell) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// newLayout builds the layout from the header row. merged maps a column
+// of an empty header cell to the column whose text spans it (XLSX merged
+// cells). A missing key or required column is a fatal error naming file,
+// sheet and column.
+func (c *sheetConf) newLayout(r *rawRow, merged map[int]int) (*layout, error) {
+	l := &layout{row: r.num, cells: slices.Clone(r.cells), index: map[string]int{}, key: -1, mark: -1, status: -1}
+	l.names = make([]string, len(r.cells))
+	for i, cell := range r.cells {
+		name := normHeader(cell)
+		if name == "" {
+			if src, ok := merged[i]; ok && src < len(r.cells) {
+				name = normHeader(r.cells[src])
+			}
+		}
+		if name == "" {
+			continue
+		}
+		base := name
+		for n := 2; ; n++ { // duplicate header names: "Date", "Date (2)"
+			if _, dup := l.index[fold(name)]; !dup {
+				break
+			}
+			name = base + " (" + strconv.Itoa(n) + ")"
+		}
+		l.index[fold(name)] = i
+		l.names[i] = name
+	}
+	col := func(name string) int {
+		if i, ok := l.index[fold(name)]; ok {
+			return i
+		}
+		return -1
+	}
+	if l.key = col(c.Key); l.key < 0 {
+		return nil, c.missingColumn(c.Key, r.num)
+	}
+	for _, req := range c.Columns {
+		if col(req) < 0 {
+			return nil, c.missingColumn(req, r.num)
+		}
+	}
+	if c.Delete == DeleteMark {
+		l.mark = col(c.DeleteColumn)
+	}
+	if c.StatusColumn != "" {
+		l.status = col(c.StatusColumn)
+	}
+	for i, n := range l.names {
+		if n != "" && i != l.mark && i != l.status {
+			l.width = i + 1
+		}
+	}
+	return l, nil
+}
+
+// field reports whether column i is a field of the object (not a column
+// the connector manages).
+func (l *layout) field(i int) bool {
+	return i < len(l.names) && l.names[i] != "" && i != l.mark && i != l.status
+}
+
+// where names the file (and sheet) for messages.
+func (c *sheetConf) where() string {
+	if c.format == formatXLSX {
+		return fmt.Sprintf("%s sheet %q", c.Path, c.Sheet)
+	}
+	return c.Path
+}
+
+func (c *sheetConf) missingColumn(col string, row int) error {
+	return &connector.RecordError{
+		Op: "read", Connector: c.conn, Object: c.Object, Field: col,
+		Code: connector.CodeUnknownField, Class: connector.Fatal,
+		Err: fmt.Errorf("%s: column %q not found in header row %d (renamed or removed?): %w", c.where(), col, row, connector.ErrFieldNotFound),
+	}
+}
+
+func (c *sheetConf) noHeader() error {
+	what := fmt.Sprintf("no row within the first %d holds the key column %q", headerScanLimit, c.Key)
+	if c.HeaderRow > 0 {
+		what = fmt.Sprintf("the file has no row %d", c.HeaderRow)
+	}
+	return &connector.RecordError{
+		Op: "read", Connector: c.conn, Object: c.Object, Field: c.Key,
+		Code: connector.CodeUnknownField, Class: connector.Fatal,
+		Err: fmt.Errorf("%s: header row not found: %s: %w", c.where(), what, connector.ErrFieldNotFound),
+	}
+}
+
+// rowKind classifies a row after the header.
+type rowKind uint8
+
+const (
+	rowSkip   rowKind = iota // blank, repeated header, single-cell label
+	rowData                  // a record (possibly with an error)
+	rowMarked                // marked deleted
+)
+
+// classify tells data rows from rows to skip.
+func (c *sheetConf) classify(l *layout, r *rawRow) rowKind {
+	nonEmpty, only := 0, -1
+	for i, cell := range r.cells {
+		if connector.TrimSpace(cell) != "" {
+			nonEmpty++
+			only = i
+		}
+	}
+	switch {
+	case nonEmpty == 0 && r.bad == "":
+		return rowSkip
+	case l.key < len(r.cells) && fold(r.cells[l.key]) == fold(l.cells[l.key]) && r.bad == "":
+		return rowSkip // the header row, repeated where rows were pasted in
+	case nonEmpty == 1 && only != l.key && r.bad == "":
+		return rowSkip // a label row ("เมษายน 2567") or a merged title
+	case l.mark >= 0 && l.mark < len(r.cells) && strings.EqualFold(connector.TrimSpace(r.cells[l.mark]), c.DeleteValue):
+		return rowMarked
+	}
+	return rowData
+}
+
+// rowKey returns the key of a data row, or a reason it has none.
+func (c *sheetConf) rowKey(l *layout, r *rawRow) (key string, problem connector.Code, detail string) {
+	if l.key < len(r.cells) {
+		key = connector.NormalizeKey(r.cells[l.key])
+	}
+	switch {
+	case r.bad != "":
+		return key, connector.CodeRowUnreadable, r.bad
+	case len(r.cells) < l.width:
+		return key, connector.CodeRowUnreadable, fmt.Sprintf("the row has %d columns, the header %d", len(r.cells), l.width)
+	case key == "":
+		return "", connector.CodeInvalidKey, "the key cell is empty"
+	case c.keyRE != nil && !c.keyRE.MatchString(key):
+		return key, connector.CodeInvalidKey, "the key does not match key_pattern"
+	}
+	return key, "", ""
+}
+
+// rowError is the error of a row that could not be read.
+func (c *sheetConf) rowError(l *layout, num int, key string, code connector.Code, detail string) error {
+	field := ""
+	if code == connector.CodeInvalidKey || code == connector.CodeDuplicateKey {
+		field = l.names[l.key]
+	}
+	return &connector.RecordError{
+		Op: "read", Connector: c.conn, Object: c.Object, Key: key, Field: field,
+		Code: code, Class: connector.Permanent,
+		Err: &connector.ValueError{Code: code, Detail: fmt.Sprintf("%s row %d: %s", c.where(), num, detail)},
+	}
+}
+
+// record builds the Record of a data row: every field column as text,
+// empty cells as null.
+func (l *layout) record(key string, r *rawRow) connector.Record {
+	rec := connector.Record{Key: key, Fields: make(map[string]connector.Value, len(l.index))}
+	for i, name := range l.names {
+		if !l.field(i) {
+			continue
+		}
+		v := connector.Null()
+		if i < len(r.cells) && r.cells[i] != "" {
+			v = connector.Text(r.cells[i])
+		}
+		rec.Fields[name] = v
+	}
+	rec.Fields[l.names[l.key]] = connector.Text(key)
+	return rec
+}
+
+// keySeed hashes key IDs for duplicate detection.
+var keySeed = maphash.MakeSeed()
+
+func keyHash(keyID string) uint64 { return maphash.String(keySeed, keyID) }
+
+// dupSet finds the hashes that occur more than once. It sorts hs.
+func dupSet(hs []uint64) map[uint64]bool {
+	slices.Sort(hs)
+	dups := map[uint64]bool{}
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			dups[hs[i]] = true
+		}
+	}
+	return dups
+}
