@@ -36,9 +36,24 @@ func (d *decoder) validate(c *Config) {
 	for _, s := range c.Sources {
 		d.validateSource(s)
 	}
+	used := make(map[string]bool)
 	for _, j := range c.Jobs {
 		d.validateJob(c, j)
+		used[j.Local.Source] = true
 	}
+	for name, s := range c.Sources {
+		if !used[name] {
+			d.warnf(s.Pos, s.KeyPath, "no job uses this source")
+		}
+	}
+}
+
+// observesDST reports whether loc changes its offset during the year.
+func observesDST(loc *time.Location) bool {
+	year := time.Now().Year()
+	_, jan := time.Date(year, time.January, 1, 0, 0, 0, 0, loc).Zone()
+	_, jul := time.Date(year, time.July, 1, 0, 0, 0, 0, loc).Zone()
+	return jan != jul
 }
 
 var apiVersionRE = regexp.MustCompile(`^([1-9][0-9]{1,2})(\.0)?$`)
@@ -63,6 +78,9 @@ func (d *decoder) validateSalesforce(sf *Salesforce) {
 		case u.Scheme == "http" && !isLoopback(u.Hostname()):
 			d.errAt(&sf.Meta, "login_url", "plain http is allowed only for the fake org on a loopback address; use https")
 		}
+	}
+	if b := sf.APIBudget; !d.failed[sf.PathOf("api_budget")] && ((b.IsPercent() && b.Percent == 0) || (!b.IsPercent() && b.Count == 0)) {
+		d.errAt(&sf.Meta, "api_budget", "a budget of 0 allows no API call; give a share (such as 20%%) or a number of calls")
 	}
 	version := 0
 	if m := apiVersionRE.FindStringSubmatch(strings.TrimSpace(sf.APIVersion)); m == nil {
@@ -195,6 +213,9 @@ func (d *decoder) apiName(m *Meta, key, name string) {
 }
 
 func (d *decoder) validateJob(c *Config, j *Job) {
+	if loc := j.Schedule.Location; j.Schedule.Every == 0 && loc != nil && observesDST(loc) {
+		d.warnf(j.At("schedule"), j.PathOf("schedule"), "%s observes daylight saving time: a run in the hour skipped or repeated at a change is skipped or made twice; prefer UTC", loc)
+	}
 	d.apiName(&j.Salesforce.Meta, "object", j.Salesforce.Object)
 	d.apiName(&j.Salesforce.Meta, "key", j.Salesforce.Key)
 
