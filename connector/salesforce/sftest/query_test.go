@@ -205,7 +205,10 @@ func TestQueryPaging(t *testing.T) {
 		t.Error("last page has nextRecordsUrl")
 	}
 	// batchSize is clamped to 200..2000.
-	for _, tc := range []struct{ opt string; want int }{{"batchSize=50", 200}, {"batchSize=700", 700}, {"batchSize=5000", 2000}} {
+	for _, tc := range []struct {
+		opt  string
+		want int
+	}{{"batchSize=50", 200}, {"batchSize=700", 700}, {"batchSize=5000", 2000}} {
 		st, b := c.query(q, "Sforce-Query-Options: "+tc.opt)
 		if p := decodePage(t, b); st != 200 || len(p.Records) != tc.want {
 			t.Errorf("%s: %d records", tc.opt, len(p.Records))

@@ -177,7 +177,7 @@ func (o *Org) serveRecord(w http.ResponseWriter, r *http.Request, info *reqInfo,
 // extField resolves the field segment of /sobjects/{Obj}/{Field}/{value}.
 func extField(s *sobject, name string) *fieldDef {
 	f := s.field(name)
-	if f == nil || !(f.ExternalID || f.Name == "Id" || f.IDLookup) {
+	if f == nil || !(f.ExternalID || f.Name == "Id") {
 		return nil
 	}
 	return f

@@ -29,6 +29,7 @@ func (o *Org) convert(s *sobject, members []member, insert bool, existing *recor
 	vals := map[string]any{}
 	var errs []apiErr
 	var notWritable []string
+	failed := map[string]bool{}
 	for _, m := range members {
 		if m.name == "attributes" {
 			continue
@@ -45,6 +46,7 @@ func (o *Org) convert(s *sobject, members []member, insert bool, existing *recor
 			}
 			if recErr != nil {
 				errs = append(errs, *recErr)
+				failed[rf.Name] = true
 				continue
 			}
 			vals[rf.Name] = id
@@ -66,6 +68,7 @@ func (o *Org) convert(s *sobject, members []member, insert bool, existing *recor
 		}
 		if recErr != nil {
 			errs = append(errs, *recErr)
+			failed[f.Name] = true
 			continue
 		}
 		vals[f.Name] = v
@@ -75,7 +78,7 @@ func (o *Org) convert(s *sobject, members []member, insert bool, existing *recor
 	}
 	var missing []string
 	for _, f := range s.Fields {
-		if !f.required() {
+		if !f.required() || failed[f.Name] {
 			continue
 		}
 		v, given := vals[f.Name]
