@@ -32,7 +32,8 @@ type Connector struct {
 	Now func() time.Time
 	// Fail, when set, is asked before each record is written ("upsert" or
 	// "delete"); a non-nil error fails that record (wrapped in a
-	// RecordError unless it is one) and leaves it unwritten.
+	// RecordError unless it is one) and leaves it unwritten. Fail is
+	// called with the connector locked: it must not call the connector.
 	Fail func(op, object, key string) error
 }
 
