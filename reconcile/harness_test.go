@@ -109,6 +109,11 @@ func (s *side) set(key string, kv map[string]string) error {
 }
 
 func (s *side) del(key string) error {
+	s.mu.Lock()
+	failing := s.failing
+	s.failing = map[string]bool{}
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); s.failing = failing; s.mu.Unlock() }()
 	res, err := s.Delete(context.Background(), "Case__c", []string{key})
 	if err != nil {
 		return err

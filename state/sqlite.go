@@ -15,15 +15,14 @@ import (
 // a busy timeout; one connection serves the process, so Update
 // transactions never contend with each other inside it.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("state: sqlite path must not contain ? or #")
-	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// A URI filename: %, ? and # in the path are percent-encoded.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+esc+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("state: open sqlite: %w", err)
 	}

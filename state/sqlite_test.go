@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -40,5 +41,18 @@ func TestSQLiteMigrationsIdempotent(t *testing.T) {
 			t.Fatalf("Version = %d, %v; want 1", v, err)
 		}
 		s.Close()
+	}
+}
+
+func TestSQLiteAwkwardPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#b?c%d")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "state.db")
+	s := openSQLite(t, path)
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the path given: %v", err)
 	}
 }

@@ -1,0 +1,285 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/reconcile"
+)
+
+// The oracle is a plain model of what each side should hold, written from
+// DESIGN.md §5 in terms of values (no fingerprints, no state store, no
+// connectors): a baseline of values per key and field, and the decision
+// table applied to it. Job: both directions, salesforce_wins for conflicts
+// and at first sync, deletes propagate.
+
+var propFields = []string{"Name__c", "Stage__c", "Amount__c"}
+
+var propValues = map[string][]string{
+	"Name__c":   {"", "Ann", "Bob", "ทดสอบ"},
+	"Stage__c":  {"", "Active", "Closed"},
+	"Amount__c": {"", "1", "2.5"},
+}
+
+type orec map[string]string // field -> value; "" is null
+
+type okey struct {
+	sf, local orec // nil: absent
+	has       bool // the engine keeps state for the key
+	base      map[string]*string
+}
+
+type oracle struct {
+	keys map[string]*okey
+	// failing[side] holds the keys whose writes fail this round.
+	failing [2]map[string]bool
+}
+
+func (o *oracle) k(key string) *okey {
+	if o.keys[key] == nil {
+		o.keys[key] = &okey{}
+	}
+	return o.keys[key]
+}
+
+func cloneRec(r orec) orec { return maps.Clone(r) }
+
+func (o *oracle) sync() {
+	for key, k := range o.keys {
+		sfOK, locOK := !o.failing[0][key], !o.failing[1][key]
+		switch {
+		case k.sf == nil && k.local == nil:
+			k.has, k.base = false, nil
+		case !k.has && (k.sf == nil || k.local == nil):
+			// New on one side: create on the other.
+			if k.sf == nil && sfOK {
+				k.sf = cloneRec(k.local)
+				k.setBase(k.local)
+			} else if k.local == nil && locOK {
+				k.local = cloneRec(k.sf)
+				k.setBase(k.sf)
+			}
+		case k.sf == nil || k.local == nil:
+			// Deleted on one side since the baseline.
+			kept, keptOK := k.local, sfOK
+			if k.local == nil {
+				kept, keptOK = k.sf, locOK
+			}
+			edited := false
+			for _, f := range propFields {
+				if b := k.base[f]; b == nil || *b != kept[f] {
+					edited = true
+				}
+			}
+			delOK := locOK
+			if k.local == nil {
+				delOK = sfOK
+			}
+			switch {
+			case edited && keptOK: // the edit wins: re-create
+				if k.sf == nil {
+					k.sf = cloneRec(kept)
+				} else {
+					k.local = cloneRec(kept)
+				}
+				k.setBase(kept)
+			case !edited && delOK: // propagate the delete
+				k.sf, k.local, k.has, k.base = nil, nil, false, nil
+			}
+		default:
+			// Both present: field by field.
+			toSF, toLocal := map[string]string{}, map[string]string{}
+			agreed := map[string]string{}
+			for _, f := range propFields {
+				s, l := k.sf[f], k.local[f]
+				b := k.base[f]
+				switch {
+				case s == l:
+					agreed[f] = s
+				case b == nil: // initial
+					switch {
+					case s == "":
+						toSF[f] = l
+					default: // l == "" fills from Salesforce; otherwise salesforce_wins
+						toLocal[f] = s
+					}
+				case s != *b && l == *b:
+					toLocal[f] = s
+				case s == *b && l != *b:
+					toSF[f] = l
+				default: // both changed, differently: salesforce_wins
+					toLocal[f] = s
+				}
+			}
+			if k.base == nil {
+				k.base = map[string]*string{}
+			}
+			k.has = true
+			for f, v := range agreed {
+				k.base[f] = &v
+			}
+			if len(toSF) > 0 && sfOK {
+				for f, v := range toSF {
+					k.sf[f] = v
+					k.base[f] = &v
+				}
+			}
+			if len(toLocal) > 0 && locOK {
+				for f, v := range toLocal {
+					k.local[f] = v
+					k.base[f] = &v
+				}
+			}
+		}
+	}
+}
+
+func (k *okey) setBase(r orec) {
+	k.has = true
+	k.base = map[string]*string{}
+	for _, f := range propFields {
+		v := r[f]
+		k.base[f] = &v
+	}
+}
+
+func (o *oracle) dump(sideIdx int) []string {
+	var out []string
+	for key, k := range o.keys {
+		r := k.sf
+		if sideIdx == 1 {
+			r = k.local
+		}
+		if r == nil {
+			continue
+		}
+		rec := connector.Record{Key: key, Fields: map[string]connector.Value{}}
+		for f, v := range r {
+			if v != "" {
+				rec.Fields[f] = connector.Text(v)
+			}
+		}
+		out = append(out, formatRecord(rec))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestProperty(t *testing.T) {
+	seeds, rounds := 12, 25
+	if testing.Short() {
+		seeds, rounds = 3, 10
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			propertyRun(t, uint64(seed), rounds)
+		})
+	}
+}
+
+func propertyRun(t *testing.T, seed uint64, rounds int) {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	w := newWorld(t)
+	w.job.Deletes = reconcile.Propagate
+	w.job.MinMatchRate = -1 // random sides often share nothing at first
+	o := &oracle{keys: map[string]*okey{}}
+	keys := []string{"K1", "K2", "K3", "K4", "K5", "K6"}
+	sides := []*side{w.sf, w.local}
+	edit := func(si int) {
+		key := keys[rng.IntN(len(keys))]
+		k := o.k(key)
+		cur := &k.sf
+		if si == 1 {
+			cur = &k.local
+		}
+		if *cur != nil && rng.IntN(5) == 0 {
+			if err := sides[si].del(key); err != nil {
+				t.Fatal(err)
+			}
+			*cur = nil
+			return
+		}
+		kv := map[string]string{}
+		if *cur == nil {
+			*cur = orec{}
+			for _, f := range propFields { // a create sets every field
+				v := propValues[f][rng.IntN(len(propValues[f]))]
+				kv[f], (*cur)[f] = v, v
+			}
+		} else {
+			f := propFields[rng.IntN(len(propFields))]
+			v := propValues[f][rng.IntN(len(propValues[f]))]
+			kv[f], (*cur)[f] = v, v
+		}
+		if err := sides[si].set(key, kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		for si, s := range sides {
+			if got, want := s.dump(), o.dump(si); !slices.Equal(got, want) {
+				t.Fatalf("seed %d %s: %s side differs from the oracle\n got:\n\t%s\nwant:\n\t%s", seed, when, reconcile.Side(si),
+					strings.Join(got, "\n\t"), strings.Join(want, "\n\t"))
+			}
+		}
+	}
+	for round := range rounds {
+		for si := range sides {
+			for range rng.IntN(4) {
+				edit(si)
+			}
+		}
+		for si, s := range sides {
+			s.mu.Lock()
+			s.failing = map[string]bool{}
+			o.failing[si] = map[string]bool{}
+			if rng.IntN(4) == 0 {
+				k := keys[rng.IntN(len(keys))]
+				s.failing[connector.KeyID(k, false)] = true
+				o.failing[si][k] = true
+			}
+			s.mu.Unlock()
+		}
+		if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+			t.Fatalf("seed %d round %d: %v", seed, round, err)
+		}
+		o.sync()
+		check(fmt.Sprintf("round %d", round))
+	}
+	// Failures stop: both sides converge and a further run plans nothing.
+	for si, s := range sides {
+		s.mu.Lock()
+		s.failing = map[string]bool{}
+		o.failing[si] = map[string]bool{}
+		s.mu.Unlock()
+	}
+	for i := range 2 {
+		if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		o.sync()
+		check(fmt.Sprintf("healed run %d", i))
+	}
+	if a, b := w.sf.dump(), w.local.dump(); !slices.Equal(a, b) {
+		t.Fatalf("seed %d: not converged\nsf:\n\t%s\nlocal:\n\t%s", seed, strings.Join(a, "\n\t"), strings.Join(b, "\n\t"))
+	}
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Plan.Writes) != 0 {
+		t.Fatalf("seed %d: converged sides still plan:\n%s", seed, res.Plan)
+	}
+	ps, _ := w.store.Pending(context.Background(), w.job.Name)
+	if len(ps) != 0 {
+		t.Fatalf("seed %d: pending after convergence: %+v", seed, ps)
+	}
+}
