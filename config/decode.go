@@ -544,7 +544,7 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path string, at Pos, 
 		if !set {
 			return false
 		}
-		v.Set(reflect.ValueOf(Secret{value: s}))
+		v.Set(reflect.ValueOf(NewSecret(s)))
 		if literal && s != "" {
 			d.literalSecrets = append(d.literalSecrets, at)
 		}
@@ -726,7 +726,7 @@ func (d *decoder) decodeSecretFile(n ast.Node, v reflect.Value, path string, at 
 		d.errorf(at, path, "secret file %s is empty", name)
 		return false
 	}
-	v.Set(reflect.ValueOf(Secret{value: s}))
+	v.Set(reflect.ValueOf(NewSecret(s)))
 	return true
 }
 

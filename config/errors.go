@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// Pos is a position in a configuration file. Line and Col are 1-based; a
-// zero Pos means "no position" (a default that was not written in the
-// file).
+// Pos is a position in a configuration file. Line and Col are 1-based and
+// Col counts characters (runes), not bytes, so Thai and Khmer headers
+// do not shift it; a zero Pos means "no position".
 type Pos struct {
 	File string
 	Line int

@@ -11,18 +11,27 @@ const redacted = "[redacted]"
 // Secret that reaches a log line, an error or a JSON dump by mistake leaks
 // nothing. Code that needs the content calls Reveal, and only where the
 // content is handed to the system that needs it.
+//
+// The content sits behind a pointer so that even fmt's reflection, which
+// cannot call String on an unexported struct field of type Secret, prints
+// an address rather than the content.
 type Secret struct {
-	value string
+	p *string
 }
 
 // NewSecret wraps s.
-func NewSecret(s string) Secret { return Secret{value: s} }
+func NewSecret(s string) Secret { return Secret{p: &s} }
 
 // Reveal returns the secret's content.
-func (s Secret) Reveal() string { return s.value }
+func (s Secret) Reveal() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
 
 // IsZero reports whether the secret is empty (not configured).
-func (s Secret) IsZero() bool { return s.value == "" }
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // String returns "[redacted]".
 func (s Secret) String() string { return redacted }
