@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -98,6 +99,22 @@ type Table struct {
 	// read as Deleted; Delete marks rows instead of deleting them, and an
 	// upsert clears the mark.
 	SoftDelete string `yaml:"soft_delete"`
+	// Columns declares what the database cannot say about some columns,
+	// by column name.
+	Columns map[string]Column `yaml:"columns"`
+}
+
+// Column declares how a text column is to be read.
+type Column struct {
+	// MultiSelect makes a text column a multi-select whose values are
+	// separated by this string (";" as Salesforce writes them, "," as
+	// MySQL SET and many hand-made columns do). Values are trimmed on
+	// read, and written sorted and de-duplicated.
+	MultiSelect string `yaml:"multi_select"`
+	// Values restricts the column to these values: a picklist (or a
+	// restricted multi-select with MultiSelect). Writes of other values
+	// fail per record with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST.
+	Values []string `yaml:"values"`
 }
 
 // Duration is a time.Duration written as a Go duration string in YAML.
@@ -182,6 +199,20 @@ func (c *Config) Validate() error {
 		}
 		if t.LookBack != nil && *t.LookBack < 0 {
 			errs = append(errs, fmt.Errorf("tables.%s.look_back: must not be negative", n))
+		}
+		for _, cn := range slices.Sorted(maps.Keys(t.Columns)) {
+			cc := t.Columns[cn]
+			if cc.MultiSelect == "" && len(cc.Values) == 0 {
+				errs = append(errs, fmt.Errorf("tables.%s.columns.%s: declares neither multi_select nor values", n, cn))
+			}
+			if cn == t.Key {
+				errs = append(errs, fmt.Errorf("tables.%s.columns.%s: the key column cannot be a picklist or multi-select", n, cn))
+			}
+			for _, v := range cc.Values {
+				if cc.MultiSelect != "" && strings.Contains(v, cc.MultiSelect) {
+					errs = append(errs, fmt.Errorf("tables.%s.columns.%s.values: a value contains the separator %q", n, cn, cc.MultiSelect))
+				}
+			}
 		}
 		cols := map[string]string{"key": t.Key}
 		for _, o := range []struct{ opt, col string }{{"link", t.Link}, {"updated_at", t.UpdatedAt}, {"soft_delete", t.SoftDelete}} {

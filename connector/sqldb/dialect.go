@@ -28,11 +28,14 @@ const (
 type column struct {
 	field     connector.Field
 	kind      kind
-	generated bool // the database generates the value (AUTO_INCREMENT, serial, identity, rowid)
-	computed  bool // a generated (computed) column: never written
-	hasDef    bool // has a default, so an insert may omit it
-	ci        bool // compares case-insensitively (collation)
-	ciKnown   bool // ci comes from the collation
+	generated bool   // the database generates the value (AUTO_INCREMENT, serial, identity, rowid)
+	computed  bool   // a generated (computed) column: never written
+	hasDef    bool   // has a default, so an insert may omit it
+	ci        bool   // compares case-insensitively (collation)
+	ciKnown   bool   // ci comes from the collation
+	sep       string // kSet: the separator of the values
+	fsp       int    // kDateTime, kInstant: digits of fractional seconds kept
+	def       string // SQLite: the default's SQL expression, "" when none
 }
 
 // rawColumn is what a dialect's introspection reports before the common

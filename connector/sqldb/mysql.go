@@ -80,7 +80,7 @@ func (d mysqlDialect) columns(ctx context.Context, db *sql.DB, table string) ([]
 	rows, err := db.QueryContext(ctx, `
 SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0),
        COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), IS_NULLABLE, EXTRA,
-       COALESCE(COLLATION_NAME, ''), COLUMN_DEFAULT IS NOT NULL
+       COALESCE(COLLATION_NAME, ''), COLUMN_DEFAULT IS NOT NULL, COALESCE(DATETIME_PRECISION, 0)
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?
 ORDER BY ORDINAL_POSITION`, table)
@@ -91,15 +91,16 @@ ORDER BY ORDINAL_POSITION`, table)
 	for rows.Next() {
 		var (
 			name, dataType, columnType, nullable, extra, collation string
-			length, precision, scale                               int64
+			length, precision, scale, fsp                          int64
 			hasDef                                                 bool
 		)
-		if err := rows.Scan(&name, &dataType, &columnType, &length, &precision, &scale, &nullable, &extra, &collation, &hasDef); err != nil {
+		if err := rows.Scan(&name, &dataType, &columnType, &length, &precision, &scale, &nullable, &extra, &collation, &hasDef, &fsp); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		rc := mysqlColumn(name, strings.ToLower(dataType), strings.ToLower(columnType), int(length), int(precision), int(scale))
 		c := &rc.column
+		c.fsp = int(fsp)
 		c.field.Nillable = nullable == "YES"
 		c.hasDef = hasDef || c.field.Nillable
 		ex := strings.ToLower(extra)
@@ -199,7 +200,7 @@ func mysqlColumn(name, dataType, columnType string, length, precision, scale int
 		col.kind, f.Type, f.Restricted = kText, connector.TypePicklist, true
 		f.Picklist = mysqlValues(columnType)
 	case "set":
-		col.kind, f.Type, f.Restricted = kSet, connector.TypeMultiPicklist, true
+		col.kind, f.Type, f.Restricted, col.sep = kSet, connector.TypeMultiPicklist, true, ","
 		f.Picklist = mysqlValues(columnType)
 	case "date":
 		col.kind, f.Type = kDate, connector.TypeDate

@@ -180,10 +180,15 @@ func pgColumn(name, typname, typtype, category string, typmod int) rawColumn {
 		col.kind, f.Type, f.Length = kText, connector.TypeString, 36
 	case "date":
 		col.kind, f.Type = kDate, connector.TypeDate
-	case "timestamp":
+	case "timestamp", "timestamptz":
 		col.kind, f.Type = kDateTime, connector.TypeDateTime
-	case "timestamptz":
-		col.kind, f.Type = kInstant, connector.TypeDateTime
+		if typname == "timestamptz" {
+			col.kind = kInstant
+		}
+		col.fsp = 6
+		if typmod >= 0 {
+			col.fsp = typmod
+		}
 	default:
 		if typtype == "e" {
 			col.kind, f.Type, f.Restricted = kText, connector.TypePicklist, true

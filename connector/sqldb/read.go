@@ -74,6 +74,9 @@ func (c *Connector) liveCond(t *table) string {
 // deleted outright are not seen: a complete read or key listing finds
 // them). Rows with a null updated_at are seen only by complete reads.
 func (c *Connector) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
 	t, err := c.table(ctx, "read", object)
 	if err != nil {
 		return "", err
@@ -104,9 +107,14 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 				args = append(args, c.bindTime(t.updated, from))
 			}
 		}
-		order = " ORDER BY " + uq + ", " + c.d.quote(t.key.field.Name)
 	} else if live := c.liveCond(t); live != "" {
 		where = append(where, live)
+	}
+	if t.updated != nil {
+		// In the database's order, so the last row read is the cursor's
+		// row, ties on updated_at broken by the key as the next read's
+		// WHERE breaks them.
+		order = " ORDER BY " + c.d.quote(t.updated.field.Name) + ", " + c.d.quote(t.key.field.Name)
 	}
 	q := "SELECT " + t.selList + " FROM " + c.d.quoteTable(t.name)
 	if len(where) > 0 {
@@ -119,11 +127,9 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 	}
 	defer rows.Close()
 	last := cursor{}
-	err = c.scanRows(t, rows, func(r connector.Record) error {
+	err = c.scanRows(ctx, t, rows, func(r connector.Record) error {
 		if t.updated != nil && !r.Modified.IsZero() && r.Err == nil {
-			if r.Modified.After(last.t) || r.Modified.Equal(last.t) && r.Key > last.key {
-				last = cursor{t: r.Modified, key: r.Key}
-			}
+			last = cursor{t: r.Modified, key: r.Key}
 		}
 		return fn(r)
 	})
@@ -147,13 +153,16 @@ func (c *Connector) statementFailed(op, object string, err error) error {
 }
 
 // scanRows converts each row into a Record and passes it to fn.
-func (c *Connector) scanRows(t *table, rows *sql.Rows, fn func(connector.Record) error) error {
+func (c *Connector) scanRows(ctx context.Context, t *table, rows *sql.Rows, fn func(connector.Record) error) error {
 	vals := make([]any, len(t.cols))
 	ptrs := make([]any, len(t.cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
 	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return c.statementFailed("read", t.object, err)
 		}
@@ -262,6 +271,9 @@ func validKey(t *table, key string) bool {
 
 // ListKeys implements connector.KeyLister.
 func (c *Connector) ListKeys(ctx context.Context, object string, fn func(key string) error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	t, err := c.table(ctx, "list_keys", object)
 	if err != nil {
 		return err
@@ -300,6 +312,9 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(key str
 
 // ReadKeys implements connector.KeyReader.
 func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, fn func(connector.Record) error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	t, err := c.table(ctx, "read_keys", object)
 	if err != nil {
 		return err
@@ -340,7 +355,7 @@ func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, 
 		if err != nil {
 			return c.statementFailed("read_keys", object, err)
 		}
-		err = c.scanRows(t, rows, func(r connector.Record) error {
+		err = c.scanRows(ctx, t, rows, func(r connector.Record) error {
 			id := connector.KeyID(r.Key, t.keyCase)
 			if done[id] {
 				return nil

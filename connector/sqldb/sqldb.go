@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ type table struct {
 	keyCase  bool // keys compare case-sensitively
 	required []string
 	indexCol map[string]string // single-column unique index name -> column
-	selList  string // the quoted column list of cols
+	selList  string            // the quoted column list of cols
 }
 
 // New returns a connector named name over the database cfg describes. It
@@ -216,6 +217,26 @@ func (c *Connector) describe(ctx context.Context, object string, tc Table) (*tab
 	}
 	if tc.Link != "" && !keyRaw.column.generated {
 		errs = append(errs, fmt.Errorf("table %s: link is for tables whose key the database generates, and key column %s is not generated", name, tc.Key))
+	}
+	for _, cn := range slices.Sorted(maps.Keys(tc.Columns)) {
+		cc := tc.Columns[cn]
+		rc, err := find("columns."+cn, cn)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if rc.column.kind != kText {
+			errs = append(errs, fmt.Errorf("table %s: column %s is not a text column, so it cannot be declared a picklist or multi-select", name, cn))
+			continue
+		}
+		f := &rc.column.field
+		f.Picklist = slices.Clone(cc.Values)
+		f.Restricted = len(cc.Values) > 0
+		if cc.MultiSelect != "" {
+			rc.column.kind, rc.column.sep, f.Type = kSet, cc.MultiSelect, connector.TypeMultiPicklist
+		} else {
+			f.Type = connector.TypePicklist
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -80,7 +80,7 @@ func sqliteDSN(dsn string) string {
 }
 
 func (d sqliteDialect) columns(ctx context.Context, db *sql.DB, table string) ([]rawColumn, error) {
-	rows, err := db.QueryContext(ctx, `SELECT name, type, "notnull", dflt_value IS NOT NULL, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid`, table)
+	rows, err := db.QueryContext(ctx, `SELECT name, type, "notnull", COALESCE(dflt_value, ''), pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid`, table)
 	if err != nil {
 		return nil, err
 	}
@@ -88,17 +88,19 @@ func (d sqliteDialect) columns(ctx context.Context, db *sql.DB, table string) ([
 	pks := 0
 	for rows.Next() {
 		var (
-			name, typ       string
-			notNull, hasDef bool
-			pk, hidden      int
+			name, typ, def string
+			notNull        bool
+			pk, hidden     int
 		)
-		if err := rows.Scan(&name, &typ, &notNull, &hasDef, &pk, &hidden); err != nil {
+		if err := rows.Scan(&name, &typ, &notNull, &def, &pk, &hidden); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		rc := sqliteColumn(name, typ)
 		rc.column.field.Nillable = !notNull
-		rc.column.hasDef = hasDef
+		rc.column.hasDef = def != ""
+		rc.column.def = def
+		rc.column.fsp = 6
 		rc.column.computed = hidden == 2 || hidden == 3
 		if hidden == 1 {
 			rc.skip = "hidden column"

@@ -56,7 +56,11 @@ func (c *Connector) readValue(col *column, src any) (connector.Value, error) {
 		}
 	case kSet:
 		if s, ok := text(src); ok {
-			return connector.Multi(strings.Split(s, ",")...), nil
+			parts := strings.Split(s, col.sep)
+			for i := range parts {
+				parts[i] = connector.TrimSpace(parts[i])
+			}
+			return connector.Multi(parts...), nil
 		}
 	case kInt, kDecimal, kFloat:
 		var d decimal.Decimal
@@ -214,7 +218,7 @@ func (c *Connector) bindValue(col *column, v connector.Value) (any, error) {
 		}
 	case kSet:
 		if m, ok := v.Multi(); ok {
-			return strings.Join(m, ","), nil
+			return strings.Join(m, col.sep), nil
 		}
 	case kInt:
 		if d, ok := v.Number(); ok {
@@ -252,6 +256,11 @@ func (c *Connector) bindValue(col *column, v connector.Value) (any, error) {
 	return nil, &connector.ValueError{Code: connector.CodeInvalidValue, Detail: fmt.Sprintf("a %s value cannot be stored in this column", v.Kind())}
 }
 
+// fspUnit is the duration of the last digit kept, by fractional-second
+// digits: the database would round a finer value, possibly up.
+var fspUnit = [...]time.Duration{time.Second, 100 * time.Millisecond, 10 * time.Millisecond, time.Millisecond,
+	100 * time.Microsecond, 10 * time.Microsecond, time.Microsecond}
+
 // bindTime returns the argument for an instant in a date-time column: the
 // wall clock in the configured zone for columns without zone, the instant
 // for those with one.
@@ -261,6 +270,7 @@ func (c *Connector) bindTime(col *column, t time.Time) any {
 	} else {
 		t = t.In(c.loc)
 	}
+	t = t.Truncate(fspUnit[min(max(col.fsp, 0), 6)])
 	if c.d.name() == "postgres" {
 		return t // pgx keeps the wall clock for timestamp without time zone
 	}

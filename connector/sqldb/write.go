@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/casebridge/casebridge/connector"
 )
@@ -28,6 +29,7 @@ type pending struct {
 	full    bool      // cols cover every column an INSERT must name
 	create  bool      // no row has the key (or link value): INSERT
 	created bool      // Result.Created: inserted, or revived from soft-deleted
+	revive  bool      // the row is soft-deleted: rewritten as a new record
 }
 
 // Upsert implements connector.Sink. The batch runs in one transaction.
@@ -47,6 +49,9 @@ type pending struct {
 // generated. A non-empty Key of such a table must exist: the database
 // generates keys, so an upsert cannot create one.
 func (c *Connector) Upsert(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	t, err := c.table(ctx, "upsert", object)
 	if err != nil {
 		return nil, err
@@ -129,6 +134,11 @@ func (c *Connector) prepare(t *table, i int, rec connector.Record) (*pending, er
 		if err != nil {
 			return fail(col.field.Name, "", err)
 		}
+		if s, ok := arg.(string); ok && col.kind == kSet && col.field.Length > 0 {
+			if n := utf8.RuneCountInString(s); n > col.field.Length {
+				return fail(col.field.Name, "", &connector.ValueError{Code: connector.CodeTooLong, Detail: fmt.Sprintf("max length %d, got %d characters", col.field.Length, n)})
+			}
+		}
 		set[col] = true
 		p.cols = append(p.cols, col)
 		p.args = append(p.args, arg)
@@ -166,15 +176,10 @@ func (c *Connector) prepare(t *table, i int, rec connector.Record) (*pending, er
 	return p, nil
 }
 
-// touch returns the argument stamping "now" into a date-time column:
-// whole seconds for MySQL and SQLite (a DATETIME(0) would round), full
-// precision for PostgreSQL.
+// touch returns the argument stamping "now" into a date-time column, cut
+// to the column's fractional seconds (a DATETIME(0) would round up).
 func (c *Connector) touch(col *column) any {
-	now := c.Now()
-	if c.d.name() != "postgres" {
-		now = now.Truncate(1e9)
-	}
-	return c.bindTime(col, now)
+	return c.bindTime(col, c.Now())
 }
 
 // errGeneratedKey fails an upsert of a missing key into a table whose key
@@ -320,7 +325,7 @@ func (w *writer) upsert(ps []*pending) error {
 		if p.key == "" {
 			if e, ok := byLink[p.link]; ok {
 				p.key, p.id = e.key, connector.KeyID(e.key, t.keyCase)
-				p.created = e.deleted
+				p.created, p.revive = e.deleted, e.deleted
 				w.results[p.i].Key = p.key
 			} else {
 				p.create, p.created = true, true
@@ -333,7 +338,7 @@ func (w *writer) upsert(ps []*pending) error {
 				w.fail(p, "", errGeneratedKey, connector.CodeNotFound)
 				continue
 			}
-			p.create, p.created = !ok, !ok || e.deleted
+			p.create, p.created, p.revive = !ok, !ok || e.deleted, ok && e.deleted
 		}
 		if p.key != "" {
 			dup = dup || seenKey[p.id]
@@ -357,7 +362,7 @@ func (w *writer) upsert(ps []*pending) error {
 	for _, p := range live {
 		var kind string
 		switch {
-		case p.key == "" || (!p.create && (!p.full || t.keyGen)):
+		case p.key == "" || p.revive || (!p.create && (!p.full || t.keyGen)):
 			singles = append(singles, p)
 			continue
 		case p.create:
@@ -401,9 +406,9 @@ func (w *writer) oneByOne(ps []*pending, byKey, byLink map[string]existing) erro
 				p.key, p.id, p.create, p.created = e.key, connector.KeyID(e.key, t.keyCase), false, false
 				w.results[p.i].Key = p.key
 			}
-		} else if p.key != "" && p.create {
+		} else if p.key != "" && (p.create || p.revive) {
 			if _, ok := byKey[p.id]; ok {
-				p.create, p.created = false, false
+				p.create, p.created, p.revive = false, false, false
 			}
 		}
 		if err := w.single(p); err != nil {
@@ -537,6 +542,16 @@ func (w *writer) single(p *pending) error {
 			p.key = strconv.FormatInt(id, 10)
 			return nil
 		}
+	case p.revive:
+		q, args, missing := w.reviveSQL(p)
+		if missing != "" {
+			w.fail(p, missing, &connector.ValueError{Code: connector.CodeRequired, Detail: "required field is missing"}, connector.CodeRequired)
+			return nil
+		}
+		run = func() error {
+			_, err := w.tx.ExecContext(w.ctx, q, args...)
+			return err
+		}
 	case p.create || (p.full && !t.keyGen):
 		q := w.insertSQL(p.cols, true, 1)
 		if !p.create || d.name() != "mysql" {
@@ -580,6 +595,41 @@ func (w *writer) single(p *pending) error {
 	}
 	w.failServer(p, err)
 	return nil
+}
+
+// reviveSQL builds the UPDATE that turns a soft-deleted row into the new
+// record p: p's columns set, every other column back to null or its
+// default, as an INSERT would leave it. missing names a NOT NULL column
+// without default that p leaves out (an INSERT would fail on it).
+func (w *writer) reviveSQL(p *pending) (q string, args []any, missing string) {
+	t, d := w.t, w.c.d
+	var parts []string
+	set := map[*column]bool{}
+	for i, col := range p.cols {
+		parts = append(parts, d.quote(col.field.Name)+" = "+d.ph(i+1))
+		set[col] = true
+	}
+	for _, col := range t.cols {
+		if set[col] || col == t.key || col.generated || col.computed {
+			continue
+		}
+		var expr string
+		switch {
+		case col.field.Nillable:
+			expr = "NULL"
+		case col.hasDef && d.name() != "sqlite":
+			expr = "DEFAULT"
+		case col.def != "":
+			expr = "(" + col.def + ")" // SQLite has no DEFAULT in UPDATE: the schema's own expression
+		default:
+			return "", nil, col.field.Name
+		}
+		parts = append(parts, d.quote(col.field.Name)+" = "+expr)
+	}
+	args = append(slices.Clone(p.args), w.c.keyArg(t, p.key))
+	q = "UPDATE " + d.quoteTable(t.name) + " SET " + strings.Join(parts, ", ") +
+		" WHERE " + d.quote(t.key.field.Name) + " = " + d.ph(len(args))
+	return q, args, ""
 }
 
 // guarded runs fn under a savepoint where the database needs one. A
@@ -673,6 +723,9 @@ func (t *table) fieldName(name string) string {
 // rows (and stamps updated_at) instead of deleting them; a row already
 // marked counts as absent (ErrNotFound).
 func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([]connector.Result, error) {
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	t, err := c.table(ctx, "delete", object)
 	if err != nil {
 		return nil, err
