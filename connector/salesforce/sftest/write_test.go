@@ -292,4 +292,3 @@ func TestCollectionsUpdateUpsertDeleteRetrieve(t *testing.T) {
 		t.Error("rolled-back delete applied")
 	}
 }
-
