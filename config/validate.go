@@ -255,7 +255,8 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 	}
 
-	targets := d.validateRules(j, j.Fields)
+	written := make(map[string]*Rule) // local columns written, across the row's records
+	targets := d.validateRules(j, j.Fields, written)
 	for i, f := range j.MatchOn {
 		if _, ok := targets[f]; !ok {
 			p := j.PathOf("match_on") + "[" + strconv.Itoa(i) + "]"
@@ -271,6 +272,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 	}
 	names := make(map[string]Pos)
+	keys := make(map[string]*Child) // object + key suffix
 	for _, ch := range j.Children {
 		if ch.Name != "" {
 			if first, dup := names[ch.Name]; dup {
@@ -286,30 +288,46 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		} else if ch.KeySuffix == "" {
 			d.errAt(&ch.Meta, "key_suffix", "must not be empty: a child's key must differ from its parent's")
 		}
+		if ch.Object != "" && ch.KeySuffix != "" {
+			k := ch.Object + "\x00" + ch.KeySuffix
+			if first, dup := keys[k]; dup {
+				d.errAt(&ch.Meta, "key_suffix", "child %s has the same object and key suffix: both would get the same key", first.Name)
+			}
+			keys[k] = ch
+		}
 		d.apiName(&ch.Meta, "object", ch.Object)
 		d.apiName(&ch.Meta, "parent_field", ch.ParentField)
-		d.validateRules(j, ch.Fields)
+		d.validateRules(j, ch.Fields, written)
 	}
 }
 
 // validateRules checks a list of field rules and returns their Salesforce
 // targets.
-func (d *decoder) validateRules(j *Job, rules []*Rule) map[string]*Rule {
+//
+// written holds the local columns written so far in the row (parent and
+// children share a row): two rules writing one column would overwrite
+// each other, and the key column is never written.
+func (d *decoder) validateRules(j *Job, rules []*Rule, written map[string]*Rule) map[string]*Rule {
 	sfTargets := make(map[string]*Rule)
-	localTargets := make(map[string]*Rule)
+	localTargets := written
 	for _, r := range rules {
 		d.validateRule(j, r)
 		if r.SF != "" {
 			if first, dup := sfTargets[r.SF]; dup {
-				d.errAt(&r.Meta, "sf", "%s is already mapped by %s (line %d)", d.word(r.PathOf("sf"), r.SF), relPath(first), first.Pos.Line)
+				d.errAt(&r.Meta, "sf", "%s is already mapped by %s (line %d)", d.word(r.PathOf("sf"), r.SF), relPath(j, first), first.Pos.Line)
 			} else {
 				sfTargets[r.SF] = r
 			}
 		}
 		if _, writesLocal := r.Writes(j.Direction); writesLocal && r.Local != "" {
+			if r.Local == j.Local.Key {
+				d.errAt(&r.Meta, "local", "%s is the job's key column, which casebridge never writes; make the rule direction: to_salesforce",
+					d.word(r.PathOf("local"), r.Local))
+				continue
+			}
 			if first, dup := localTargets[r.Local]; dup {
 				d.errAt(&r.Meta, "local", "column %s is already written by %s (line %d); make one of them direction: to_salesforce",
-					d.word(r.PathOf("local"), r.Local), relPath(first), first.Pos.Line)
+					d.word(r.PathOf("local"), r.Local), relPath(j, first), first.Pos.Line)
 			} else {
 				localTargets[r.Local] = r
 			}
@@ -318,12 +336,10 @@ func (d *decoder) validateRules(j *Job, rules []*Rule) map[string]*Rule {
 	return sfTargets
 }
 
-// relPath is a rule's path from its fields list, such as "fields[2]".
-func relPath(r *Rule) string {
-	if i := strings.LastIndex(r.KeyPath, "fields["); i >= 0 {
-		return r.KeyPath[i:]
-	}
-	return r.KeyPath
+// relPath is a rule's path within its job, such as "fields[2]" or
+// "children[0].fields[1]".
+func relPath(j *Job, r *Rule) string {
+	return strings.TrimPrefix(r.KeyPath, j.KeyPath+".")
 }
 
 var (
