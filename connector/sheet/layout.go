@@ -185,7 +185,7 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (key string, problem connector.
 	switch {
 	case r.bad != "":
 		return key, connector.CodeRowUnreadable, r.bad
-	case len(r.cells) < l.width:
+	case c.format == formatCSV && len(r.cells) < l.width: // a workbook row simply omits empty cells
 		return key, connector.CodeRowUnreadable, fmt.Sprintf("the row has %d columns, the header %d", len(r.cells), l.width)
 	case key == "":
 		return "", connector.CodeInvalidKey, "the key cell is empty"
