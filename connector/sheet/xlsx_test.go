@@ -185,10 +185,10 @@ func TestXLSXRead(t *testing.T) {
 		t.Fatalf("keys %s", got)
 	}
 	checks := []struct{ key, field, want string }{
-		{"KH-RT-24-031", "Name (Khmer)", "សុខ តេស្ត "}, // trailing space kept for the mapping layer
-		{"KH-RT-24-031", "Date returned", "2024-04-03"},   // custom date format
-		{"KH-RT-24-032", "Date returned", "2024-04-04"},   // built-in date format
-		{"KH-RT-24-031", "Age next year", "17"},           // cached formula value
+		{"KH-RT-24-031", "Name (Khmer)", "សុខ តេស្ត "},  // trailing space kept for the mapping layer
+		{"KH-RT-24-031", "Date returned", "2024-04-03"}, // custom date format
+		{"KH-RT-24-032", "Date returned", "2024-04-04"}, // built-in date format
+		{"KH-RT-24-031", "Age next year", "17"},         // cached formula value
 		{"KH-RT-24-032", "Age next year", "#VALUE!"},
 		{"0042", "Age next year", "n/a"},
 		{"KH-RT-24-031", "Serial", "39519"}, // a serial in a General cell stays a number
