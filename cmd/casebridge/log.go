@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+// newLogger sets up the one logger of the process: JSON lines by default,
+// human-readable console lines when w is a terminal (or format is
+// "console").
+//
+// Redaction is by construction, not by filtering: zerolog hooks cannot
+// remove fields, so nothing that holds a personal value may be passed to
+// the logger. connector.Value prints only its kind, errors name keys and
+// fields and never values, and log calls take job, object, key and field
+// names, counts and error codes.
+func newLogger(w io.Writer, level, format string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" || lvl == zerolog.NoLevel {
+		return zerolog.Nop(), fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
+	}
+	switch format {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime, NoColor: !isTerminal(w)}
+	case "auto", "":
+		if isTerminal(w) {
+			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime}
+		}
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format: %q is not one of json, console, auto", format)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

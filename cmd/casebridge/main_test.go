@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"casebridge": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the end-to-end CLI scripts in testdata/script: each
+// runs the real binary entry point against real files.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			env.Setenv("REPO", wd+"/../..")
+			return nil
+		},
+	})
+}
+
+func TestExitCodes(t *testing.T) {
+	bad := t.TempDir() + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("version: 1\nsalesforce: {}\nsources: {}\njobs: {}\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"version"}, exitOK},
+		{[]string{"no-such-command"}, exitUsage},
+		{[]string{"version", "--no-such-flag"}, exitUsage},
+		{[]string{"version", "extra"}, exitUsage},
+		{[]string{"validate"}, exitUsage},
+		{[]string{"validate", "../../fixtures/configs/minimal.yaml"}, exitOK},
+		{[]string{"validate", bad}, exitFindings},
+		{[]string{"validate", "no-such-file.yaml"}, exitFindings},
+		{[]string{"--log-level", "loud", "version"}, exitUsage},
+		{[]string{"--log-format", "xml", "version"}, exitUsage},
+	} {
+		var out, errb bytes.Buffer
+		if got := run(tc.args, strings.NewReader(""), &out, &errb); got != tc.want {
+			t.Errorf("casebridge %s: exit %d, want %d (stderr %q)", strings.Join(tc.args, " "), got, tc.want, errb.String())
+		}
+	}
+}
