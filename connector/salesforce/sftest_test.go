@@ -1,0 +1,240 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+)
+
+// fakeOrg starts the fake org and connects to it with the password flow.
+func fakeOrg(t *testing.T, mod func(*Options)) (*sftest.Org, *Connector) {
+	t.Helper()
+	org, srv := sftest.NewServer(t, sftest.Options{})
+	o := Options{
+		Name:     "vcms_org",
+		LoginURL: srv.URL,
+		Auth: Auth{Flow: FlowPassword, ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
+			Username: sftest.DefaultUsername, Password: sftest.DefaultPassword},
+		HTTPClient:   srv.Client(),
+		RetryWaitMin: time.Millisecond,
+		RetryWaitMax: 10 * time.Millisecond,
+		LockWait:     time.Millisecond,
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	c, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return org, c
+}
+
+func TestFakeOrgAuth(t *testing.T) {
+	for _, a := range []Auth{
+		{Flow: FlowClientCredentials, ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret},
+		{Flow: FlowRefreshToken, ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret, RefreshToken: sftest.DefaultRefreshToken},
+	} {
+		_, c := fakeOrg(t, func(o *Options) { o.Auth = a })
+		if _, err := c.Describe(context.Background(), caseObject); err != nil {
+			t.Errorf("%s: %v", a.Flow, err)
+		}
+	}
+	_, keyPEM := rsaKeyPEM(t, false)
+	_, c := fakeOrg(t, func(o *Options) {
+		o.Auth = Auth{Flow: FlowJWT, ClientID: sftest.DefaultClientID, Username: sftest.DefaultUsername, PrivateKeyPEM: keyPEM}
+	})
+	if _, err := c.Describe(context.Background(), caseObject); err != nil {
+		t.Errorf("jwt: %v", err)
+	}
+
+	org, srv := sftest.NewServer(t, sftest.Options{})
+	_ = org
+	_, err := New(context.Background(), Options{LoginURL: srv.URL, HTTPClient: srv.Client(),
+		Auth: Auth{Flow: FlowPassword, ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret, Username: sftest.DefaultUsername, Password: "wrong-pw"}})
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Code != "invalid_grant" {
+		t.Errorf("wrong password: %v", err)
+	} else {
+		noValues(t, err.Error(), "wrong-pw", sftest.DefaultClientSecret)
+	}
+}
+
+func caseRecords(n, from int, name string) []connector.Record {
+	recs := make([]connector.Record, n)
+	for i := range recs {
+		recs[i] = connector.Record{Key: fmt.Sprintf("ngo-th-cm:TH-CL-%05d", from+i), Fields: map[string]connector.Value{
+			"vcms__First_Name__c": connector.Text(name),
+			"vcms__Last_Name__c":  connector.Text("Test"),
+		}}
+	}
+	return recs
+}
+
+// TestFakeOrgEconomy drives the connector against the fake org and counts
+// calls from its request log: N changed records cost ceil(N/200)
+// collection calls; a no-op write costs none; reads follow the cursor.
+func TestFakeOrgEconomy(t *testing.T) {
+	org, c := fakeOrg(t, nil)
+	ctx := context.Background()
+	var seed []connector.Record
+	cur, err := c.Read(ctx, caseObject, "", func(r connector.Record) error { seed = append(seed, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(org.Records(caseObject)); len(seed) != want {
+		t.Fatalf("full read gave %d records, the org holds %d", len(seed), want)
+	}
+	for _, r := range seed {
+		if r.Err != nil || r.Key == "" || r.ID == "" || r.Modified.IsZero() {
+			t.Errorf("seed record %+v", r)
+		}
+	}
+
+	org.ResetRequests()
+	res, err := c.Upsert(ctx, caseObject, caseRecords(450, 0, "Ann"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil || !r.Created || r.ID == "" {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	if n := org.CountRequests("collections.upsert"); n != 3 {
+		t.Errorf("450 records cost %d collection calls, want 3", n)
+	}
+	for _, e := range org.Requests() {
+		if e.Endpoint == "collections.upsert" && e.Records > 200 {
+			t.Errorf("a call with %d records", e.Records)
+		}
+	}
+	org.ResetRequests()
+	if _, err := c.Upsert(ctx, caseObject, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(org.Requests()); n != 0 {
+		t.Errorf("a no-op write made %d calls", n)
+	}
+
+	var changed []connector.Record
+	cur, err = c.Read(ctx, caseObject, cur, func(r connector.Record) error { changed = append(changed, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 450 {
+		t.Errorf("incremental read gave %d records, want 450", len(changed))
+	}
+
+	org.ResetRequests()
+	keys := []string{"ngo-th-cm:TH-CL-00000", "NGO-TH-CM:TH-CL-00001", "ngo-th-cm:no-such"}
+	res, err = c.Delete(ctx, caseObject, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil || res[1].Err != nil || !errors.Is(res[2].Err, connector.ErrNotFound) {
+		t.Errorf("delete results %+v", res)
+	}
+	if q, d := org.CountRequests("query"), org.CountRequests("collections.delete"); q != 1 || d != 1 {
+		t.Errorf("delete cost %d queries and %d deletes", q, d)
+	}
+	var deleted []connector.Record
+	if _, err := c.Read(ctx, caseObject, cur, func(r connector.Record) error { deleted = append(deleted, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(deleted) != 2 || !deleted[0].Deleted || !deleted[1].Deleted {
+		t.Errorf("deleted records read: %+v", deleted)
+	}
+
+	var keysListed []string
+	if err := c.ListKeys(ctx, caseObject, func(k string) error { keysListed = append(keysListed, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(keysListed) != len(seed)+448 {
+		t.Errorf("%d keys listed", len(keysListed))
+	}
+	var got []connector.Record
+	if err := c.ReadKeys(ctx, caseObject, []string{"ngo-th-cm:TH-CL-00002", "NGO-TH-CM:TH-CL-00002", "ngo-th-cm:TH-CL-00000"}, func(r connector.Record) error {
+		got = append(got, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key != "ngo-th-cm:TH-CL-00002" {
+		t.Errorf("ReadKeys gave %+v", got)
+	} else if v, _ := got[0].Fields["vcms__First_Name__c"].Text(); v != "Ann" {
+		t.Error("value not read back")
+	}
+}
+
+// TestFakeOrgFaults: session expiry, 503s and lock errors injected by the
+// fake org are absorbed; the daily limit stops the run.
+func TestFakeOrgFaults(t *testing.T) {
+	ctx := context.Background()
+	org, c := fakeOrg(t, nil)
+	org.SetSessionMaxRequests(2)
+	org.SetFail503Every(3)
+	for i := range 3 {
+		if _, err := c.Upsert(ctx, caseObject, caseRecords(5, i*5, "Bo")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Read(ctx, caseObject, "", func(connector.Record) error { return nil }); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	if n := org.CountRequests("oauth.token"); n < 2 {
+		t.Errorf("%d logins: sessions never expired?", n)
+	}
+	org.SetSessionMaxRequests(0)
+	org.SetFail503Every(0)
+
+	org.LockRows("ngo-th-cm:TH-CL-00001")
+	res, err := c.Upsert(ctx, caseObject, caseRecords(3, 0, "Cy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Errorf("after a lock: %v", r.Err)
+		}
+	}
+
+	used, limit := org.APIUsage()
+	if u := c.Usage(); u.Limit != int64(limit) || u.Used < int64(used)-1 {
+		t.Errorf("usage %+v, org says %d/%d", u, used, limit)
+	}
+	org.SetAPIUsage(limit)
+	_, err = c.Upsert(ctx, caseObject, caseRecords(1, 0, "Di"))
+	if !errors.Is(err, ErrLimitExceeded) || !IsStop(err) {
+		t.Errorf("daily limit: %v", err)
+	}
+}
+
+// TestFakeOrgBudget: the budget stops the run before the org's limit.
+func TestFakeOrgBudget(t *testing.T) {
+	org, c := fakeOrg(t, func(o *Options) { o.Budget = 0.5 })
+	org.SetDailyLimit(100)
+	org.SetAPIUsage(48)
+	ctx := context.Background()
+	var err error
+	for range 5 {
+		if _, err = c.Describe(ctx, "Account"); err != nil {
+			break
+		}
+		_, err = c.Read(ctx, "Account", "", func(connector.Record) error { return nil })
+		if err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, ErrBudget) {
+		t.Fatalf("err = %v", err)
+	}
+	if used, _ := org.APIUsage(); used > 50 {
+		t.Errorf("org usage %d passed the budget of 50", used)
+	}
+}
