@@ -6,4 +6,38 @@
 // Mapping is a pure function of a record: it performs no I/O except through
 // the lookup resolver it is given, and it reports problems as per-field
 // errors that name the rule and the expected form, never the value.
+//
+// # Transforms
+//
+// A field rule holds one configured [Transform]. Parse reads a local cell
+// into a canonical [connector.Value] and says what the reading implies
+// ([Result]: estimated, low confidence, lossy, child); Format is the rule's
+// declared write form, and Parse(Format(v)) gives v back for every value
+// Parse can return — a value that cannot be written so is refused, not
+// written differently. Transforms that write one part of a cell holding
+// several (a first name in a full-name cell) also implement [Merger].
+//
+// Transforms are built from option structs ([DateOptions],
+// [NumberOptions], [NameOptions], [ValueMapOptions], [YesNoOptions],
+// [PhoneOptions], [SplitOptions], [TextOptions]), directly or through the
+// registry: [Lookup] returns a named preset's options ("thai_name.first",
+// "yes_no", "date", "age", ...) for a config loader to decode a rule's
+// options into, and Build makes the transform. [Transform.Hash] identifies
+// a configured transform, so that a changed rule is seen as a rule change
+// and not as a mass edit of data (DESIGN.md §5).
+//
+// # Glossary
+//
+//   - Clean: the shared text clean-up of domain.md §5.5 rule 1 (NFC, trim
+//     including NBSP and zero-width characters, Thai/Khmer/Bengali digits
+//     to ASCII); every transform cleans its cell first.
+//   - Write form: the text Format writes into a local cell; it reads back as
+//     the same value.
+//   - Lossy: a transform whose cell holds more than its value (a name with
+//     an honorific, a range); the engine writes such a field only when the
+//     Salesforce value changed.
+//   - Date profile: a source's date conventions (day or month first, era,
+//     Excel serials, bare years, two-digit year pivot).
+//   - Expected form: what an error names instead of the value it refused,
+//     e.g. "expected a date like 31/12/2024 (day first) or an Excel serial".
 package mapping

@@ -88,6 +88,7 @@ type NameSplitter struct {
 type honorific struct {
 	text  string
 	child bool
+	cased bool // has cased letters: matched ignoring case ("sr." = "Sr.")
 }
 
 // NewNameSplitter returns a splitter for o.
@@ -112,7 +113,8 @@ func NewNameSplitter(o NameOptions) (*NameSplitter, error) {
 			if h = Clean(h); h == "" || strings.ContainsFunc(h, isSpace) {
 				return nil, fmt.Errorf("name: honorific %q is blank or has a space", h)
 			}
-			s.honorifics = append(s.honorifics, honorific{h, l.child})
+			cased := strings.ToLower(h) != strings.ToUpper(h)
+			s.honorifics = append(s.honorifics, honorific{h, l.child, cased})
 		}
 	}
 	slices.SortStableFunc(s.honorifics, func(a, b honorific) int { return cmp.Compare(len(b.text), len(a.text)) })
@@ -124,7 +126,7 @@ func (s *NameSplitter) Split(full string) Name {
 	var n Name
 	rest := Clean(full)
 	for _, h := range s.honorifics {
-		if len(rest) <= len(h.text) || !strings.EqualFold(rest[:len(h.text)], h.text) {
+		if len(rest) <= len(h.text) || !strings.HasPrefix(rest, h.text) && !(h.cased && strings.EqualFold(rest[:len(h.text)], h.text)) {
 			continue
 		}
 		after := rest[len(h.text):]

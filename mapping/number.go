@@ -88,6 +88,7 @@ func NewNumber(o NumberOptions) (Transform, error) {
 	t.null = make(map[string]bool, len(o.Null))
 	for _, w := range o.Null {
 		t.null[matchKey(w, false)] = true
+		t.nullDigits = t.nullDigits || strings.ContainsAny(Clean(w), "0123456789")
 	}
 	t.expect = "expected a number like 3000, 3,000.50 or ฿3,000"
 	if o.DecimalComma {
@@ -112,6 +113,7 @@ type numberTransform struct {
 	affixes      []string
 	approx       []string
 	null         map[string]bool
+	nullDigits   bool // a null word holds a digit
 	expect       string
 }
 
@@ -126,11 +128,11 @@ func (t *numberTransform) Parse(cell string) (Result, error) {
 	if s == "" {
 		return Result{}, nil
 	}
-	if t.null[matchKey(s, false)] {
+	if (t.nullDigits || !strings.ContainsAny(s, "0123456789")) && t.null[matchKey(s, false)] {
 		return Result{}, nil
 	}
 	var flags Flags
-	for {
+	for len(s) > 0 && (!isPlainEdge(s[0]) || !isPlainEdge(s[len(s)-1])) {
 		s2 := trimPrefixFold(s, t.approx)
 		if s2 != s {
 			flags |= FlagEstimated
@@ -164,9 +166,13 @@ func (t *numberTransform) Parse(cell string) (Result, error) {
 	return t.rounded(d, flags), nil
 }
 
+// isPlainEdge reports a byte a bare number starts or ends with, so that
+// no affix or word needs stripping.
+func isPlainEdge(c byte) bool { return c >= '0' && c <= '9' }
+
 func (t *numberTransform) rounded(d decimal.Decimal, flags Flags) Result {
-	if t.opts.Scale != nil {
-		r := d.Round(*t.opts.Scale)
+	if sc := t.opts.Scale; sc != nil && -d.Exponent() > *sc {
+		r := d.Round(*sc)
 		if !r.Equal(d) {
 			flags |= FlagLossy
 		}
@@ -214,12 +220,20 @@ func (t *numberTransform) plain(s string) (decimal.Decimal, bool) {
 	}
 	digits, point := 0, false
 	prevDigit := false
+	var mant int64 // the digits, while there are at most 18
+	frac := int32(0)
 	for i < len(s) {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
 			b = append(b, c)
 			digits++
+			if digits <= 18 {
+				mant = mant*10 + int64(c-'0')
+			}
+			if point {
+				frac++
+			}
 			prevDigit = true
 			i++
 			continue
@@ -249,6 +263,12 @@ func (t *numberTransform) plain(s string) (decimal.Decimal, bool) {
 	}
 	if digits == 0 || len(b) > 0 && b[len(b)-1] == '.' || len(b) > 38 {
 		return decimal.Decimal{}, false
+	}
+	if digits <= 18 {
+		if len(b) > 0 && b[0] == '-' {
+			mant = -mant
+		}
+		return decimal.New(mant, -frac), true
 	}
 	d, err := decimal.NewFromString(string(b))
 	if err != nil {
