@@ -2,12 +2,14 @@ package connector
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/cases"
 )
 
-var folder = cases.Fold()
+// folders pools case folders: a cases.Caser is not safe for concurrent use.
+var folders = sync.Pool{New: func() any { c := cases.Fold(); return &c }}
 
 // NormalizeKey returns key in the form it is stored and sent in: NFC, with
 // surrounding white space (including no-break and zero-width spaces)
@@ -24,7 +26,12 @@ func KeyID(key string, caseSensitive bool) string {
 	if caseSensitive {
 		return k
 	}
-	return nfc(folder.String(k))
+	if isASCIILower(k) {
+		return k // the common case: nothing to fold
+	}
+	c := folders.Get().(*cases.Caser)
+	defer folders.Put(c)
+	return nfc(c.String(k))
 }
 
 // isSpace reports white space as spreadsheets produce it: Unicode spaces,
@@ -41,3 +48,14 @@ func isSpace(r rune) bool {
 // TrimSpace trims white space as NormalizeKey does, including no-break and
 // zero-width spaces.
 func TrimSpace(s string) string { return strings.TrimFunc(s, isSpace) }
+
+// isASCIILower reports whether s is ASCII with no upper-case letters, so
+// case folding would not change it.
+func isASCIILower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b >= 0x80 || ('A' <= b && b <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
