@@ -9,6 +9,10 @@ import (
 // objects and a way to read them. Writing, listing keys and reading by key
 // are optional interfaces (Sink, KeyLister, KeyReader); FeaturesOf collects
 // them.
+//
+// Every method takes a context and returns promptly once it is cancelled,
+// with an error wrapping ctx.Err() (Upsert and Delete then return nil
+// results: the outcome of each record is unknown).
 type Connector interface {
 	// Name returns the connector instance's configured name
 	// ("th_tracker"), used in errors and logs.
@@ -33,12 +37,16 @@ type Source interface {
 	// (Deleted false) of the object is passed to fn exactly once, so a key
 	// that was not seen does not exist. Rows the connector could read only
 	// in part are passed with Record.Err set; their keys are unknown, not
-	// absent.
+	// absent. A null field may be passed as Null or left out of
+	// Record.Fields.
 	//
 	// With a non-empty since, a connector that tracks changes passes only
 	// the records changed after the cursor was taken, including deleted
-	// ones (Deleted true); a connector that does not track changes reads
-	// everything as if since were empty and returns an empty cursor.
+	// ones (Deleted true). It may pass again a record it passed before
+	// the cursor was taken (a look-back window against late commits):
+	// callers compare, they do not count. A connector that does not track
+	// changes reads everything as if since were empty and returns an empty
+	// cursor.
 	//
 	// If fn returns an error, Read stops and returns that error. An object
 	// the connector does not have returns an error wrapping
@@ -51,9 +59,13 @@ type Sink interface {
 	// Upsert creates or updates each record by its Key, comparing keys as
 	// the object's key field does (KeyID). Fields missing from a record's
 	// Fields are left as they are; Null clears a field. Upserting the
-	// same record twice leaves the store as one upsert does.
+	// same record twice leaves the store as one upsert does. A record with
+	// an empty key fails with CodeInvalidKey. Callers do not pass one key
+	// twice in a call; a connector may fail the second with
+	// CodeDuplicateKey.
 	//
-	// Upsert returns one Result per record, in order. A record that fails
+	// Upsert returns one Result per record, in order, with Result.Key the
+	// record's key (in NormalizeKey form). A record that fails
 	// has a *RecordError in Result.Err and is not written at all (no field
 	// of it is applied); the other records are written. A non-nil error
 	// means the call as a whole failed: results are nil and each record's
