@@ -21,7 +21,7 @@ func openCSV(sc *sheetConf, r io.Reader, keepSpans bool) (*csvScanner, csvFormat
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, csvFormat{}, err
 	}
-	f, err := detectFormat(head, sc.Encoding, sc.Delimiter)
+	f, err := detectFormat(head, sc.Encoding, sc.Delimiter, sc.Key)
 	if err != nil {
 		return nil, f, err
 	}

@@ -443,13 +443,13 @@ func TestDeleteMarkAndRemove(t *testing.T) {
 	if !errors.Is(res[0].Err, connector.ErrNotFound) {
 		t.Errorf("second delete: %v", res[0].Err)
 	}
-	// Upserting the key again un-marks the row.
+	// Upserting the key again appends a fresh row; the marked one stays.
 	res = upsert(t, c, "o", rec("A-2", "Name", "back"))
 	if !res[0].Created {
 		t.Errorf("re-created record should say Created")
 	}
 	after, _ = os.ReadFile(p)
-	if want := "Code,Name,Deleted,Sync\nA-1,x\nA-2,back,,synced 2026-04-03T10:00:00Z\nA-3,z\n"; string(after) != want {
+	if want := "Code,Name,Deleted,Sync\nA-1,x\nA-2,y,deleted,deleted 2026-04-03T10:00:00Z\nA-3,z\nA-2,back,,synced 2026-04-03T10:00:00Z\n"; string(after) != want {
 		t.Fatalf("got %q", after)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -65,7 +66,7 @@ const sniffSize = 64 << 10
 
 // detectFormat decides encoding, BOM and delimiter from the start of a
 // file. encName and delim come from the configuration ("" detects).
-func detectFormat(head []byte, encName, delim string) (csvFormat, error) {
+func detectFormat(head []byte, encName, delim, key string) (csvFormat, error) {
 	var f csvFormat
 	enc, auto, err := parseEncoding(encName)
 	if err != nil {
@@ -87,7 +88,7 @@ func detectFormat(head []byte, encName, delim string) (csvFormat, error) {
 	}
 	switch delim {
 	case "":
-		f.delim = sniffDelimiter(head[len(f.bom):], f.enc)
+		f.delim = sniffDelimiter(head[len(f.bom):], f.enc, key)
 	case `\t`, "tab", "\t":
 		f.delim = '\t'
 	default:
@@ -150,21 +151,30 @@ func guessEncoding(head []byte) encoding {
 	return encUTF8
 }
 
-// sniffDelimiter picks comma, semicolon or tab: the one that splits most
-// of the first rows into the same number (more than one) of cells.
-func sniffDelimiter(head []byte, enc encoding) rune {
+// sniffDelimiter picks comma, semicolon or tab. The delimiter that splits
+// a row into cells one of which is the key column's name wins (the one
+// giving that row the most cells, if several do); failing that, the one
+// that splits most of the first rows into the same number (more than one)
+// of cells. Values full of semicolons (multi-select "a;b") do not fool the
+// first rule.
+func sniffDelimiter(head []byte, enc encoding, key string) rune {
 	best, bestScore := ',', -1
+	bestHeader, bestCells := rune(0), 0
+	want := fold(key)
 	for _, d := range []rune{',', ';', '\t'} {
 		s := newCSVScanner(bytes.NewReader(head), csvFormat{enc: enc, delim: d}, false)
 		counts := map[int]int{}
 		var rec csvRecord
-		for n := 0; n < 50; n++ {
+		for n := 0; n < headerScanLimit; n++ {
 			ok, err := s.scan(&rec)
 			if !ok || err != nil || rec.bad != "" && s.eof {
 				break // the last row of the sample may be cut short
 			}
 			if len(rec.fields) > 1 {
 				counts[len(rec.fields)]++
+			}
+			if want != "" && len(rec.fields) > bestCells && slices.ContainsFunc(rec.fields, func(f string) bool { return fold(f) == want }) {
+				bestHeader, bestCells = d, len(rec.fields)
 			}
 		}
 		mode, rows := 0, 0
@@ -176,6 +186,9 @@ func sniffDelimiter(head []byte, enc encoding) rune {
 		if score := rows*1000 + min(mode, 999); rows > 0 && score > bestScore {
 			best, bestScore = d, score
 		}
+	}
+	if bestHeader != 0 {
+		return bestHeader
 	}
 	return best
 }

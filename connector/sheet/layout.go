@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/casebridge/casebridge/connector"
 )
 
@@ -208,8 +210,8 @@ func (c *sheetConf) rowError(l *layout, num int, key string, code connector.Code
 	}
 }
 
-// record builds the Record of a data row: every field column as text,
-// empty cells as null.
+// record builds the Record of a data row: every field column as text in
+// NFC, empty cells as null.
 func (l *layout) record(key string, r *rawRow) connector.Record {
 	rec := connector.Record{Key: key, Fields: make(map[string]connector.Value, len(l.index))}
 	for i, name := range l.names {
@@ -218,7 +220,7 @@ func (l *layout) record(key string, r *rawRow) connector.Record {
 		}
 		v := connector.Null()
 		if i < len(r.cells) && r.cells[i] != "" {
-			v = connector.Text(r.cells[i])
+			v = connector.Text(norm.NFC.String(r.cells[i]))
 		}
 		rec.Fields[name] = v
 	}
@@ -241,4 +243,18 @@ func dupSet(hs []uint64) map[uint64]bool {
 		}
 	}
 	return dups
+}
+
+var textField = connector.Field{Type: connector.TypeString}
+
+// cellText is the text a value is written as: its canonical form in a
+// text field (NFC, numbers without trailing zeros, datetimes in whole
+// seconds, null as ""), or for a multi-select of several values the values
+// joined with ";".
+func cellText(v connector.Value) string {
+	if cv, err := connector.Canonicalize(v, &textField); err == nil {
+		s, _ := cv.Text()
+		return s
+	}
+	return norm.NFC.String(v.Raw())
 }

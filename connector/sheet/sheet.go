@@ -193,7 +193,7 @@ func New(cfg Config) (*Connector, error) {
 			if _, _, err := parseEncoding(s.Encoding); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
-			if _, err := detectFormat(nil, s.Encoding, s.Delimiter); err != nil {
+			if _, err := detectFormat(nil, s.Encoding, s.Delimiter, ""); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 		} else if s.Encoding != "" || s.Delimiter != "" {
@@ -279,6 +279,9 @@ type survey struct {
 var errStop = errors.New("stop")
 
 func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*survey, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	st, err := hashFile(sc.Path)
 	if err != nil {
 		return nil, c.fileError(sc, err)
@@ -400,6 +403,9 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 		if sc.classify(l, r) != rowData {
 			return nil
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		key, code, detail := sc.rowKey(l, r)
 		if code == "" && sv.dups[keyHash(connector.KeyID(key, false))] {
 			code, detail = connector.CodeDuplicateKey, "the key is on more than one row; all of them are left out until it is fixed"
@@ -410,6 +416,9 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 		}
 		return fn(l, r, key, rerr)
 	})
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return c.fileError(sc, err)
 	}

@@ -217,8 +217,10 @@ func (c *Connector) write(ctx context.Context, op, object string, fn func(m *mod
 }
 
 // Upsert implements connector.Sink. Fields are header names; values are
-// written as text (Value.Raw). An existing row is updated in place, a new
-// key appends a row, a key whose row was marked deleted is unmarked. A
+// written as text (cellText: the canonical text form). An existing row is
+// updated in place; a new key appends a row, also for a key whose old row
+// is marked deleted (the marked row stays as history and none of its
+// values come back). A
 // field that is not a column, a formula cell, a value the file's encoding
 // cannot hold, a duplicate key or an unreadable row with the key fail that
 // record only. The file is replaced once per call.
@@ -251,7 +253,7 @@ func (m *model) upsert(rec connector.Record) connector.Result {
 		return res
 	}
 	id := connector.KeyID(key, false)
-	ref, create := -1, false
+	ref, create := -1, false // a deleted (marked) row stays as it is: re-creating appends
 	switch refs := m.live[id]; {
 	case m.bad[id]:
 		res.Err = m.fail("upsert", key, keyName, connector.CodeRowUnreadable, errors.New("a row with this key cannot be read; fix it in the file first"))
@@ -263,9 +265,6 @@ func (m *model) upsert(rec connector.Record) connector.Result {
 		ref = refs[0]
 	default:
 		create = true
-		if mk := m.marked[id]; len(mk) > 0 {
-			ref = mk[len(mk)-1]
-		}
 	}
 	var writes []cellWrite
 	var err *connector.RecordError
@@ -282,7 +281,7 @@ func (m *model) upsert(rec connector.Record) connector.Result {
 		if err != nil {
 			break
 		}
-		v := rec.Fields[name].Raw()
+		v := cellText(rec.Fields[name])
 		if ref >= 0 && ed.cell(ref, col) == v {
 			continue
 		}
@@ -306,17 +305,12 @@ func (m *model) upsert(rec connector.Record) connector.Result {
 		res.Err = err
 		return res
 	}
-	switch {
-	case ref < 0:
+	if ref < 0 {
 		ref = ed.appendRow()
 		for col := range l.cells {
 			ed.set(ref, col, "")
 		}
 		m.set(ref, l.key, key)
-		m.live[id] = []int{ref}
-	case create:
-		m.set(ref, l.mark, "")
-		m.marked[id] = slices.DeleteFunc(m.marked[id], func(r int) bool { return r == ref })
 		m.live[id] = []int{ref}
 	}
 	for _, w := range writes {
