@@ -2,12 +2,13 @@ package sqldb_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/shopspring/decimal"
 
 	"github.com/casebridge/casebridge/connector"
@@ -535,4 +536,28 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-var _ = sql.ErrNoRows
+// TestSample decodes sample.yaml (unknown keys are errors) and validates
+// it, so the README's configuration cannot rot.
+func TestSample(t *testing.T) {
+	var cfg sqldb.Config
+	if err := yaml.UnmarshalWithOptions([]byte(sqldb.Sample), &cfg, yaml.Strict()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	casos := cfg.Tables["casos"]
+	if cfg.Driver != sqldb.MySQL || casos.Link != "sf_id" || casos.LookBack == nil || time.Duration(*casos.LookBack) != 5*time.Minute {
+		t.Errorf("sample decoded as %+v", cfg)
+	}
+	if cc := casos.Columns["tipo_explotacion"]; cc.MultiSelect != "," {
+		t.Errorf("casos.columns: %+v", casos.Columns)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), sqldb.Sample) {
+		t.Error("README.md does not contain sample.yaml verbatim; copy it into the Configuration section")
+	}
+}
