@@ -110,6 +110,9 @@ type Org struct {
 	cursors   map[string]*cursor
 	cursorSeq int
 
+	jobs   map[string]*bulkJob
+	jobSeq int
+
 	apiUsed    int
 	dataReqs   int
 	locks      map[string]int
@@ -156,7 +159,7 @@ func newOrg(opts Options) (*Org, error) {
 		objects: objs, order: order,
 		users: map[string]*User{}, apps: map[string]*ConnectedApp{}, sessions: map[string]*session{},
 		records: map[*sobject][]*record{}, byID: map[string]*record{}, uniq: map[*fieldDef]map[string][]*record{},
-		counters: map[string]int{}, cursors: map[string]*cursor{}, locks: map[string]int{},
+		counters: map[string]int{}, cursors: map[string]*cursor{}, locks: map[string]int{}, jobs: map[string]*bulkJob{},
 		latency: opts.Latency, fail503: opts.Fail503Every, sessionMax: opts.SessionMaxRequests, dailyLimit: opts.DailyLimit,
 	}
 	if o.now == nil {
@@ -608,6 +611,8 @@ func (o *Org) dispatch(w http.ResponseWriter, r *http.Request, info *reqInfo, se
 			return
 		}
 		writeErr(w, r, http.StatusNotFound, errNotFound)
+	case "jobs":
+		o.handleJobs(w, r, info, segs)
 	default:
 		writeErr(w, r, http.StatusNotFound, errNotFound)
 	}

@@ -338,14 +338,22 @@ func (o *Org) deleteRecord(t *tx, r *record, userID string, now time.Time) {
 	o.unindex(r)
 	r.f["IsDeleted"] = true
 	r.f["LastModifiedDate"], r.f["SystemModstamp"], r.f["LastModifiedById"] = now, now, userID
+	// Master-detail children go to the recycle bin with their parent;
+	// lookups to the deleted record are cleared.
 	for _, c := range r.obj.children {
-		if !c.field.MasterDetail {
-			continue
-		}
 		for _, cr := range o.records[c.child] {
-			if cr.f[c.field.Name] == r.id && !cr.deleted() {
-				o.deleteRecord(t, cr, userID, now)
+			if cr.f[c.field.Name] != r.id || cr.deleted() {
+				continue
 			}
+			if c.field.MasterDetail {
+				o.deleteRecord(t, cr, userID, now)
+				continue
+			}
+			if t != nil {
+				t.touch(cr)
+			}
+			cr.f[c.field.Name] = nil
+			cr.f["SystemModstamp"] = now
 		}
 	}
 }

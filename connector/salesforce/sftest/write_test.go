@@ -70,6 +70,12 @@ func TestCreateGetUpdateDelete(t *testing.T) {
 	if n := len(c.org.Records("vcms__Consent__c")); n != 2 {
 		t.Errorf("a Lookup child must survive its parent's delete, %d consents left", n)
 	}
+	if cons, _ := c.org.GetByExternalKey("vcms__Consent__c", "ngo-th-cm:TH-CL-0001:consent:1"); cons.Fields["vcms__Case__c"] != nil {
+		t.Errorf("lookup to a deleted record not cleared: %v", cons.Fields["vcms__Case__c"])
+	}
+	if n := len(c.org.Records("vcms__Assistance__c")); n != 1 {
+		t.Errorf("master-detail children not deleted with the case: %d left", n)
+	}
 }
 
 func TestSObjectNotFoundAndMethods(t *testing.T) {
