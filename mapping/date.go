@@ -158,7 +158,7 @@ func (t *dateTransform) Parse(cell string) (Result, error) {
 	if s == "" || isZeroDate(s) {
 		return Result{}, nil
 	}
-	d, flags, st := parseDate(s, &t.opts, true)
+	d, flags, st := parseDate(trimMidnight(s), &t.opts, true)
 	switch st {
 	case dateOK:
 		return Result{Value: connector.DateValue(d), Flags: flags}, nil
@@ -205,6 +205,21 @@ func expectDate(o *DateOptions, withTime bool) string {
 		b.WriteString(", or a year alone")
 	}
 	return b.String()
+}
+
+// trimMidnight drops a midnight time after a date, as exports of date
+// columns write it (2008-03-12 00:00:00, 2008-03-12T00:00:00Z), and the
+// zero fraction of an Excel serial (39519.0).
+func trimMidnight(s string) string {
+	if i := strings.IndexAny(s, " T"); i > 0 && i+1 < len(s) && s[i+1] == '0' {
+		if rest := strings.TrimRight(s[i+1:], "Z"); strings.Trim(rest, "0:.") == "" && strings.Count(rest, ":") >= 1 {
+			return strings.TrimRight(s[:i], " ")
+		}
+	}
+	if i := strings.IndexByte(s, '.'); i >= 5 && strings.Trim(s[:i], "0123456789") == "" && strings.Trim(s[i+1:], "0") == "" {
+		return s[:i]
+	}
+	return s
 }
 
 func isZeroDate(s string) bool {

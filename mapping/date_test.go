@@ -25,6 +25,12 @@ func TestDateThaiBuddhist(t *testing.T) {
 		{cell: "3 เมษายน 67", want: date(2024, 4, 3)},
 		{cell: "29/02/2567", want: date(2024, 2, 29)}, // BE 2567 is CE 2024, a leap year
 		{cell: " 12/03/2551\u00a0", want: date(2008, 3, 12)},
+		{cell: "2008-03-12 00:00:00", want: date(2008, 3, 12)}, // a date column exported with a time
+		{cell: "2008-03-12T00:00:00.000Z", want: date(2008, 3, 12)},
+		{cell: "39519.0", want: date(2008, 3, 12)},
+		{cell: "39519.5", err: true}, // noon: a datetime, not a date
+		{cell: "2008-03-12 10:00:00", err: true},
+		{cell: "12.03.2551", want: date(2008, 3, 12)},
 		{cell: "", want: connector.Null()},
 		{cell: "0000-00-00", want: connector.Null()},
 		{cell: "เมษายน 2567", err: true}, // a month label row, not a date
