@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 func fakeOrg(t *testing.T, mod func(*Options)) (*sftest.Org, *Connector) {
 	t.Helper()
 	org, srv := sftest.NewServer(t, sftest.Options{})
+	return org, connectFake(t, srv, mod)
+}
+
+// connectFake connects to a fake org's server with the password flow.
+func connectFake(t testing.TB, srv *httptest.Server, mod func(*Options)) *Connector {
+	t.Helper()
 	o := Options{
 		Name:     "vcms_org",
 		LoginURL: srv.URL,
@@ -32,7 +39,7 @@ func fakeOrg(t *testing.T, mod func(*Options)) (*sftest.Org, *Connector) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return org, c
+	return c
 }
 
 func TestFakeOrgAuth(t *testing.T) {
