@@ -9,7 +9,8 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// Default word lists of the "number" transform. Matching ignores case.
+// Default word lists of the "number" transform, read-only. Matching
+// ignores case.
 var (
 	// DefaultCurrency are signs and words stripped before or after a
 	// number (domain.md §5.5 rule 5), including the ".-", "/-" and ",-"

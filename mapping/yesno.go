@@ -6,8 +6,8 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// The default word lists of domain.md §5.5 rule 3. Matching is after
-// Clean and case folding, so "Yes", "YES" and " y " all match "yes"/"y".
+// The default word lists of domain.md §5.5 rule 3, read-only. Matching is
+// after Clean and case folding, so "Yes", "YES" and " y " all match.
 var (
 	DefaultYes     = []string{"yes", "y", "ใช่", "มี", "បាទ", "ចាស", "হ্যাঁ", "sí", "si", "1", "true", "✓"}
 	DefaultNo      = []string{"no", "n", "ไม่", "ไม่ใช่", "ទេ", "না", "0", "false"}
