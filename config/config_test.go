@@ -2,9 +2,11 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,6 +199,13 @@ func TestSampleValues(t *testing.T) {
 	}
 	if len(j.Children) != 2 || j.Children[0].KeySuffix != ":stipend" || j.Children[1].KeySuffix != ":school" {
 		t.Errorf("children = %+v", j.Children)
+	}
+
+	// Printing the whole configuration shows no secret.
+	for _, out := range []string{fmt.Sprintf("%+v", *cfg), fmt.Sprintf("%#v", gt), fmt.Sprintf("%v", cfg.Sources)} {
+		if strings.Contains(out, "synthetic@tcp") {
+			t.Errorf("printing the configuration shows the DSN")
+		}
 	}
 
 	g := cfg.Jobs["gt_cases"]
