@@ -192,7 +192,10 @@ type textTransform struct {
 }
 
 func (t *textTransform) Kind() string { return "text" }
-func (t *textTransform) Lossy() bool  { return false }
+
+// Lossy is true when digits are folded: the cell's digit script is not
+// kept.
+func (t *textTransform) Lossy() bool  { return t.opts.FoldDigits }
 func (t *textTransform) Hash() string { return t.hash }
 
 func (t *textTransform) Parse(cell string) (Result, error) {
