@@ -44,6 +44,17 @@ type decoder struct {
 	// them.
 	substituted map[string]bool
 	failed      map[string]bool
+	// positions holds where each list item was written, by path
+	// ("jobs.j.match_on[1]"), for checks on single items.
+	positions map[string]Pos
+}
+
+// posOf returns where the value at path was written, or fallback.
+func (d *decoder) posOf(path string, fallback Pos) Pos {
+	if p, ok := d.positions[path]; ok {
+		return p
+	}
+	return fallback
 }
 
 // word quotes the value at path for a message, unless it came from the
@@ -657,6 +668,7 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, at Pos) 
 	for i, item := range seq.Values {
 		ip := fmt.Sprintf("%s[%d]", path, i)
 		ipos := d.nodePos(item, at)
+		d.positions[ip] = ipos
 		ev := reflect.New(v.Type().Elem()).Elem()
 		if isNull(d.resolve(item)) {
 			d.errorf(ipos, ip, "empty list item")

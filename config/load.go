@@ -74,6 +74,7 @@ func Parse(filename string, data []byte, opt Options) (*Config, error) {
 		anchors:     make(map[string]ast.Node),
 		substituted: make(map[string]bool),
 		failed:      make(map[string]bool),
+		positions:   make(map[string]Pos),
 	}
 	cfg := d.parse(data)
 	sortFindings(d.errs)

@@ -260,7 +260,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 	for i, f := range j.MatchOn {
 		if _, ok := targets[f]; !ok {
 			p := j.PathOf("match_on") + "[" + strconv.Itoa(i) + "]"
-			d.errorf(j.At("match_on"), p, "%s is not the sf of a field rule of this job", d.word(p, f))
+			d.errorf(d.posOf(p, j.At("match_on")), p, "%s is not the sf of a field rule of this job", d.word(p, f))
 		}
 	}
 	if cs := j.Consent; cs != nil {
@@ -384,7 +384,7 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		for i, layout := range dr.Formats {
 			if !dateLayoutOK(layout) {
 				p := dr.PathOf("formats") + "[" + strconv.Itoa(i) + "]"
-				d.errorf(dr.At("formats"), p, "%s is not a Go date layout with a day, month and year (such as 02/01/2006)", d.word(p, layout))
+				d.errorf(d.posOf(p, dr.At("formats")), p, "%s is not a Go date layout with a day, month and year (such as 02/01/2006)", d.word(p, layout))
 			}
 		}
 		if len(dr.Formats) == 0 && !dr.ExcelSerial {

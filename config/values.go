@@ -100,7 +100,7 @@ func (y *YesNo) decodeNode(d *decoder, n ast.Node, path string, at Pos) {
 			k := strings.ToLower(strings.TrimSpace(w))
 			if prev, dup := seen[k]; dup && prev != list.key {
 				wp := joinPath(path, list.key) + "[" + strconv.Itoa(i) + "]"
-				d.errorf(l.At(list.key), wp, "%s is also listed under %s", d.word(wp, w), prev)
+				d.errorf(d.posOf(wp, l.At(list.key)), wp, "%s is also listed under %s", d.word(wp, w), prev)
 			}
 			seen[k] = list.key
 		}
