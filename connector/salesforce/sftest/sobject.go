@@ -66,6 +66,8 @@ func (o *Org) handleSObjects(w http.ResponseWriter, r *http.Request, info *reqIn
 			return
 		}
 		writeJSON(w, r, http.StatusOK, o.describeObject(s))
+	case len(segs) == 2 && (segs[1] == "updated" || segs[1] == "deleted"):
+		o.handleReplication(w, r, info, s, segs[1])
 	case len(segs) == 2:
 		o.recordByID(w, r, info, s, segs[1])
 	case len(segs) == 3:

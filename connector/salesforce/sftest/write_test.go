@@ -298,3 +298,26 @@ func TestCollectionsUpdateUpsertDeleteRetrieve(t *testing.T) {
 		t.Error("rolled-back delete applied")
 	}
 }
+
+func TestGetUpdatedGetDeleted(t *testing.T) {
+	c := newTestClient(t, Options{})
+	rec, _ := c.org.GetByExternalKey("vcms__Survivor_Case__c", bd)
+	other, _ := c.org.GetByExternalKey("vcms__Survivor_Case__c", kh)
+	c.do("PATCH", v+"/sobjects/vcms__Survivor_Case__c/"+rec.ID, `{"vcms__Stage__c":"Verification"}`) // at 08:00:00.123
+	c.org.SetClock(func() time.Time { return testNow.Add(2 * time.Minute) })
+	c.do("DELETE", v+"/sobjects/vcms__Survivor_Case__c/"+other.ID, "") // at 08:02:00.123
+	c.org.SetClock(func() time.Time { return testNow.Add(3*time.Minute + 30*time.Second) })
+
+	resp, b := c.do("GET", v+"/sobjects/vcms__Survivor_Case__c/updated/?start=2024-04-10T07:59:30%2B00:00&end=2024-04-10T09:00:00%2B00:00", "")
+	assertStatus(t, resp, b, 200)
+	assertJSON(t, b, `{"ids":["`+rec.ID+`"],"latestDateCovered":"2024-04-10T08:03:00.000+0000"}`)
+	resp, b = c.do("GET", v+"/sobjects/vcms__Survivor_Case__c/deleted/?start=2024-04-10T08:00:00Z&end=2024-04-10T08:03:00Z", "")
+	assertStatus(t, resp, b, 200)
+	assertJSON(t, b, `{"deletedRecords":[{"id":"`+other.ID+`","deletedDate":"2024-04-10T08:02:00.123+0000"}],"earliestDateAvailable":"2024-03-11T08:03:00.000+0000","latestDateCovered":"2024-04-10T08:03:00.000+0000"}`)
+	// [start, end): a write in the end minute is not covered yet.
+	resp, b = c.do("GET", v+"/sobjects/vcms__Survivor_Case__c/deleted/?start=2024-04-10T08:00:00Z&end=2024-04-10T08:02:00Z", "")
+	assertJSON(t, b, `{"<subset>":true,"deletedRecords":[]}`)
+	resp, b = c.do("GET", v+"/sobjects/vcms__Survivor_Case__c/updated/?start=2024-02-01T00:00:00Z&end=2024-04-10T08:00:00Z", "")
+	assertStatus(t, resp, b, 400)
+	assertJSON(t, b, `[{"message":"startDate cannot be more than 30 days ago","errorCode":"INVALID_REPLICATION_DATE"}]`)
+}
