@@ -245,3 +245,54 @@ func TestFakeOrgBudget(t *testing.T) {
 		t.Errorf("org usage %d passed the budget of 50", used)
 	}
 }
+
+// TestFakeOrgParentByKey: a child sets its master-detail parent by the
+// parent's external id ("vcms__Case__r.vcms__External_Key__c"), with no Id
+// lookup call.
+func TestFakeOrgParentByKey(t *testing.T) {
+	org, c := fakeOrg(t, nil)
+	ctx := context.Background()
+	if _, err := c.Upsert(ctx, caseObject, caseRecords(2, 0, "Ed")); err != nil {
+		t.Fatal(err)
+	}
+	org.ResetRequests()
+	children := []connector.Record{
+		{Key: "ngo-th-cm:AS-1", Fields: map[string]connector.Value{
+			"vcms__Case__r.vcms__External_Key__c": connector.Text("NGO-TH-CM:TH-CL-00001"),
+			"vcms__Service_Type__c":               connector.Text("Shelter"),
+		}},
+		{Key: "ngo-th-cm:AS-2", Fields: map[string]connector.Value{
+			"vcms__Case__r.vcms__External_Key__c": connector.Text("ngo-th-cm:no-such-case"),
+			"vcms__Service_Type__c":               connector.Text("Medical"),
+		}},
+		{Key: "ngo-th-cm:AS-3", Fields: map[string]connector.Value{
+			"vcms__Nope__r.vcms__External_Key__c": connector.Text("x"),
+		}},
+	}
+	res, err := c.Upsert(ctx, "vcms__Assistance__c", children)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil {
+		t.Fatalf("child 0: %v", res[0].Err)
+	}
+	rec, ok := org.GetByExternalKey("vcms__Assistance__c", "ngo-th-cm:AS-1")
+	parent, _ := org.GetByExternalKey(caseObject, "ngo-th-cm:TH-CL-00001")
+	if !ok || rec.Fields["vcms__Case__c"] != parent.ID {
+		t.Errorf("child's parent = %v, want %s", rec.Fields["vcms__Case__c"], parent.ID)
+	}
+	if res[1].Err == nil {
+		t.Error("a missing parent key was accepted")
+	} else {
+		noValues(t, res[1].Err.Error(), "no-such-case")
+	}
+	if connector.CodeOf(res[2].Err) != connector.CodeUnknownField {
+		t.Errorf("unknown relationship: %v", res[2].Err)
+	}
+	if n := org.CountRequests("query"); n != 0 {
+		t.Errorf("%d queries to resolve parents", n)
+	}
+	if n := org.CountRequests("collections.upsert"); n != 1 {
+		t.Errorf("%d upsert calls", n)
+	}
+}

@@ -68,7 +68,11 @@ type writeItem struct {
 
 // encodeRecord builds the Collections body of one record, or the
 // *RecordError of its first bad field (by name).
-func (c *Connector) encodeRecord(o *connector.Object, key string, fields map[string]connector.Value) (map[string]any, error) {
+//
+// A field named "<Relationship>.<ExternalIdField>" (vcms__Case__r.vcms__External_Key__c)
+// sets a reference by the parent's external id, as Salesforce resolves it
+// on save: no Id lookup call is needed.
+func (c *Connector) encodeRecord(ctx context.Context, o *connector.Object, key string, fields map[string]connector.Value) (map[string]any, error) {
 	body := map[string]any{"attributes": api.Attributes{Type: o.Name}, o.Key: key}
 	names := make([]string, 0, len(fields))
 	for n := range fields {
@@ -77,6 +81,14 @@ func (c *Connector) encodeRecord(o *connector.Object, key string, fields map[str
 	sort.Strings(names)
 	for _, name := range names {
 		f := o.Field(name)
+		if f == nil && strings.Contains(name, ".") {
+			rel, ref, err := c.parentRef(ctx, o, key, name, fields[name])
+			if err != nil {
+				return nil, err
+			}
+			body[rel] = ref
+			continue
+		}
 		if f == nil {
 			return nil, connector.NewRecordError("upsert", c.name, o.Name, key, name, connector.CodeUnknownField, connector.Permanent,
 				&connector.ValueError{Code: connector.CodeUnknownField, Detail: "no such field on " + o.Name})
@@ -97,12 +109,73 @@ func (c *Connector) encodeRecord(o *connector.Object, key string, fields map[str
 	return body, nil
 }
 
+// parentRef encodes a "<Relationship>.<ExternalIdField>" field: the
+// relationship's name and {"attributes":{"type":Parent}, ExtField: key}, or
+// null to clear the reference.
+func (c *Connector) parentRef(ctx context.Context, o *connector.Object, key, name string, v connector.Value) (string, any, error) {
+	fail := func(code connector.Code, detail string) (string, any, error) {
+		return "", nil, connector.NewRecordError("upsert", c.name, o.Name, key, name, code, connector.Permanent,
+			&connector.ValueError{Code: code, Detail: detail})
+	}
+	relName, extName, _ := strings.Cut(name, ".")
+	var ref *connector.Field
+	for i := range o.Fields {
+		if o.Fields[i].Type == connector.TypeReference && strings.EqualFold(o.Fields[i].Relationship, relName) {
+			ref = &o.Fields[i]
+		}
+	}
+	if ref == nil || len(ref.ReferenceTo) != 1 {
+		return fail(connector.CodeUnknownField, "no such relationship on "+o.Name+" (or it is polymorphic)")
+	}
+	if !ref.Createable && !ref.Updateable {
+		return fail(connector.CodeNotWritable, "reference field is not writable")
+	}
+	parent, err := c.describe(ctx, ref.ReferenceTo[0])
+	if err != nil {
+		if mustStop(ctx, err) {
+			return "", nil, err
+		}
+		return "", nil, connector.NewRecordError("upsert", c.name, o.Name, key, name, connector.CodeRequestRejected, connector.ClassOf(err), err)
+	}
+	pf := parent.Field(extName)
+	if pf == nil || !pf.ExternalID {
+		return fail(connector.CodeUnknownField, "not an external id field of "+parent.Name)
+	}
+	if v.IsNull() {
+		return ref.Name, nil, nil
+	}
+	s, ok := v.Text()
+	if !ok {
+		return fail(connector.CodeInvalidValue, "a parent key must be text")
+	}
+	if s = connector.NormalizeKey(s); s == "" {
+		return ref.Name, nil, nil
+	}
+	return ref.Relationship, map[string]any{"attributes": api.Attributes{Type: parent.Name}, pf.Name: s}, nil
+}
+
 // masterField returns the first required reference field (a master-detail
 // relationship), or "".
 func masterField(o *connector.Object) string {
 	for _, f := range o.Fields {
 		if f.Type == connector.TypeReference && !f.Nillable && f.Createable && f.Name != "OwnerId" {
 			return f.Name
+		}
+	}
+	return ""
+}
+
+// parentKey returns what identifies the master record of r: the master
+// field's Id, or the parent's key when set by relationship.
+func parentKey(r connector.Record, o *connector.Object, master string) string {
+	if v, ok := r.Fields[master]; ok {
+		return v.Raw()
+	}
+	if rel := o.Field(master).Relationship; rel != "" {
+		for name, v := range r.Fields {
+			if before, _, ok := strings.Cut(name, "."); ok && strings.EqualFold(before, rel) {
+				return v.Raw()
+			}
 		}
 	}
 	return ""
@@ -235,14 +308,17 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"})
 			continue
 		}
-		body, err := c.encodeRecord(o, key, r.Fields)
+		body, err := c.encodeRecord(ctx, o, key, r.Fields)
 		if err != nil {
+			if mustStop(ctx, err) {
+				return nil, err
+			}
 			results[i].Err = err
 			continue
 		}
 		it := writeItem{idx: i, key: key, body: body}
 		if master != "" {
-			it.parent = r.Get(master).Raw()
+			it.parent = parentKey(r, o, master)
 		}
 		id := o.KeyID(key)
 		n := roundOf[id]
