@@ -138,6 +138,8 @@ func TestCasosFixture(t *testing.T) {
 	inc, _ := collect(t, c, "casos", cur)
 	if r, ok := inc["43"]; !ok || !r.Deleted {
 		t.Errorf("incremental: 43 not read as deleted: %v", keys(inc))
+	} else if v := r.Fields["fecha_retiro_consentimiento"]; !v.IsNull() || r.Err != nil {
+		t.Errorf("43: zero DATETIME read as %s (%v)", v.Kind(), r.Err)
 	}
 
 	// Servicios: DECIMAL exact, zero date null.

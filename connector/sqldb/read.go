@@ -116,23 +116,32 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 		// WHERE breaks them.
 		order = " ORDER BY " + c.d.quote(t.updated.field.Name) + ", " + c.d.quote(t.key.field.Name)
 	}
-	q := "SELECT " + t.selList + " FROM " + c.d.quoteTable(t.name)
+	cond := ""
 	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	q += order
-	rows, err := c.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return "", c.statementFailed("read", object, err)
-	}
-	defer rows.Close()
 	last := cursor{}
-	err = c.scanRows(ctx, t, rows, func(r connector.Record) error {
+	pass := func(r connector.Record) error {
 		if t.updated != nil && !r.Modified.IsZero() && r.Err == nil {
 			last = cursor{t: r.Modified, key: r.Key}
 		}
 		return fn(r)
-	})
+	}
+	if c.d.name() == "sqlite" {
+		live := ""
+		if !incremental {
+			live = c.liveCond(t)
+		}
+		err = c.readSQLite(ctx, t, cond+order, args, live, pass)
+	} else {
+		var rows *sql.Rows
+		rows, err = c.db.QueryContext(ctx, "SELECT "+t.selList+" FROM "+c.d.quoteTable(t.name)+cond+order, args...)
+		if err != nil {
+			return "", c.statementFailed("read", object, err)
+		}
+		err = c.scanRows(ctx, t, rows, pass)
+		rows.Close()
+	}
 	if err != nil {
 		return "", err
 	}
@@ -143,6 +152,88 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 		last = cu // nothing new: keep the position
 	}
 	return connector.Cursor(last.String()), nil
+}
+
+// readSQLite reads like the streaming path but holds no statement open
+// while fn runs: SQLite (outside WAL mode) blocks writers while a reader
+// is open, and fn may write back into the connector. It lists the keys
+// selected by tail (WHERE and ORDER BY) first, then reads the records in
+// chunks by key and passes them in the listing's order. It holds the keys
+// in memory, not the records. A row deleted between the listing and its
+// chunk is skipped; live re-applies the soft-delete condition.
+func (c *Connector) readSQLite(ctx context.Context, t *table, tail string, args []any, live string, fn func(connector.Record) error) error {
+	kq := c.d.quote(t.key.field.Name)
+	rows, err := c.db.QueryContext(ctx, "SELECT "+kq+" FROM "+c.d.quoteTable(t.name)+tail, args...)
+	if err != nil {
+		return c.statementFailed("read", t.object, err)
+	}
+	var keys []any
+	for rows.Next() {
+		var k any
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return c.statementFailed("read", t.object, err)
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return c.statementFailed("read", t.object, err)
+	}
+	rawKey := func(v any) string {
+		kv, err := c.readValue(t.key, v)
+		if err != nil {
+			return ""
+		}
+		return kv.Raw()
+	}
+	for len(keys) > 0 {
+		part := keys[:min(rowsPerStatement, len(keys))]
+		keys = keys[len(part):]
+		var b strings.Builder
+		b.WriteString("SELECT " + t.selList + " FROM " + c.d.quoteTable(t.name) + " WHERE " + kq + " IN (")
+		for i := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(c.d.ph(i + 1))
+		}
+		b.WriteString(")")
+		if live != "" {
+			b.WriteString(" AND " + live)
+		}
+		rows, err := c.db.QueryContext(ctx, b.String(), part...)
+		if err != nil {
+			return c.statementFailed("read", t.object, err)
+		}
+		byKey := make(map[string]connector.Record, len(part))
+		var odd []connector.Record // rows whose key cannot be read
+		err = c.scanRows(ctx, t, rows, func(r connector.Record) error {
+			if k, ok := r.Fields[t.key.field.Name]; ok {
+				byKey[k.Raw()] = r
+			} else {
+				odd = append(odd, r)
+			}
+			return nil
+		})
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		for _, k := range part {
+			if r, ok := byKey[rawKey(k)]; ok {
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range odd {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
 }
 
 // statementFailed wraps a failed statement's error for the whole call,
@@ -287,8 +378,15 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(key str
 		return c.statementFailed("list_keys", object, err)
 	}
 	defer rows.Close()
+	// SQLite blocks writers while a reader is open, and fn may write: hold
+	// the keys and pass them after the statement is closed.
+	buffer := c.d.name() == "sqlite"
+	var held []string
 	var v any
 	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := rows.Scan(&v); err != nil {
 			return c.statementFailed("list_keys", object, err)
 		}
@@ -300,12 +398,20 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(key str
 		if k == "" {
 			continue
 		}
-		if err := fn(k); err != nil {
+		if buffer {
+			held = append(held, k)
+		} else if err := fn(k); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return c.statementFailed("list_keys", object, err)
+	}
+	rows.Close()
+	for _, k := range held {
+		if err := fn(k); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -355,17 +461,26 @@ func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, 
 		if err != nil {
 			return c.statementFailed("read_keys", object, err)
 		}
+		// Hold the chunk (at most 500 records) so no statement is open
+		// while fn runs.
+		var recs []connector.Record
 		err = c.scanRows(ctx, t, rows, func(r connector.Record) error {
-			id := connector.KeyID(r.Key, t.keyCase)
-			if done[id] {
-				return nil
-			}
-			done[id] = true
-			return fn(r)
+			recs = append(recs, r)
+			return nil
 		})
 		rows.Close()
 		if err != nil {
 			return err
+		}
+		for _, r := range recs {
+			id := connector.KeyID(r.Key, t.keyCase)
+			if done[id] {
+				continue
+			}
+			done[id] = true
+			if err := fn(r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

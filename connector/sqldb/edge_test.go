@@ -1,0 +1,149 @@
+package sqldb_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/sqldb"
+)
+
+// TestInstants: columns that carry a zone (PostgreSQL timestamptz, MySQL
+// TIMESTAMP) hold instants whatever time_zone says; columns without one
+// hold the wall clock of time_zone.
+func TestInstants(t *testing.T) {
+	ctx := context.Background()
+	ddl := map[string]string{
+		"postgres": `CREATE TABLE ev (k VARCHAR(10) PRIMARY KEY, at_zone TIMESTAMPTZ(0), at_wall TIMESTAMP(0))`,
+		"mysql":    `CREATE TABLE ev (k VARCHAR(10) PRIMARY KEY, at_zone TIMESTAMP NULL, at_wall DATETIME NULL)`,
+	}
+	at := time.Date(2024, 1, 15, 23, 30, 0, 0, time.UTC)
+	for _, b := range backends[1:] {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t, b, map[string]sqldb.Table{"ev": {Key: "k"}}, "Asia/Bangkok", ddl[b.name])
+			res, err := c.Upsert(ctx, "ev", []connector.Record{{Key: "a", Fields: map[string]connector.Value{
+				"at_zone": connector.DateTime(at), "at_wall": connector.DateTime(at)}}})
+			if err != nil || res[0].Err != nil {
+				t.Fatal(err, res)
+			}
+			got, _ := collect(t, c, "ev", "")
+			for _, f := range []string{"at_zone", "at_wall"} {
+				if v := got["a"].Fields[f]; !v.Equal(connector.DateTime(at)) {
+					t.Errorf("%s = %q, want %s", f, v.Raw(), at)
+				}
+			}
+			var wall string
+			q := "SELECT CAST(at_wall AS CHAR) FROM ev"
+			if b.name == "postgres" {
+				q = "SELECT CAST(at_wall AS TEXT) FROM ev"
+			}
+			if err := c.DB().QueryRow(q).Scan(&wall); err != nil {
+				t.Fatal(err)
+			}
+			if wall != "2024-01-16 06:30:00" { // Bangkok is UTC+7
+				t.Errorf("wall clock stored %q", wall)
+			}
+		})
+	}
+}
+
+// TestHostileIdentifiers: table and column names with quotes, spaces and
+// non-ASCII letters are quoted, never spliced.
+func TestHostileIdentifiers(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			q := func(s string) string {
+				if b.name == "mysql" {
+					return "`" + strings.ReplaceAll(s, "`", "``") + "`"
+				}
+				return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+			}
+			table, key, col := `ca"sos; x`, "código `id`", `nombre "completo"`
+			ddl := "CREATE TABLE " + q(table) + " (" + q(key) + " VARCHAR(20) PRIMARY KEY, " + q(col) + " VARCHAR(40))"
+			c := setup(t, b, map[string]sqldb.Table{"casos": {Table: table, Key: key}}, "", ddl)
+			res, err := c.Upsert(ctx, "casos", []connector.Record{{Key: "GT-1", Fields: map[string]connector.Value{col: connector.Text("x'); DROP TABLE y; --")}}})
+			if err != nil || res[0].Err != nil {
+				t.Fatal(err, res)
+			}
+			got, _ := collect(t, c, "casos", "")
+			if v := got["GT-1"].Fields[col]; !v.Equal(connector.Text("x'); DROP TABLE y; --")) {
+				t.Errorf("value %q", v.Raw())
+			}
+			dres, err := c.Delete(ctx, "casos", []string{"GT-1"})
+			if err != nil || dres[0].Err != nil {
+				t.Fatal(err, dres)
+			}
+		})
+	}
+}
+
+// TestZeroDateTime: a zero DATETIME reads as null, like a zero DATE.
+func TestZeroDateTime(t *testing.T) {
+	b := backends[2]
+	c := setup(t, b, map[string]sqldb.Table{"z": {Key: "k"}}, "America/Guatemala",
+		`CREATE TABLE z (k INT PRIMARY KEY, d DATE NULL, dt DATETIME NULL, ts TIMESTAMP NULL)`)
+	conn, err := c.DB().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, s := range []string{"SET SESSION sql_mode = ''", "INSERT INTO z VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'), (2, '2024-02-29', '2024-02-29 23:59:59', '2024-02-29 23:59:59')"} {
+		if _, err := conn.ExecContext(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := collect(t, c, "z", "")
+	for _, f := range []string{"d", "dt", "ts"} {
+		if v := got["1"].Fields[f]; !v.IsNull() || got["1"].Err != nil {
+			t.Errorf("zero %s = %s (%v)", f, v.Kind(), got["1"].Err)
+		}
+	}
+	if v := got["2"].Fields["dt"]; !v.Equal(connector.DateTime(time.Date(2024, 3, 1, 5, 59, 59, 0, time.UTC))) {
+		t.Errorf("dt = %q", v.Raw())
+	}
+	if v := got["2"].Fields["d"]; !v.Equal(connector.DateValue(connector.Date{Year: 2024, Month: 2, Day: 29})) {
+		t.Errorf("d = %q", v.Raw())
+	}
+}
+
+// TestWriteInsideRead: a Read callback may write back into the connector.
+func TestWriteInsideRead(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t, b, casesTable(), "", casesDDL)
+			var recs []connector.Record
+			for _, k := range []string{"A", "B", "C"} {
+				recs = append(recs, connector.Record{Key: k, Fields: map[string]connector.Value{"name": connector.Text(k)}})
+			}
+			if _, err := c.Upsert(ctx, "cases", recs); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			_, err := c.Read(ctx, "cases", "", func(r connector.Record) error {
+				res, err := c.Upsert(ctx, "cases", []connector.Record{{Key: r.Key, Fields: map[string]connector.Value{"qty": connector.Int(1)}}})
+				if err == nil && res[0].Err != nil {
+					err = res[0].Err
+				}
+				return err
+			})
+			if err != nil {
+				t.Errorf("writing inside Read: %v", err)
+			}
+			err = c.ListKeys(ctx, "cases", func(k string) error {
+				_, err := c.Delete(ctx, "cases", []string{k})
+				return err
+			})
+			if err != nil {
+				t.Errorf("deleting inside ListKeys: %v", err)
+			}
+		})
+	}
+}
