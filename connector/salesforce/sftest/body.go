@@ -77,7 +77,7 @@ func readFrom(dec *json.Decoder, raw []byte, tok json.Token) (node, error) {
 	case json.Delim:
 		switch t {
 		case '{':
-			n.kind = 'o'
+			n.kind, n.token = 'o', "{"
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -93,7 +93,7 @@ func readFrom(dec *json.Decoder, raw []byte, tok json.Token) (node, error) {
 			_, err := dec.Token()
 			return n, err
 		case '[':
-			n.kind = 'a'
+			n.kind, n.token = 'a', "["
 			for dec.More() {
 				v, err := readNode(dec, raw)
 				if err != nil {

@@ -5,12 +5,13 @@ import "strings"
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // makeID builds an 18-character Salesforce-shaped id: the object's 3-char key
-// prefix, a pod marker, a base-62 counter and the 3-char case-safe suffix.
+// prefix, a pod marker, a base-36 counter and the 3-char case-safe suffix.
+// Ids of one object sort in creation order, case-sensitively or not.
 func makeID(prefix string, n int) string {
 	body := make([]byte, 9)
 	for i := 8; i >= 0; i-- {
-		body[i] = idAlphabet[n%62]
-		n /= 62
+		body[i] = idAlphabet[n%36]
+		n /= 36
 	}
 	id15 := prefix + "5g0" + string(body)
 	return id15 + idSuffix(id15)

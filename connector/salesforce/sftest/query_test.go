@@ -248,3 +248,43 @@ func TestQueryAllShowsDeleted(t *testing.T) {
 	assertStatus(t, resp, b, 200)
 	assertJSON(t, b, `{"totalSize":1,"done":true,"records":[{"attributes":{"type":"vcms__Monitoring_Visit__c","url":"<any>"},"Id":"`+rec.ID+`","IsDeleted":true}]}`)
 }
+
+// TestQueryKeysetCursor is the client's incremental read: (SystemModstamp, Id)
+// keyset paging with case-sensitive Id comparison in creation order.
+func TestQueryKeysetCursor(t *testing.T) {
+	c := newTestClient(t, Options{Empty: true})
+	var ids []string
+	for i := 0; i < 60; i++ {
+		id, err := c.org.Insert("Account", map[string]any{"Name": fmt.Sprintf("Test Keyset %02d", i)}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	var got []string
+	last := ""
+	for {
+		q := "SELECT Id, SystemModstamp FROM Account WHERE SystemModstamp > 2024-04-10T08:00:00.123Z OR (SystemModstamp = 2024-04-10T08:00:00.123Z AND Id > '" + last + "') ORDER BY SystemModstamp, Id LIMIT 7"
+		if last == "" {
+			q = "SELECT Id, SystemModstamp FROM Account ORDER BY SystemModstamp, Id LIMIT 7"
+		}
+		st, b := c.query(q)
+		if st != 200 {
+			t.Fatalf("%d %s", st, b)
+		}
+		p := decodePage(t, b)
+		if len(p.Records) == 0 {
+			break
+		}
+		for _, r := range p.Records {
+			got = append(got, r["Id"].(string))
+			last = r["Id"].(string)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(ids, ",") {
+		t.Errorf("keyset paging returned %d ids, out of creation order", len(got))
+	}
+	resp, b := c.do("POST", v+"/sobjects/Account", `[{"Name":"x"}]`)
+	assertStatus(t, resp, b, 400)
+	assertJSON(t, b, `[{"message":"Cannot deserialize instance of Account from START_ARRAY value [ or request may be missing a required field at [line:1, column:2]","errorCode":"JSON_PARSER_ERROR"}]`)
+}

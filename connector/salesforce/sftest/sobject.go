@@ -10,6 +10,19 @@ import (
 
 func (o *Org) object(name string) *sobject { return o.objects[strings.ToLower(name)] }
 
+// readRecordBody reads a single-record body, which must be a JSON object.
+func readRecordBody(r *http.Request, s *sobject) (*parsedBody, *apiErr) {
+	pb, e := readBody(r)
+	if e != nil {
+		return nil, e
+	}
+	if pb.root.kind != 'o' {
+		return nil, &apiErr{fmt.Sprintf("Cannot deserialize instance of %s from %s value %s or request may be missing a required field at [line:%d, column:%d]",
+			s.Name, pb.root.jacksonKind(), pb.root.token, pb.root.line, pb.root.col), "JSON_PARSER_ERROR", nil}
+	}
+	return pb, nil
+}
+
 func readBody(r *http.Request) (*parsedBody, *apiErr) {
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -78,7 +91,7 @@ func (o *Org) handleSObjects(w http.ResponseWriter, r *http.Request, info *reqIn
 }
 
 func (o *Org) createOne(w http.ResponseWriter, r *http.Request, info *reqInfo, s *sobject) {
-	pb, e := readBody(r)
+	pb, e := readRecordBody(r, s)
 	if e != nil {
 		writeErr(w, r, http.StatusBadRequest, *e)
 		return
@@ -151,7 +164,7 @@ func (o *Org) serveRecord(w http.ResponseWriter, r *http.Request, info *reqInfo,
 		}
 		writeJSON(w, r, http.StatusOK, o.renderRecord(rec, fields))
 	case http.MethodPatch:
-		pb, e := readBody(r)
+		pb, e := readRecordBody(r, rec.obj)
 		if e != nil {
 			writeErr(w, r, http.StatusBadRequest, *e)
 			return
@@ -235,7 +248,7 @@ func withKey(members []member, f *fieldDef, value string) []member {
 }
 
 func (o *Org) upsertOne(w http.ResponseWriter, r *http.Request, info *reqInfo, s *sobject, f *fieldDef, value string, matches []*record) {
-	pb, e := readBody(r)
+	pb, e := readRecordBody(r, s)
 	if e != nil {
 		writeErr(w, r, http.StatusBadRequest, *e)
 		return

@@ -214,6 +214,9 @@ func (o *Org) evalCmp(r *record, c cmpCond, now time.Time) bool {
 		return false
 	}
 	cmp := compareValues(v, litValue(f, l))
+	if f.Type == "id" || f.Type == "reference" {
+		cmp = strings.Compare(v.(string), l.s) // ids are case-sensitive
+	}
 	switch c.op {
 	case "<":
 		return cmp < 0
@@ -339,6 +342,9 @@ func (o *Org) run(q *soqlQuery, all bool) []*record {
 					return (a == nil) == it.nullsFirst
 				}
 				c := compareValues(a, b)
+				if t := it.path.field.Type; t == "id" || t == "reference" {
+					c = strings.Compare(a.(string), b.(string))
+				}
 				if c == 0 {
 					continue
 				}

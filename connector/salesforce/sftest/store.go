@@ -45,7 +45,10 @@ func parseDate(s string) (dateVal, bool) {
 }
 
 // javaDouble formats a number the way Salesforce's JSON writer prints a Java
-// double: 3000.0, 125.5, 1.5E7, 1.0E-4.
+// double: 3000.0, 125.5, 1.5E7, 1.0E-4. Salesforce knowledge article
+// 000221617 ("Why do I see exponential values for custom number field?"):
+// 1234567 comes back as 1234567.0 and 12345678 as 1.2345678E7, through SOAP,
+// REST and SOQL alike.
 func javaDouble(d decimal.Decimal) string {
 	if d.IsZero() {
 		return "0.0"
