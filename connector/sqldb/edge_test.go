@@ -147,3 +147,45 @@ func TestWriteInsideRead(t *testing.T) {
 		})
 	}
 }
+
+// TestDatabaseDown: an unreachable database fails the call, retryably,
+// and no error carries the DSN's password.
+func TestDatabaseDown(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		driver sqldb.Driver
+		dsn    string
+	}{
+		{sqldb.Postgres, "postgres://casebridge:s3cr3t-pw@127.0.0.1:1/casos?connect_timeout=2"},
+		{sqldb.Postgres, "postgres://casebridge:s3cr3t-pw@[::1/casos"},
+		{sqldb.MySQL, "casebridge:s3cr3t-pw@tcp(127.0.0.1:1)/casos?timeout=2s"},
+		{sqldb.SQLite, "/nonexistent-dir/s3cr3t-pw/x.db?mode=ro"},
+	} {
+		c, err := sqldb.New("down", sqldb.Config{Driver: tc.driver, DSN: tc.dsn, Tables: map[string]sqldb.Table{"casos": {Key: "id"}}})
+		if err != nil {
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("%s: New error shows the password: %v", tc.driver, err)
+			}
+			continue
+		}
+		errs := []error{c.Check(ctx)}
+		_, err = c.Read(ctx, "casos", "", func(connector.Record) error { return nil })
+		errs = append(errs, err)
+		_, err = c.Upsert(ctx, "casos", []connector.Record{{Key: "1"}})
+		errs = append(errs, err)
+		for i, err := range errs {
+			if err == nil {
+				t.Errorf("%s call %d: no error", tc.driver, i)
+				continue
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("%s call %d: error shows the password: %v", tc.driver, i, err)
+			}
+			if tc.driver != sqldb.SQLite && !strings.Contains(tc.dsn, "[") && !connector.IsRetryable(err) {
+				t.Errorf("%s call %d: not retryable: %v", tc.driver, i, err)
+			}
+			t.Logf("%s: %v", tc.driver, err)
+		}
+		c.Close()
+	}
+}

@@ -1,8 +1,14 @@
 package sqldb
 
 import (
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/casebridge/casebridge/connector"
 )
@@ -59,8 +65,40 @@ func (c *Connector) sanitize(err error) error {
 	if s := c.d.classify(err); s != nil {
 		return s
 	}
+	var pce *pgconn.ParseConfigError
+	if errors.As(err, &pce) {
+		// its message quotes the DSN, with passwords redacted only "best effort"
+		return errors.New("the dsn is not a valid PostgreSQL connection string")
+	}
+	var ue *UnavailableError
+	if errors.As(err, &ue) {
+		return err
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &UnavailableError{Dialect: c.d.name(), Err: err}
+	}
 	return err
 }
+
+// UnavailableError reports a database that cannot be reached or a
+// connection that broke. It is retryable (Temporary): the call as a whole
+// failed, and nothing of it was committed.
+type UnavailableError struct {
+	Dialect string
+	Err     error
+}
+
+func (e *UnavailableError) Error() string {
+	return string(connector.CodeUnavailable) + ": cannot reach the " + e.Dialect + " database: " + e.Err.Error()
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Temporary reports true: retrying later may succeed.
+func (e *UnavailableError) Temporary() bool { return true }
 
 // identAfter returns the identifier quoted with one of quotes that follows
 // the last occurrence of marker in msg, or "".

@@ -100,7 +100,7 @@ func (c *Connector) Close() error { return c.db.Close() }
 // test; New does no I/O.
 func (c *Connector) Check(ctx context.Context) error {
 	if err := c.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqldb %s: cannot reach the %s database: %w", c.name, c.d.name(), c.sanitize(err))
+		return fmt.Errorf("sqldb %s: %w", c.name, c.sanitize(err))
 	}
 	var errs []error
 	for _, o := range c.Objects() {
