@@ -40,7 +40,7 @@ func writeFile(t *testing.T, name string, data []byte) string {
 	return p
 }
 
-func newConn(t *testing.T, sheets ...SheetConfig) *Connector {
+func newConn(t testing.TB, sheets ...SheetConfig) *Connector {
 	t.Helper()
 	c, err := New(Config{Name: "files", Sheets: sheets})
 	if err != nil {

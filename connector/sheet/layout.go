@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -40,7 +42,13 @@ func normHeader(s string) string {
 	return strings.Join(strings.FieldsFunc(connector.NormalizeKey(s), isSpaceRune), " ")
 }
 
-func isSpaceRune(r rune) bool { return connector.TrimSpace(string(r)) == "" }
+func isSpaceRune(r rune) bool {
+	switch r {
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+		return true
+	}
+	return unicode.IsSpace(r)
+}
 
 func fold(s string) string { return connector.KeyID(normHeader(s), false) }
 
@@ -114,6 +122,56 @@ func (c *sheetConf) newLayout(r *rawRow, merged map[int]int) (*layout, error) {
 	return l, nil
 }
 
+// isKeyHeader reports whether a key cell holds the key column's header
+// (a repeated header row). Folding is costly: cells whose length is far
+// from the header's are not folded.
+func (l *layout) isKeyHeader(cell string) bool {
+	h := l.cells[l.key]
+	if d := len(connector.TrimSpace(cell)) - len(connector.TrimSpace(h)); d > 8 || d < -8 {
+		return false
+	}
+	if isASCII(cell) && isASCII(h) {
+		return asciiTokensEqualFold(cell, h)
+	}
+	return fold(cell) == fold(h)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiTokensEqualFold compares two ASCII strings as fold does: white
+// space runs collapsed and trimmed, case ignored, without allocating.
+func asciiTokensEqualFold(a, b string) bool {
+	next := func(s string, i int) (string, int) {
+		for i < len(s) && isSpaceRune(rune(s[i])) {
+			i++
+		}
+		j := i
+		for j < len(s) && !isSpaceRune(rune(s[j])) {
+			j++
+		}
+		return s[i:j], j
+	}
+	i, j := 0, 0
+	for {
+		var x, y string
+		x, i = next(a, i)
+		y, j = next(b, j)
+		if x == "" || y == "" {
+			return x == y
+		}
+		if !strings.EqualFold(x, y) {
+			return false
+		}
+	}
+}
+
 // field reports whether column i is a field of the object (not a column
 // the connector manages).
 func (l *layout) field(i int) bool {
@@ -169,7 +227,7 @@ func (c *sheetConf) classify(l *layout, r *rawRow) rowKind {
 	switch {
 	case nonEmpty == 0 && r.bad == "":
 		return rowSkip
-	case l.key < len(r.cells) && fold(r.cells[l.key]) == fold(l.cells[l.key]) && r.bad == "":
+	case l.key < len(r.cells) && l.isKeyHeader(r.cells[l.key]) && r.bad == "":
 		return rowSkip // the header row, repeated where rows were pasted in
 	case nonEmpty == 1 && only != l.key && r.bad == "":
 		return rowSkip // a label row ("เมษายน 2567") or a merged title
@@ -231,7 +289,26 @@ func (l *layout) record(key string, r *rawRow) connector.Record {
 // keySeed hashes key IDs for duplicate detection.
 var keySeed = maphash.MakeSeed()
 
-func keyHash(keyID string) uint64 { return maphash.String(keySeed, keyID) }
+// keyHash hashes the KeyID of a key (in NormalizeKey form). ASCII keys,
+// the usual case ids, are folded on the stack: KeyID's Unicode case
+// folding allocates, and a read hashes every key twice.
+func keyHash(key string) uint64 {
+	var buf [64]byte
+	if len(key) <= len(buf) {
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			if c >= utf8.RuneSelf {
+				return maphash.String(keySeed, connector.KeyID(key, false))
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		return maphash.Bytes(keySeed, buf[:len(key)])
+	}
+	return maphash.String(keySeed, connector.KeyID(key, false))
+}
 
 // dupSet finds the hashes that occur more than once. It sorts hs.
 func dupSet(hs []uint64) map[uint64]bool {

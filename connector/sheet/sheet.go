@@ -314,7 +314,7 @@ func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*surv
 			return nil
 		}
 		if key, code, _ := sc.rowKey(first, r); code == "" {
-			hashes = append(hashes, keyHash(connector.KeyID(key, false)))
+			hashes = append(hashes, keyHash(key))
 		}
 		return nil
 	})
@@ -407,7 +407,7 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 			return err
 		}
 		key, code, detail := sc.rowKey(l, r)
-		if code == "" && sv.dups[keyHash(connector.KeyID(key, false))] {
+		if code == "" && sv.dups[keyHash(key)] {
 			code, detail = connector.CodeDuplicateKey, "the key is on more than one row; all of them are left out until it is fixed"
 		}
 		var rerr error
