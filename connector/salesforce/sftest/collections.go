@@ -168,7 +168,8 @@ func (o *Org) collectionWrite(w http.ResponseWriter, r *http.Request, info *reqI
 			return
 		}
 	}
-	t := newTx()
+	t := info.txn()
+	nc0, no0 := t.savepoint()
 	results := make([]result, len(items))
 	seenKeys := map[string]int{}
 	for i := range items {
@@ -237,7 +238,7 @@ func (o *Org) collectionWrite(w http.ResponseWriter, r *http.Request, info *reqI
 		}
 		results[i] = res
 	}
-	o.finishCollection(w, r, t, results, allOrNone)
+	o.finishCollection(w, r, t, nc0, no0, results, allOrNone)
 }
 
 func (r *record) idOrEmpty() string {
@@ -247,7 +248,7 @@ func (r *record) idOrEmpty() string {
 	return r.id
 }
 
-func (o *Org) finishCollection(w http.ResponseWriter, r *http.Request, t *tx, results []result, allOrNone bool) {
+func (o *Org) finishCollection(w http.ResponseWriter, r *http.Request, t *tx, nc0, no0 int, results []result, allOrNone bool) {
 	failed := false
 	for _, res := range results {
 		if !res.ok {
@@ -255,7 +256,7 @@ func (o *Org) finishCollection(w http.ResponseWriter, r *http.Request, t *tx, re
 		}
 	}
 	if allOrNone && failed {
-		o.rollback(t)
+		o.rollbackTo(t, nc0, no0)
 		for i, res := range results {
 			if res.ok {
 				results[i] = result{id: res.id, showID: !res.isCreate, upsert: res.upsert,
@@ -290,7 +291,8 @@ func (o *Org) collectionDelete(w http.ResponseWriter, r *http.Request, info *req
 		return
 	}
 	allOrNone := strings.EqualFold(q.Get("allOrNone"), "true")
-	t := newTx()
+	t := info.txn()
+	nc0, no0 := t.savepoint()
 	results := make([]result, len(ids))
 	for i, raw := range ids {
 		res := result{id: raw, showID: true}
@@ -317,7 +319,7 @@ func (o *Org) collectionDelete(w http.ResponseWriter, r *http.Request, info *req
 		}
 		results[i] = res
 	}
-	o.finishCollection(w, r, t, results, allOrNone)
+	o.finishCollection(w, r, t, nc0, no0, results, allOrNone)
 }
 
 func (o *Org) collectionRetrieve(w http.ResponseWriter, r *http.Request, info *reqInfo, objName string) {

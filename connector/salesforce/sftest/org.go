@@ -331,6 +331,16 @@ type reqInfo struct {
 	records  int
 	sess     *session
 	version  string
+	tx       *tx // shared by the subrequests of one composite request
+}
+
+// txn returns the transaction a write joins: the composite request's, or a
+// fresh one.
+func (i *reqInfo) txn() *tx {
+	if i.tx != nil {
+		return i.tx
+	}
+	return newTx()
 }
 
 type statusWriter struct {
@@ -608,6 +618,10 @@ func (o *Org) dispatch(w http.ResponseWriter, r *http.Request, info *reqInfo, se
 	case "composite":
 		if len(segs) >= 2 && segs[1] == "sobjects" {
 			o.handleCollections(w, r, info, segs[2:])
+			return
+		}
+		if len(segs) == 1 && info.tx == nil {
+			o.handleComposite(w, r, info)
 			return
 		}
 		writeErr(w, r, http.StatusNotFound, errNotFound)

@@ -96,7 +96,7 @@ func (o *Org) createOne(w http.ResponseWriter, r *http.Request, info *reqInfo, s
 		writeErr(w, r, http.StatusBadRequest, *e)
 		return
 	}
-	t := newTx()
+	t := info.txn()
 	rec, reqErr, errs := o.create(t, s, pb.fields, info.sess.userID)
 	if reqErr != nil {
 		writeErr(w, r, http.StatusBadRequest, *reqErr)
@@ -169,7 +169,7 @@ func (o *Org) serveRecord(w http.ResponseWriter, r *http.Request, info *reqInfo,
 			writeErr(w, r, http.StatusBadRequest, *e)
 			return
 		}
-		reqErr, errs := o.update(newTx(), rec, pb.fields, info.sess.userID)
+		reqErr, errs := o.update(info.txn(), rec, pb.fields, info.sess.userID)
 		if reqErr != nil {
 			writeErr(w, r, http.StatusBadRequest, *reqErr)
 			return
@@ -184,7 +184,7 @@ func (o *Org) serveRecord(w http.ResponseWriter, r *http.Request, info *reqInfo,
 			writeErr(w, r, http.StatusBadRequest, *e)
 			return
 		}
-		o.deleteRecord(newTx(), rec, info.sess.userID, o.clock())
+		o.deleteRecord(info.txn(), rec, info.sess.userID, o.clock())
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -263,7 +263,7 @@ func (o *Org) upsertOne(w http.ResponseWriter, r *http.Request, info *reqInfo, s
 			writeErr(w, r, http.StatusNotFound, errNotFound)
 			return
 		}
-		rec, reqErr, errs := o.create(newTx(), s, members, info.sess.userID)
+		rec, reqErr, errs := o.create(info.txn(), s, members, info.sess.userID)
 		if reqErr != nil {
 			writeErr(w, r, http.StatusBadRequest, *reqErr)
 			return
@@ -279,7 +279,7 @@ func (o *Org) upsertOne(w http.ResponseWriter, r *http.Request, info *reqInfo, s
 		writeJSON(w, r, http.StatusCreated, body)
 	case 1:
 		rec := matches[0]
-		reqErr, errs := o.update(newTx(), rec, pb.fields, info.sess.userID)
+		reqErr, errs := o.update(info.txn(), rec, pb.fields, info.sess.userID)
 		if reqErr != nil {
 			writeErr(w, r, http.StatusBadRequest, *reqErr)
 			return
