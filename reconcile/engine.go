@@ -169,15 +169,20 @@ func (e *entry) hasWrite() bool { return e.op[SF] != 0 || e.op[Local] != 0 }
 // runner holds one run's working set.
 type runner struct {
 	*Engine
-	job   *Job
-	opts  RunOptions
-	obj   [2]*connector.Object
-	feat  [2]connector.Features
-	sfF   []*connector.Field // Salesforce field descriptions, by job field
-	dir   []Direction        // effective direction, by job field
-	rule  []state.Fingerprint
-	null  []state.Fingerprint // fingerprint of null, by job field
-	names []string
+	job      *Job
+	opts     RunOptions
+	obj      [2]*connector.Object
+	feat     [2]connector.Features
+	sfF      []*connector.Field // Salesforce field descriptions, by job field
+	dir      []Direction        // effective direction, by job field
+	rule     []state.Fingerprint
+	null     []state.Fingerprint // fingerprint of null, by job field
+	names    []string
+	jobOrder []int // internal field index of each job field
+	keyCase  bool
+	fpBuf    []state.Fingerprint
+	valBuf   []connector.Value
+	decBuf   []fdec
 
 	entries   map[string]*entry
 	alias     map[string]string // local KeyID -> state key, for match_on pairs
@@ -279,14 +284,25 @@ func (r *runner) prepare(ctx context.Context) error {
 	if err := r.Store.CheckKeyID(ctx, r.FP.KeyID()); err != nil {
 		return fmt.Errorf("job %s: %w", r.job.Name, err)
 	}
+	// Fields are kept in order of name internally, as the state stores
+	// them, so a stored record's fields are used as they are decoded;
+	// jobOrder gives the job's order for plans.
 	n := len(r.job.Fields)
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	nameOf := func(k int) string { return r.obj[SF].Field(r.job.Fields[k].Name).Name }
+	slices.SortFunc(perm, func(a, b int) int { return strings.Compare(nameOf(a), nameOf(b)) })
 	r.sfF = make([]*connector.Field, n)
 	r.dir = make([]Direction, n)
 	r.rule = make([]state.Fingerprint, n)
 	r.null = make([]state.Fingerprint, n)
 	r.names = make([]string, n)
-	for i := range r.job.Fields {
-		f := &r.job.Fields[i]
+	r.jobOrder = make([]int, n)
+	for i, k := range perm {
+		f := &r.job.Fields[k]
+		r.jobOrder[k] = i
 		r.sfF[i] = r.obj[SF].Field(f.Name)
 		r.names[i] = r.sfF[i].Name
 		r.dir[i] = r.job.fieldDirection(f)
@@ -297,6 +313,10 @@ func (r *runner) prepare(ctx context.Context) error {
 		}
 		r.null[i] = r.FP.Value(nv)
 	}
+	r.keyCase = r.obj[SF].KeyField().CaseSensitive
+	r.fpBuf = make([]state.Fingerprint, n)
+	r.valBuf = make([]connector.Value, n)
+	r.decBuf = make([]fdec, n)
 	return nil
 }
 
@@ -334,19 +354,32 @@ func (r *runner) load(ctx context.Context) error {
 	}
 	err := r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
 		e := &entry{id: rs.Key, has: true, keys: [2]string{rs.SFKey, rs.LocalKey}, flags: rs.Flags}
-		e.fs = make([]state.FieldState, len(r.names))
-		for i, n := range r.names {
-			e.fs[i].Field = n
+		if rs.LocalKey == rs.SFKey {
+			e.keys[Local] = e.keys[SF] // one string for both
 		}
-		for _, f := range rs.Fields {
-			if i, ok := idx[f.Field]; ok {
-				e.fs[i] = f
+		aligned := len(rs.Fields) == len(r.names)
+		for i := 0; aligned && i < len(r.names); i++ {
+			aligned = rs.Fields[i].Field == r.names[i]
+		}
+		if aligned {
+			e.fs = rs.Fields
+		} else {
+			e.fs = make([]state.FieldState, len(r.names))
+			for i, n := range r.names {
+				e.fs[i].Field = n
+			}
+			for _, f := range rs.Fields {
+				if i, ok := idx[f.Field]; ok {
+					e.fs[i] = f
+				}
 			}
 		}
 		e.newFlags = e.flags
 		r.entries[e.id] = e
-		if lid := r.obj[SF].KeyID(rs.LocalKey); lid != e.id {
-			r.alias[lid] = e.id
+		if rs.LocalKey != rs.SFKey {
+			if lid := r.keyID(rs.LocalKey); lid != e.id {
+				r.alias[lid] = e.id
+			}
 		}
 		return nil
 	})
@@ -434,7 +467,7 @@ func (r *runner) read(ctx context.Context) error {
 	if r.incr && r.feat[SF].KeyLister != nil {
 		r.calls++
 		err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
-			e := r.entry(r.obj[SF].KeyID(k))
+			e := r.entry(r.keyID(k))
 			e.listed = true
 			if e.keys[SF] == "" {
 				e.keys[SF] = connector.NormalizeKey(k)
@@ -518,7 +551,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 		r.unread[s]++
 		return
 	}
-	id := r.obj[SF].KeyID(rec.Key)
+	id := r.keyID(rec.Key)
 	if s == Local {
 		if a, ok := r.alias[id]; ok {
 			id = a
@@ -545,11 +578,9 @@ func (r *runner) take(s Side, rec connector.Record) {
 		e.fp[s], e.vals[s] = nil, nil
 		return
 	}
-	n := len(r.names)
-	fps := make([]state.Fingerprint, n)
-	vals := make([]connector.Value, n)
+	fps, vals := r.fpBuf, r.valBuf
 	for i, name := range r.names {
-		v, err := connector.Canonicalize(rec.Fields[name], r.sfF[i])
+		v, err := canonical(rec.Fields[name], r.sfF[i])
 		if err != nil {
 			e.pres[s] = pUnknown
 			e.why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
@@ -559,7 +590,9 @@ func (r *runner) take(s Side, rec connector.Record) {
 		fps[i] = r.FP.Value(v)
 	}
 	e.pres[s] = pPresent
-	e.keys[s] = connector.NormalizeKey(rec.Key)
+	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {
+		e.keys[s] = k
+	}
 	e.mod[s] = rec.Modified
 	r.counts.Read++
 	keep := !e.has || r.pending[id]
@@ -577,10 +610,11 @@ func (r *runner) take(s Side, rec connector.Record) {
 		}
 	}
 	if keep {
-		e.fp[s], e.vals[s] = fps, vals
+		e.fp[s], e.vals[s] = slices.Clone(fps), slices.Clone(vals)
 	} else if !same {
-		e.fp[s] = fps
+		e.fp[s] = slices.Clone(fps)
 	}
+	clear(vals)
 }
 
 // matchOn pairs records new on both sides whose keys differ but whose
@@ -592,7 +626,7 @@ func (r *runner) matchOn() {
 	var idx []int
 	for _, m := range r.job.MatchOn {
 		for i, n := range r.names {
-			if n == m || r.job.Fields[i].Name == m {
+			if strings.EqualFold(n, m) {
 				idx = append(idx, i)
 			}
 		}
@@ -661,11 +695,7 @@ func (r *runner) decide(e *entry) {
 	dir := r.job.direction()
 	switch {
 	case !e.has && sfP && locP:
-		e.dec = make([]fdec, len(r.names))
-		for i := range r.names {
-			e.dec[i] = r.field(e, i)
-		}
-		r.setOps(e)
+		r.decideFields(e)
 		e.dirty = true
 	case !e.has && (sfP || locP):
 		from := SF
@@ -687,11 +717,7 @@ func (r *runner) decide(e *entry) {
 	case sfP && locP:
 		e.newFlags = 0
 		e.dirty = e.flags != 0 || e.fp[SF] != nil || e.fp[Local] != nil || e.pendingBefore
-		e.dec = make([]fdec, len(r.names))
-		for i := range r.names {
-			e.dec[i] = r.field(e, i)
-		}
-		r.setOps(e)
+		r.decideFields(e)
 	case !sfP && !locP:
 		e.drop = true
 		e.dirty = true
@@ -740,6 +766,22 @@ func (r *runner) deleted(e *entry, gone Side) {
 	}
 	e.newFlags = e.flags | goneFlag
 	e.dirty = true
+}
+
+// decideFields decides every field of a record both sides hold; e.dec
+// stays nil when no field has anything to do.
+func (r *runner) decideFields(e *entry) {
+	any := !e.has
+	for i := range r.names {
+		r.decBuf[i] = r.field(e, i)
+		if r.decBuf[i].kind != dNone {
+			any = true
+		}
+	}
+	if any {
+		e.dec = slices.Clone(r.decBuf)
+		r.setOps(e)
+	}
 }
 
 // setOps turns field decisions into per-side update operations.
@@ -911,7 +953,11 @@ func (r *runner) buildPlan(order []*entry) {
 			}
 			p.Notes = append(p.Notes, Note{Kind: NoteFlag, Key: e.key(), Detail: "deleted on " + gone.String() + ", kept on " + gone.Other().String()})
 		}
-		for i, d := range e.dec {
+		for _, i := range r.jobOrder {
+			if e.dec == nil {
+				break
+			}
+			d := e.dec[i]
 			switch d.kind {
 			case dBaseline:
 				if d.reason != "initial: equal" {
@@ -931,15 +977,15 @@ func (r *runner) buildPlan(order []*entry) {
 			}
 			switch e.op[s] {
 			case OpCreate:
-				for i, n := range r.names {
+				for _, i := range r.jobOrder {
 					if r.dir[i].writes(s) {
-						w.Changes = append(w.Changes, Change{Field: n})
+						w.Changes = append(w.Changes, Change{Field: r.names[i]})
 					}
 				}
 				ups[s] = append(ups[s], w)
 			case OpUpdate:
-				for i, d := range e.dec {
-					if d.kind == dWrite && d.to == s {
+				for _, i := range r.jobOrder {
+					if d := e.dec[i]; d.kind == dWrite && d.to == s {
 						w.Changes = append(w.Changes, Change{Field: r.names[i], Reason: d.reason})
 					}
 				}

@@ -197,7 +197,7 @@ func (s *SQLStore) Records(ctx context.Context, job string, fn func(RecordState)
 		names[n] = n
 		return n
 	}
-	var blob []byte
+	var blob sql.RawBytes // decodeFields copies what it keeps
 	for rows.Next() {
 		var rs RecordState
 		if err := rows.Scan(&rs.Key, &rs.SFKey, &rs.LocalKey, &rs.Flags, &blob); err != nil {
