@@ -49,6 +49,7 @@ type rawColumn struct {
 	primary   bool
 	uniqueIdx bool
 	indexes   []string // names of the single-column unique indexes on it
+	multiUniq bool     // part of a unique index of several columns
 }
 
 // dialect is what differs between databases.

@@ -189,3 +189,86 @@ func TestDatabaseDown(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestLockContention: a row locked by another transaction fails the whole
+// call with a retryable UNABLE_TO_LOCK_ROW once the lock wait times out.
+func TestLockContention(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends[1:] {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			dsn := b.dsn(t)
+			if b.name == "postgres" {
+				dsn += "&lock_timeout=300" // a run-time parameter, in ms
+			} else {
+				dsn += "&innodb_lock_wait_timeout=1"
+			}
+			c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: dsn, Tables: map[string]sqldb.Table{"u": {Key: "k"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.DB().Exec(`CREATE TABLE u (k VARCHAR(10) PRIMARY KEY, v VARCHAR(10))`); err != nil {
+				t.Fatal(err)
+			}
+			if res, err := c.Upsert(ctx, "u", []connector.Record{{Key: "a"}, {Key: "b"}}); err != nil || res[0].Err != nil {
+				t.Fatal(err, res)
+			}
+			tx, err := c.DB().BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.Exec("UPDATE u SET v = 'x' WHERE k = 'a'"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Upsert(ctx, "u", []connector.Record{{Key: "b", Fields: map[string]connector.Value{"v": connector.Text("y")}}, {Key: "a", Fields: map[string]connector.Value{"v": connector.Text("z")}}})
+			if err == nil || res != nil || !connector.IsRetryable(err) || connector.CodeOf(err) != "" && connector.CodeOf(err) != connector.CodeLocked {
+				t.Fatalf("locked row: results %v, error %v (retryable %v)", res, err, connector.IsRetryable(err))
+			}
+			t.Log(err)
+			tx.Rollback()
+			got, _ := collect(t, c, "u", "")
+			if v := got["b"].Fields["v"]; !v.IsNull() {
+				t.Errorf("b was written by a call that failed: %q", v.Raw())
+			}
+		})
+	}
+}
+
+// TestMySQLOtherUniqueIndex: on MySQL, ON DUPLICATE KEY UPDATE fires on
+// any unique index. An update whose unique value collides with another row
+// must fail, not overwrite that row.
+func TestMySQLOtherUniqueIndex(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t, b, map[string]sqldb.Table{"u": {Key: "k"}}, "",
+				// nick's index comes before k's: MySQL finds its collision first
+				`CREATE TABLE u (id {SERIAL}, nick VARCHAR(10) NOT NULL UNIQUE, k VARCHAR(10) NOT NULL UNIQUE, v VARCHAR(10))`)
+			if res, err := c.Upsert(ctx, "u", []connector.Record{
+				{Key: "a", Fields: map[string]connector.Value{"nick": connector.Text("na"), "v": connector.Text("va")}},
+				{Key: "b", Fields: map[string]connector.Value{"nick": connector.Text("nb"), "v": connector.Text("vb")}},
+			}); err != nil || res[0].Err != nil || res[1].Err != nil {
+				t.Fatal(err, res)
+			}
+			res, err := c.Upsert(ctx, "u", []connector.Record{
+				{Key: "b", Fields: map[string]connector.Value{"nick": connector.Text("na"), "v": connector.Text("changed")}},
+				{Key: "c", Fields: map[string]connector.Value{"nick": connector.Text("na"), "v": connector.Text("new")}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range res {
+				if connector.CodeOf(r.Err) != connector.CodeDuplicateKey {
+					t.Errorf("record %d: %v, want DUPLICATE_VALUE", i, r.Err)
+				}
+			}
+			got, _ := collect(t, c, "u", "")
+			if v := got["a"].Fields["v"]; !v.Equal(connector.Text("va")) || len(got) != 2 {
+				t.Errorf("a.v = %q (%d rows): another row was overwritten", v.Raw(), len(got))
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -141,6 +142,11 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0`, table)
 	}
 	for idx, cs := range idxCols {
 		if len(cs) != 1 {
+			for i := range cols {
+				if slices.Contains(cs, cols[i].name) {
+					cols[i].multiUniq = true
+				}
+			}
 			continue
 		}
 		for i := range cols {

@@ -46,7 +46,14 @@ type table struct {
 	keyCase  bool // keys compare case-sensitively
 	required []string
 	indexCol map[string]string // single-column unique index name -> column
-	selList  string            // the quoted column list of cols
+	// otherUnique: the key is not the primary key, and a unique index
+	// other than the key's (and than an auto-increment primary key's)
+	// exists. MySQL's ON DUPLICATE KEY UPDATE fires on the first unique
+	// index a row collides with (the primary key first, then in creation
+	// order), so it could update another row: updates of such tables use
+	// UPDATE.
+	otherUnique bool
+	selList     string // the quoted column list of cols
 }
 
 // New returns a connector named name over the database cfg describes. It
@@ -275,6 +282,9 @@ func (c *Connector) describe(ctx context.Context, object string, tc Table) (*tab
 		for _, idx := range rc.indexes {
 			t.indexCol[idx] = rc.name
 		}
+		if rc.multiUniq || rc.unique && rc.name != tc.Key && !(rc.primary && col.generated) {
+			t.otherUnique = true
+		}
 		cp := col
 		t.cols = append(t.cols, &cp)
 		t.byName[rc.name] = &cp
@@ -282,6 +292,9 @@ func (c *Connector) describe(ctx context.Context, object string, tc Table) (*tab
 		if !f.Nillable && !col.hasDef && !col.generated && !col.computed && rc.name != tc.Key {
 			t.required = append(t.required, rc.name)
 		}
+	}
+	if keyRaw.primary {
+		t.otherUnique = false
 	}
 	t.key = t.byName[tc.Key]
 	t.link = t.byName[tc.Link]

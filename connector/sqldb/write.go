@@ -286,7 +286,7 @@ func (w *writer) lookup(ps []*pending) (byKey, byLink map[string]existing, err e
 				if byLinkCol {
 					lv, err := w.c.readValue(t.link, *dest[1].(*any))
 					if s, ok := lv.Text(); err == nil && ok {
-						into[s] = e
+						into[t.linkID(s)] = e
 					}
 				} else {
 					into[connector.KeyID(e.key, t.keyCase)] = e
@@ -323,15 +323,15 @@ func (w *writer) upsert(ps []*pending) error {
 	seenKey, seenLink := map[string]bool{}, map[string]bool{}
 	for _, p := range ps {
 		if p.key == "" {
-			if e, ok := byLink[p.link]; ok {
+			if e, ok := byLink[t.linkID(p.link)]; ok {
 				p.key, p.id = e.key, connector.KeyID(e.key, t.keyCase)
 				p.created, p.revive = e.deleted, e.deleted
 				w.results[p.i].Key = p.key
 			} else {
 				p.create, p.created = true, true
 			}
-			dup = dup || seenLink[p.link]
-			seenLink[p.link] = true
+			dup = dup || seenLink[t.linkID(p.link)]
+			seenLink[t.linkID(p.link)] = true
 		} else {
 			e, ok := byKey[p.id]
 			if !ok && t.keyGen {
@@ -362,7 +362,7 @@ func (w *writer) upsert(ps []*pending) error {
 	for _, p := range live {
 		var kind string
 		switch {
-		case p.key == "" || p.revive || (!p.create && (!p.full || t.keyGen)):
+		case p.key == "" || p.revive || (!p.create && !w.upsertable(p)):
 			singles = append(singles, p)
 			continue
 		case p.create:
@@ -402,7 +402,7 @@ func (w *writer) oneByOne(ps []*pending, byKey, byLink map[string]existing) erro
 	t := w.t
 	for _, p := range ps {
 		if p.key == "" && p.create {
-			if e, ok := byLink[p.link]; ok { // created earlier in this batch
+			if e, ok := byLink[t.linkID(p.link)]; ok { // created earlier in this batch
 				p.key, p.id, p.create, p.created = e.key, connector.KeyID(e.key, t.keyCase), false, false
 				w.results[p.i].Key = p.key
 			}
@@ -418,7 +418,7 @@ func (w *writer) oneByOne(ps []*pending, byKey, byLink map[string]existing) erro
 			e := existing{key: p.key}
 			byKey[p.id] = e
 			if p.link != "" {
-				byLink[p.link] = e
+				byLink[t.linkID(p.link)] = e
 			}
 		}
 	}
@@ -510,6 +510,19 @@ func (w *writer) multi(ps []*pending, update bool) error {
 	return nil
 }
 
+// upsertable reports whether an update of an existing row may go out as
+// the dialect's upsert statement: the INSERT half must name every required
+// column and may not name a generated key, and on MySQL no unique index
+// but the key's may exist (ON DUPLICATE KEY UPDATE would update whichever
+// row a unique value collides with).
+func (w *writer) upsertable(p *pending) bool {
+	t := w.t
+	if !p.full || t.keyGen {
+		return false
+	}
+	return w.c.d.name() != "mysql" || !t.otherUnique
+}
+
 // single writes one record, recording its failure in its result.
 func (w *writer) single(p *pending) error {
 	t, d := w.t, w.c.d
@@ -552,7 +565,7 @@ func (w *writer) single(p *pending) error {
 			_, err := w.tx.ExecContext(w.ctx, q, args...)
 			return err
 		}
-	case p.create || (p.full && !t.keyGen):
+	case p.create || w.upsertable(p):
 		q := w.insertSQL(p.cols, true, 1)
 		if !p.create || d.name() != "mysql" {
 			q += d.upsertTail(t.key.field.Name, colNames(p.cols))
@@ -692,6 +705,15 @@ func (w *writer) failServer(p *pending, err error) {
 		}
 	}
 	w.results[p.i].Err = connector.NewRecordError("upsert", w.c.name, w.t.object, p.key, w.t.errorField(se), se.Code, se.Class, se)
+}
+
+// linkID returns the form in which link values compare: as the link
+// column's collation does (case-folded under a case-insensitive one).
+func (t *table) linkID(v string) string {
+	if t.link != nil && t.link.ciKnown && t.link.ci {
+		return strings.ToLower(v)
+	}
+	return v
 }
 
 // errorField returns the column a server error is about: the column it
