@@ -9,8 +9,6 @@ import (
 	"os"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/charmap"
 )
 
 // openCSV detects the format of a CSV stream and returns a scanner
@@ -136,10 +134,10 @@ func (e *csvEditor) cell(ref, col int) string {
 // check reports whether v can be written: every character must exist in
 // the file's encoding.
 func (e *csvEditor) check(_, _ int, v string) error {
-	if e.f.enc == enc1252 {
+	if cm := e.f.enc.charmap(); cm != nil {
 		for _, r := range v {
-			if _, ok := charmap.Windows1252.EncodeRune(r); !ok {
-				return fmt.Errorf("the value has characters that windows-1252 cannot hold; save the file as UTF-8")
+			if _, ok := cm.EncodeRune(r); !ok {
+				return fmt.Errorf("the value has characters that %s cannot hold; save the file as UTF-8", e.f.enc)
 			}
 		}
 	}
@@ -176,9 +174,10 @@ func (e *csvEditor) encode(dst []byte, s string) []byte {
 	switch e.f.enc {
 	case encUTF8:
 		return append(dst, s...)
-	case enc1252:
+	case enc1252, enc874, encLatin1:
+		cm := e.f.enc.charmap()
 		for _, r := range s {
-			b, _ := charmap.Windows1252.EncodeRune(r) // checked before
+			b, _ := cm.EncodeRune(r) // checked before
 			dst = append(dst, b)
 		}
 		return dst

@@ -586,3 +586,118 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestEncodingDetection(t *testing.T) {
+	cm := func(e encoding, s string) []byte {
+		var out []byte
+		for _, r := range s {
+			b, ok := e.charmap().EncodeRune(r)
+			if !ok {
+				t.Fatalf("cannot encode %q", r)
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	thai := "รหัสเคส,ชื่อ-สกุล\r\nTH-1,สมหญิง ตัวอย่าง\r\n"
+	spanish := "Código,Nombre\r\nGT-1,María José Peña\r\n"
+	for name, tc := range map[string]struct {
+		data []byte
+		want encoding
+	}{
+		"utf8":            {[]byte(thai), encUTF8},
+		"utf8-one-bad":    {append([]byte(thai), "TH-2,\xff\r\n"...), encUTF8},
+		"windows-874":     {cm(enc874, thai), enc874},
+		"windows-1252":    {cm(enc1252, spanish), enc1252},
+		"utf16le-no-bom":  {encodeUTF16(spanish, false, false), encUTF16LE},
+		"utf16be-no-bom":  {encodeUTF16(spanish, true, false), encUTF16BE},
+		"ascii":           {[]byte("a,b\n1,2\n"), encUTF8},
+		"utf8-cut-at-end": {[]byte(thai)[:len(thai)-4], encUTF8},
+	} {
+		if got := guessEncoding(tc.data); got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
+		}
+	}
+	// The damaged row of a UTF-8 file is reported; the rest reads.
+	p := writeFile(t, "th.csv", append([]byte(thai), "TH-2,\xff\r\n"...))
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "รหัสเคส"})
+	recs, errs := readAll(t, c, "o")
+	if len(recs) != 1 || len(errs) != 1 || connector.CodeOf(errs[0]) != connector.CodeRowUnreadable || !strings.Contains(errs[0].Error(), "row 3") {
+		t.Fatalf("%v %v", recs, errs)
+	}
+	// A Thai windows-874 file reads and writes back in windows-874.
+	p = writeFile(t, "th874.csv", cm(enc874, thai))
+	c = newConn(t, SheetConfig{Object: "o", Path: p, Key: "รหัสเคส", Encoding: "tis-620"})
+	upsert(t, c, "o", rec("TH-9", "ชื่อ-สกุล", "ทดสอบ"))
+	after, _ := os.ReadFile(p)
+	if want := cm(enc874, thai+"TH-9,ทดสอบ\r\n"); !bytes.Equal(after, want) {
+		t.Errorf("windows-874 append: %q", after)
+	}
+}
+
+func TestStatusColumnAndKeyPattern(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "cases.csv")
+	os.WriteFile(p, []byte("SL,Case No,Name,Sync\r\nเมษายน 2567,,,\r\n1,BD-REM-0001,x,\r\n2,April 2024,,\r\n"), 0o644)
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Case No", StatusColumn: "Sync", KeyPattern: `^BD-REM-\d{4}$`})
+	recs, errs := readAll(t, c, "o")
+	if len(recs) != 1 || len(errs) != 1 || connector.CodeOf(errs[0]) != connector.CodeInvalidKey {
+		t.Fatalf("%v %v", recs, errs)
+	}
+	if _, ok := recs["BD-REM-0001"].Fields["Sync"]; ok {
+		t.Errorf("the status column is not a field")
+	}
+	res := upsert(t, c, "o", rec("BD-REM-0001", "Name", "y\xff"), rec("BD-REM-0002", "Name", "z"), rec("bad key", "Name", "z"))
+	if connector.CodeOf(res[0].Err) != connector.CodeInvalidValue || res[1].Err != nil || connector.CodeOf(res[2].Err) != connector.CodeInvalidKey {
+		t.Fatalf("%v / %v / %v", res[0].Err, res[1].Err, res[2].Err)
+	}
+	after, _ := os.ReadFile(p)
+	want := "SL,Case No,Name,Sync\r\nเมษายน 2567,,,\r\n1,BD-REM-0001,x,error INVALID_VALUE Name\r\n2,April 2024,,\r\n,BD-REM-0002,z,synced 2026-04-03T10:00:00Z\r\n"
+	if string(after) != want {
+		t.Fatalf("got %q", after)
+	}
+	// The engine reports what Salesforce said about a row.
+	sfErr := &connector.RecordError{Op: "upsert", Key: "BD-REM-0002", Field: "vcms__Age__c", Code: "FIELD_CUSTOM_VALIDATION_EXCEPTION", Err: errors.New("x")}
+	if err := c.Status(ctx, "o", []connector.Result{{Key: "BD-REM-0001"}, {Key: "BD-REM-0002", Err: sfErr}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ = os.ReadFile(p)
+	want = "SL,Case No,Name,Sync\r\nเมษายน 2567,,,\r\n1,BD-REM-0001,x,synced 2026-04-03T10:00:00Z\r\n2,April 2024,,\r\n,BD-REM-0002,z,error FIELD_CUSTOM_VALIDATION_EXCEPTION vcms__Age__c\r\n"
+	if string(after) != want {
+		t.Fatalf("got %q", after)
+	}
+	// Excel's lock for a long name replaces the first two characters.
+	os.WriteFile(filepath.Join(dir, "~$ses.csv"), nil, 0o644)
+	if _, err := c.Upsert(ctx, "o", []connector.Record{rec("BD-REM-0001", "Name", "q")}); !errors.Is(err, ErrFileInUse) {
+		t.Errorf("long-name lock: %v", err)
+	}
+}
+
+func TestUTF16Append(t *testing.T) {
+	data := encodeUTF16("Case No\tName\r\nBD-1\tরহিম\r\n", false, true)
+	p := writeFile(t, "u.txt", data)
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Case No"})
+	upsert(t, c, "o", rec("BD-2", "Name", "করিম, \"x\""))
+	after, _ := os.ReadFile(p)
+	if want := encodeUTF16("Case No\tName\r\nBD-1\tরহিম\r\nBD-2\t\"করিম, \"\"x\"\"\"\r\n", false, true); !bytes.Equal(after, want) {
+		t.Errorf("got %q", decodeTest(after))
+	}
+}
+
+func TestNewValidation(t *testing.T) {
+	for _, s := range []SheetConfig{
+		{Object: "o", Path: "f.csv"},
+		{Object: "o", Path: "f.csv", Key: "K", Encoding: "ebcdic"},
+		{Object: "o", Path: "f.csv", Key: "K", Delimiter: "::"},
+		{Object: "o", Path: "f.csv", Key: "K", Sheet: "x"},
+		{Object: "o", Path: "f.xlsx", Key: "K", Delimiter: ";"},
+		{Object: "o", Path: "f.csv", Key: "K", KeyPattern: "("},
+		{Object: "o", Path: "f.csv", Key: "K", Delete: "purge"},
+		{Object: "o", Path: "f.csv", Key: "K", StatusColumn: "k"},
+		{Object: "o", Path: "f.csv", Key: "K", Format: "ods"},
+	} {
+		if _, err := New(Config{Name: "f", Sheets: []SheetConfig{s}}); err == nil {
+			t.Errorf("%+v: no error", s)
+		}
+	}
+}

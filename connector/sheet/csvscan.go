@@ -22,11 +22,27 @@ const (
 	encUTF16LE
 	encUTF16BE
 	enc1252
+	enc874
+	encLatin1
 )
 
-var encodingNames = [...]string{"utf-8", "utf-16le", "utf-16be", "windows-1252"}
+var encodingNames = [...]string{"utf-8", "utf-16le", "utf-16be", "windows-1252", "windows-874", "iso-8859-1"}
 
 func (e encoding) String() string { return encodingNames[e] }
+
+// charmap returns the table of a single-byte encoding, nil for the
+// Unicode ones.
+func (e encoding) charmap() *charmap.Charmap {
+	switch e {
+	case enc1252:
+		return charmap.Windows1252
+	case enc874:
+		return charmap.Windows874 // a superset of TIS-620
+	case encLatin1:
+		return charmap.ISO8859_1
+	}
+	return nil
+}
 
 // parseEncoding maps a configured encoding name; "" and "auto" detect.
 func parseEncoding(s string) (enc encoding, auto bool, err error) {
@@ -43,8 +59,12 @@ func parseEncoding(s string) (enc encoding, auto bool, err error) {
 		return encUTF16LE, true, nil // BOM decides; little-endian without one
 	case "windows-1252", "cp1252", "win1252":
 		return enc1252, false, nil
+	case "windows-874", "cp874", "tis-620", "tis620":
+		return enc874, false, nil
+	case "iso-8859-1", "latin1", "latin-1":
+		return encLatin1, false, nil
 	}
-	return 0, false, fmt.Errorf("unknown encoding %q (want utf-8, utf-16, utf-16le, utf-16be or windows-1252)", s)
+	return 0, false, fmt.Errorf("unknown encoding %q (want utf-8, utf-16, utf-16le, utf-16be, windows-1252, windows-874, tis-620 or iso-8859-1)", s)
 }
 
 var (
@@ -145,10 +165,26 @@ func guessEncoding(head []byte) encoding {
 		}
 		i += n
 	}
-	if invalid > valid {
-		return enc1252
+	if invalid <= valid {
+		return encUTF8
 	}
-	return encUTF8
+	// A single-byte encoding. Thai (windows-874, TIS-620) writes words as
+	// runs of high bytes; Windows-1252 text has accented letters between
+	// ASCII ones.
+	high, inRuns := 0, 0
+	for i, b := range head {
+		if b < 0x80 {
+			continue
+		}
+		high++
+		if i >= 2 && head[i-1] >= 0xA1 && head[i-2] >= 0xA1 && b >= 0xA1 {
+			inRuns++
+		}
+	}
+	if high > 0 && inRuns*2 > high {
+		return enc874
+	}
+	return enc1252
 }
 
 // sniffDelimiter picks comma, semicolon or tab. The delimiter that splits
@@ -247,12 +283,13 @@ func (s *csvScanner) next() (r rune, size int, bad bool, err error) {
 			return 0, 0, false, err
 		}
 		bad = r == utf8.RuneError && size == 1
-	case enc1252:
+	case enc1252, enc874, encLatin1:
 		b, err := s.br.ReadByte()
 		if err != nil {
 			return 0, 0, false, err
 		}
-		r, size = charmap.Windows1252.DecodeByte(b), 1
+		r, size = s.f.enc.charmap().DecodeByte(b), 1
+		bad = r == utf8.RuneError
 	default:
 		u, n, err := s.unit()
 		if err != nil {
