@@ -174,13 +174,16 @@ func newHTTP(hc *http.Client, ro retryOptions, calls *atomic.Int64) *retryableht
 
 // request is one REST call.
 type request struct {
-	op, object string
-	method     string
-	path       string // from /services/..., may carry a query string
-	query      url.Values
-	body       any // marshalled as JSON when non-nil
-	header     map[string]string
-	retrySafe  bool
+	op, object  string
+	method      string
+	path        string // from /services/..., may carry a query string
+	query       url.Values
+	body        any    // marshalled as JSON when non-nil
+	raw         []byte // sent as is (with contentType) when body is nil
+	contentType string
+	accept      string // "application/json" when empty
+	header      map[string]string
+	retrySafe   bool
 }
 
 // Usage returns the API consumption seen so far.
@@ -251,42 +254,53 @@ func (c *client) dataPath(segments ...string) string {
 // *APIError (Salesforce's code and fields, value-free message), stop errors
 // or transport errors without the URL.
 func (c *client) do(ctx context.Context, r request, out any) error {
-	var payload []byte
+	status, body, err := c.roundTrip(ctx, r)
+	if err != nil {
+		return err
+	}
+	if out == nil || status == http.StatusNoContent {
+		return nil
+	}
+	if err := api.Decode(body, out); err != nil {
+		return &APIError{Op: r.op, Object: r.object, Status: status, Malformed: true, Message: "response body: " + err.Error()}
+	}
+	return nil
+}
+
+// roundTrip sends r and returns a 2xx status and its body. A 401
+// re-authenticates once and repeats the request; other statuses become
+// *APIError.
+func (c *client) roundTrip(ctx context.Context, r request) (int, []byte, error) {
+	payload := r.raw
 	if r.body != nil {
 		var err error
 		if payload, err = json.Marshal(r.body); err != nil {
-			return fmt.Errorf("salesforce %s %s: encoding the request: %w", r.op, r.object, err)
+			return 0, nil, fmt.Errorf("salesforce %s %s: encoding the request: %w", r.op, r.object, err)
 		}
 	}
 	renewed := false
 	for {
 		tok, gen, err := c.auth.token(ctx)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		status, body, err := c.send(ctx, tok, r, payload)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		if status == http.StatusUnauthorized && !renewed {
 			// INVALID_SESSION_ID (or any 401): the token expired or was
 			// revoked. The request was not processed: repeat it once.
 			renewed = true
 			if _, _, err := c.auth.renew(ctx, gen); err != nil {
-				return err
+				return 0, nil, err
 			}
 			continue
 		}
 		if status >= 200 && status < 300 {
-			if out == nil || status == http.StatusNoContent {
-				return nil
-			}
-			if err := api.Decode(body, out); err != nil {
-				return &APIError{Op: r.op, Object: r.object, Status: status, Malformed: true, Message: "response body: " + err.Error()}
-			}
-			return nil
+			return status, body, nil
 		}
-		return apiError(r.op, r.object, status, body)
+		return 0, nil, apiError(r.op, r.object, status, body)
 	}
 }
 
@@ -309,9 +323,17 @@ func (c *client) send(ctx context.Context, tok *api.Token, r request, payload []
 		return 0, nil, fmt.Errorf("salesforce %s %s: building the request failed", r.op, r.object)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	req.Header.Set("Accept", "application/json")
+	accept := r.accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	req.Header.Set("Accept", accept)
 	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)

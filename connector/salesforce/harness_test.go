@@ -74,6 +74,8 @@ func (f *recorded) file(status int, name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(name, ".html") {
 			w.Header().Set("Content-Type", "text/html")
+		} else if strings.HasSuffix(name, ".csv") {
+			w.Header().Set("Content-Type", "text/csv")
 		} else {
 			w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 		}

@@ -85,6 +85,16 @@ type Options struct {
 	RetryMax     int
 	RetryWaitMin time.Duration
 	RetryWaitMax time.Duration
+	// BulkThreshold: an Upsert or Delete of more than this many records
+	// goes through one Bulk API 2.0 ingest job instead of sObject
+	// Collections (default 5000; negative: never). OnBulkJob, if set, is
+	// called with each job's id after the job is created and before any
+	// data is uploaded, so that a crashed run's jobs can be found and
+	// drained (BulkJob, AbortBulkJob). BulkPoll is the first wait between
+	// job state checks (default 2s, doubling up to 30s).
+	BulkThreshold int
+	OnBulkJob     func(object, operation, jobID string)
+	BulkPoll      time.Duration
 	// HTTPClient is the HTTP client to use (tests pass the fake org's).
 	HTTPClient *http.Client
 }
@@ -134,6 +144,12 @@ func (o *Options) setDefaults() error {
 	}
 	if o.LookBack <= 0 {
 		o.LookBack = 5 * time.Minute
+	}
+	if o.BulkThreshold == 0 {
+		o.BulkThreshold = 5000
+	}
+	if o.BulkPoll <= 0 {
+		o.BulkPoll = 2 * time.Second
 	}
 	if o.RetryMax <= 0 {
 		o.RetryMax = 4

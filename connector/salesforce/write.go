@@ -333,6 +333,12 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 		// Children of one parent travel together, so concurrent batches
 		// do not fight over the parent's lock.
 		sort.SliceStable(round, func(i, j int) bool { return round[i].parent < round[j].parent })
+		if c.useBulk(len(round)) {
+			if err := c.bulkUpsert(ctx, o, round, results); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		err := c.runBatches(ctx, chunk(round, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
 			return c.upsertBatch(ctx, o, path, batch, results)
 		})
@@ -427,9 +433,13 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 		items = append(items, writeItem{idx: i, key: key, id: id})
 	}
 	path := c.cl.dataPath("composite", "sobjects")
-	err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
-		return c.deleteBatch(ctx, o, path, batch, results)
-	})
+	if c.useBulk(len(items)) {
+		err = c.bulkDelete(ctx, o, items, results)
+	} else {
+		err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+			return c.deleteBatch(ctx, o, path, batch, results)
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

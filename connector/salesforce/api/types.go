@@ -250,3 +250,41 @@ func SplitMulti(s string) []string {
 	}
 	return strings.Split(s, ";")
 }
+
+// JobRequest is the body of POST /jobs/ingest (Bulk API 2.0).
+type JobRequest struct {
+	Object              string `json:"object"`
+	Operation           string `json:"operation"` // insert, update, upsert, delete, hardDelete
+	ExternalIDFieldName string `json:"externalIdFieldName,omitempty"`
+	ContentType         string `json:"contentType"`     // CSV
+	ColumnDelimiter     string `json:"columnDelimiter"` // COMMA
+	LineEnding          string `json:"lineEnding"`      // LF
+}
+
+// JobInfo is a Bulk API 2.0 ingest job as POST /jobs/ingest and
+// GET /jobs/ingest/{id} return it. State runs Open -> UploadComplete ->
+// InProgress -> JobComplete, or Failed (ErrorMessage) or Aborted.
+type JobInfo struct {
+	ID                     string `json:"id"`
+	Operation              string `json:"operation"`
+	Object                 string `json:"object"`
+	State                  string `json:"state"`
+	ExternalIDFieldName    string `json:"externalIdFieldName,omitempty"`
+	ContentType            string `json:"contentType"`
+	ContentURL             string `json:"contentUrl,omitempty"`
+	JobType                string `json:"jobType,omitempty"`
+	NumberRecordsProcessed int64  `json:"numberRecordsProcessed"`
+	NumberRecordsFailed    int64  `json:"numberRecordsFailed"`
+	Retries                int64  `json:"retries"`
+	ErrorMessage           string `json:"errorMessage,omitempty"`
+}
+
+// Bulk API 2.0 job states.
+const (
+	JobOpen           = "Open"
+	JobUploadComplete = "UploadComplete"
+	JobInProgress     = "InProgress"
+	JobComplete       = "JobComplete"
+	JobFailed         = "Failed"
+	JobAborted        = "Aborted"
+)
