@@ -272,3 +272,34 @@ func TestMySQLOtherUniqueIndex(t *testing.T) {
 		})
 	}
 }
+
+// TestReviveTwiceInBatch: a soft-deleted key upserted twice in one batch
+// is revived by the first record (Created, old values gone) and updated by
+// the second.
+func TestReviveTwiceInBatch(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t, b, casesTable(), "", casesDDL)
+			if res, err := c.Upsert(ctx, "cases", []connector.Record{{Key: "R", Fields: map[string]connector.Value{"name": connector.Text("old"), "amount": dec("5")}}}); err != nil || res[0].Err != nil {
+				t.Fatal(err, res)
+			}
+			if res, err := c.Delete(ctx, "cases", []string{"R"}); err != nil || res[0].Err != nil {
+				t.Fatal(err, res)
+			}
+			res, err := c.Upsert(ctx, "cases", []connector.Record{
+				{Key: "R", Fields: map[string]connector.Value{"name": connector.Text("new")}},
+				{Key: "R", Fields: map[string]connector.Value{"qty": connector.Int(2)}},
+			})
+			if err != nil || res[0].Err != nil || res[1].Err != nil || !res[0].Created || res[1].Created {
+				t.Fatalf("%v %+v", err, res)
+			}
+			got, _ := collect(t, c, "cases", "")
+			r := got["R"]
+			if !r.Fields["amount"].IsNull() || !r.Fields["name"].Equal(connector.Text("new")) || !r.Fields["qty"].Equal(connector.Int(2)) {
+				t.Errorf("revived R: amount %q name %q qty %q", r.Fields["amount"].Raw(), r.Fields["name"].Raw(), r.Fields["qty"].Raw())
+			}
+		})
+	}
+}

@@ -407,7 +407,7 @@ func (w *writer) oneByOne(ps []*pending, byKey, byLink map[string]existing) erro
 				w.results[p.i].Key = p.key
 			}
 		} else if p.key != "" && (p.create || p.revive) {
-			if _, ok := byKey[p.id]; ok {
+			if e, ok := byKey[p.id]; ok && !e.deleted { // written earlier in this batch
 				p.create, p.created, p.revive = false, false, false
 			}
 		}
@@ -681,6 +681,7 @@ func (w *writer) guarded(fn func() error) error {
 }
 
 func (w *writer) succeed(p *pending) {
+	p.id = connector.KeyID(p.key, w.t.keyCase) // a generated key is known now
 	r := &w.results[p.i]
 	r.Key = p.key
 	r.Created = p.created
