@@ -37,3 +37,25 @@ func TestOptionsValidation(t *testing.T) {
 		t.Errorf("defaults %+v", o)
 	}
 }
+
+func TestLimitsCheckSchema(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	f.handle("GET /services/data/v62.0/limits", f.file(200, "limits.json"))
+	f.handle("GET /services/data", raw(200, `[{"label":"Winter '11","url":"/services/data/v20.0","version":"20.0"},{"label":"Winter '25","url":"/services/data/v62.0","version":"62.0"}]`))
+	c := f.connect(t, nil)
+	l, err := c.Limits(context.Background())
+	if err != nil || l["DailyApiRequests"].Remaining != 14998 {
+		t.Fatalf("limits %v %v", l, err)
+	}
+	if err := c.Check(context.Background()); err != nil {
+		t.Error(err)
+	}
+	c2 := f.connect(t, func(o *Options) { o.APIVersion = "99.0" })
+	if err := c2.Check(context.Background()); err == nil || !strings.Contains(err.Error(), "does not offer API version 99.0 (highest: 62.0)") {
+		t.Errorf("unknown version: %v", err)
+	}
+	s, err := c.Schema(context.Background(), caseObject)
+	if err != nil || s.Object(caseObject) == nil {
+		t.Errorf("schema %v %v", s, err)
+	}
+}
