@@ -296,3 +296,73 @@ func TestFakeOrgParentByKey(t *testing.T) {
 		t.Errorf("%d upsert calls", n)
 	}
 }
+
+// TestFakeOrgBulk: above the threshold, writes go through one Bulk API 2.0
+// job on the fake org; results come back per record.
+func TestFakeOrgBulk(t *testing.T) {
+	var jobs []string
+	org, c := fakeOrg(t, func(o *Options) {
+		o.BulkThreshold = 100
+		o.BulkPoll = time.Millisecond
+		o.OnBulkJob = func(_, _, id string) { jobs = append(jobs, id) }
+	})
+	ctx := context.Background()
+	recs := caseRecords(250, 0, "Bulk")
+	recs[7].Fields["vcms__First_Name__c"] = connector.Text(string(make([]byte, 81)) + "Somchai")
+	recs[8].Fields["vcms__Stage__c"] = connector.Null()
+	res, err := c.Upsert(ctx, caseObject, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 {
+		t.Errorf("%d jobs", len(jobs))
+	}
+	if n := org.CountRequests("collections.upsert"); n != 0 {
+		t.Errorf("%d collection calls", n)
+	}
+	for i, r := range res {
+		if i == 7 {
+			if connector.CodeOf(r.Err) != connector.CodeTooLong {
+				t.Errorf("record 7: %v", r.Err)
+			}
+			continue
+		}
+		if r.Err != nil || !r.Created || r.ID == "" {
+			t.Fatalf("result %d: %+v", i, r)
+		}
+	}
+	if got, ok := org.GetByExternalKey(caseObject, "ngo-th-cm:TH-CL-00100"); !ok || got.Fields["vcms__First_Name__c"] != "Bulk" {
+		t.Errorf("record not in the org: %+v", got)
+	}
+	// Update: now created is false.
+	res, err = c.Upsert(ctx, caseObject, caseRecords(150, 0, "Again"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil || res[0].Created {
+		t.Errorf("update %+v", res[0])
+	}
+	var keys []string
+	for i := range 120 {
+		keys = append(keys, fmt.Sprintf("NGO-TH-CM:TH-CL-%05d", i))
+	}
+	keys = append(keys, "ngo-th-cm:none")
+	res, err = c.Delete(ctx, caseObject, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res[:120] {
+		if r.Err != nil {
+			t.Fatalf("delete %d: %v", i, r.Err)
+		}
+	}
+	if !errors.Is(res[120].Err, connector.ErrNotFound) {
+		t.Errorf("missing key: %v", res[120].Err)
+	}
+	if _, ok := org.GetByExternalKey(caseObject, "ngo-th-cm:TH-CL-00100"); ok {
+		t.Error("deleted record still live")
+	}
+	if len(jobs) != 3 {
+		t.Errorf("%d jobs", len(jobs))
+	}
+}
