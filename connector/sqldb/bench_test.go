@@ -67,7 +67,7 @@ func BenchmarkUpsert100k(b *testing.B) {
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
 			dsn := be.dsn(b)
-			c, err := sqldb.New("bench", sqldb.Config{Driver: be.driver, DSN: dsn, TimeZone: "America/Guatemala",
+			c, err := sqldb.New("bench", sqldb.Config{Driver: be.driver, DSN: sqldb.DSN(dsn), TimeZone: "America/Guatemala",
 				Tables: map[string]sqldb.Table{"cases": {Key: "code", UpdatedAt: "updated_at", SoftDelete: "deleted"}}})
 			if err != nil {
 				b.Fatal(err)

@@ -56,7 +56,7 @@ func gt(y int, m time.Month, d, h, min, s int) time.Time {
 func TestCasosFixture(t *testing.T) {
 	ctx := context.Background()
 	dsn := testdb.MySQL(t)
-	c, err := sqldb.New("ngo-gt-db", sqldb.Config{Driver: sqldb.MySQL, DSN: dsn, TimeZone: "America/Guatemala", Tables: map[string]sqldb.Table{
+	c, err := sqldb.New("ngo-gt-db", sqldb.Config{Driver: sqldb.MySQL, DSN: sqldb.DSN(dsn), TimeZone: "America/Guatemala", Tables: map[string]sqldb.Table{
 		"casos":     {Key: "id", Link: "sf_id", UpdatedAt: "actualizado_en", SoftDelete: "eliminado"},
 		"servicios": {Key: "id", Link: "sf_id"},
 	}})

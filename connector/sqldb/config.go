@@ -27,6 +27,13 @@ const (
 	MariaDB  Driver = "mariadb"  // an alias of MySQL
 )
 
+// DSN is a data source name. It may carry a password, so fmt never prints
+// it: every verb shows "dsn(redacted)", also inside a printed Config.
+type DSN string
+
+// Format prints the redacted form for every verb.
+func (DSN) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("dsn(redacted)")) }
+
 // KeyCase says how key values compare.
 type KeyCase string
 
@@ -53,7 +60,7 @@ type Config struct {
 	Driver Driver `yaml:"driver"`
 	// DSN is the driver's data source name. It may carry a password: it is
 	// never printed.
-	DSN string `yaml:"dsn"`
+	DSN DSN `yaml:"dsn"`
 	// TimeZone is the IANA zone (America/Guatemala) in which DATETIME and
 	// TIMESTAMP WITHOUT TIME ZONE values are written and read; UTC when
 	// empty. Columns that carry a zone (PostgreSQL timestamptz, MySQL
@@ -168,7 +175,7 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("driver: %q is not one of sqlite, postgres, mysql, mariadb", c.Driver))
 	}
-	if strings.TrimSpace(c.DSN) == "" {
+	if strings.TrimSpace(string(c.DSN)) == "" {
 		errs = append(errs, errors.New("dsn: required"))
 	}
 	if c.TimeZone != "" {

@@ -52,7 +52,7 @@ func TestConformance(t *testing.T) {
 			}
 			conformance.Run(t, conformance.Opt{
 				New: func(tb testing.TB) connector.Connector {
-					c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: b.dsn(tb), TimeZone: "Asia/Bangkok",
+					c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: sqldb.DSN(b.dsn(tb)), TimeZone: "Asia/Bangkok",
 						Tables: map[string]sqldb.Table{conformance.DefaultObject: tbl}})
 					if err != nil {
 						tb.Fatal(err)
@@ -82,7 +82,7 @@ func TestConformance(t *testing.T) {
 // (read again, never missed).
 func TestConformanceDefaultLookBack(t *testing.T) {
 	ctx := context.Background()
-	c, err := sqldb.New("db", sqldb.Config{Driver: sqldb.SQLite, DSN: testdb.SQLite(t), Tables: map[string]sqldb.Table{
+	c, err := sqldb.New("db", sqldb.Config{Driver: sqldb.SQLite, DSN: sqldb.DSN(testdb.SQLite(t)), Tables: map[string]sqldb.Table{
 		conformance.DefaultObject: {Key: conformance.FieldKey, UpdatedAt: "updated_at", SoftDelete: "deleted",
 			Columns: map[string]sqldb.Column{conformance.FieldTags: {MultiSelect: ";", Values: conformance.TagValues}}},
 	}})

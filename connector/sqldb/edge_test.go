@@ -161,7 +161,7 @@ func TestDatabaseDown(t *testing.T) {
 		{sqldb.MySQL, "casebridge:s3cr3t-pw@tcp(127.0.0.1:1)/casos?timeout=2s"},
 		{sqldb.SQLite, "/nonexistent-dir/s3cr3t-pw/x.db?mode=ro"},
 	} {
-		c, err := sqldb.New("down", sqldb.Config{Driver: tc.driver, DSN: tc.dsn, Tables: map[string]sqldb.Table{"casos": {Key: "id"}}})
+		c, err := sqldb.New("down", sqldb.Config{Driver: tc.driver, DSN: sqldb.DSN(tc.dsn), Tables: map[string]sqldb.Table{"casos": {Key: "id"}}})
 		if err != nil {
 			if strings.Contains(err.Error(), "s3cr3t") {
 				t.Errorf("%s: New error shows the password: %v", tc.driver, err)
@@ -203,7 +203,7 @@ func TestLockContention(t *testing.T) {
 			} else {
 				dsn += "&innodb_lock_wait_timeout=1"
 			}
-			c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: dsn, Tables: map[string]sqldb.Table{"u": {Key: "k"}}})
+			c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: sqldb.DSN(dsn), Tables: map[string]sqldb.Table{"u": {Key: "k"}}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -67,7 +67,7 @@ func New(name string, cfg Config) (*Connector, error) {
 	if cfg.TimeZone != "" {
 		c.loc, _ = time.LoadLocation(cfg.TimeZone)
 	}
-	dsn := cfg.DSN
+	dsn := string(cfg.DSN)
 	switch cfg.Driver.canonical() {
 	case SQLite:
 		c.d = sqliteDialect{}

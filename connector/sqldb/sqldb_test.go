@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func (b backend) ddl(stmt string) string {
 func setup(t *testing.T, b backend, tables map[string]sqldb.Table, tz string, ddl ...string) *sqldb.Connector {
 	t.Helper()
 	dsn := b.dsn(t)
-	c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: dsn, TimeZone: tz, Tables: tables})
+	c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: sqldb.DSN(dsn), TimeZone: tz, Tables: tables})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestMissingKeyColumn(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			dsn := b.dsn(t)
-			c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: dsn, Tables: map[string]sqldb.Table{
+			c, err := sqldb.New("db", sqldb.Config{Driver: b.driver, DSN: sqldb.DSN(dsn), Tables: map[string]sqldb.Table{
 				"cases": {Key: "case_id"}, "ghost": {Key: "id"},
 			}})
 			if err != nil {
@@ -559,5 +560,18 @@ func TestSample(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), sqldb.Sample) {
 		t.Error("README.md does not contain sample.yaml verbatim; copy it into the Configuration section")
+	}
+}
+
+// TestDSNNeverPrinted: a printed Config does not show the DSN.
+func TestDSNNeverPrinted(t *testing.T) {
+	cfg := sqldb.Config{Driver: sqldb.MySQL, DSN: "casebridge:s3cr3t-pw@tcp(db:3306)/casos"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		if s := fmt.Sprintf(verb, cfg); strings.Contains(s, "s3cr3t") {
+			t.Errorf("%s shows the DSN: %s", verb, s)
+		}
+	}
+	if s := fmt.Sprint(cfg.DSN); s != "dsn(redacted)" {
+		t.Errorf("DSN prints as %q", s)
 	}
 }
