@@ -74,6 +74,9 @@ func BenchmarkReadCSV(b *testing.B) {
 			f.Close()
 			c := newConn(b, SheetConfig{Object: "o", Path: p, Key: "Case No"})
 			benchRead(b, c, rows)
+			if fi, err := os.Stat(p); err == nil {
+				b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
+			}
 		})
 	}
 }
@@ -101,4 +104,7 @@ func BenchmarkReadXLSX(b *testing.B) {
 	f.Close()
 	c := newConn(b, SheetConfig{Object: "o", Path: p, Key: "Code"})
 	benchRead(b, c, rows)
+	if fi, err := os.Stat(p); err == nil {
+		b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/casebridge/casebridge/connector"
 )
 
@@ -699,5 +701,27 @@ func TestNewValidation(t *testing.T) {
 		if _, err := New(Config{Name: "f", Sheets: []SheetConfig{s}}); err == nil {
 			t.Errorf("%+v: no error", s)
 		}
+	}
+}
+
+// TestSample keeps README's config block equal to sample.yaml, and the
+// sample valid: it decodes strictly into Config and New accepts it.
+func TestSample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```yaml\n"+Sample+"```\n") {
+		t.Error("README.md's yaml block differs from sample.yaml")
+	}
+	var cfg Config
+	if err := yaml.UnmarshalWithOptions([]byte(Sample), &cfg, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Sheets) != 4 || cfg.Sheets[3].Delimiter != "\t" || cfg.Sheets[0].Columns[0] != "ชื่อ-สกุล" {
+		t.Errorf("decoded %+v", cfg)
 	}
 }
