@@ -109,7 +109,7 @@ func (r *runner) record(w Write) (connector.Record, bool) {
 	for i, n := range r.names {
 		switch w.Op {
 		case OpCreate:
-			if r.dir[i].writes(w.Side) {
+			if r.creates(e, w.Side, i) {
 				rec.Fields[n] = vals[i]
 			}
 		case OpUpdate:
@@ -354,9 +354,9 @@ func (r *runner) createdState(e *entry, to Side) state.RecordState {
 	for i, n := range r.names {
 		v := e.cur(from, i)
 		ns := state.FieldState{Field: n, Base: v, SF: v, Local: v, Rule: r.rule[i]}
-		if !r.dir[i].writes(to) {
-			// Not written: the new record holds null there, and the
-			// field's source (the new record's side) says null.
+		if !r.creates(e, to, i) {
+			// Not written (one-way the other way, or gated by consent):
+			// the new record holds null there, and so does the baseline.
 			ns.Base = r.null[i]
 			if to == SF {
 				ns.SF = r.null[i]

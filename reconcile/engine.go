@@ -98,6 +98,7 @@ const (
 	dWrite            // write to dec.to the value of the other side
 	dConflict         // manual: queued
 	dKeep             // one-way field edited on its target: keep, no write
+	dGated            // consent withdrawn: no write, baseline kept
 )
 
 type fdec struct {
@@ -141,6 +142,7 @@ type entry struct {
 	drop     bool // forget the record (gone on both sides)
 	unknown  bool
 	matched  bool // paired by match_on
+	gated    bool // created without the consent-gated fields
 	dirty    bool // state changes without a write
 }
 
@@ -183,6 +185,9 @@ type runner struct {
 	fpBuf    []state.Fingerprint
 	valBuf   []connector.Value
 	decBuf   []fdec
+	consent  int    // internal index of the consent field, -1 if none
+	gatedF   []bool // consent-gated, by internal index
+	falseFP  state.Fingerprint
 
 	entries   map[string]*entry
 	alias     map[string]string // local KeyID -> state key, for match_on pairs
@@ -314,6 +319,21 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.null[i] = r.FP.Value(nv)
 	}
 	r.keyCase = r.obj[SF].KeyField().CaseSensitive
+	r.consent = -1
+	r.gatedF = make([]bool, n)
+	if c := r.job.Consent; c != nil {
+		for i, name := range r.names {
+			if strings.EqualFold(name, c.Field) {
+				r.consent = i
+			}
+			for _, g := range c.Gated {
+				if strings.EqualFold(name, g) {
+					r.gatedF[i] = true
+				}
+			}
+		}
+		r.falseFP = r.FP.Value(connector.Bool(false))
+	}
 	r.fpBuf = make([]state.Fingerprint, n)
 	r.valBuf = make([]connector.Value, n)
 	r.decBuf = make([]fdec, n)
@@ -329,6 +349,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	r.matchOn()
 	order := r.decideAll()
+	if err := r.refetch(ctx); err != nil {
+		return nil, err
+	}
 	r.buildPlan(order)
 	res := &Result{RunID: r.runID, Plan: r.plan}
 	if err := r.safety(); err != nil {
@@ -545,6 +568,66 @@ func (r *runner) read(ctx context.Context) error {
 	return nil
 }
 
+// refetch reads by key, and decides again, the records whose writes need
+// values the first read did not keep (a side not read this run, or read
+// unchanged). It is a safety net: pending keys are re-fetched up front.
+func (r *runner) refetch(ctx context.Context) error {
+	var need [2][]*entry
+	for _, e := range r.entries {
+		var miss [2]bool
+		for s := SF; s <= Local; s++ {
+			switch e.op[s] {
+			case OpCreate:
+				miss[s.Other()] = miss[s.Other()] || e.vals[s.Other()] == nil
+			case OpUpdate:
+				for _, d := range e.dec {
+					if d.kind == dWrite && d.to == s && e.vals[s.Other()] == nil {
+						miss[s.Other()] = true
+					}
+				}
+			}
+		}
+		for s := range miss {
+			if miss[s] {
+				need[s] = append(need[s], e)
+			}
+		}
+	}
+	for s, es := range need {
+		if len(es) == 0 {
+			continue
+		}
+		kr := r.feat[s].KeyReader
+		if kr == nil {
+			continue // the writes fail as not processed and stay pending
+		}
+		keys := make([]string, len(es))
+		for i, e := range es {
+			keys[i] = e.keys[s]
+			e.pres[s], e.fp[s], e.vals[s] = pNone, nil, nil
+			r.pending[e.id] = true // keep the values this time
+		}
+		slices.Sort(keys)
+		r.calls++
+		err := kr.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
+			r.take(Side(s), rec)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: read %s by key: %w", r.job.Name, Side(s), err)
+		}
+		for _, e := range es {
+			if e.pres[s] == pNone {
+				e.pres[s] = pAbsent
+			}
+			e.dec, e.op, e.opReason, e.gated = nil, [2]Op{}, [2]string{}, false
+			e.newFlags, e.drop, e.unknown, e.dirty = e.flags, false, false, false
+			r.decide(e)
+		}
+	}
+	return nil
+}
+
 // take records one record read from side s.
 func (r *runner) take(s Side, rec connector.Record) {
 	if rec.Key == "" {
@@ -710,6 +793,7 @@ func (r *runner) decide(e *entry) {
 		if dir.writes(to) {
 			e.op[to] = OpCreate
 			e.opReason[to] = "new on " + from.String()
+			e.gated = r.withdrawn(e, from)
 		}
 		e.dirty = e.pendingBefore
 	case !e.has:
@@ -755,6 +839,7 @@ func (r *runner) deleted(e *entry, gone Side) {
 	}
 	dir := r.job.direction()
 	if edited && dir.writes(gone) && e.vals[keep] != nil {
+		e.gated = r.withdrawn(e, keep)
 		e.op[gone] = OpCreate
 		e.opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
 		return
@@ -774,6 +859,11 @@ func (r *runner) decideFields(e *entry) {
 	any := !e.has
 	for i := range r.names {
 		r.decBuf[i] = r.field(e, i)
+	}
+	if r.consent >= 0 {
+		r.gate(e)
+	}
+	for i := range r.names {
 		if r.decBuf[i].kind != dNone {
 			any = true
 		}
@@ -782,6 +872,43 @@ func (r *runner) decideFields(e *entry) {
 		e.dec = slices.Clone(r.decBuf)
 		r.setOps(e)
 	}
+}
+
+// withdrawn reports whether side s holds consent withdrawn (false).
+func (r *runner) withdrawn(e *entry, s Side) bool {
+	return r.consent >= 0 && e.cur(s, r.consent) == r.falseFP
+}
+
+// gate applies consent to the field decisions in decBuf: a new withdrawal
+// on one side is written to the other whatever the direction or policy,
+// and while either side is withdrawn the gated fields do not flow.
+func (r *runner) gate(e *entry) {
+	c := r.consent
+	wS, wL := r.withdrawn(e, SF), r.withdrawn(e, Local)
+	if !wS && !wL {
+		return
+	}
+	if wS != wL {
+		from := SF
+		if wL {
+			from = Local
+		}
+		// A withdrawal, unless the withdrawn side is the old state and the
+		// other side granted consent again since.
+		if e.cur(from, c) != e.fs[c].Base || e.fs[c].Rule != r.rule[c] {
+			r.decBuf[c] = write(from.Other(), r.falseFP, "consent withdrawn on "+from.String())
+		}
+	}
+	for i, g := range r.gatedF {
+		if g && (r.decBuf[i].kind == dWrite || r.decBuf[i].kind == dConflict) {
+			r.decBuf[i] = fdec{kind: dGated, reason: "consent withdrawn"}
+		}
+	}
+}
+
+// creates reports whether a create on side to sets field i.
+func (r *runner) creates(e *entry, to Side, i int) bool {
+	return r.dir[i].writes(to) && !(e.gated && r.gatedF[i])
 }
 
 // setOps turns field decisions into per-side update operations.
@@ -963,6 +1090,8 @@ func (r *runner) buildPlan(order []*entry) {
 				if d.reason != "initial: equal" {
 					p.Notes = append(p.Notes, Note{Kind: NoteBaseline, Key: e.key(), Field: r.names[i], Detail: d.reason})
 				}
+			case dGated:
+				p.Notes = append(p.Notes, Note{Kind: NoteGated, Key: e.key(), Field: r.names[i], Detail: d.reason})
 			case dConflict:
 				p.Notes = append(p.Notes, Note{Kind: NoteConflict, Key: e.key(), Field: r.names[i], Detail: strings.TrimPrefix(d.reason, "conflict: ")})
 			}
@@ -978,7 +1107,7 @@ func (r *runner) buildPlan(order []*entry) {
 			switch e.op[s] {
 			case OpCreate:
 				for _, i := range r.jobOrder {
-					if r.dir[i].writes(s) {
+					if r.creates(e, s, i) {
 						w.Changes = append(w.Changes, Change{Field: r.names[i]})
 					}
 				}

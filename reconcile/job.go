@@ -179,6 +179,18 @@ type Job struct {
 	// MaxWrites holds back record writes beyond this many in one run
 	// (they stay pending, reason budget); 0 means no limit.
 	MaxWrites int
+	// Consent, when set, gates fields on a consent checkbox.
+	Consent *Consent
+}
+
+// Consent gates fields on a consent checkbox (domain.md §4): while either
+// side holds false (withdrawn), the gated fields do not flow in either
+// direction, and records are created without them. A withdrawal (a side
+// turning false) propagates to the other side whatever the field's
+// direction or the conflict policy; it beats any edit of the gated fields.
+type Consent struct {
+	Field string
+	Gated []string
 }
 
 func (j *Job) direction() Direction {
@@ -286,6 +298,24 @@ func (j *Job) Validate(sfObj, localObj *connector.Object) error {
 	for _, m := range j.MatchOn {
 		if !seen[strings.ToLower(m)] {
 			bad("match_on field %s is not one of the job's fields", m)
+		}
+	}
+	if c := j.Consent; c != nil {
+		if !seen[strings.ToLower(c.Field)] {
+			bad("consent field %s is not one of the job's fields", c.Field)
+		}
+		for _, g := range c.Gated {
+			if !seen[strings.ToLower(g)] {
+				bad("consent gates %s, which is not one of the job's fields", g)
+			}
+			if strings.EqualFold(g, c.Field) {
+				bad("consent field %s cannot gate itself", g)
+			}
+		}
+		if sfObj != nil {
+			if f := sfObj.Field(c.Field); f != nil && f.Type != connector.TypeBoolean {
+				bad("consent field %s must be a checkbox", c.Field)
+			}
 		}
 	}
 	for side, o := range []*connector.Object{sfObj, localObj} {

@@ -91,6 +91,7 @@ const (
 	NoteUnknown  NoteKind = "unknown"  // unreadable, duplicate or unfingerprintable on a side: skipped
 	NoteBlocked  NoteKind = "blocked"  // a tombstone stops re-creation
 	NoteMatched  NoteKind = "matched"  // paired by match_on at first sync
+	NoteGated    NoteKind = "gated"    // consent withdrawn: the field does not flow
 )
 
 // Note is a decision that writes nothing to either side.

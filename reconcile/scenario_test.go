@@ -18,7 +18,8 @@ package reconcile_test
 //	# comment                          (whole line)
 //	job key=value ...                  conflict= initial= deletes= direction=
 //	                                   max_delete= match_on=F,G min_match=
-//	                                   batch= max_writes=   (sets only those)
+//	                                   batch= max_writes=
+//	                                   consent=Field:Gated1,Gated2 (sets only those)
 //	fields F[:dir[:rule]] ...          the synced fields (default Name__c
 //	                                   Stage__c Amount__c, rule r1)
 //	sf|local set KEY F=v F="a b" F=    upsert (F= sets null)
@@ -375,6 +376,9 @@ func setJob(t *testing.T, where string, j *reconcile.Job, args []string) {
 			j.BatchSize, err = strconv.Atoi(v)
 		case "max_writes":
 			j.MaxWrites, err = strconv.Atoi(v)
+		case "consent":
+			f, gated, _ := strings.Cut(v, ":")
+			j.Consent = &reconcile.Consent{Field: f, Gated: strings.Split(gated, ",")}
 		default:
 			t.Fatalf("%s: unknown job setting %s", where, k)
 		}

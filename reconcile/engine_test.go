@@ -1,0 +1,137 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
+)
+
+func seed(t *testing.T, w *world) {
+	t.Helper()
+	for _, s := range []*side{w.sf, w.local} {
+		for _, k := range []string{"TH-0001", "TH-0002", "TH-0003"} {
+			if err := s.set(k, map[string]string{"Name__c": "n" + k, "Stage__c": "Active"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnotherKeyRefused(t *testing.T) {
+	w := newWorld(t)
+	seed(t, w)
+	other, _ := reconcile.NewFingerprinter([]byte(strings.Repeat("x", 32)))
+	w.eng.FP = other
+	if _, err := w.sync(reconcile.RunOptions{}); !errors.Is(err, state.ErrKeyMismatch) {
+		t.Fatalf("run under another key: %v", err)
+	}
+}
+
+// API economy: a re-run with nothing changed reads incrementally, lists
+// keys once and writes nothing.
+func TestNothingChangedNoWrites(t *testing.T) {
+	w := newWorld(t)
+	seed(t, w)
+	w.sf.ResetCalls()
+	w.local.ResetCalls()
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Plan.Incremental || len(res.Plan.Writes) != 0 || len(res.Plan.Notes) != 0 {
+		t.Fatalf("plan = %+v", res.Plan)
+	}
+	for _, s := range []*side{w.sf, w.local} {
+		c := s.Calls()
+		if c["upsert"]+c["delete"] != 0 || c["read_keys"] != 0 {
+			t.Errorf("%s calls: %v", s.Name(), c)
+		}
+	}
+	if c := w.sf.Calls(); c["read"] != 1 || c["list_keys"] != 1 {
+		t.Errorf("salesforce calls: %v", c)
+	}
+}
+
+func TestRunHistoryAndErrorLog(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	seed(t, w)
+	w.local.mu.Lock()
+	w.local.failing[connector.KeyID("TH-0002", false)] = true
+	w.local.mu.Unlock()
+	if err := w.sf.set("TH-0002", map[string]string{"Name__c": "secret name"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sf.set("TH-0003", map[string]string{"Name__c": "other"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Counts.Updates != 1 || res.Counts.Failures != 1 || len(res.Failed) != 1 {
+		t.Fatalf("counts %+v, failed %+v", res.Counts, res.Failed)
+	}
+	runs, err := w.store.Runs(ctx, "cases", 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("runs: %+v, %v", runs, err)
+	}
+	if r := runs[0]; r.Outcome != state.OutcomeOK || r.Counts.Updates != 1 || r.Counts.Failures != 1 || r.APICalls == 0 || r.End.IsZero() {
+		t.Fatalf("last run: %+v", r)
+	}
+	errs, err := w.store.Errors(ctx, "cases", res.RunID)
+	if err != nil || len(errs) != 1 {
+		t.Fatalf("error log: %+v, %v", errs, err)
+	}
+	if e := errs[0]; e.Key != "TH-0002" || e.Code != string(connector.CodeLocked) || strings.Contains(e.Message, "secret") {
+		t.Fatalf("error log entry: %+v", e)
+	}
+	// The dry run and the safety abort are in the history too.
+	if _, err := w.sync(reconcile.RunOptions{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ = w.store.Runs(ctx, "cases", 1)
+	if runs[0].Outcome != state.OutcomeDryRun {
+		t.Fatalf("dry run recorded as %s", runs[0].Outcome)
+	}
+}
+
+// The plan and its errors never carry a value.
+func TestPlanHasNoValues(t *testing.T) {
+	w := newWorld(t)
+	seed(t, w)
+	if err := w.local.set("TH-0001", map[string]string{"Name__c": "Somchai Jaidee"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.sync(reconcile.RunOptions{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.Plan.String(); strings.Contains(s, "Somchai") || !strings.Contains(s, "Name__c") {
+		t.Fatalf("plan: %s", s)
+	}
+}
+
+func TestVanishedFieldIsFatal(t *testing.T) {
+	w := newWorld(t)
+	seed(t, w)
+	o := testObject()
+	o.Fields = o.Fields[:2] // the local sheet lost its Stage and Amount columns
+	w.local.AddObject(o)
+	w.sf.ResetCalls()
+	_, err := w.sync(reconcile.RunOptions{})
+	if !errors.Is(err, connector.ErrFieldNotFound) {
+		t.Fatalf("run with a vanished column: %v", err)
+	}
+	if c := w.sf.Calls(); c["upsert"]+c["delete"] != 0 {
+		t.Fatalf("wrote despite the vanished column: %v", c)
+	}
+}
