@@ -62,19 +62,31 @@ func TestConformance(t *testing.T) {
 	if key == "" {
 		t.Fatalf("conformance object %s has no Key field", object)
 	}
-	conformance.Run(t, conformance.Opt{
-		New: func(tb testing.TB) connector.Connector {
-			_, srv := sftest.NewServer(tb, sftest.Options{Empty: true})
-			return connectFake(tb, srv, func(o *Options) { o.KeyFields = map[string]string{object: key} })
-		},
-		Object:        object,
-		Fields:        fields,
-		TracksChanges: true,
-		Invalid: func(k string) connector.Record {
-			return connector.Record{Key: k, Fields: map[string]connector.Value{fields[conformance.FieldName]: connector.Text(strings.Repeat("x", 81))}}
-		},
-		// SystemModstamp has millisecond grain; the fake org's clock is
-		// the machine's.
-		ChangeDelay: 5 * time.Millisecond,
-	})
+	// Once with sObject Collections, once with every write through a Bulk
+	// API 2.0 job.
+	for _, mode := range []struct {
+		name string
+		bulk int
+	}{{"collections", -1}, {"bulk", 1}} {
+		t.Run(mode.name, func(t *testing.T) {
+			conformance.Run(t, conformance.Opt{
+				New: func(tb testing.TB) connector.Connector {
+					_, srv := sftest.NewServer(tb, sftest.Options{Empty: true})
+					return connectFake(tb, srv, func(o *Options) {
+						o.KeyFields = map[string]string{object: key}
+						o.BulkThreshold, o.BulkPoll = mode.bulk, time.Millisecond
+					})
+				},
+				Object:        object,
+				Fields:        fields,
+				TracksChanges: true,
+				Invalid: func(k string) connector.Record {
+					return connector.Record{Key: k, Fields: map[string]connector.Value{fields[conformance.FieldName]: connector.Text(strings.Repeat("x", 81))}}
+				},
+				// SystemModstamp has millisecond grain; the fake org's
+				// clock is the machine's.
+				ChangeDelay: 5 * time.Millisecond,
+			})
+		})
+	}
 }
