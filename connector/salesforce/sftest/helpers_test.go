@@ -177,3 +177,15 @@ func assertStatus(t *testing.T, resp *http.Response, body []byte, want int) {
 }
 
 func mustDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func newBenchRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func benchRequest(method, path, body, token string) *http.Request {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return req
+}

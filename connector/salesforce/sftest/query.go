@@ -17,7 +17,8 @@ const (
 type cursor struct {
 	id       string
 	userID   string
-	rows     []any
+	rows     []*record // the result set, fixed when the query ran
+	items    []selectItem
 	batch    int
 	all      bool
 	lastUsed time.Time
@@ -82,11 +83,7 @@ func (o *Org) handleQuery(w http.ResponseWriter, r *http.Request, info *reqInfo,
 			obj{{"attributes", obj{{"type", "AggregateResult"}}}, {"expr0", n}}}}})
 		return
 	}
-	out := make([]any, len(rows))
-	for i, row := range rows {
-		out[i] = o.renderRow(row, sq.items)
-	}
-	c := &cursor{userID: info.sess.userID, rows: out, batch: batchSize(r), all: all}
+	c := &cursor{userID: info.sess.userID, rows: rows, items: sq.items, batch: batchSize(r), all: all}
 	o.writePage(w, r, info, c, 0, segs[0])
 }
 
@@ -94,7 +91,10 @@ func (o *Org) handleQuery(w http.ResponseWriter, r *http.Request, info *reqInfo,
 // cursor.
 func (o *Org) writePage(w http.ResponseWriter, r *http.Request, info *reqInfo, c *cursor, offset int, kind string) {
 	end := min(offset+c.batch, len(c.rows))
-	page := c.rows[offset:end]
+	page := make([]any, 0, end-offset)
+	for _, rec := range c.rows[offset:end] {
+		page = append(page, o.renderRow(rec, c.items)) // rendered when fetched
+	}
 	info.records = len(page)
 	body := obj{{"totalSize", len(c.rows)}, {"done", end >= len(c.rows)}}
 	if end < len(c.rows) {
@@ -148,11 +148,7 @@ func (o *Org) queryMore(w http.ResponseWriter, r *http.Request, info *reqInfo, k
 		return
 	}
 	if len(c.rows) > 0 {
-		if a, ok := c.rows[0].(obj); ok && len(a) > 0 {
-			if at, ok := a[0].v.(obj); ok && len(at) > 0 {
-				info.object, _ = at[0].v.(string)
-			}
-		}
+		info.object = c.rows[0].obj.Name
 	}
 	o.writePage(w, r, info, c, offset, kind)
 }
