@@ -36,6 +36,9 @@ func TestResources(t *testing.T) {
 	c := newTestClient(t, Options{})
 	resp, b := c.do("GET", v+"/", "")
 	assertStatus(t, resp, b, 200)
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json;charset=UTF-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
 	assertJSON(t, b, `{"<subset>": true, "sobjects": "/services/data/v62.0/sobjects", "query": "/services/data/v62.0/query",
 		"queryAll": "/services/data/v62.0/queryAll", "limits": "/services/data/v62.0/limits", "composite": "/services/data/v62.0/composite",
 		"jobs": "/services/data/v62.0/jobs"}`)

@@ -256,6 +256,10 @@ func (o *Org) upsertOne(w http.ResponseWriter, r *http.Request, info *reqInfo, s
 	newStyle := versionAtLeast(info.version, 46)
 	switch len(matches) {
 	case 0:
+		if strings.EqualFold(r.URL.Query().Get("updateOnly"), "true") {
+			writeErr(w, r, http.StatusNotFound, errNotFound)
+			return
+		}
 		members := pb.fields
 		if f.Name != "Id" {
 			members = withKey(members, f, value)

@@ -120,6 +120,10 @@ func TestUpsertByExternalID(t *testing.T) {
 	if !strings.Contains(string(b), rec.ID) {
 		t.Errorf("update answered another id: %s", b)
 	}
+	// updateOnly never inserts.
+	resp, b = c.do("PATCH", strings.Replace(path, "visit:1", "visit:9", 1)+"?updateOnly=true", body)
+	assertStatus(t, resp, b, 404)
+	assertJSON(t, b, "not_found.json")
 	// Before v46: 201 without "created", then 204.
 	old := strings.Replace(path, "v62.0", "v45.0", 1)
 	old = strings.Replace(old, "visit:1", "visit:2", 1)
