@@ -68,6 +68,14 @@ func TestCasosFixture(t *testing.T) {
 	clock := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	c.Now = func() time.Time { return clock }
 
+	var tz string
+	if err := c.DB().QueryRow("SELECT @@session.time_zone").Scan(&tz); err != nil {
+		t.Fatal(err)
+	}
+	if tz != "-06:00" && tz != "America/Guatemala" {
+		t.Errorf("session time_zone %q, want Guatemala's", tz)
+	}
+
 	o, err := c.Describe(ctx, "casos")
 	if err != nil {
 		t.Fatal(err)

@@ -63,8 +63,9 @@ type Config struct {
 	DSN DSN `yaml:"dsn"`
 	// TimeZone is the IANA zone (America/Guatemala) in which DATETIME and
 	// TIMESTAMP WITHOUT TIME ZONE values are written and read; UTC when
-	// empty. Columns that carry a zone (PostgreSQL timestamptz, MySQL
-	// TIMESTAMP) are instants and need none.
+	// empty. PostgreSQL timestamptz columns are instants and need none;
+	// MySQL sessions run in this zone, so TIMESTAMP columns read like
+	// DATETIME.
 	TimeZone string `yaml:"time_zone"`
 	// Tables maps object names to tables.
 	Tables map[string]Table `yaml:"tables"`

@@ -20,8 +20,8 @@ const (
 	kFloat                    // FLOAT/DOUBLE/REAL: approximate
 	kBool                     // BOOLEAN, TINYINT(1)
 	kDate                     // DATE
-	kDateTime                 // DATETIME, TIMESTAMP WITHOUT TIME ZONE: wall clock in Config.TimeZone
-	kInstant                  // PostgreSQL timestamptz, MySQL TIMESTAMP: an instant
+	kDateTime                 // DATETIME, TIMESTAMP (MySQL session zone), TIMESTAMP WITHOUT TIME ZONE: wall clock in Config.TimeZone
+	kInstant                  // PostgreSQL timestamptz: an instant
 )
 
 // column is one column of a table as introspected.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,10 +55,11 @@ func (d mysqlDialect) upsertTail(key string, set []string) string {
 
 // mysqlDSN parses dsn and sets what the connector relies on: dates and
 // times arrive as text (so zero dates can be read as null and DATETIME in
-// the configured zone), the session time zone is UTC (so TIMESTAMP columns
-// read and write instants), utf8mb4, and strict mode (so a value that does
-// not fit fails instead of being cut).
-func mysqlDSN(dsn string) (string, error) {
+// the configured zone), the session time zone is the configured zone (so
+// TIMESTAMP columns and CURRENT_TIMESTAMP defaults agree with DATETIME
+// values written by the NGO's own application), utf8mb4, and strict mode
+// (so a value that does not fit fails instead of being cut).
+func mysqlDSN(dsn string, loc *time.Location) (string, error) {
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		return "", errors.New("dsn: not a MySQL DSN like user:password@tcp(host:3306)/database")
@@ -67,7 +69,7 @@ func mysqlDSN(dsn string) (string, error) {
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
-	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.Params["time_zone"] = mysqlTimeZone(loc, time.Now())
 	if _, ok := cfg.Params["sql_mode"]; !ok {
 		cfg.Params["sql_mode"] = "CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')"
 	}
@@ -75,6 +77,35 @@ func mysqlDSN(dsn string) (string, error) {
 		cfg.Collation = "utf8mb4_general_ci"
 	}
 	return cfg.FormatDSN(), nil
+}
+
+// mysqlTimeZone returns the SQL expression the session's time_zone is set
+// to: the zone by name where the server has time zone tables (CONVERT_TZ
+// answers null otherwise), else the zone's offset at now (exact for zones
+// without daylight saving time, such as America/Guatemala).
+func mysqlTimeZone(loc *time.Location, now time.Time) string {
+	_, off := now.In(loc).Zone()
+	sign := '+'
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	offset := fmt.Sprintf("'%c%02d:%02d'", sign, off/3600, off%3600/60)
+	name := loc.String()
+	if name == "UTC" || !safeZoneName(name) {
+		return offset
+	}
+	return "IF(CONVERT_TZ('2000-01-01 00:00:00', '+00:00', '" + name + "') IS NULL, " + offset + ", '" + name + "')"
+}
+
+// safeZoneName reports whether an IANA zone name can be spliced into SQL
+// as is (it comes from the configuration, and has been loaded by Go).
+func safeZoneName(n string) bool {
+	for _, r := range n {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("/_+-", r)) {
+			return false
+		}
+	}
+	return n != ""
 }
 
 func (d mysqlDialect) columns(ctx context.Context, db *sql.DB, table string) ([]rawColumn, error) {
@@ -213,7 +244,9 @@ func mysqlColumn(name, dataType, columnType string, length, precision, scale int
 	case "datetime":
 		col.kind, f.Type = kDateTime, connector.TypeDateTime
 	case "timestamp":
-		col.kind, f.Type = kInstant, connector.TypeDateTime
+		// stored as an instant, exchanged in the session's time zone,
+		// which is the configured zone: a wall clock like DATETIME
+		col.kind, f.Type = kDateTime, connector.TypeDateTime
 	default:
 		rc.skip = "type " + dataType + " has no connector type"
 	}

@@ -77,7 +77,7 @@ func New(name string, cfg Config) (*Connector, error) {
 	case MySQL:
 		c.d = mysqlDialect{}
 		var err error
-		if dsn, err = mysqlDSN(dsn); err != nil {
+		if dsn, err = mysqlDSN(dsn, c.loc); err != nil {
 			return nil, fmt.Errorf("sqldb %s: %w", name, err)
 		}
 	}
