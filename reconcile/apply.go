@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -133,6 +134,20 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 			fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", "", connector.Permanent, connector.ErrReadOnly))
 		}
 		return nil
+	}
+	if r.fam != nil {
+		kept := batch[:0:0]
+		for _, w := range batch {
+			if r.fam.skip[r.fam.parentOf(w.e.id)] {
+				fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", connector.CodeNotProcessed, connector.Permanent,
+					errors.New("parent record failed")))
+				continue
+			}
+			kept = append(kept, w)
+		}
+		if batch = kept; len(batch) == 0 {
+			return nil
+		}
 	}
 	var results []connector.Result
 	var err error

@@ -77,6 +77,8 @@ type Result struct {
 	Failed []state.RecordErr
 	// APICalls counts the connector calls the run made.
 	APICalls int
+	// Children holds the results of the job's child jobs, in order.
+	Children []*Result
 }
 
 const cursorName = "salesforce"
@@ -171,6 +173,7 @@ func (e *entry) hasWrite() bool { return e.op[SF] != 0 || e.op[Local] != 0 }
 // runner holds one run's working set.
 type runner struct {
 	*Engine
+	fam      *family // set for a child job
 	job      *Job
 	opts     RunOptions
 	obj      [2]*connector.Object
@@ -231,18 +234,66 @@ func (e *Engine) hook(ctx context.Context, p Point) error {
 // written. Per-record failures do not fail the run: they are in
 // Result.Failed and pending in the state.
 func (e *Engine) Run(ctx context.Context, job *Job, opts RunOptions) (*Result, error) {
-	r := &runner{Engine: e, job: job, opts: opts, start: e.now()}
+	res, r, err := e.runOne(ctx, job, opts, nil)
+	if err != nil || len(job.Children) == 0 {
+		return res, err
+	}
+	// Children after their parents; a child whose parent did not make it
+	// to both sides this run is skipped (and stays pending).
+	skip := r.unsettled()
+	for _, c := range job.Children {
+		cres, _, err := e.runOne(ctx, c.Job, opts, &family{suffix: c.Suffix, skip: skip})
+		if cres != nil {
+			res.Children = append(res.Children, cres)
+		}
+		if err != nil {
+			return res, fmt.Errorf("child job %s: %w", c.Job.Name, err)
+		}
+	}
+	return res, nil
+}
+
+// family is what a child job's run knows of its parent's.
+type family struct {
+	suffix string
+	skip   map[string]bool // parent KeyIDs whose records did not settle
+}
+
+// parentOf returns the parent KeyID of a child KeyID.
+func (f *family) parentOf(id string) string {
+	return strings.TrimSuffix(id, ":"+strings.ToLower(f.suffix))
+}
+
+// unsettled returns the KeyIDs of records this run left unsettled: a
+// write that failed or was held back, or unknown on a side.
+func (r *runner) unsettled() map[string]bool {
+	out := map[string]bool{}
+	for id, e := range r.entries {
+		if e.unknown {
+			out[id] = true
+		}
+		for s := SF; s <= Local; s++ {
+			if e.op[s] != 0 && e.out[s] != oOK {
+				out[id] = true
+			}
+		}
+	}
+	return out
+}
+
+func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *family) (*Result, *runner, error) {
+	r := &runner{Engine: e, job: job, opts: opts, start: e.now(), fam: fam}
 	if err := r.prepare(ctx); err != nil {
-		return nil, err
+		return nil, r, err
 	}
 	id, err := e.Store.StartRun(ctx, job.Name, r.start)
 	if err != nil {
-		return nil, err
+		return nil, r, err
 	}
 	r.runID = id
 	res, err := r.run(ctx)
 	if errors.Is(err, errKilled) || ctx.Err() != nil {
-		return res, err
+		return res, r, err
 	}
 	run := state.Run{ID: id, Job: job.Name, Start: r.start, End: e.now(), Counts: r.counts, APICalls: r.calls}
 	switch {
@@ -263,7 +314,7 @@ func (e *Engine) Run(ctx context.Context, job *Job, opts RunOptions) (*Result, e
 	if res != nil {
 		res.APICalls = r.calls
 	}
-	return res, err
+	return res, r, err
 }
 
 // errKilled marks an error from a hook: the run stops as if the process
@@ -838,7 +889,7 @@ func (r *runner) deleted(e *entry, gone Side) {
 		}
 	}
 	dir := r.job.direction()
-	if edited && dir.writes(gone) && e.vals[keep] != nil {
+	if edited && dir.writes(gone) { // refetch reads the values if need be
 		e.gated = r.withdrawn(e, keep)
 		e.op[gone] = OpCreate
 		e.opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
@@ -1141,8 +1192,42 @@ func (r *runner) safety() error {
 				r.job.Name, p.Matched, smaller, r.job.minMatchRate())}
 		}
 	}
+	if err := r.parentDeletes(); err != nil {
+		return err
+	}
 	if dels := p.Count(OpDelete); dels > 0 && r.job.MaxDelete.exceeded(dels, r.stateCount()) {
 		return &AbortError{Reason: fmt.Sprintf("job %s would delete %d records, above max_delete %s; use --force to go ahead", r.job.Name, dels, r.job.MaxDelete)}
+	}
+	return nil
+}
+
+// parentDeletes refuses (without --force) to delete a parent record that
+// has children in the state of a child job.
+func (r *runner) parentDeletes() error {
+	var dels []Write
+	for _, w := range r.plan.Writes {
+		if w.Op == OpDelete {
+			dels = append(dels, w)
+		}
+	}
+	if len(dels) == 0 || len(r.job.Children) == 0 {
+		return nil
+	}
+	parents := map[string]bool{}
+	for _, c := range r.job.Children {
+		f := &family{suffix: c.Suffix}
+		err := r.Store.Records(context.Background(), c.Job.Name, func(rs state.RecordState) error {
+			parents[f.parentOf(rs.Key)] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, w := range dels {
+		if parents[w.e.id] {
+			return &AbortError{Reason: fmt.Sprintf("job %s would delete %s %s, which has child records; use --force", r.job.Name, w.Side, w.Key)}
+		}
 	}
 	return nil
 }

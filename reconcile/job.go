@@ -181,6 +181,19 @@ type Job struct {
 	MaxWrites int
 	// Consent, when set, gates fields on a consent checkbox.
 	Consent *Consent
+	// Children are jobs on child objects of this one (a row's stipend, its
+	// school enrolment), run after it: parents first.
+	Children []Child
+}
+
+// Child is a child job. A child record's key is its parent's key, a colon
+// and Suffix ("ngo-th-cm:TH-0001:stipend"), never derived from an
+// editable cell. A child whose parent record failed (or was held back, or
+// was unreadable) this run is skipped with NOT_PROCESSED and stays
+// pending; deleting a parent that has children needs --force.
+type Child struct {
+	Job    *Job
+	Suffix string
 }
 
 // Consent gates fields on a consent checkbox (domain.md §4): while either
