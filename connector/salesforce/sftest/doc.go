@@ -62,5 +62,21 @@
 //   - endpoint class: the LogEntry.Endpoint name of a request, e.g.
 //     "sobject.create", "query.more", "bulk.ingest.upload".
 //   - lock key: a record Id, a unique/external-id value, or
-//     "Object.Field=value" given to LockRows.
+//     "Object.Field=value" given to LockRows. A record Id also locks writes
+//     to the record's master-detail children (they lock their parent). Each
+//     listed key fails one write, then is released; Bulk API 2.0 jobs retry
+//     internally and count the retry in the job's retries.
+//
+// # Differences from a real org
+//
+//   - Master-detail children have no OwnerId (as in Salesforce), so
+//     vcms__Assistance__c, vcms__Referral__c and vcms__Monitoring_Visit__c
+//     lack it; their vcms__Case__c is reparentable (updateable).
+//   - Validation rules, triggers, sharing and field-level security are not
+//     modelled; every user sees every field.
+//   - A query's result set is fixed when it runs; pages are rendered when
+//     fetched.
+//   - A composite request's allOrNone rollback restores the records it
+//     touched; writes by concurrent requests to the same records in between
+//     are not isolated.
 package sftest

@@ -182,3 +182,40 @@ func TestLatencyGzipPrettyPrint(t *testing.T) {
 		t.Errorf("not pretty: %s", b)
 	}
 }
+
+// TestConcurrentBatches runs collection upserts, queries and describes from
+// several goroutines, as the client's bounded concurrent batches do.
+func TestConcurrentBatches(t *testing.T) {
+	c := newTestClient(t, Options{Empty: true})
+	errs := make(chan string, 64)
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- true }()
+			for n := 0; n < 5; n++ {
+				var recs []string
+				for i := 0; i < 50; i++ {
+					recs = append(recs, fmt.Sprintf(`{"attributes":{"type":"Account"},"vcms__External_Key__c":"g%d:%d","Name":"Test %d"}`, g, n*50+i, i))
+				}
+				resp, b := c.do("PATCH", v+"/composite/sobjects/Account/vcms__External_Key__c", collectionBody(false, recs...))
+				if resp.StatusCode != 200 || strings.Contains(string(b), `"success":false`) {
+					errs <- string(b)
+				}
+				c.query("SELECT Id FROM Account WHERE Name LIKE 'Test%'")
+			}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := len(c.org.Records("Account")); n != 4*5*50 {
+		t.Errorf("%d accounts", n)
+	}
+	if n := c.org.CountRequests("collections.upsert"); n != 20 {
+		t.Errorf("%d upsert calls logged", n)
+	}
+}
