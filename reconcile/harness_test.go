@@ -46,11 +46,12 @@ type side struct {
 	*memory.Connector
 	mu         sync.Mutex
 	unreadable map[string]bool // KeyIDs
+	dup        map[string]bool // KeyIDs read twice (a repeated row)
 	failing    map[string]bool // KeyIDs
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, failing: map[string]bool{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -67,9 +68,15 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 	return s.Connector.Read(ctx, object, since, func(r connector.Record) error {
 		s.mu.Lock()
 		bad := s.unreadable[connector.KeyID(r.Key, false)]
+		dup := s.dup[connector.KeyID(r.Key, false)]
 		s.mu.Unlock()
 		if bad && !r.Deleted {
 			r = connector.Record{Key: r.Key, Err: connector.NewRecordError("read", s.Name(), object, r.Key, "", connector.CodeRowUnreadable, connector.Permanent, fmt.Errorf("injected"))}
+		}
+		if dup && since == "" {
+			if err := fn(r.Clone()); err != nil {
+				return err
+			}
 		}
 		return fn(r)
 	})

@@ -28,6 +28,8 @@ package reconcile_test
 //	sf|local heal KEY                  ... no longer fail
 //	sf|local unreadable KEY            reads return KEY with Record.Err
 //	sf|local readable KEY              ... no longer
+//	sf|local dup KEY                   complete reads return KEY twice
+//	sf|local undup KEY                 ... no longer
 //	sync [dry] [force] [full]          run the job; the plan follows as
 //	                                   "> line"s, an error as "! substring"
 //	pending                            "> KEY reason" lines
@@ -233,6 +235,10 @@ func runScenario(t *testing.T, dir string) {
 				s.unreadable[id] = true
 			case "readable":
 				delete(s.unreadable, id)
+			case "dup":
+				s.dup[id] = true
+			case "undup":
+				delete(s.dup, id)
 			default:
 				s.mu.Unlock()
 				t.Fatalf("%s: unknown verb %s", where, args[0])
