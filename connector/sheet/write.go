@@ -83,8 +83,9 @@ func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
 	if xe, ok := ed.(*xlsxEditor); ok {
 		xe.keyCol = m.l.key
 		for _, refs := range m.live {
-			xe.model = max(xe.model, slices.Max(refs))
+			xe.dataRefs = append(xe.dataRefs, refs...)
 		}
+		slices.Sort(xe.dataRefs)
 	}
 	return m, nil
 }

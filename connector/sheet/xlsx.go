@@ -37,8 +37,10 @@ const (
 )
 
 type cellInfo struct {
+	present bool // the cell has a value or a formula
 	formula bool
 	kind    uint8
+	style   int // index into cellXfs, -1 for none
 }
 
 // xbook is a workbook opened for streaming.
@@ -542,7 +544,7 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 						info = append(info, cellInfo{})
 					}
 					row.cells[col] = text
-					info[col] = cellInfo{formula: formula, kind: kind}
+					info[col] = cellInfo{present: true, formula: formula, kind: kind, style: style}
 				}
 			case "row":
 				if err := fn(&row, info); err != nil {
@@ -601,19 +603,19 @@ func xlsxRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) (map[i
 // xlsxEditor edits a workbook through excelize. Reads (which row holds
 // which key, formula cells, cell kinds) come from the streaming reader.
 type xlsxEditor struct {
-	sc      *sheetConf
-	book    *xbook
-	f       *excelize.File
-	sheet   string
-	rows    []*rawRow
-	info    [][]cellInfo
-	mrg     map[int][][2]int
-	edits   map[[2]int]string
-	last    int // last row number holding a cell
-	added   []map[int]string
-	removed []int
-	model   int // ref of the data row whose styles new rows copy, -1 if none
-	keyCol  int // new keys are always written as text
+	sc       *sheetConf
+	book     *xbook
+	f        *excelize.File
+	sheet    string
+	rows     []*rawRow
+	info     [][]cellInfo
+	mrg      map[int][][2]int
+	edits    map[[2]int]string
+	last     int // last row number holding a cell
+	added    []map[int]string
+	removed  []int
+	dataRefs []int // refs of the data rows, in order: new cells copy their styles
+	keyCol   int   // new keys are always written as text
 }
 
 func newXLSXEditor(sc *sheetConf, data []byte) (*xlsxEditor, error) {
@@ -625,7 +627,7 @@ func newXLSXEditor(sc *sheetConf, data []byte) (*xlsxEditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &xlsxEditor{sc: sc, book: b, sheet: name, edits: map[[2]int]string{}, model: -1}
+	e := &xlsxEditor{sc: sc, book: b, sheet: name, edits: map[[2]int]string{}}
 	e.mrg, err = b.streamSheet(context.Background(), part, func(r *rawRow, info []cellInfo) error {
 		e.rows = append(e.rows, &rawRow{num: r.num, cells: append([]string(nil), r.cells...)})
 		e.info = append(e.info, append([]cellInfo(nil), info...))
@@ -673,7 +675,7 @@ func (e *xlsxEditor) cellInfo(ref, col int) cellInfo {
 	if ref >= 0 && ref < len(e.info) && col < len(e.info[ref]) {
 		return e.info[ref][col]
 	}
-	return cellInfo{}
+	return cellInfo{style: -1}
 }
 
 func (e *xlsxEditor) formula(ref, col int) bool { return e.cellInfo(ref, col).formula }
@@ -710,22 +712,52 @@ func (e *xlsxEditor) appendRow() int {
 
 func (e *xlsxEditor) remove(ref int) { e.removed = append(e.removed, e.rows[ref].num) }
 
-// put writes v into a cell of kind k: a number into a number cell, an ISO
-// date as a serial into a date cell, text otherwise.
-func (e *xlsxEditor) put(cell string, k uint8, v string) error {
-	switch {
-	case v == "":
+// put writes v into a cell. The cell's kind and style come from the cell
+// itself if it holds a value, else from the same column of the model row
+// (whose style an empty cell without one takes over). A number or an ISO
+// date is written as a number (a date as its serial) only when reading it
+// back under that style gives v again, so "0800000000", "12.50" or a date
+// in a text column stay text; anything else is written as text.
+func (e *xlsxEditor) put(cell string, ref, col int, v string) error {
+	if v == "" {
 		return e.f.SetCellValue(e.sheet, cell, nil)
-	case k == kindDate:
-		if s, ok := serial(v, e.book.date1904); ok {
-			return e.f.SetCellDefault(e.sheet, cell, s)
+	}
+	src := e.cellInfo(ref, col)
+	if !src.present {
+		src = e.columnModel(col)
+		if src.present && src.style > 0 {
+			if st, err := e.f.GetCellStyle(e.sheet, cell); err == nil && st == 0 {
+				_ = e.f.SetCellStyle(e.sheet, cell, cell, src.style)
+			}
 		}
-	case k == kindNumber:
-		if _, err := strconv.ParseFloat(v, 64); err == nil && isPlainNumber(v) && !strings.Contains(v, ",") {
-			return e.f.SetCellDefault(e.sheet, cell, v)
+	}
+	if col == e.keyCol || !src.present || src.kind == kindString {
+		return e.f.SetCellStr(e.sheet, cell, v)
+	}
+	var cands []string
+	if isPlainNumber(v) && !strings.Contains(v, ",") {
+		cands = append(cands, v)
+	}
+	if s, ok := serial(v, e.book.date1904); ok {
+		cands = append(cands, s)
+	}
+	for _, raw := range cands {
+		if got, _ := e.book.cellText("", raw, "", src.style); got == v {
+			return e.f.SetCellDefault(e.sheet, cell, raw)
 		}
 	}
 	return e.f.SetCellStr(e.sheet, cell, v)
+}
+
+// columnModel returns the cell of column col in the nearest data row
+// above the end of the sheet that has one (looking at up to 50 rows).
+func (e *xlsxEditor) columnModel(col int) cellInfo {
+	for i, n := len(e.dataRefs)-1, 0; i >= 0 && n < 50; i, n = i-1, n+1 {
+		if ci := e.cellInfo(e.dataRefs[i], col); ci.present && !ci.formula {
+			return ci
+		}
+	}
+	return cellInfo{style: -1}
 }
 
 func (e *xlsxEditor) bytes() ([]byte, error) {
@@ -735,12 +767,11 @@ func (e *xlsxEditor) bytes() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := e.put(name, e.cellInfo(ref, col).kind, v); err != nil {
+		if err := e.put(name, ref, col, v); err != nil {
 			return nil, fmt.Errorf("write row %d: %w", e.rows[ref].num, err)
 		}
 	}
-	// New rows copy the styles of the last data row written or read.
-	model := e.model
+	// New rows take kinds and styles from the last data row.
 	for i, cells := range e.added {
 		num := e.last + 1 + i
 		for col, v := range cells {
@@ -748,16 +779,7 @@ func (e *xlsxEditor) bytes() ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			k := kindString
-			if model >= 0 && col != e.keyCol {
-				k = e.cellInfo(model, col).kind
-				if src, err := excelize.CoordinatesToCellName(col+1, e.rows[model].num); err == nil {
-					if st, err := e.f.GetCellStyle(e.sheet, src); err == nil && st != 0 {
-						_ = e.f.SetCellStyle(e.sheet, name, name, st)
-					}
-				}
-			}
-			if err := e.put(name, k, v); err != nil {
+			if err := e.put(name, -1, col, v); err != nil {
 				return nil, fmt.Errorf("write row %d: %w", num, err)
 			}
 		}

@@ -373,3 +373,47 @@ func TestXLSXRemoveRows(t *testing.T) {
 		t.Fatalf("keys %s %v", got, errs)
 	}
 }
+
+// TestXLSXTypedWrites: a value goes in as a number or date only when it
+// reads back the same; leading zeros and text columns stay text.
+func TestXLSXTypedWrites(t *testing.T) {
+	p := writeFile(t, "register.xlsx", khmerRegister(t))
+	c := newConn(t, SheetConfig{Object: "reg", Path: p, Sheet: "Register", Key: "Code"})
+	res := upsert(t, c, "reg",
+		rec("KH-RT-24-031", "DOB/Age", "17", "Serial", "0800000000"),
+		rec("KH-RT-24-033", "Date returned", "2024-07-01", "DOB/Age", "12.50"),
+		rec("0042", "DOB/Age", "-3"))
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	snap := snapshot(t, p)
+	for cell, want := range map[string]string{
+		"Register!E3": `"17" f="" s=0`,         // number stays a number
+		"Register!L3": `"0800000000" f="" s=0`, // would lose its zero as a number
+		"Register!F8": `"45474" f="" s=2`,      // empty cell in a date column: a serial, with the column's date style
+		"Register!E8": `"12.50" f="" s=4`,      // "12.50" would read back as 12.5: text, in the column's style
+		"Register!E6": `"-3" f="" s=4`,
+	} {
+		if got := snap[cell]; got != want {
+			t.Errorf("%s = %s, want %s", cell, got, want)
+		}
+	}
+	f, _ := excelize.OpenFile(p)
+	defer f.Close()
+	for cell, want := range map[string]excelize.CellType{"E3": excelize.CellTypeUnset, "L3": excelize.CellTypeSharedString, "F8": excelize.CellTypeUnset, "E8": excelize.CellTypeSharedString} {
+		if got, _ := f.GetCellType("Register", cell); got != want {
+			t.Errorf("%s type %v, want %v", cell, got, want)
+		}
+	}
+	recs, _ := readAll(t, c, "reg")
+	for _, ch := range []struct{ key, field, want string }{
+		{"KH-RT-24-031", "DOB/Age", "17"}, {"KH-RT-24-031", "Serial", "0800000000"},
+		{"KH-RT-24-033", "Date returned", "2024-07-01"}, {"KH-RT-24-033", "DOB/Age", "12.50"}, {"0042", "DOB/Age", "-3"},
+	} {
+		if got := text(t, recs[ch.key], ch.field); got != ch.want {
+			t.Errorf("%s.%s = %q, want %q", ch.key, ch.field, got, ch.want)
+		}
+	}
+}
