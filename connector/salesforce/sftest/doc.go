@@ -72,8 +72,9 @@
 //   - Master-detail children have no OwnerId (as in Salesforce), so
 //     vcms__Assistance__c, vcms__Referral__c and vcms__Monitoring_Visit__c
 //     lack it; their vcms__Case__c is reparentable (updateable).
-//   - Validation rules, triggers, sharing and field-level security are not
-//     modelled; every user sees every field.
+//   - Only the two validation rules of domain.md §2 exist, behind
+//     Options.ValidationRules; triggers, sharing and field-level security
+//     are not modelled, and every user sees every field.
 //   - A query's result set is fixed when it runs; pages are rendered when
 //     fetched.
 //   - A composite request's allOrNone rollback restores the records it

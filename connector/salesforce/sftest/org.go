@@ -62,6 +62,11 @@ type Options struct {
 	Empty       bool             // schema and users only, no seed records
 	Now         func() time.Time // clock, default time.Now
 	DailyLimit  int              // DailyApiRequests.Max, default DefaultDailyLimit
+	// ValidationRules turns on the validation rules of domain.md §2
+	// (FIELD_CUSTOM_VALIDATION_EXCEPTION): a case's last name is required
+	// when any name is known; an outgoing referral needs consent checked or
+	// an override reason.
+	ValidationRules bool
 
 	// Faults.
 	Latency            time.Duration // added to every request

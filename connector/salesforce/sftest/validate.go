@@ -401,11 +401,42 @@ func (o *Org) checkLock(s *sobject, r *record, vals map[string]any) *apiErr {
 	return nil
 }
 
+// validationRules applies the domain's validation rules to the record's
+// values after the write (nil r: a create).
+func (o *Org) validationRules(s *sobject, r *record, vals map[string]any) *apiErr {
+	if !o.opts.ValidationRules {
+		return nil
+	}
+	get := func(name string) any {
+		if v, ok := vals[name]; ok {
+			return v
+		}
+		if r != nil {
+			return r.f[name]
+		}
+		return nil
+	}
+	switch s.Name {
+	case "vcms__Survivor_Case__c":
+		if (get("vcms__First_Name__c") != nil || get("vcms__Name_Local_Script__c") != nil) && get("vcms__Last_Name__c") == nil {
+			return &apiErr{"Last name is required when any name is known.", "FIELD_CUSTOM_VALIDATION_EXCEPTION", []string{"vcms__Last_Name__c"}}
+		}
+	case "vcms__Referral__c":
+		if get("vcms__Direction__c") == "Outgoing" && get("vcms__Consent_Checked__c") != true && get("vcms__Consent_Override_Reason__c") == nil {
+			return &apiErr{"An outgoing referral needs consent checked or an override reason.", "FIELD_CUSTOM_VALIDATION_EXCEPTION", []string{"vcms__Consent_Checked__c"}}
+		}
+	}
+	return nil
+}
+
 // create validates and inserts one record.
 func (o *Org) create(t *tx, s *sobject, members []member, userID string) (*record, *apiErr, []apiErr) {
 	vals, reqErr, errs := o.convert(s, members, true, nil)
 	if reqErr != nil || len(errs) > 0 {
 		return nil, reqErr, errs
+	}
+	if e := o.validationRules(s, nil, vals); e != nil {
+		return nil, nil, []apiErr{*e}
 	}
 	if e := o.checkLock(s, nil, vals); e != nil {
 		return nil, nil, []apiErr{*e}
@@ -421,6 +452,9 @@ func (o *Org) update(t *tx, r *record, members []member, userID string) (*apiErr
 	vals, reqErr, errs := o.convert(r.obj, members, false, r)
 	if reqErr != nil || len(errs) > 0 {
 		return reqErr, errs
+	}
+	if e := o.validationRules(r.obj, r, vals); e != nil {
+		return nil, []apiErr{*e}
 	}
 	if e := o.checkLock(r.obj, r, vals); e != nil {
 		return nil, []apiErr{*e}

@@ -325,3 +325,23 @@ func TestGetUpdatedGetDeleted(t *testing.T) {
 	assertStatus(t, resp, b, 400)
 	assertJSON(t, b, `[{"message":"startDate cannot be more than 30 days ago","errorCode":"INVALID_REPLICATION_DATE"}]`)
 }
+
+func TestValidationRules(t *testing.T) {
+	c := newTestClient(t, Options{ValidationRules: true})
+	resp, b := c.do("POST", v+"/sobjects/vcms__Survivor_Case__c", `{"vcms__First_Name__c": "Test"}`)
+	assertStatus(t, resp, b, 400)
+	assertJSON(t, b, `[{"message":"Last name is required when any name is known.","errorCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","fields":["vcms__Last_Name__c"]}]`)
+	rec, _ := c.org.GetByExternalKey("vcms__Survivor_Case__c", th)
+	resp, b = c.do("PATCH", v+"/sobjects/vcms__Survivor_Case__c/"+rec.ID, `{"vcms__Last_Name__c": ""}`)
+	assertStatus(t, resp, b, 400)
+	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Referral__c/vcms__External_Key__c", collectionBody(false,
+		`{"attributes":{"type":"vcms__Referral__c"},"vcms__External_Key__c":"ngo-kh-bb:KH-RT-24-031:ref:1","vcms__Consent_Checked__c":false}`,
+		`{"attributes":{"type":"vcms__Referral__c"},"vcms__External_Key__c":"ngo-kh-bb:KH-RT-24-031:ref:1b","vcms__Case__r":{"vcms__External_Key__c":"`+kh+`"},"vcms__Direction__c":"Outgoing","vcms__Consent_Override_Reason__c":"vital interest (test)"}`))
+	assertStatus(t, resp, b, 200)
+	assertJSON(t, b, `[{"id":"<id>","success":false,"errors":[{"statusCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"An outgoing referral needs consent checked or an override reason.","fields":["vcms__Consent_Checked__c"]}],"created":false},
+		{"id":"<id>","success":true,"errors":[],"created":true}]`)
+	// Off by default.
+	c2 := newTestClient(t, Options{})
+	resp, b = c2.do("POST", v+"/sobjects/vcms__Survivor_Case__c", `{"vcms__First_Name__c": "Test"}`)
+	assertStatus(t, resp, b, 201)
+}
