@@ -59,10 +59,7 @@ func (o *Org) jobInfo(j *bulkJob, full bool) obj {
 	if j.extField != "" {
 		out = append(out, kv{"externalIdFieldName", j.extField})
 	}
-	out = append(out, kv{"concurrencyMode", "Parallel"})
-	if j.kind == "ingest" {
-		out = append(out, kv{"contentType", "CSV"})
-	}
+	out = append(out, kv{"concurrencyMode", "Parallel"}, kv{"contentType", "CSV"})
 	out = append(out, kv{"apiVersion", json.Number(j.version)})
 	if j.kind == "ingest" && !full {
 		out = append(out, kv{"contentUrl", "services/data/v" + j.version + "/jobs/ingest/" + j.id + "/batches"})
