@@ -28,6 +28,9 @@ import (
 // empty cell leaves the field unchanged.
 const bulkNull = "#N/A"
 
+// maxPoll caps the wait between job state checks.
+const maxPoll = 30 * time.Second
+
 // bulkRow is one outcome row of a job, keyed by the key column's value (or
 // the Id for deletes).
 type bulkRow struct {
@@ -179,7 +182,7 @@ func (c *Connector) runBulk(ctx context.Context, o *connector.Object, operation,
 		if err := sleep(ctx, wait); err != nil {
 			return nil, fmt.Errorf("bulk %s %s: job %s still %s: %w", c.name, o.Name, job.ID, job.State, err)
 		}
-		wait = min(wait*2, 30*time.Second)
+		wait = min(wait*2, maxPoll)
 		got, err := c.BulkJob(ctx, job.ID)
 		if err != nil {
 			return nil, err

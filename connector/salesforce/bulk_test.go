@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -182,5 +183,71 @@ func TestBulkDelete(t *testing.T) {
 	_ = json.Unmarshal([]byte(f.requests("POST " + jobsPath)[0].Body), &jr)
 	if len(up) != 1 || up[0].Body != "Id\na01xx0000000001AAA\na01xx0000000002AAA\n" || jr["operation"] != "delete" {
 		t.Errorf("upload %+v, job %v", up, jr)
+	}
+}
+
+// TestBulkQueryPages: a complete read above BulkQueryThreshold counts,
+// runs a query job and follows Sforce-Locator until "null"; CSV cells
+// decode per describe type (facts row Bulk API 2.0 query).
+func TestBulkQueryPages(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	const qjob = "/services/data/v62.0/jobs/query/750xx00000QUERY1AA"
+	f.handle("GET "+queryPath, raw(200, `{"totalSize":3,"done":true,"records":[]}`))
+	f.handle("POST /services/data/v62.0/jobs/query", raw(200, `{"id":"750xx00000QUERY1AA","operation":"query","object":"vcms__Survivor_Case__c","state":"UploadComplete","concurrencyMode":"Parallel","contentType":"CSV","apiVersion":62.0,"lineEnding":"LF","columnDelimiter":"COMMA"}`))
+	f.handle("GET "+qjob, seq(raw(200, `{"id":"750xx00000QUERY1AA","state":"InProgress"}`), raw(200, `{"id":"750xx00000QUERY1AA","operation":"query","state":"JobComplete","numberRecordsProcessed":3,"retries":0,"totalProcessingTime":334}`)))
+	header := `"Id","IsDeleted","SystemModstamp","vcms__External_Key__c","vcms__Amount_Test__c","vcms__Citizenship__c","vcms__Birthdate_Estimated__c","vcms__First_Name__c"` + "\n"
+	f.handle("GET "+qjob+"/results", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Sforce-NumberOfRecords", "2")
+		if r.URL.Query().Get("locator") == "" {
+			w.Header().Set("Sforce-Locator", "MjAwMDA")
+			_, _ = w.Write([]byte(header +
+				`"a01xx0000000001AAA","false","2024-01-15T10:30:00.000Z","k1","3000.10","TH;MM","true","line ""one"", two"` + "\n" +
+				`"a01xx0000000002AAA","false","2024-01-16T08:00:01.123Z","k2","","","false",""` + "\n"))
+			return
+		}
+		w.Header().Set("Sforce-Locator", "null")
+		_, _ = w.Write([]byte(header + `"a01xx0000000003AAA","false","2024-01-16T09:00:00.000Z","","1","GT","false","x"` + "\n"))
+	})
+	var jobs []string
+	c := f.connect(t, func(o *Options) {
+		o.BulkQueryThreshold, o.BulkPoll = 2, 1
+		o.OnBulkJob = func(_, op, id string) { jobs = append(jobs, op+" "+id) }
+	})
+	var recs []connector.Record
+	cur, err := c.Read(context.Background(), caseObject, "", func(r connector.Record) error { recs = append(recs, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || len(jobs) != 1 || jobs[0] != "query 750xx00000QUERY1AA" {
+		t.Fatalf("%d records, jobs %v", len(recs), jobs)
+	}
+	if q := f.requests("GET " + queryPath); len(q) != 1 || q[0].Query["q"][0] != "SELECT COUNT() FROM vcms__Survivor_Case__c" {
+		t.Errorf("count query %+v", q)
+	}
+	var jr map[string]string
+	_ = json.Unmarshal([]byte(f.requests("POST /services/data/v62.0/jobs/query")[0].Body), &jr)
+	if jr["operation"] != "query" || strings.Contains(jr["query"], "ORDER BY") || !strings.HasPrefix(jr["query"], "SELECT Id, IsDeleted") {
+		t.Errorf("job request %v", jr)
+	}
+	pages := f.requests("GET " + qjob + "/results")
+	if len(pages) != 2 || pages[1].Query["locator"][0] != "MjAwMDA" || pages[0].Header.Get("Accept") != "text/csv" {
+		t.Errorf("pages %+v", pages)
+	}
+	r := recs[0]
+	if v, _ := r.Fields["vcms__Amount_Test__c"].Number(); v.String() != "3000.1" || r.Key != "k1" ||
+		!r.Fields["vcms__Citizenship__c"].Equal(connector.Multi("MM", "TH")) || !r.Fields["vcms__Birthdate_Estimated__c"].Equal(connector.Bool(true)) ||
+		r.Fields["vcms__First_Name__c"].Raw() != `line "one", two` {
+		t.Errorf("record 1 %v", r.Fields)
+	}
+	if !recs[1].Fields["vcms__Amount_Test__c"].IsNull() || !recs[1].Fields["vcms__First_Name__c"].IsNull() {
+		t.Error("empty cells are not null")
+	}
+	if recs[2].Err == nil {
+		t.Error("keyless record without Err")
+	}
+	st, _ := decodeCursor(cur)
+	if st == nil || st.ID != "a01xx0000000003AAA" {
+		t.Errorf("cursor %+v", st)
 	}
 }

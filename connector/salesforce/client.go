@@ -181,7 +181,8 @@ type request struct {
 	body        any    // marshalled as JSON when non-nil
 	raw         []byte // sent as is (with contentType) when body is nil
 	contentType string
-	accept      string // "application/json" when empty
+	accept      string       // "application/json" when empty
+	respHeader  *http.Header // receives the response's header when set
 	header      map[string]string
 	retrySafe   bool
 }
@@ -338,12 +339,12 @@ func (c *client) send(ctx context.Context, tok *api.Token, r request, payload []
 	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
-	return c.exchange(ctx, r.op, r.object, req)
+	return c.exchange(ctx, r.op, r.object, req, r.respHeader)
 }
 
 // exchange runs req through retryablehttp, counts the attempts, reads the
 // limits header and the body.
-func (c *client) exchange(ctx context.Context, op, object string, req *retryablehttp.Request) (int, []byte, error) {
+func (c *client) exchange(ctx context.Context, op, object string, req *retryablehttp.Request, hdr *http.Header) (int, []byte, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if resp != nil {
@@ -353,6 +354,9 @@ func (c *client) exchange(ctx context.Context, op, object string, req *retryable
 	}
 	defer resp.Body.Close()
 	c.noteLimits(resp.Header)
+	if hdr != nil {
+		*hdr = resp.Header
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return 0, nil, transportError(ctx, op, object, err)
@@ -395,7 +399,7 @@ func (c *client) postForm(ctx context.Context, endpoint string, form url.Values)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	status, body, err := c.exchange(ctx, "token", "", req)
+	status, body, err := c.exchange(ctx, "token", "", req, nil)
 	return status, body, err
 }
 

@@ -164,8 +164,11 @@ func (c *Connector) decodeRecord(o *connector.Object, raw map[string]any) connec
 	if id, ok := raw["Id"].(string); ok {
 		rec.ID = id
 	}
-	if d, ok := raw["IsDeleted"].(bool); ok {
+	switch d := raw["IsDeleted"].(type) {
+	case bool:
 		rec.Deleted = d
+	case string: // Bulk API CSV
+		rec.Deleted = d == "true"
 	}
 	key, _ := raw[o.Key].(string)
 	rec.Key = connector.NormalizeKey(key)
@@ -306,7 +309,7 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 	if prev != nil {
 		w.max, w.maxID = prev.T, prev.ID
 	}
-	err = c.query(ctx, "read", o.Name, soql, prev != nil, func(raw map[string]any) error {
+	each := func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
 		if o.Modified != "" && rec.ID != "" && !rec.Modified.IsZero() {
 			w.observe(rec.ID, rec.Modified)
@@ -320,7 +323,21 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 			return nil
 		}
 		return fn(rec)
-	})
+	}
+	bulk := false
+	if prev == nil && c.opts.BulkQueryThreshold > 0 {
+		n, err := c.countRecords(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		bulk = n > int64(c.opts.BulkQueryThreshold)
+	}
+	if bulk {
+		noOrder, _ := selectSOQL(readFields(o), o.Name, where, "")
+		err = c.bulkQuery(ctx, o, noOrder, each)
+	} else {
+		err = c.query(ctx, "read", o.Name, soql, prev != nil, each)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -95,6 +95,11 @@ type Options struct {
 	BulkThreshold int
 	OnBulkJob     func(object, operation, jobID string)
 	BulkPoll      time.Duration
+	// BulkQueryThreshold: when > 0, a complete Read first counts the
+	// object's records (SELECT COUNT(), one call) and reads through a Bulk
+	// API 2.0 query job when there are more than this many. 0 (default):
+	// never. OnBulkJob hears of query jobs too (operation "query").
+	BulkQueryThreshold int
 	// HTTPClient is the HTTP client to use (tests pass the fake org's).
 	HTTPClient *http.Client
 }

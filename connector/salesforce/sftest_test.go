@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -364,5 +365,65 @@ func TestFakeOrgBulk(t *testing.T) {
 	}
 	if len(jobs) != 3 {
 		t.Errorf("%d jobs", len(jobs))
+	}
+}
+
+// TestFakeOrgBulkQuery: a complete read through a Bulk API 2.0 query job
+// gives the same records, values and cursor as the REST query.
+func TestFakeOrgBulkQuery(t *testing.T) {
+	org, c := fakeOrg(t, nil)
+	ctx := context.Background()
+	recs := caseRecords(300, 0, "Query")
+	recs[3].Fields["vcms__Citizenship__c"] = connector.Multi("TH", "MM")
+	recs[4].Fields["vcms__Birthdate__c"] = connector.DateValue(connector.Date{Year: 2008, Month: 3, Day: 12})
+	recs[5].Fields["vcms__Age_At_Identification__c"] = connector.Int(14)
+	recs[6].Fields["vcms__Source_Modified_At__c"] = connector.DateTime(time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC))
+	recs[7].Fields["vcms__First_Name__c"] = connector.Text("a,\"b\"\nc")
+	if _, err := c.Upsert(ctx, caseObject, recs); err != nil {
+		t.Fatal(err)
+	}
+	read := func(c *Connector) (map[string]connector.Record, connector.Cursor) {
+		out := map[string]connector.Record{}
+		cur, err := c.Read(ctx, caseObject, "", func(r connector.Record) error { out[r.ID] = r; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, cur
+	}
+	want, wantCur := read(c)
+	var jobs []string
+	c.opts.BulkQueryThreshold = 100
+	c.opts.BulkPoll = time.Millisecond
+	c.opts.OnBulkJob = func(_, op, id string) { jobs = append(jobs, op) }
+	org.ResetRequests()
+	got, gotCur := read(c)
+	bulkCalls, queries := 0, 0
+	for _, e := range org.Requests() {
+		if strings.HasPrefix(e.Endpoint, "bulk") {
+			bulkCalls++
+		}
+		if e.Endpoint == "query" {
+			queries++
+		}
+	}
+	if len(jobs) != 1 || jobs[0] != "query" || bulkCalls < 3 || queries != 1 {
+		t.Fatalf("jobs %v, %d bulk calls, %d queries (want the COUNT() only)", jobs, bulkCalls, queries)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("bulk read %d records, REST %d", len(got), len(want))
+	}
+	for id, w := range want {
+		g := got[id]
+		if g.Key != w.Key || !g.Modified.Equal(w.Modified) || (g.Err == nil) != (w.Err == nil) {
+			t.Errorf("%s: bulk %+v, REST %+v", id, g, w)
+		}
+		for name, wv := range w.Fields {
+			if gv := g.Fields[name]; !gv.Equal(wv) {
+				t.Errorf("%s.%s: bulk %v (%s), REST %v (%s)", w.Key, name, gv, gv.Raw(), wv, wv.Raw())
+			}
+		}
+	}
+	if gotCur != wantCur {
+		t.Errorf("cursors differ")
 	}
 }
