@@ -69,7 +69,8 @@ func withRetrySafe(ctx context.Context, safe bool) context.Context {
 //
 // Not retried: 500 (an internal error or HTML page repeats; retrying makes a
 // storm), 401 (handled by re-authenticating once), 403 REQUEST_LIMIT_EXCEEDED
-// (a stop), every other 4xx (the request is wrong).
+// for the daily limit (a stop; the concurrent-request variant is retried,
+// see concurrentLimit), every other 4xx (the request is wrong).
 func shouldRetry(status int) bool {
 	switch status {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -92,7 +93,24 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if err != nil {
 		return retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 	}
+	if resp.StatusCode == http.StatusForbidden {
+		return concurrentLimit(resp), nil
+	}
 	return shouldRetry(resp.StatusCode), nil
+}
+
+// concurrentLimit reports a 403 REQUEST_LIMIT_EXCEEDED for the limit on
+// concurrent long-running requests ("ConcurrentRequests ... Limit
+// exceeded."), which is worth a backoff, unlike the daily limit. The body is
+// read and put back for the caller.
+func concurrentLimit(resp *http.Response) bool {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	return bytes.Contains(body, []byte("REQUEST_LIMIT_EXCEEDED")) && bytes.Contains(body, []byte("ConcurrentRequests"))
 }
 
 // backoff is exponential from min with jitter, capped at max, and honours

@@ -340,3 +340,19 @@ func TestSOQLErrors(t *testing.T) {
 	}
 	noValues(t, err.Error(), "Somchai")
 }
+
+// TestConcurrentLimitBackoff: 403 REQUEST_LIMIT_EXCEEDED for concurrent
+// long-running requests backs off and retries; the daily limit does not.
+func TestConcurrentLimitBackoff(t *testing.T) {
+	f := newRecorded(t)
+	f.handle("GET "+describePath, seq(
+		raw(403, `[{"message":"ConcurrentRequests (Concurrent API Requests) Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`),
+		f.file(200, "describe_survivor_case.json")))
+	c := f.connect(t, nil)
+	if _, err := c.Describe(context.Background(), "vcms__Survivor_Case__c"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.requests("GET " + describePath)); n != 2 {
+		t.Errorf("%d attempts", n)
+	}
+}
