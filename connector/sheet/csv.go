@@ -55,7 +55,7 @@ func csvRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) error {
 		if !ok {
 			return nil
 		}
-		row.num, row.bad = rec.num, rec.bad
+		row.num, row.bad, row.badCol = rec.num, rec.bad, rec.badCol
 		row.cells = row.cells[:0]
 		for _, f := range rec.fields {
 			if sc.guard {
@@ -98,7 +98,7 @@ func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
 		if !ok {
 			break
 		}
-		row := &rawRow{num: rec.num, bad: rec.bad, cells: make([]string, len(rec.fields))}
+		row := &rawRow{num: rec.num, bad: rec.bad, badCol: rec.badCol, cells: make([]string, len(rec.fields))}
 		for i, v := range rec.fields {
 			if sc.guard {
 				v = unguard(v)

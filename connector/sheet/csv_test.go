@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/casebridge/casebridge/connector"
 )
@@ -290,6 +292,18 @@ func TestBadRows(t *testing.T) {
 		}
 		if !strings.Contains(msg, "bad.csv row ") {
 			t.Errorf("error does not name file and row: %s", msg)
+		}
+	}
+	fields := map[string]string{}
+	for _, err := range errs {
+		var re *connector.RecordError
+		if errors.As(err, &re) {
+			fields[re.Key] = re.Field + " " + err.Error()[strings.Index(err.Error(), "column"):][:8]
+		}
+	}
+	for key, want := range map[string]string{"BD-5": "Age column C", "BD-6": "Name column B", "": "Case No column A", "BD-1": "Case No column A"} {
+		if fields[key] != want {
+			t.Errorf("error of %q names %q, want %q", key, fields[key], want)
 		}
 	}
 	want := map[connector.Code]int{connector.CodeDuplicateKey: 4, connector.CodeInvalidKey: 1, connector.CodeRowUnreadable: 2}
@@ -724,4 +738,55 @@ func TestSample(t *testing.T) {
 	if len(cfg.Sheets) != 4 || cfg.Sheets[3].Delimiter != "\t" || cfg.Sheets[0].Columns[0] != "ชื่อ-สกุล" {
 		t.Errorf("decoded %+v", cfg)
 	}
+}
+
+// FuzzCSVWriteRoundTrip writes arbitrary text into one cell of a CSV file
+// in each encoding family: the value reads back as written (NFC), and
+// every other row keeps its bytes.
+func FuzzCSVWriteRoundTrip(f *testing.F) {
+	for _, s := range []string{"plain", "a,b", "quote \" inside", "line\nbreak", "\r\n", "=1+2", "-12", "'=x", " padded ", "ZWJ 👩‍👩‍👧", "ä", "", ";", "\t"} {
+		f.Add(s, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, v string, which uint8) {
+		if !utf8.ValidString(v) {
+			return
+		}
+		var data []byte
+		head := "Case No;Name;Note\r\n\"BD-1\";a;b\r\nBD-2;c;\"d\"\"e\"\r\n"
+		switch which % 3 {
+		case 0:
+			data = []byte(head)
+		case 1:
+			data = append(slices.Clone(bomUTF8), head...)
+		case 2:
+			data = encodeUTF16(head, which%2 == 0, true)
+		}
+		p := writeFile(t, "f.csv", data)
+		c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Case No"})
+		res, err := c.Upsert(ctx, "o", []connector.Record{rec("BD-1", "Name", v)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Err != nil {
+			if strings.Contains(res[0].Err.Error(), v) && len(v) > 3 {
+				t.Fatalf("error leaks the value: %v", res[0].Err)
+			}
+			return
+		}
+		recs, errs := readAll(t, c, "o")
+		if len(errs) != 0 || len(recs) != 2 {
+			t.Fatalf("after writing %q: %d records, errors %v", v, len(recs), errs)
+		}
+		want := norm.NFC.String(v)
+		if got := recs["BD-1"].Fields["Name"]; want == "" && !got.IsNull() || want != "" && text(t, recs["BD-1"], "Name") != want {
+			t.Fatalf("wrote %q, read %v", v, got)
+		}
+		if text(t, recs["BD-2"], "Note") != "d\"e" || text(t, recs["BD-1"], "Note") != "b" {
+			t.Fatalf("other cells changed")
+		}
+		after, _ := os.ReadFile(p)
+		if !strings.HasSuffix(string(decodeTest(after)), "\r\nBD-2;c;\"d\"\"e\"\r\n") {
+			t.Fatalf("the other row's bytes changed: %q", decodeTest(after))
+		}
+	})
 }

@@ -239,6 +239,7 @@ type csvRecord struct {
 	start, end, next int64
 	spans            []int64
 	bad              string // why the row is unreadable (never a value), or ""
+	badCol           int    // the column where it became unreadable
 }
 
 // csvScanner reads CSV records from an encoded byte stream, keeping byte
@@ -379,6 +380,7 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 			}
 			if quoted && rec.bad == "" {
 				rec.bad = "a quoted cell is not closed before the end of the file"
+				rec.badCol = len(rec.fields)
 			}
 			endField(s.off)
 			rec.end, rec.next = s.off, s.off
@@ -389,6 +391,7 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 		anything = true
 		if bad && rec.bad == "" {
 			rec.bad = "bytes that are not valid " + s.f.enc.String()
+			rec.badCol = len(rec.fields)
 		}
 		if quoted {
 			if r == '"' {

@@ -103,6 +103,9 @@ type writer struct {
 // lock file appeared; the previous content (orig) is kept as a timestamped
 // backup. It returns the stamp of the new file.
 func (w *writer) replace(path string, old stamp, orig, data []byte) (stamp, error) {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // replace the file a link points at, not the link
+	}
 	if err := checkLocks(path); err != nil {
 		return stamp{}, err
 	}

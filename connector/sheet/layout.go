@@ -19,6 +19,8 @@ type rawRow struct {
 	num   int      // 1-based row number as the spreadsheet program shows it
 	cells []string // cell texts (CSV guard stripped)
 	bad   string   // why the row could not be decoded, never a value
+	// badCol is the column where decoding failed
+	badCol int
 }
 
 // headerScanLimit is how many rows header detection looks at.
@@ -237,35 +239,66 @@ func (c *sheetConf) classify(l *layout, r *rawRow) rowKind {
 	return rowData
 }
 
-// rowKey returns the key of a data row, or a reason it has none.
-func (c *sheetConf) rowKey(l *layout, r *rawRow) (key string, problem connector.Code, detail string) {
+// rowProblem is why a data row cannot be used: an error code, the column
+// concerned and what was expected (never a value).
+type rowProblem struct {
+	code   connector.Code
+	col    int
+	detail string
+}
+
+// rowKey returns the key of a data row, and what is wrong with the row if
+// anything (code "" when nothing).
+func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
+	key := ""
 	if l.key < len(r.cells) {
 		key = connector.NormalizeKey(r.cells[l.key])
 	}
 	switch {
 	case r.bad != "":
-		return key, connector.CodeRowUnreadable, r.bad
+		return key, rowProblem{connector.CodeRowUnreadable, r.badCol, r.bad}
 	case c.format == formatCSV && len(r.cells) < l.width: // a workbook row simply omits empty cells
-		return key, connector.CodeRowUnreadable, fmt.Sprintf("the row has %d columns, the header %d", len(r.cells), l.width)
+		col := len(r.cells)
+		for col < len(l.names) && !l.field(col) {
+			col++
+		}
+		return key, rowProblem{connector.CodeRowUnreadable, col, fmt.Sprintf("the row has %d columns, the header %d", len(r.cells), l.width)}
 	case key == "":
-		return "", connector.CodeInvalidKey, "the key cell is empty"
+		return "", rowProblem{connector.CodeInvalidKey, l.key, "the key cell is empty"}
 	case c.keyRE != nil && !c.keyRE.MatchString(key):
-		return key, connector.CodeInvalidKey, "the key does not match key_pattern"
+		return key, rowProblem{connector.CodeInvalidKey, l.key, "the key does not match key_pattern"}
 	}
-	return key, "", ""
+	return key, rowProblem{}
 }
 
-// rowError is the error of a row that could not be read.
-func (c *sheetConf) rowError(l *layout, num int, key string, code connector.Code, detail string) error {
+// rowError is the error of a row that could not be read, naming file,
+// row and column.
+func (c *sheetConf) rowError(l *layout, num int, key string, p rowProblem) error {
 	field := ""
-	if code == connector.CodeInvalidKey || code == connector.CodeDuplicateKey {
-		field = l.names[l.key]
+	if p.col >= 0 && p.col < len(l.names) {
+		field = l.names[p.col]
+		if field == "" {
+			field = columnLetter(p.col)
+		}
 	}
 	return &connector.RecordError{
 		Op: "read", Connector: c.conn, Object: c.Object, Key: key, Field: field,
-		Code: code, Class: connector.Permanent,
-		Err: &connector.ValueError{Code: code, Detail: fmt.Sprintf("%s row %d: %s", c.where(), num, detail)},
+		Code: p.code, Class: connector.Permanent,
+		Err: &connector.ValueError{Code: p.code, Detail: fmt.Sprintf("%s row %d column %s: %s", c.where(), num, columnLetter(p.col), p.detail)},
 	}
+}
+
+// columnLetter is a column's name as a spreadsheet program shows it: A,
+// B, ..., Z, AA.
+func columnLetter(col int) string {
+	if col < 0 {
+		return "?"
+	}
+	s := ""
+	for col++; col > 0; col = (col - 1) / 26 {
+		s = string(rune('A'+(col-1)%26)) + s
+	}
+	return s
 }
 
 // record builds the Record of a data row: every field column as text in

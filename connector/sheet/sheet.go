@@ -313,7 +313,7 @@ func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*surv
 		if !keys || sc.classify(first, r) != rowData {
 			return nil
 		}
-		if key, code, _ := sc.rowKey(first, r); code == "" {
+		if key, p := sc.rowKey(first, r); p.code == "" {
 			hashes = append(hashes, keyHash(key))
 		}
 		return nil
@@ -358,7 +358,7 @@ func (c *Connector) fileError(sc *sheetConf, err error) error {
 }
 
 // Describe implements connector.Describer: every named column is a text
-// field; the key column is the key, an external id compared
+// field (of at most 32,767 characters in a workbook); the key column is the key, an external id compared
 // case-insensitively. The delete and status columns are the connector's
 // own and not fields.
 func (c *Connector) Describe(ctx context.Context, object string) (*connector.Object, error) {
@@ -378,6 +378,9 @@ func (c *Connector) Describe(ctx context.Context, object string) (*connector.Obj
 		}
 		f := connector.Field{Name: name, Label: name, Type: connector.TypeString, Nillable: true,
 			Createable: !sc.ro, Updateable: !sc.ro}
+		if sc.format == formatXLSX {
+			f.Length = maxCellChars
+		}
 		if i == l.key {
 			f.ExternalID, f.Unique, f.Nillable = true, true, false
 		}
@@ -406,13 +409,13 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		key, code, detail := sc.rowKey(l, r)
-		if code == "" && sv.dups[keyHash(key)] {
-			code, detail = connector.CodeDuplicateKey, "the key is on more than one row; all of them are left out until it is fixed"
+		key, p := sc.rowKey(l, r)
+		if p.code == "" && sv.dups[keyHash(key)] {
+			p = rowProblem{connector.CodeDuplicateKey, l.key, "the key is on more than one row; all of them are left out until it is fixed"}
 		}
 		var rerr error
-		if code != "" {
-			rerr = sc.rowError(l, r.num, key, code, detail)
+		if p.code != "" {
+			rerr = sc.rowError(l, r.num, key, p)
 		}
 		return fn(l, r, key, rerr)
 	})

@@ -61,17 +61,17 @@ func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
 		}
 		switch sc.classify(m.l, r) {
 		case rowData:
-			key, code, _ := sc.rowKey(m.l, r)
+			key, p := sc.rowKey(m.l, r)
 			if key == "" {
 				continue
 			}
 			id := connector.KeyID(key, false)
 			m.live[id] = append(m.live[id], ref)
-			if code != "" {
+			if p.code != "" && p.code != connector.CodeInvalidKey {
 				m.bad[id] = true
 			}
 		case rowMarked:
-			if key, _, _ := sc.rowKey(m.l, r); key != "" {
+			if key, _ := sc.rowKey(m.l, r); key != "" {
 				id := connector.KeyID(key, false)
 				m.marked[id] = append(m.marked[id], ref)
 			}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -35,6 +36,9 @@ const (
 	kindNumber
 	kindDate
 )
+
+// maxCellChars is the most characters an Excel cell holds.
+const maxCellChars = 32767
 
 type cellInfo struct {
 	present bool // the cell has a value or a formula
@@ -682,7 +686,7 @@ func (e *xlsxEditor) formula(ref, col int) bool { return e.cellInfo(ref, col).fo
 
 // check rejects what a workbook cannot hold.
 func (e *xlsxEditor) check(_, _ int, v string) error {
-	if len(v) > 32767 && len([]rune(v)) > 32767 {
+	if len(v) > maxCellChars && utf8.RuneCountInString(v) > maxCellChars {
 		return fmt.Errorf("longer than the 32,767 characters a cell holds")
 	}
 	for _, r := range v {
