@@ -1,0 +1,846 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
+)
+
+// JobMapping is a job's field rules compiled against the Salesforce
+// objects' descriptions: how one local row becomes a family of Salesforce
+// records (a parent and named children) and back. It is immutable and safe
+// for concurrent use.
+type JobMapping struct {
+	// Name is the job's name.
+	Name string
+	// Job is the configuration compiled.
+	Job *config.Job
+	// Object is the parent's Salesforce object; Key the Salesforce key
+	// field (an external id) of the parent and of every child.
+	Object string
+	Key    string
+	// KeyPrefix is put in front of a local key to make the Salesforce key;
+	// a Salesforce key without it is not this job's.
+	KeyPrefix string
+	// LocalKey is the local key column.
+	LocalKey string
+	// LocalObject is the local object (table or sheet) the job reads:
+	// local.table, else local.sheet, else the source's table, else the
+	// source's name. The wiring layer may set it before NewView.
+	LocalObject string
+	// Connector names the local source in errors.
+	Connector string
+	// Parent and Children are the records a row carries.
+	Parent   *Member
+	Children []*Member
+
+	gate *consentGate
+}
+
+// consentGate is the compiled consent gate: while the parent's consent
+// field holds none of the allowed values, fields of the gated classes do
+// not flow in either direction.
+type consentGate struct {
+	rule    *FieldRule
+	allowed map[string]bool
+	classes map[config.PII]bool
+	hashIn  []string
+}
+
+// gated reports whether class c is gated.
+func (g *consentGate) gated(c config.PII) bool { return g != nil && g.classes[c] }
+
+// Members returns the parent and the children, in configuration order.
+func (m *JobMapping) Members() []*Member {
+	return append([]*Member{m.Parent}, m.Children...)
+}
+
+// Objects returns the Salesforce objects the job maps: the parent's, then
+// each child's, without repeats.
+func (m *JobMapping) Objects() []string {
+	var out []string
+	for _, mem := range m.Members() {
+		if !slices.Contains(out, mem.Object) {
+			out = append(out, mem.Object)
+		}
+	}
+	return out
+}
+
+// membersOf returns the members whose records belong to object.
+func (m *JobMapping) membersOf(object string) []*Member {
+	var out []*Member
+	for _, mem := range m.Members() {
+		if strings.EqualFold(mem.Object, object) {
+			out = append(out, mem)
+		}
+	}
+	return out
+}
+
+// FieldSpecs returns the mapped fields of object, in rule order, for the
+// engine's Job.Fields. The key field is not among them. A field that
+// several children of one object map (two Assistance children both setting
+// vcms__Service_Type__c) is listed once, with a hash over all their rules,
+// the widest direction and the highest class; the View applies each
+// child's own rule to its records.
+func (m *JobMapping) FieldSpecs(object string) []FieldInfo {
+	var out []FieldInfo
+	idx := map[string]int{}
+	hashes := map[string][]string{}
+	for _, mem := range m.membersOf(object) {
+		for _, r := range mem.Rules {
+			i, ok := idx[r.SF]
+			if !ok {
+				idx[r.SF] = len(out)
+				out = append(out, FieldInfo{Name: r.SF, Direction: r.Direction, Class: r.Class, Lossy: r.Lossy()})
+				hashes[r.SF] = []string{r.Hash}
+				continue
+			}
+			f := &out[i]
+			hashes[r.SF] = append(hashes[r.SF], r.Hash)
+			if f.Direction != r.Direction {
+				f.Direction = config.Both
+			}
+			if classRank(r.Class) > classRank(f.Class) {
+				f.Class = r.Class
+			}
+			f.Lossy = f.Lossy || r.Lossy()
+		}
+	}
+	for i := range out {
+		out[i].RuleHash = combineHashes(hashes[out[i].Name])
+	}
+	return out
+}
+
+// ParentKey returns the parent's Salesforce key of a child record's key
+// (a child's key is its parent's plus the child's key suffix), and the
+// child's name. ok is false for a key that is not a child's of object. The
+// wiring layer uses it to set the child's parent_field (by the parent's
+// external id, or its Id once the parent exists): the parent field is not
+// a mapped field, since a Salesforce Id and a local key never compare
+// equal.
+func (m *JobMapping) ParentKey(object, childKey string) (parentKey, child string, ok bool) {
+	mem, local, ok := m.memberOfKey(object, childKey)
+	if !ok || mem.IsParent() {
+		return "", "", false
+	}
+	return m.KeyPrefix + local, mem.Name, true
+}
+
+// ParentField returns the named child's parent field ("" if none).
+func (m *JobMapping) ParentField(child string) string {
+	for _, c := range m.Children {
+		if c.Name == child {
+			return c.ParentField
+		}
+	}
+	return ""
+}
+
+// memberOfKey finds which member of object a Salesforce key belongs to
+// and returns the local key. The longest matching child suffix wins; a key
+// of the parent's object matching no child suffix is the parent's.
+func (m *JobMapping) memberOfKey(object, key string) (*Member, string, bool) {
+	key = connector.NormalizeKey(key)
+	rest, ok := cutPrefixFold(key, m.KeyPrefix)
+	if !ok {
+		return nil, "", false
+	}
+	var best *Member
+	for _, mem := range m.membersOf(object) {
+		if mem.IsParent() {
+			continue
+		}
+		if hasSuffixFold(rest, mem.KeySuffix) && len(rest) > len(mem.KeySuffix) {
+			if best == nil || len(mem.KeySuffix) > len(best.KeySuffix) {
+				best = mem
+			}
+		}
+	}
+	if best != nil {
+		return best, rest[:len(rest)-len(best.KeySuffix)], true
+	}
+	if strings.EqualFold(m.Parent.Object, object) && rest != "" {
+		return m.Parent, rest, true
+	}
+	return nil, "", false
+}
+
+// cutPrefixFold is strings.CutPrefix, comparing case-insensitively (keys
+// are external ids, compared case-insensitively).
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return "", false
+	}
+	return s[len(prefix):], true
+}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// Compile compiles a job's rules against the descriptions of the
+// Salesforce objects it names (the parent's and each child's, keyed by
+// object name; extra objects are ignored). It builds each rule's transform
+// and checks every rule against its field: the field exists, the rule's
+// output fits the field's type, value-map targets are picklist values,
+// constants and defaults fit, a rule that writes Salesforce targets a
+// writable field, and a rule that writes the local side has a write form.
+//
+// The error, when not nil, is a config.Errors: every finding, each at the
+// option's file:line:col. Messages name fields, columns, options and
+// configured values, never record values.
+func Compile(job *config.Job, objects map[string]*connector.Object) (*JobMapping, error) {
+	c := compiler{job: job, objects: objects}
+	m := c.compile()
+	if len(c.errs) > 0 {
+		sortErrors(c.errs)
+		return nil, c.errs
+	}
+	return m, nil
+}
+
+type compiler struct {
+	job     *config.Job
+	objects map[string]*connector.Object
+	errs    config.Errors
+	// known, when set, are every object name of the org, for
+	// suggestions; unavailable are objects whose describe failed for
+	// another reason than not existing (already reported).
+	known       []string
+	unavailable map[string]bool
+}
+
+func (c *compiler) errorf(meta *config.Meta, key, format string, args ...any) {
+	c.errs = append(c.errs, meta.Errorf(key, format, args...))
+}
+
+// object returns the description of name, matched exactly and then
+// case-insensitively.
+func (c *compiler) object(name string) *connector.Object {
+	if o, ok := c.objects[name]; ok && o != nil {
+		return o
+	}
+	for n, o := range c.objects {
+		if strings.EqualFold(n, name) && o != nil {
+			return o
+		}
+	}
+	return nil
+}
+
+func (c *compiler) objectNames() []string {
+	if c.known != nil {
+		return c.known
+	}
+	names := make([]string, 0, len(c.objects))
+	for n := range c.objects {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (c *compiler) compile() *JobMapping {
+	j := c.job
+	m := &JobMapping{
+		Name:      j.Name,
+		Job:       j,
+		Object:    j.Salesforce.Object,
+		Key:       j.Salesforce.Key,
+		KeyPrefix: j.Local.KeyPrefix,
+		LocalKey:  j.Local.Key,
+		Connector: j.Local.Source,
+	}
+	switch {
+	case j.Local.Table != "":
+		m.LocalObject = j.Local.Table
+	case j.Local.Sheet != "":
+		m.LocalObject = j.Local.Sheet
+	case j.Source != nil && j.Source.Table != "":
+		m.LocalObject = j.Source.Table
+	default:
+		m.LocalObject = j.Local.Source
+	}
+	parent := c.member(&j.Salesforce.Meta, "object", j.Salesforce.Object, nil, j.Fields)
+	if parent == nil {
+		return nil
+	}
+	m.Parent = parent
+	m.Object = parent.Object
+	if kf := parent.Desc.Field(j.Salesforce.Key); kf != nil {
+		m.Key = kf.Name
+	}
+	for _, ch := range j.Children {
+		mem := c.member(&ch.Meta, "object", ch.Object, ch, ch.Fields)
+		if mem == nil {
+			continue
+		}
+		if mem.Desc.Field(ch.ParentField) == nil {
+			c.errorf(&ch.Meta, "parent_field", "%s has no field %q%s", mem.Object, ch.ParentField, suggestName(ch.ParentField, mem.Desc.FieldNames()))
+		}
+		m.Children = append(m.Children, mem)
+	}
+	c.consent(m)
+	c.hashes(m)
+	return m
+}
+
+// member compiles the rules of one record of the row.
+func (c *compiler) member(meta *config.Meta, key, object string, ch *config.Child, rules []*config.Rule) *Member {
+	desc := c.object(object)
+	if desc == nil && c.unavailable[object] {
+		return nil
+	}
+	if desc == nil {
+		c.errorf(meta, key, "the org has no object %q%s", object, suggestName(object, c.objectNames()))
+		return nil
+	}
+	view := &connector.Object{Name: desc.Name, Label: desc.Label, Key: c.job.Salesforce.Key, Modified: desc.Modified, Fields: desc.Fields}
+	if kf := desc.Field(c.job.Salesforce.Key); kf == nil {
+		c.errorf(&c.job.Salesforce.Meta, "key", "%s has no field %q%s", desc.Name, c.job.Salesforce.Key, suggestName(c.job.Salesforce.Key, desc.FieldNames()))
+	} else {
+		view.Key = kf.Name
+	}
+	mem := &Member{Object: desc.Name, Desc: view, cfg: ch}
+	if ch != nil {
+		mem.Name, mem.KeySuffix, mem.ParentField = ch.Name, ch.KeySuffix, ch.ParentField
+		if mem.KeySuffix == "" {
+			mem.KeySuffix = ":" + ch.Name
+		}
+		if f := desc.Field(ch.ParentField); f != nil {
+			mem.ParentField = f.Name
+		}
+	}
+	for _, r := range rules {
+		if fr := c.rule(desc, r); fr != nil {
+			mem.Rules = append(mem.Rules, fr)
+		}
+	}
+	return mem
+}
+
+// effective returns the rule's direction narrowed by the job's.
+func effective(job config.Direction, r *config.Rule) (config.Direction, bool) {
+	sf, local := r.Writes(job)
+	switch {
+	case sf && local:
+		return config.Both, true
+	case sf:
+		return config.ToSalesforce, true
+	case local:
+		return config.FromSalesforce, true
+	}
+	return "", false
+}
+
+// rule compiles one field rule; nil when it cannot be used.
+func (c *compiler) rule(desc *connector.Object, r *config.Rule) *FieldRule {
+	f := desc.Field(r.SF)
+	if f == nil {
+		c.errorf(&r.Meta, "sf", "%s has no field %q%s", desc.Name, r.SF, suggestName(r.SF, desc.FieldNames()))
+		return nil
+	}
+	dir, ok := effective(c.job.Direction, r)
+	if !ok {
+		return nil // config reports "never applies"
+	}
+	fr := &FieldRule{SF: f.Name, Local: r.Local, Direction: dir, Class: r.PII, Field: f, Rule: r, Required: r.Required}
+	if fr.Class == config.PIINone {
+		fr.Class = ""
+	}
+	if f.Name == desc.Key || strings.EqualFold(f.Name, c.job.Salesforce.Key) {
+		c.errorf(&r.Meta, "sf", "%s is the job's key field: it is set from local.key and key_prefix, not by a rule", f.Name)
+		return nil
+	}
+	if fr.WritesSalesforce() {
+		switch {
+		case f.Calculated:
+			c.errorf(&r.Meta, "sf", "%s is a formula or roll-up field: Salesforce computes it; make the rule direction: from_salesforce", f.Name)
+			return nil
+		case !f.Createable && !f.Updateable:
+			c.errorf(&r.Meta, "sf", "%s is neither createable nor updateable; make the rule direction: from_salesforce", f.Name)
+			return nil
+		}
+	}
+	if r.Has("constant") {
+		v, err := connector.Canonicalize(connector.Text(r.Constant), f)
+		if err == nil {
+			err = connector.Check(v, f)
+		}
+		if err != nil {
+			c.errorf(&r.Meta, "constant", "the constant does not fit %s (%s): %v", f.Name, describeField(f), err)
+			return nil
+		}
+		fr.Constant, fr.IsConstant, fr.Direction = v, true, config.ToSalesforce
+		return fr
+	}
+	t, key, err := c.transform(r, f)
+	if err != nil {
+		c.errorf(&r.Meta, key, "%v", err)
+		return nil
+	}
+	fr.Transform = t
+	fr.merger, _ = t.(Merger)
+	if r.Lookup != nil {
+		fr.Lookup = r.Lookup
+		if fr.WritesLocal() || dir.WritesLocal() {
+			c.errorf(&r.Meta, "lookup", "a lookup has no write form (an Id cannot be written back as %s); make the rule direction: to_salesforce", r.Lookup.Field)
+			return nil
+		}
+		if f.Type != connector.TypeReference && f.Type != connector.TypeID && f.Type.ValueKind() != connector.KindText {
+			c.errorf(&r.Meta, "lookup", "a lookup gives a record Id, which %s (%s) cannot hold", f.Name, describeField(f))
+			return nil
+		}
+	} else if !c.typeFits(r, f, t, key) {
+		return nil
+	}
+	if r.Has("default") {
+		fr.Default, fr.HasDefault = r.Default, true
+		if r.Lookup == nil {
+			res, err := t.Parse(r.Default)
+			var v connector.Value
+			if err == nil {
+				v, err = connector.Canonicalize(res.Value, f)
+			}
+			if err == nil {
+				err = connector.Check(v, f)
+			}
+			if err != nil {
+				c.errorf(&r.Meta, "default", "the default does not read as a value of %s: %v", f.Name, err)
+				return nil
+			}
+		}
+	}
+	return fr
+}
+
+// describeField says what a field holds, for messages: "picklist",
+// "string(80)", "double(3,0)".
+func describeField(f *connector.Field) string {
+	switch {
+	case f.Length > 0 && f.Type.ValueKind() == connector.KindText:
+		return fmt.Sprintf("%s(%d)", f.Type, f.Length)
+	case f.Precision > 0:
+		return fmt.Sprintf("%s(%d,%d)", f.Type, f.Precision, f.Scale)
+	}
+	return string(f.Type)
+}
+
+// outputKind is the kind of value a transform kind produces.
+func outputKind(kind string) connector.Kind {
+	switch kind {
+	case "date":
+		return connector.KindDate
+	case "datetime":
+		return connector.KindDateTime
+	case "number":
+		return connector.KindNumber
+	case "yes_no":
+		return connector.KindBool
+	case "multi_value_map", "split":
+		return connector.KindMulti
+	}
+	return connector.KindText
+}
+
+// typeFits checks that what t produces can be stored in f: a value map's
+// every target canonicalises into f and is one of its picklist values;
+// another transform's output kind is f's (any kind fits a text field,
+// text fits a multi-select).
+func (c *compiler) typeFits(r *config.Rule, f *connector.Field, t Transform, key string) bool {
+	if r.Values.Len() > 0 {
+		ok := true
+		for _, e := range r.Values.Entries {
+			v, err := connector.Canonicalize(connector.Text(e.SF), f)
+			if err == nil {
+				err = connector.Check(v, f)
+				if err == nil && f.Type == connector.TypeMultiPicklist && len(f.Picklist) > 0 && !f.HasPicklistValue(e.SF) {
+					err = &connector.ValueError{Code: connector.CodeBadPicklist, Detail: "not one of the field's picklist values"}
+				}
+			}
+			if err != nil {
+				path := r.PathOf("values") + "." + e.Local
+				msg := fmt.Sprintf("Salesforce value %q does not fit %s (%s): %v", e.SF, f.Name, describeField(f), err)
+				if connector.CodeOf(err) == connector.CodeBadPicklist {
+					msg = fmt.Sprintf("%q is not a picklist value of %s%s (describe lists the master values; record types may allow fewer)",
+						e.SF, f.Name, suggestName(e.SF, f.Picklist))
+				}
+				c.errs = append(c.errs, &config.Error{File: e.Pos.File, Line: e.Pos.Line, Col: e.Pos.Col, Path: path, Msg: msg})
+				ok = false
+			}
+		}
+		return ok
+	}
+	want := f.Type.ValueKind()
+	got := outputKind(t.Kind())
+	if got == want || want == connector.KindText || (want == connector.KindMulti && got == connector.KindText) {
+		return true
+	}
+	c.errorf(&r.Meta, key, "a %s rule gives %s values, which %s (%s) cannot hold", t.Kind(), got, f.Name, describeField(f))
+	return false
+}
+
+// conversionKeys are the rule keys that choose a transform, in the order
+// they are reported.
+var conversionKeys = []string{"transform", "values", "yes_no", "date", "number", "phone", "split", "lookup"}
+
+// transform builds the rule's transform; key is the option an error is
+// about.
+func (c *compiler) transform(r *config.Rule, f *connector.Field) (Transform, string, error) {
+	key := "sf"
+	for _, k := range conversionKeys {
+		if r.Has(k) {
+			key = k
+			break
+		}
+	}
+	if r.Transform != "" {
+		for _, k := range conversionKeys[1:] {
+			if r.Has(k) {
+				return nil, k, fmt.Errorf("transform %s does not combine with %s", r.Transform, k)
+			}
+		}
+		o, ok := Lookup(r.Transform)
+		if !ok {
+			return nil, key, unknownTransform(r.Transform)
+		}
+		t, err := o.Build()
+		return t, key, err
+	}
+	switch {
+	case r.Lookup != nil:
+		t, err := NewText(TextOptions{})
+		return t, key, err
+	case r.Values.Len() > 0:
+		o := ValueMapOptions{Multi: f.Type == connector.TypeMultiPicklist || r.Split != ""}
+		if o.Multi && r.Split != "" {
+			o.Separators = r.Split
+			o.Join = r.Split[:utf8.RuneLen([]rune(r.Split)[0])]
+			if o.Join != "\n" {
+				o.Join += " "
+			}
+		}
+		for _, e := range r.Values.Entries {
+			if Clean(e.Local) == "" {
+				if o.Blank != "" && o.Blank != e.SF {
+					return nil, "values", fmt.Errorf("the blank cell maps to both %q and %q", o.Blank, e.SF)
+				}
+				o.Blank = e.SF
+				continue
+			}
+			o.Pairs = append(o.Pairs, Pair{Local: e.Local, Salesforce: e.SF})
+		}
+		if o.Multi {
+			o.Blank = ""
+		}
+		t, err := NewValueMap(o)
+		return t, key, err
+	case r.YesNo != nil:
+		t, err := NewYesNo(yesNoOptions(r))
+		return t, key, err
+	case r.Date != nil:
+		o := dateOptions(r)
+		if f.Type == connector.TypeDateTime {
+			t, err := NewDateTime(DateTimeOptions{DateOptions: o, Zone: c.zone()})
+			return t, key, err
+		}
+		t, err := NewDate(o)
+		return t, key, err
+	case r.Number != nil:
+		o := NumberOptions{}
+		if r.Number.Has("scale") {
+			s := int32(r.Number.Scale)
+			o.Scale = &s
+		} else if s, ok := fieldScale(f); ok {
+			o.Scale = &s
+		}
+		t, err := NewNumber(o)
+		return t, key, err
+	case r.Phone != nil:
+		t, err := NewPhone(PhoneOptions{Country: r.Phone.Country})
+		return t, key, err
+	case r.Split != "":
+		t, err := NewSplit(SplitOptions{Separators: r.Split})
+		return t, key, err
+	}
+	// No conversion configured: the field's type chooses.
+	var t Transform
+	var err error
+	switch f.Type.ValueKind() {
+	case connector.KindBool:
+		t, err = NewYesNo(YesNoOptions{})
+	case connector.KindNumber:
+		o := NumberOptions{}
+		if s, ok := fieldScale(f); ok {
+			o.Scale = &s
+		}
+		t, err = NewNumber(o)
+	case connector.KindDate:
+		t, err = NewDate(DateOptions{})
+	case connector.KindDateTime:
+		t, err = NewDateTime(DateTimeOptions{Zone: c.zone()})
+	case connector.KindMulti:
+		t, err = NewSplit(SplitOptions{})
+	default:
+		t, err = NewText(TextOptions{})
+	}
+	return t, key, err
+}
+
+func (c *compiler) zone() string {
+	if s := c.job.Source; s != nil && s.Timezone != "" {
+		if _, err := time.LoadLocation(s.Timezone); err == nil {
+			return s.Timezone
+		}
+	}
+	return "UTC"
+}
+
+func fieldScale(f *connector.Field) (int32, bool) {
+	switch f.Type {
+	case connector.TypeInt:
+		return 0, true
+	case connector.TypeDouble, connector.TypeCurrency, connector.TypePercent:
+		if f.Scale >= 0 && f.Scale <= 18 {
+			return int32(f.Scale), true
+		}
+	}
+	return 0, false
+}
+
+// yesNoOptions converts a rule's yes_no: the first word of each list is
+// written back, unless write_form says "yes|no".
+func yesNoOptions(r *config.Rule) YesNoOptions {
+	y := r.YesNo
+	o := YesNoOptions{Yes: nonBlank(y.Yes), No: nonBlank(y.No), Unknown: nonBlank(y.Unknown)}
+	if len(o.Unknown) == 0 {
+		listed := map[string]bool{}
+		for _, w := range append(slices.Clone(o.Yes), o.No...) {
+			listed[matchKey(w, false)] = true
+		}
+		for _, w := range DefaultUnknown {
+			if !listed[matchKey(w, false)] {
+				o.Unknown = append(o.Unknown, w)
+			}
+		}
+	}
+	if len(o.Yes) > 0 {
+		o.WriteYes = o.Yes[0]
+	}
+	if len(o.No) > 0 {
+		o.WriteNo = o.No[0]
+	}
+	if yes, no, ok := strings.Cut(r.WriteForm, "|"); ok && r.YesNo != nil {
+		o.WriteYes, o.WriteNo = yes, no
+	}
+	return o
+}
+
+func nonBlank(words []string) []string {
+	var out []string
+	for _, w := range words {
+		if Clean(w) != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// dateOptions converts a rule's date: day first when day_first says so or
+// every layout puts the day before the month; written in write_form, else
+// in the first layout with a four-digit year, else ISO.
+func dateOptions(r *config.Rule) DateOptions {
+	dr := r.Date
+	o := DateOptions{ExcelSerial: dr.ExcelSerial, Pivot: dr.Pivot}
+	if dr.Era == config.Buddhist {
+		o.Era = EraBuddhist
+	}
+	if dr.DayFirst {
+		o.Order = DayFirst
+	} else {
+		var orders []Order
+		for _, l := range dr.Formats {
+			if ord := layoutOrder(l); ord != OrderUnspecified {
+				orders = append(orders, ord)
+			}
+		}
+		if len(orders) > 0 && !slices.ContainsFunc(orders, func(x Order) bool { return x != orders[0] }) {
+			o.Order = orders[0]
+		}
+	}
+	switch {
+	case r.WriteForm != "":
+		o.Write = r.WriteForm
+	default:
+		for _, l := range dr.Formats {
+			if strings.Contains(l, "2006") {
+				o.Write = l
+				break
+			}
+		}
+	}
+	return o
+}
+
+// layoutOrder says whether a Go layout puts the day or the month first.
+func layoutOrder(layout string) Order {
+	day, month := -1, -1
+	for i, tok := range layoutTokens(layout) {
+		switch tok {
+		case "02", "2":
+			if day < 0 {
+				day = i
+			}
+		case "01", "1", "Jan", "January":
+			if month < 0 {
+				month = i
+			}
+		}
+	}
+	switch {
+	case day < 0 || month < 0:
+		return OrderUnspecified
+	case day < month:
+		return DayFirst
+	}
+	return MonthFirst
+}
+
+// consent compiles the job's consent gate.
+func (c *compiler) consent(m *JobMapping) {
+	cs := c.job.Consent
+	if cs == nil {
+		return
+	}
+	g := &consentGate{allowed: map[string]bool{}, classes: map[config.PII]bool{}}
+	for _, r := range m.Parent.Rules {
+		if strings.EqualFold(r.SF, cs.Field) {
+			g.rule = r
+		}
+	}
+	if g.rule == nil {
+		c.errorf(&cs.Meta, "field", "%q is not the sf of a field rule of the job's parent record", cs.Field)
+		return
+	}
+	if g.rule.Local == "" && !g.rule.IsConstant {
+		c.errorf(&cs.Meta, "field", "the rule of %s has no local column", cs.Field)
+	}
+	for _, a := range cs.Allowed {
+		v, err := connector.Canonicalize(connector.Text(a), g.rule.Field)
+		if err == nil {
+			err = connector.Check(v, g.rule.Field)
+		}
+		if err != nil {
+			c.errorf(&cs.Meta, "allowed", "%q is not a value of %s: %v", a, g.rule.SF, err)
+			continue
+		}
+		g.allowed[v.Raw()] = true
+	}
+	classes := cs.Classes
+	if len(classes) == 0 {
+		classes = []config.PII{config.PIIDirect, config.PIISensitive}
+	}
+	for _, cl := range classes {
+		g.classes[cl] = true
+	}
+	for a := range g.allowed {
+		g.hashIn = append(g.hashIn, "allow:"+a)
+	}
+	slices.Sort(g.hashIn)
+	g.hashIn = append([]string{"field:" + g.rule.SF}, g.hashIn...)
+	m.gate = g
+}
+
+// hashes computes every rule's hash.
+func (c *compiler) hashes(m *JobMapping) {
+	for _, mem := range m.Members() {
+		for _, r := range mem.Rules {
+			in := ruleHashInput{Object: mem.Object, Field: r.SF, Local: r.Local, Direction: string(r.Direction), Class: string(r.Class), Required: r.Required}
+			if r.Transform != nil {
+				in.Transform = r.Transform.Hash()
+			}
+			if r.Lookup != nil {
+				in.Lookup = []string{r.Lookup.Object, r.Lookup.Field}
+			}
+			if r.HasDefault {
+				in.Default = &r.Default
+			}
+			if r.IsConstant {
+				s := r.Constant.Raw()
+				in.Constant = &s
+			}
+			if m.gate.gated(r.Class) {
+				in.Gate = m.gate.hashIn
+			}
+			r.Hash = ruleHash(in)
+		}
+	}
+}
+
+// suggestName returns ` (did you mean "x"?)` for the candidate nearest to
+// word (case-insensitive edit distance at most 2, or 1 for short words),
+// or "".
+func suggestName(word string, candidates []string) string {
+	if word == "" || utf8.RuneCountInString(word) > 80 {
+		return ""
+	}
+	limit := 2
+	if utf8.RuneCountInString(word) <= 4 {
+		limit = 1
+	}
+	if n := utf8.RuneCountInString(word); n >= 12 {
+		limit = 3
+	}
+	lw := strings.ToLower(word)
+	best, bestD := "", limit+1
+	for _, cand := range candidates {
+		if cand == word {
+			continue
+		}
+		lc := strings.ToLower(cand)
+		d := editDistance(lw, lc)
+		if d == 2 && isTransposition(lw, lc) {
+			d = 1
+		}
+		if d < bestD {
+			best, bestD = cand, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return ` (did you mean "` + best + `"?)`
+}
+
+// isTransposition reports whether a and b differ by one swap of adjacent
+// characters ("Nmae" for "Name").
+func isTransposition(a, b string) bool {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) != len(rb) {
+		return false
+	}
+	for i := 0; i+1 < len(ra); i++ {
+		if ra[i] != rb[i] {
+			return ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
+		}
+	}
+	return false
+}
+
+// sortErrors orders findings by file position, stably.
+func sortErrors(es config.Errors) {
+	slices.SortStableFunc(es, func(a, b *config.Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+}
