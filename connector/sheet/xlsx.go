@@ -55,6 +55,8 @@ type xbook struct {
 	styles   []xfmt // by cellXfs index
 	date1904 bool
 	sheets   []xsheet
+	// parts found through the workbook's relationships
+	stylesPart, sstPart string
 }
 
 type xfmt struct {
@@ -111,28 +113,56 @@ func attr(se xml.StartElement, local string) string {
 	return ""
 }
 
-func (b *xbook) readWorkbook() error {
-	rels := map[string]string{}
-	if rc, err := b.open("xl/_rels/workbook.xml.rels"); err == nil {
-		d := xml.NewDecoder(rc)
-		for {
-			tok, err := d.Token()
-			if err != nil {
-				break
-			}
-			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Relationship" {
-				t := attr(se, "Target")
-				if strings.HasPrefix(t, "/") {
-					t = strings.TrimPrefix(t, "/")
-				} else {
-					t = path.Join("xl", t)
-				}
-				rels[attr(se, "Id")] = t
-			}
-		}
-		rc.Close()
+// readRels reads a relationships part: id -> (type suffix, target part
+// resolved against dir).
+func (b *xbook) readRels(part, dir string) map[string][2]string {
+	rels := map[string][2]string{}
+	rc, err := b.open(part)
+	if err != nil {
+		return rels
 	}
-	rc, err := b.open("xl/workbook.xml")
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return rels
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Relationship" {
+			t := attr(se, "Target")
+			if strings.HasPrefix(t, "/") {
+				t = strings.TrimPrefix(t, "/")
+			} else {
+				t = path.Join(dir, t)
+			}
+			typ := attr(se, "Type")
+			rels[attr(se, "Id")] = [2]string{typ[strings.LastIndexByte(typ, '/')+1:], t}
+		}
+	}
+}
+
+// readWorkbook finds the workbook part (through the package's
+// relationships, xl/workbook.xml by default), its sheets, styles and
+// shared strings parts.
+func (b *xbook) readWorkbook() error {
+	wb := "xl/workbook.xml"
+	for _, r := range b.readRels("_rels/.rels", "") {
+		if r[0] == "officeDocument" && b.files[r[1]] != nil {
+			wb = r[1]
+		}
+	}
+	b.stylesPart, b.sstPart = "xl/styles.xml", "xl/sharedStrings.xml"
+	rels := map[string]string{}
+	for id, r := range b.readRels(path.Join(path.Dir(wb), "_rels", path.Base(wb)+".rels"), path.Dir(wb)) {
+		rels[id] = r[1]
+		switch r[0] {
+		case "styles":
+			b.stylesPart = r[1]
+		case "sharedStrings":
+			b.sstPart = r[1]
+		}
+	}
+	rc, err := b.open(wb)
 	if err != nil {
 		return fmt.Errorf("not a valid .xlsx file (no workbook part)")
 	}
@@ -167,7 +197,7 @@ func (b *xbook) readWorkbook() error {
 }
 
 func (b *xbook) readStyles() error {
-	rc, err := b.open("xl/styles.xml")
+	rc, err := b.open(b.stylesPart)
 	if err != nil {
 		return nil // no styles: every cell is General
 	}
@@ -274,7 +304,7 @@ func classifyFormat(id int, code string) xfmt {
 }
 
 func (b *xbook) readSST() error {
-	rc, err := b.open("xl/sharedStrings.xml")
+	rc, err := b.open(b.sstPart)
 	if err != nil {
 		return nil
 	}
