@@ -275,6 +275,8 @@ func TestBadRows(t *testing.T) {
 		"Case No,Name,Age\n" +
 		",label only,\n" +
 		"BD-8,,\n" +
+		"BD-9,ok,20\n" +
+		"BD-9,secret-nine\n" +
 		"BD-7,ok,18\n" +
 		"bd-7,secret-case,19\n"
 	p := writeFile(t, "bad.csv", []byte(data))
@@ -306,7 +308,7 @@ func TestBadRows(t *testing.T) {
 			t.Errorf("error of %q names %q, want %q", key, fields[key], want)
 		}
 	}
-	want := map[connector.Code]int{connector.CodeDuplicateKey: 4, connector.CodeInvalidKey: 1, connector.CodeRowUnreadable: 2}
+	want := map[connector.Code]int{connector.CodeDuplicateKey: 5, connector.CodeInvalidKey: 1, connector.CodeRowUnreadable: 3}
 	if !equalMap(codes, want) {
 		t.Errorf("codes %v, want %v", codes, want)
 	}

@@ -313,7 +313,9 @@ func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*surv
 		if !keys || sc.classify(first, r) != rowData {
 			return nil
 		}
-		if key, p := sc.rowKey(first, r); p.code == "" {
+		// An unreadable row counts: its key next to a good row's makes
+		// both unknown.
+		if key, p := sc.rowKey(first, r); key != "" && p.code != connector.CodeInvalidKey {
 			hashes = append(hashes, keyHash(key))
 		}
 		return nil
