@@ -39,6 +39,10 @@ const (
 	FlowRefreshToken Flow = "refresh_token"
 	// FlowPassword is the username-password flow (being retired).
 	FlowPassword Flow = "password"
+	// FlowSOAP is the legacy SOAP login() with username and password
+	// (+ security token): API versions below 65.0 only, retired by
+	// Salesforce in Summer '27.
+	FlowSOAP Flow = "soap"
 )
 
 // Auth configures authentication. Which fields are needed depends on Flow:
@@ -47,6 +51,7 @@ const (
 //	client_credentials: ClientID, ClientSecret
 //	refresh_token:      ClientID, RefreshToken (ClientSecret if the app requires it)
 //	password:           ClientID, ClientSecret, Username, Password (+ security token)
+//	soap:               Username, Password (+ security token)
 //
 // Secrets are never logged or put in errors.
 type Auth struct {
@@ -91,8 +96,8 @@ func (a *Auth) validate() error {
 	case FlowPassword:
 		errs = append(errs, need("client_id", a.ClientID), need("client_secret", a.ClientSecret),
 			need("username", a.Username), need("password", a.Password))
-	case "soap":
-		return &AuthError{Flow: a.Flow, Err: errors.New("the SOAP login() flow is not implemented yet (retired by Salesforce in Summer '27); use jwt or client_credentials")}
+	case FlowSOAP:
+		errs = append(errs, need("username", a.Username), need("password", a.Password))
 	default:
 		return &AuthError{Flow: a.Flow, Err: errors.New("unknown flow; use jwt, client_credentials, refresh_token or password")}
 	}
@@ -181,6 +186,8 @@ type authenticator struct {
 	loginURL string
 	key      *rsa.PrivateKey
 	post     tokenPoster
+	soapPost func(ctx context.Context, endpoint string, body []byte) (int, []byte, error)
+	version  string
 	now      func() time.Time
 
 	sem chan struct{} // a mutex that honours contexts
@@ -250,6 +257,15 @@ func (au *authenticator) renew(ctx context.Context, gen uint64) (*api.Token, uin
 // login runs the configured flow. Called with the lock held.
 func (au *authenticator) login(ctx context.Context) error {
 	a := &au.auth
+	if a.Flow == FlowSOAP {
+		tok, err := au.soapLogin(ctx)
+		if err != nil {
+			return err
+		}
+		au.tok = tok
+		au.gen++
+		return nil
+	}
 	form := url.Values{}
 	switch a.Flow {
 	case FlowJWT:

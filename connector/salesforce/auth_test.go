@@ -321,3 +321,43 @@ func TestReauthConcurrent(t *testing.T) {
 		t.Errorf("%d logins, want 2 (initial + one renewal)", n)
 	}
 }
+
+// TestSOAPLogin: the legacy login() posts an escaped envelope, parses
+// loginResponse (facts row SOAP login) and turns the INVALID_LOGIN fault
+// into an *AuthError; API 65.0+ refuses the flow.
+func TestSOAPLogin(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	f.handle("POST /services/Soap/u/62.0", f.file(200, "soap_login_success.xml"))
+	c := f.connect(t, func(o *Options) {
+		o.Auth = Auth{Flow: FlowSOAP, Username: "a<b>&c@example.org", Password: "pw&<tok>"}
+	})
+	if _, err := c.Describe(context.Background(), caseObject); err != nil {
+		t.Fatal(err)
+	}
+	d := f.requests("GET " + describePath)
+	if len(d) != 1 || d[0].Header.Get("Authorization") != "Bearer 00Dxx0000000001!AQ4AQSoapSession" {
+		t.Errorf("session not used: %+v", d)
+	}
+	login := f.requests("POST /services/Soap/u/62.0")
+	if len(login) != 1 || login[0].Header.Get("SOAPAction") != "login" ||
+		!strings.Contains(login[0].Body, "<urn:username>a&lt;b&gt;&amp;c@example.org</urn:username>") ||
+		!strings.Contains(login[0].Body, "<urn:password>pw&amp;&lt;tok&gt;</urn:password>") {
+		t.Errorf("login request %+v", login)
+	}
+
+	f.handle("POST /services/Soap/u/62.0", f.file(500, "soap_login_fault.xml"))
+	o := f.options()
+	o.Auth = Auth{Flow: FlowSOAP, Username: "u@example.org", Password: "hunter2-pw"}
+	_, err := New(context.Background(), o)
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Code != "INVALID_LOGIN" || ae.Status != 500 ||
+		err.Error() != "salesforce auth (soap flow): HTTP 500 INVALID_LOGIN: Invalid username, password, security token; or user locked out." {
+		t.Errorf("fault: %v", err)
+	}
+	noValues(t, err.Error(), "hunter2", "u@example.org")
+
+	o.APIVersion = "65.0"
+	if _, err := New(context.Background(), o); err == nil || !strings.Contains(err.Error(), "not available from API 65.0") {
+		t.Errorf("v65: %v", err)
+	}
+}

@@ -409,6 +409,17 @@ func stripURLs(err error) error {
 	}
 }
 
+// postSOAP posts a SOAP envelope (login(), safe to re-send).
+func (c *client) postSOAP(ctx context.Context, endpoint string, body []byte) (int, []byte, error) {
+	req, err := retryablehttp.NewRequestWithContext(withRetrySafe(ctx, true), http.MethodPost, endpoint, body)
+	if err != nil {
+		return 0, nil, errors.New("building the login request failed")
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+	req.Header.Set("SOAPAction", "login")
+	return c.exchange(ctx, "login", "", req, nil)
+}
+
 // postForm posts a form to the token endpoint (safe to re-send).
 func (c *client) postForm(ctx context.Context, endpoint string, form url.Values) (int, []byte, error) {
 	req, err := retryablehttp.NewRequestWithContext(withRetrySafe(ctx, true), http.MethodPost, endpoint, []byte(form.Encode()))

@@ -206,10 +206,14 @@ func New(ctx context.Context, opts Options) (*Connector, error) {
 		batch:    opts.QueryBatchSize,
 	}
 	c.cl.hc = newHTTP(opts.HTTPClient, retryOptions{max: opts.RetryMax, min: opts.RetryWaitMin, cap: opts.RetryWaitMax}, &c.cl.calls)
+	if opts.Auth.Flow == FlowSOAP && !soapVersionOK(opts.APIVersion) {
+		return nil, &AuthError{Flow: FlowSOAP, Err: fmt.Errorf("SOAP login() is not available from API 65.0 (api_version is %s); use jwt or client_credentials", opts.APIVersion)}
+	}
 	au, err := newAuthenticator(opts.Auth, opts.LoginURL, c.cl.postForm)
 	if err != nil {
 		return nil, err
 	}
+	au.soapPost, au.version = c.cl.postSOAP, opts.APIVersion
 	c.cl.auth = au
 	if _, _, err := au.token(ctx); err != nil {
 		return nil, err

@@ -427,3 +427,19 @@ func TestFakeOrgBulkQuery(t *testing.T) {
 		t.Errorf("cursors differ")
 	}
 }
+
+func TestFakeOrgSOAP(t *testing.T) {
+	_, c := fakeOrg(t, func(o *Options) {
+		o.Auth = Auth{Flow: FlowSOAP, Username: sftest.DefaultUsername, Password: sftest.DefaultPassword}
+	})
+	if _, err := c.Describe(context.Background(), caseObject); err != nil {
+		t.Fatal(err)
+	}
+	_, srv := sftest.NewServer(t, sftest.Options{})
+	_, err := New(context.Background(), Options{LoginURL: srv.URL, HTTPClient: srv.Client(),
+		Auth: Auth{Flow: FlowSOAP, Username: sftest.DefaultUsername, Password: "wrong"}})
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Code != "INVALID_LOGIN" {
+		t.Errorf("bad password: %v", err)
+	}
+}
