@@ -792,3 +792,66 @@ func FuzzCSVWriteRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// TestChangedDuringWrite: a save between casebridge's read and its rename
+// stops the write and keeps the colleague's version.
+func TestChangedDuringWrite(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.csv")
+	os.WriteFile(p, []byte("Code,Name\nA-1,x\n"), 0o644)
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Code"})
+	c.w.beforeCheck = func() { os.WriteFile(p, []byte("Code,Name\nA-1,colleague\n"), 0o644) }
+	if _, err := c.Upsert(ctx, "o", []connector.Record{rec("A-1", "Name", "y")}); !errors.Is(err, ErrChangedOnDisk) {
+		t.Fatalf("got %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "Code,Name\nA-1,colleague\n" {
+		t.Errorf("file %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	c.w.beforeCheck = func() { os.WriteFile(filepath.Join(dir, ".~lock.f.csv#"), nil, 0o644) }
+	readAll(t, c, "o")
+	if _, err := c.Upsert(ctx, "o", []connector.Record{rec("A-1", "Name", "y")}); !errors.Is(err, ErrFileInUse) {
+		t.Fatalf("lock appearing during the write: %v", err)
+	}
+}
+
+// TestConcurrentUse runs reads and writes at once (for -race).
+func TestConcurrentUse(t *testing.T) {
+	p := writeFile(t, "f.csv", []byte("Code,Name\n"))
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Code"})
+	done := make(chan error, 8)
+	for g := range 4 {
+		go func() {
+			var err error
+			for i := range 5 {
+				if _, err = c.Upsert(ctx, "o", []connector.Record{rec(strings.Repeat("K", g+1)+"-"+string(rune('0'+i)), "Name", "v")}); err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+		go func() {
+			var err error
+			for range 5 {
+				// A read overlapping a write may see the file change.
+				if err = c.ListKeys(ctx, "o", func(string) error { return nil }); err != nil && !errors.Is(err, ErrChangedOnDisk) {
+					break
+				}
+				err = nil
+			}
+			done <- err
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	var n int
+	c.ListKeys(ctx, "o", func(string) error { n++; return nil })
+	if n != 20 {
+		t.Errorf("%d keys, want 20", n)
+	}
+}

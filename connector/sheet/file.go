@@ -95,6 +95,9 @@ type writer struct {
 	backups   int    // how many backups to keep; 0 keeps none
 	backupDir string // "" = .casebridge-backup next to the file
 	now       func() time.Time
+	// beforeCheck, if set, runs just before the last look at the file
+	// (tests simulate a colleague saving meanwhile).
+	beforeCheck func()
 }
 
 // replace writes data to path atomically: a temporary file in the same
@@ -139,6 +142,9 @@ func (w *writer) replace(path string, old stamp, orig, data []byte) (stamp, erro
 		return stamp{}, fmt.Errorf("%s: close temporary file: %w", path, err)
 	}
 	// Last look before the rename: someone may have saved meanwhile.
+	if w.beforeCheck != nil {
+		w.beforeCheck()
+	}
 	cur, err := statFile(path)
 	if err != nil {
 		return stamp{}, err

@@ -427,12 +427,14 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 	if err != nil {
 		return c.fileError(sc, err)
 	}
+	// Under the write lock, so a write of ours cannot slip in between the
+	// check and the record of what was read.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if fi, err := os.Stat(sc.Path); err != nil || fi.Size() != sv.stamp.size || !fi.ModTime().Equal(sv.stamp.mtime) {
 		return fmt.Errorf("read %s %s: %s: %w while it was read; run again", c.name, sc.Object, sc.Path, ErrChangedOnDisk)
 	}
-	c.mu.Lock()
 	c.seen[sc.Path] = sv.stamp
-	c.mu.Unlock()
 	return nil
 }
 
