@@ -395,6 +395,35 @@ func TestBatchFallback(t *testing.T) {
 			if len(got) != 49 {
 				t.Errorf("%d rows committed, want 49", len(got))
 			}
+			// Partial updates (no name, which is NOT NULL without default) go
+			// out as one UPDATE each; one of them breaks the CHECK.
+			var upd []connector.Record
+			for i := range 10 {
+				q := int64(100 + i)
+				if i == 6 {
+					q = -1
+				}
+				upd = append(upd, connector.Record{Key: recs[i].Key, Fields: map[string]connector.Value{"qty": connector.Int(q)}})
+			}
+			res, err = c.Upsert(ctx, "cases", upd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range res {
+				if (i == 6) != (r.Err != nil) || r.Created {
+					t.Errorf("partial update %d: %+v", i, r)
+				}
+			}
+			got, _ = collect(t, c, "cases", "")
+			for i := range 10 {
+				want := connector.Int(int64(100 + i))
+				if i == 6 {
+					want = connector.Int(6)
+				}
+				if v := got[recs[i].Key].Fields["qty"]; !v.Equal(want) {
+					t.Errorf("%s.qty = %q, want %q", recs[i].Key, v.Raw(), want.Raw())
+				}
+			}
 			// The same key twice: the second write wins and is not a create.
 			res, err = c.Upsert(ctx, "cases", []connector.Record{
 				{Key: "NEW", Fields: map[string]connector.Value{"name": connector.Text("one")}},
@@ -467,6 +496,25 @@ func TestLinkColumn(t *testing.T) {
 			}
 			if res[0].Err != nil || res[0].Created || !errors.Is(res[1].Err, connector.ErrNotFound) || connector.CodeOf(res[2].Err) != connector.CodeInvalidKey {
 				t.Errorf("upsert by generated key: %+v", res)
+			}
+			// Keyless creates where one fails (tipo is NOT NULL): the others
+			// are created, with the keys their rows really have.
+			res, err = c.Upsert(ctx, "svc", []connector.Record{mk("a0C000000000004AAA", "x"),
+				{Fields: map[string]connector.Value{"sf_id": connector.Text("a0C000000000005AAA")}}, mk("a0C000000000006AAA", "z")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res[0].Err != nil || res[2].Err != nil || connector.CodeOf(res[1].Err) != connector.CodeRequired || !res[0].Created || !res[2].Created {
+				t.Fatalf("keyless creates with a failure: %+v", res)
+			}
+			for _, i := range []int{0, 2} {
+				var sf string
+				if err := c.DB().QueryRow("SELECT sf_id FROM svc WHERE id = "+res[i].Key).Scan(&sf); err != nil || sf != fmt.Sprintf("a0C00000000000%dAAA", 4+i) {
+					t.Errorf("row %s: sf_id %q, %v", res[i].Key, sf, err)
+				}
+			}
+			if _, err := c.Delete(ctx, "svc", []string{res[0].Key, res[2].Key}); err != nil {
+				t.Fatal(err)
 			}
 			got, _ := collect(t, c, "svc", "")
 			if len(got) != 3 {

@@ -193,7 +193,7 @@ type writer struct {
 	tx      *sql.Tx
 	ctx     context.Context
 	results []connector.Result
-	sp      int
+	stmts   map[string]*sql.Stmt // prepared statements, by SQL text
 }
 
 // abort is an error that ends the whole call.
@@ -389,12 +389,7 @@ func (w *writer) upsert(ps []*pending) error {
 			}
 		}
 	}
-	for _, p := range singles {
-		if err := w.single(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return w.singles(singles)
 }
 
 // oneByOne writes records in order, each seeing the ones before it.
@@ -490,7 +485,7 @@ func (w *writer) multi(ps []*pending, update bool) error {
 		args = append(args, p.args...)
 	}
 	err := w.guarded(func() error {
-		_, err := w.tx.ExecContext(w.ctx, q, args...)
+		_, err := w.exec(q, args...)
 		return err
 	})
 	if err == nil {
@@ -525,78 +520,9 @@ func (w *writer) upsertable(p *pending) bool {
 
 // single writes one record, recording its failure in its result.
 func (w *writer) single(p *pending) error {
-	t, d := w.t, w.c.d
-	var run func() error
-	switch {
-	case p.key == "":
-		// A keyless create into a link table: the database makes the key.
-		q := w.insertSQL(p.cols, false, 1)
-		run = func() error {
-			if d.returning() {
-				var v any
-				if err := w.tx.QueryRowContext(w.ctx, q+" RETURNING "+d.quote(t.key.field.Name), p.args...).Scan(&v); err != nil {
-					return err
-				}
-				kv, err := w.c.readValue(t.key, v)
-				if err != nil {
-					return err
-				}
-				p.key = keyText(kv)
-				return nil
-			}
-			res, err := w.tx.ExecContext(w.ctx, q, p.args...)
-			if err != nil {
-				return err
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			p.key = strconv.FormatInt(id, 10)
-			return nil
-		}
-	case p.revive:
-		q, args, missing := w.reviveSQL(p)
-		if missing != "" {
-			w.fail(p, missing, &connector.ValueError{Code: connector.CodeRequired, Detail: "required field is missing"}, connector.CodeRequired)
-			return nil
-		}
-		run = func() error {
-			_, err := w.tx.ExecContext(w.ctx, q, args...)
-			return err
-		}
-	case p.create || w.upsertable(p):
-		q := w.insertSQL(p.cols, true, 1)
-		if !p.create || d.name() != "mysql" {
-			q += d.upsertTail(t.key.field.Name, colNames(p.cols))
-		}
-		args := append([]any{w.c.keyArg(t, p.key)}, p.args...)
-		run = func() error {
-			_, err := w.tx.ExecContext(w.ctx, q, args...)
-			return err
-		}
-	default:
-		// An update naming only some columns: an INSERT would have to name
-		// every NOT NULL column, so UPDATE.
-		if len(p.cols) == 0 {
-			w.succeed(p)
-			return nil
-		}
-		var b strings.Builder
-		b.WriteString("UPDATE " + d.quoteTable(t.name) + " SET ")
-		for i, col := range p.cols {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(d.quote(col.field.Name) + " = " + d.ph(i+1))
-		}
-		b.WriteString(" WHERE " + d.quote(t.key.field.Name) + " = " + d.ph(len(p.cols)+1))
-		args := append(slices.Clone(p.args), w.c.keyArg(t, p.key))
-		q := b.String()
-		run = func() error {
-			_, err := w.tx.ExecContext(w.ctx, q, args...)
-			return err
-		}
+	run, done := w.statement(p)
+	if done {
+		return nil
 	}
 	err := w.guarded(run)
 	if err == nil {
@@ -608,6 +534,178 @@ func (w *writer) single(p *pending) error {
 	}
 	w.failServer(p, err)
 	return nil
+}
+
+// singles writes records that each need a statement of their own. Where
+// a failed statement aborts the transaction (PostgreSQL), it first runs
+// them all under one savepoint, and only if one fails rolls back and runs
+// each under its own: one round trip per record when all goes well, not
+// three.
+func (w *writer) singles(ps []*pending) error {
+	if !w.c.d.savepoints() || len(ps) < 2 {
+		for _, p := range ps {
+			if err := w.single(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "SAVEPOINT cb_group"); err != nil {
+		return abort{err}
+	}
+	var ran []*pending
+	settled := map[*pending]bool{} // recorded without a statement
+	failed := false
+	for _, p := range ps {
+		run, done := w.statement(p)
+		if done {
+			settled[p] = true
+			continue
+		}
+		ran = append(ran, p)
+		if err := run(); err != nil {
+			if se := w.c.d.classify(err); se == nil || se.Class != connector.Permanent || w.ctx.Err() != nil {
+				return abort{err}
+			}
+			failed = true
+			break
+		}
+	}
+	if !failed {
+		if _, err := w.tx.ExecContext(w.ctx, "RELEASE SAVEPOINT cb_group"); err != nil {
+			return abort{err}
+		}
+		for _, p := range ran {
+			w.succeed(p)
+		}
+		return nil
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "ROLLBACK TO SAVEPOINT cb_group"); err != nil {
+		return abort{err}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "RELEASE SAVEPOINT cb_group"); err != nil {
+		return abort{err}
+	}
+	for _, p := range ran {
+		if p.create && p.link != "" {
+			p.key = "" // its row was rolled back with the group
+		}
+	}
+	for _, p := range ps {
+		if settled[p] {
+			continue
+		}
+		if err := w.single(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// exec runs a statement through a prepared statement kept for the
+// transaction, so a statement run for many records is prepared once (MySQL
+// would otherwise prepare, execute and close it for each).
+func (w *writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.prepared(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
+}
+
+func (w *writer) prepared(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if w.stmts == nil {
+		w.stmts = map[string]*sql.Stmt{}
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+// statement returns the statement that writes p alone. done reports that
+// p needs none: its result is recorded already.
+func (w *writer) statement(p *pending) (run func() error, done bool) {
+	t, d := w.t, w.c.d
+	switch {
+	case p.key == "":
+		// A keyless create into a link table: the database makes the key.
+		q := w.insertSQL(p.cols, false, 1)
+		return func() error {
+			if d.returning() {
+				st, err := w.prepared(q + " RETURNING " + d.quote(t.key.field.Name))
+				if err != nil {
+					return err
+				}
+				var v any
+				if err := st.QueryRowContext(w.ctx, p.args...).Scan(&v); err != nil {
+					return err
+				}
+				kv, err := w.c.readValue(t.key, v)
+				if err != nil {
+					return err
+				}
+				p.key = keyText(kv)
+				return nil
+			}
+			res, err := w.exec(q, p.args...)
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			p.key = strconv.FormatInt(id, 10)
+			return nil
+		}, false
+	case p.revive:
+		q, args, missing := w.reviveSQL(p)
+		if missing != "" {
+			w.fail(p, missing, &connector.ValueError{Code: connector.CodeRequired, Detail: "required field is missing"}, connector.CodeRequired)
+			return nil, true
+		}
+		return func() error {
+			_, err := w.exec(q, args...)
+			return err
+		}, false
+	case p.create || w.upsertable(p):
+		q := w.insertSQL(p.cols, true, 1)
+		if !p.create || d.name() != "mysql" {
+			q += d.upsertTail(t.key.field.Name, colNames(p.cols))
+		}
+		args := append([]any{w.c.keyArg(t, p.key)}, p.args...)
+		return func() error {
+			_, err := w.exec(q, args...)
+			return err
+		}, false
+	}
+	// An update naming only some columns: an INSERT would have to name
+	// every NOT NULL column, so UPDATE.
+	if len(p.cols) == 0 {
+		w.succeed(p)
+		return nil, true
+	}
+	var b strings.Builder
+	b.WriteString("UPDATE " + d.quoteTable(t.name) + " SET ")
+	for i, col := range p.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.quote(col.field.Name) + " = " + d.ph(i+1))
+	}
+	b.WriteString(" WHERE " + d.quote(t.key.field.Name) + " = " + d.ph(len(p.cols)+1))
+	args := append(slices.Clone(p.args), w.c.keyArg(t, p.key))
+	q := b.String()
+	return func() error {
+		_, err := w.exec(q, args...)
+		return err
+	}, false
 }
 
 // reviveSQL builds the UPDATE that turns a soft-deleted row into the new
@@ -797,7 +895,7 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 		args := append(slices.Clone(fixed), c.keyArg(t, key))
 		var n int64
 		err := w.guarded(func() error {
-			res, err := tx.ExecContext(ctx, q, args...)
+			res, err := w.exec(q, args...)
 			if err != nil {
 				return err
 			}
