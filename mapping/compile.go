@@ -352,7 +352,10 @@ func (c *compiler) rule(desc *connector.Object, r *config.Rule) *FieldRule {
 	if !ok {
 		return nil // config reports "never applies"
 	}
-	fr := &FieldRule{SF: f.Name, Local: r.Local, Direction: dir, Class: r.PII, Field: f, Rule: r, Required: r.Required}
+	fr := &FieldRule{SF: f.Name, Local: r.Local, Direction: dir, Class: r.PII, Field: f, Rule: r, Required: r.Required, loc: time.UTC}
+	if s := c.job.Source; s != nil && s.Location != nil {
+		fr.loc = s.Location
+	}
 	if fr.Class == config.PIINone {
 		fr.Class = ""
 	}

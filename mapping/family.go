@@ -216,7 +216,8 @@ func (m *JobMapping) forward(ctx context.Context, r *FieldRule, row *connector.R
 
 // read converts a cell with the rule's transform: text through Parse; a
 // typed value (from a database) directly when the transform would give a
-// value of its kind, else through Parse of its plain text form.
+// value of its kind (a datetime read into a date is the day in the
+// source's zone), else through Parse of its plain text form.
 func (r *FieldRule) read(cell connector.Value) (connector.Value, error) {
 	switch cell.Kind() {
 	case connector.KindNull:
@@ -226,8 +227,13 @@ func (r *FieldRule) read(cell connector.Value) (connector.Value, error) {
 		res, err := r.Transform.Parse(s)
 		return res.Value, err
 	}
-	if cell.Kind() == outputKind(r.Transform.Kind()) {
+	out := outputKind(r.Transform.Kind())
+	switch {
+	case cell.Kind() == out:
 		return cell, nil
+	case cell.Kind() == connector.KindDateTime && out == connector.KindDate:
+		t, _ := cell.DateTime() // a DATETIME column read into a date: the day in the source's zone
+		return connector.DateValue(connector.DateOf(t.In(r.loc))), nil
 	}
 	res, err := r.Transform.Parse(cell.Raw())
 	return res.Value, err

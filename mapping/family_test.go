@@ -527,3 +527,52 @@ func TestCachedResolver(t *testing.T) {
 		t.Errorf("calls %d, cached %d; want 2 and 2", calls, r.Len())
 	}
 }
+
+// TestDateTimeIntoDate: a DATETIME column read into a date field is the
+// day in the source's zone.
+func TestDateTimeIntoDate(t *testing.T) {
+	head := strings.Replace(inlineHead, "s: { kind: csv, path: s.csv }", "s: { kind: csv, path: s.csv, timezone: America/Guatemala }", 1)
+	cfg := parseInline(t, head+`    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: s, key: id }
+    fields:
+      - { sf: vcms__Identification_Date__c, local: encontrado }
+`)
+	m, err := Compile(cfg.Jobs["j"], seedObjects(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := connector.Record{Key: "42", Fields: map[string]connector.Value{
+		"encontrado": connector.DateTime(time.Date(2024, 4, 3, 3, 30, 0, 0, time.UTC))}}
+	fam, errs := m.ToSalesforce(context.Background(), row, nil)
+	if len(errs) > 0 || !fam.Parent.Fields["vcms__Identification_Date__c"].Equal(date(2024, 4, 2)) {
+		t.Errorf("got %s %v, want 2024-04-02 (UTC-6)", describe(fam.Parent.Fields["vcms__Identification_Date__c"]), errs)
+	}
+}
+
+// TestMergeSeveralParts: two rules writing parts of one cell (first and
+// last name both two-way, as a hand-built mapping may have) merge into it
+// in whichever order reads back.
+func TestMergeSeveralParts(t *testing.T) {
+	m := compileJob(t, "th.yaml", "th_cases")
+	for _, r := range m.Parent.Rules {
+		if r.SF == "vcms__First_Name__c" {
+			r.Direction = "both"
+		}
+	}
+	sf := connector.Record{Key: "ngo-th-cm:TH-CL-0099", Fields: map[string]connector.Value{
+		"vcms__Consent_Status__c": connector.Text("Granted"),
+		"vcms__First_Name__c":     connector.Text("สมหญิง"),
+		"vcms__Last_Name__c":      connector.Text("ตัวอย่าง"),
+	}}
+	out, errs := m.ToLocal("vcms__Survivor_Case__c", sf, nil)
+	if len(errs) > 0 || out.Fields["ชื่อ-สกุล"].Raw() != "สมหญิง ตัวอย่าง" {
+		t.Errorf("new row: %q %v", out.Fields["ชื่อ-สกุล"].Raw(), errs)
+	}
+	cur := textRow(thKey, map[string]string{thKey: "TH-CL-0099", "ชื่อ-สกุล": "ด.ญ. สมหญิง ตัวอย่าง", "ยินยอม": "ยินยอม"})
+	sf.Fields["vcms__First_Name__c"] = connector.Text("ทดลอง")
+	sf.Fields["vcms__Last_Name__c"] = connector.Text("ทดสอบ")
+	out, errs = m.ToLocal("vcms__Survivor_Case__c", sf, &cur)
+	if len(errs) > 0 || out.Fields["ชื่อ-สกุล"].Raw() != "ด.ญ. ทดลอง ทดสอบ" {
+		t.Errorf("merged: %q %v", out.Fields["ชื่อ-สกุล"].Raw(), errs)
+	}
+}

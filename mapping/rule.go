@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
@@ -46,7 +47,8 @@ type FieldRule struct {
 	// Rule is the configuration the rule was compiled from (positions).
 	Rule *config.Rule
 
-	merger Merger // Transform as a Merger, or nil
+	merger Merger         // Transform as a Merger, or nil
+	loc    *time.Location // the source's zone, for datetimes read into dates
 }
 
 // WritesSalesforce reports whether the rule writes Salesforce.
