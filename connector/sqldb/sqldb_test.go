@@ -509,7 +509,7 @@ func TestLinkColumn(t *testing.T) {
 			}
 			for _, i := range []int{0, 2} {
 				var sf string
-				if err := c.DB().QueryRow("SELECT sf_id FROM svc WHERE id = "+res[i].Key).Scan(&sf); err != nil || sf != fmt.Sprintf("a0C00000000000%dAAA", 4+i) {
+				if err := c.DB().QueryRow("SELECT sf_id FROM svc WHERE id = " + res[i].Key).Scan(&sf); err != nil || sf != fmt.Sprintf("a0C00000000000%dAAA", 4+i) {
 					t.Errorf("row %s: sf_id %q, %v", res[i].Key, sf, err)
 				}
 			}
