@@ -108,3 +108,63 @@ func BenchmarkReadXLSX(b *testing.B) {
 		b.ReportMetric(float64(fi.Size())/(1<<20), "file-MB")
 	}
 }
+
+// BenchmarkUpsert measures one write-back (100 updated rows and 100 new
+// ones, one file replacement) into a 100,000-row file: the whole file is
+// rewritten, so this is the cost of a sync run's write per object.
+func BenchmarkUpsert(b *testing.B) {
+	const rows = 100_000
+	batch := func(i int) []connector.Record {
+		var recs []connector.Record
+		for k := range 100 {
+			recs = append(recs, rec(fmt.Sprintf("K-%07d", k*997), "Status", fmt.Sprintf("s%d", i)))
+			recs = append(recs, rec(fmt.Sprintf("N-%d-%d", i, k), "Status", "new", "Name", "ใหม่"))
+		}
+		return recs
+	}
+	run := func(b *testing.B, p string) {
+		c := newConn(b, SheetConfig{Object: "o", Path: p, Key: "Code"})
+		zero := 0
+		c.w.backups = zero
+		b.ResetTimer()
+		for i := range b.N {
+			res, err := c.Upsert(ctx, "o", batch(i))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Err != nil {
+					b.Fatal(r.Err)
+				}
+			}
+		}
+	}
+	b.Run("csv", func(b *testing.B) {
+		p := filepath.Join(b.TempDir(), "big.csv")
+		f, _ := os.Create(p)
+		w := bufio.NewWriter(f)
+		w.WriteString("Code,Name,Age,Status\n")
+		for i := range rows {
+			fmt.Fprintf(w, "K-%07d,ตัวอย่าง %d,%d,open\n", i, i, i%18)
+		}
+		w.Flush()
+		f.Close()
+		run(b, p)
+	})
+	b.Run("xlsx", func(b *testing.B) {
+		p := filepath.Join(b.TempDir(), "big.xlsx")
+		f := excelize.NewFile()
+		sw, _ := f.NewStreamWriter("Sheet1")
+		sw.SetRow("A1", []any{"Code", "Name", "Age", "Status"})
+		for i := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			sw.SetRow(cell, []any{fmt.Sprintf("K-%07d", i), fmt.Sprintf("ตัวอย่าง %d", i), i % 18, "open"})
+		}
+		sw.Flush()
+		if err := f.SaveAs(p); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		run(b, p)
+	})
+}
