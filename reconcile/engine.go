@@ -977,9 +977,9 @@ func write(to Side, fp state.Fingerprint, reason string) fdec {
 
 // field applies the decision table to field i of a record both sides hold.
 func (r *runner) field(e *entry, i int) fdec {
-	fs := e.fs[i]
-	initial := fs.Rule != r.rule[i]
-	s, l, base := e.cur(SF, i), e.cur(Local, i), fs.Base
+	s, l := e.cur(SF, i), e.cur(Local, i)
+	ds, dl := r.delta(e, i, s), r.delta(e, i, l)
+	initial := ds&DeltaNew != 0
 	if q := r.queue[[2]string{e.id, r.names[i]}]; q != nil {
 		pol, what := r.job.conflict(), "manual"
 		if initial {
@@ -1002,36 +1002,37 @@ func (r *runner) field(e *entry, i int) fdec {
 		// The job left manual: decide afresh and drop the queue entry.
 		var d fdec
 		if initial {
-			d = r.initialField(e, i)
+			d = r.initialField(e, i, s, l, ds, dl)
 		} else {
-			d = r.fieldTable(e, i, s, l, base)
+			d = r.fieldTable(e, i, s, l, ds, dl)
 		}
 		d.close = true
 		return d
 	}
 	if initial {
-		return r.initialField(e, i)
+		return r.initialField(e, i, s, l, ds, dl)
 	}
-	return r.fieldTable(e, i, s, l, base)
+	return r.fieldTable(e, i, s, l, ds, dl)
 }
 
-// fieldTable is DESIGN.md §5's decision table for one field.
-func (r *runner) fieldTable(e *entry, i int, s, l, base state.Fingerprint) fdec {
-	sc, lc := s != base, l != base
+// fieldTable is DESIGN.md §5's decision table for one field: the two
+// sides' deltas joined, after checking whether both now hold equal values.
+func (r *runner) fieldTable(e *entry, i int, s, l state.Fingerprint, ds, dl Delta) fdec {
+	sc, lc := ds&DeltaChanged != 0, dl&DeltaChanged != 0
 	if src, oneWay := r.dir[i].source(); oneWay {
-		cs, cd := s, l
+		cs, srcChanged := s, sc
 		if src == Local {
-			cs, cd = l, s
+			cs, srcChanged = l, lc
 		}
 		switch {
-		case cs == cd && cs == base:
+		case s == l && !sc:
 			return fdec{}
-		case cs == cd:
+		case s == l:
 			return fdec{kind: dBaseline, fp: cs, reason: "both changed alike"}
-		case cs != base:
+		case srcChanged:
 			return write(src.Other(), cs, "changed on "+src.String()+", one-way")
 		}
-		return fdec{kind: dKeep, base: base, reason: "edited on " + src.Other().String() + ", one-way field: kept"}
+		return fdec{kind: dKeep, base: e.fs[i].Base, reason: "edited on " + src.Other().String() + ", one-way field: kept"}
 	}
 	switch {
 	case !sc && !lc:
@@ -1071,25 +1072,24 @@ func (r *runner) policy(e *entry, i int, p Policy, what string) fdec {
 
 // initialField decides field i with no baseline under its current rule:
 // first sync, a new field, or a changed rule.
-func (r *runner) initialField(e *entry, i int) fdec {
-	s, l := e.cur(SF, i), e.cur(Local, i)
+func (r *runner) initialField(e *entry, i int, s, l state.Fingerprint, ds, dl Delta) fdec {
 	if s == l {
 		return fdec{kind: dBaseline, fp: s, reason: "initial: equal"}
 	}
 	if src, oneWay := r.dir[i].source(); oneWay {
-		cs := s
+		cs, dsrc := s, ds
 		if src == Local {
-			cs = l
+			cs, dsrc = l, dl
 		}
-		if cs == r.null[i] {
+		if dsrc&DeltaNull != 0 {
 			return fdec{kind: dKeep, base: cs, reason: "initial: null never overwrites"}
 		}
 		return write(src.Other(), cs, "initial: one-way from "+src.String())
 	}
 	switch {
-	case s == r.null[i]:
+	case ds&DeltaNull != 0:
 		return write(SF, l, "initial: fills null")
-	case l == r.null[i]:
+	case dl&DeltaNull != 0:
 		return write(Local, s, "initial: fills null")
 	}
 	return r.policy(e, i, r.job.initial(), "initial")
