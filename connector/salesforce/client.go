@@ -451,7 +451,11 @@ func apiError(op, object string, status int, body []byte) error {
 	}
 	first := errs[0]
 	e.Code = sanitizeCode(first.ErrorCode)
-	e.Fields = first.Fields
+	for _, f := range first.Fields {
+		if checkName(f) == nil { // field names only, never anything else
+			e.Fields = append(e.Fields, f)
+		}
+	}
 	e.Message = SafeMessage(first.ErrorCode, first.Message)
 	return e
 }

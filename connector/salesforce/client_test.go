@@ -356,3 +356,29 @@ func TestConcurrentLimitBackoff(t *testing.T) {
 		t.Errorf("%d attempts", n)
 	}
 }
+
+// FuzzSafeMessage: whatever Salesforce sends, the kept message is a fixed
+// description or exactly one of the schema-only shapes.
+func FuzzSafeMessage(f *testing.F) {
+	f.Add("STRING_TOO_LONG", "First Name: data value too large: Somchai (max length=80)")
+	f.Add("INVALID_FIELD", "No such column 'vcms__X__c' on entity 'vcms__Y__c'. Somchai")
+	f.Add("MALFORMED_QUERY", "\nSELECT Id FROM X WHERE N = 'Somchai\n ^\nERROR at Row:1:Column:30\nunexpected token: 'Somchai'")
+	f.Add("", "Required fields are missing: [A, B] Somchai")
+	f.Fuzz(func(t *testing.T, code, msg string) {
+		out := SafeMessage(code, msg)
+		for _, d := range codeDescriptions {
+			if out == d {
+				return
+			}
+		}
+		if out == "error (message withheld)" || out == "message withheld (it may hold a value)" {
+			return
+		}
+		for _, re := range safeMessages {
+			if re.FindString(out) == out {
+				return
+			}
+		}
+		t.Fatalf("SafeMessage(%q, %q) = %q: neither a description nor a safe shape", code, msg, out)
+	})
+}

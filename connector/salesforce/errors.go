@@ -237,19 +237,15 @@ var codeDescriptions = map[string]string{
 // hold no data value, and otherwise a value-free description of the code.
 func SafeMessage(code, msg string) string {
 	msg = strings.TrimSpace(msg)
-	for _, re := range safeMessages {
-		if re.MatchString(msg) {
-			return msg
-		}
-	}
 	// A SOQL error is "\n<query line>\n<caret>\nERROR at Row:R:Column:C\n<message>":
-	// the query excerpt holds literals; the last line may be safe.
-	if i := strings.LastIndex(msg, "\n"); i >= 0 && strings.Contains(msg, "ERROR at Row:") {
-		last := strings.TrimSpace(msg[i+1:])
-		for _, re := range safeMessages {
-			if re.MatchString(last) {
-				return last
-			}
+	// the query excerpt holds literals; only the last line may be kept.
+	if i := strings.LastIndex(msg, "\n"); i >= 0 {
+		msg = strings.TrimSpace(msg[i+1:])
+	}
+	// Only the matched part is kept: text after a safe prefix is dropped.
+	for _, re := range safeMessages {
+		if m := re.FindString(msg); m != "" {
+			return m
 		}
 	}
 	if d, ok := codeDescriptions[code]; ok {
