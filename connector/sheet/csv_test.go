@@ -519,9 +519,9 @@ func TestWriteGuards(t *testing.T) {
 		t.Errorf("after a fresh read: %v", res[0].Err)
 	}
 	// Unknown field: per record, the other records are written.
-	res := upsert(t, c, "o", rec("A-1", "Gender", "F"), rec("A-2", "Name", "z"), rec("", "Name", "z"))
-	if connector.CodeOf(res[0].Err) != connector.CodeUnknownField || res[1].Err != nil || connector.CodeOf(res[2].Err) != connector.CodeInvalidKey {
-		t.Errorf("%v / %v / %v", res[0].Err, res[1].Err, res[2].Err)
+	res := upsert(t, c, "o", rec("A-1", "Gender", "F"), rec("A-2", "Name", "z"), rec("", "Name", "z"), rec(" code ", "Name", "z"))
+	if connector.CodeOf(res[0].Err) != connector.CodeUnknownField || res[1].Err != nil || connector.CodeOf(res[2].Err) != connector.CodeInvalidKey || connector.CodeOf(res[3].Err) != connector.CodeInvalidKey {
+		t.Errorf("%v / %v / %v / %v", res[0].Err, res[1].Err, res[2].Err, res[3].Err)
 	}
 }
 

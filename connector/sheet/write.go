@@ -253,6 +253,10 @@ func (m *model) upsert(rec connector.Record) connector.Result {
 		res.Err = m.fail("upsert", key, keyName, connector.CodeInvalidKey, errors.New("the key does not match key_pattern"))
 		return res
 	}
+	if l.isKeyHeader(key) { // the row would read as a repeated header row
+		res.Err = m.fail("upsert", key, keyName, connector.CodeInvalidKey, errors.New("the key is the key column's own name"))
+		return res
+	}
 	id := connector.KeyID(key, false)
 	ref, create := -1, false // a deleted (marked) row stays as it is: re-creating appends
 	switch refs := m.live[id]; {
