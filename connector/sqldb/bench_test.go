@@ -129,3 +129,39 @@ func BenchmarkUpsert100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRead100k reads 100,000 rows (a complete Read) from each
+// database.
+func BenchmarkRead100k(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) {
+			c, err := sqldb.New("bench", sqldb.Config{Driver: be.driver, DSN: sqldb.DSN(be.dsn(b)), TimeZone: "America/Guatemala",
+				Tables: map[string]sqldb.Table{"cases": {Key: "code", UpdatedAt: "updated_at", SoftDelete: "deleted"}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.DB().Exec(be.ddl(benchDDL)); err != nil {
+				b.Fatal(err)
+			}
+			upsertAll(b, c, benchRecords(benchRows, 0))
+			b.ResetTimer()
+			for b.Loop() {
+				n := 0
+				if _, err := c.Read(context.Background(), "cases", "", func(r connector.Record) error {
+					if r.Err != nil {
+						return r.Err
+					}
+					n++
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				if n != benchRows {
+					b.Fatalf("read %d rows", n)
+				}
+			}
+			b.ReportMetric(float64(benchRows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

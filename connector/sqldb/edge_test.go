@@ -303,3 +303,32 @@ func TestReviveTwiceInBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyCase: the key's case sensitivity comes from its collation, and
+// key_case overrides it.
+func TestKeyCase(t *testing.T) {
+	ctx := context.Background()
+	ddl := map[string]string{
+		"sqlite":   `CREATE TABLE a (k VARCHAR(10) PRIMARY KEY); CREATE TABLE b (k VARCHAR(10) COLLATE NOCASE PRIMARY KEY)`,
+		"postgres": `CREATE TABLE a (k VARCHAR(10) PRIMARY KEY); CREATE TABLE b (k VARCHAR(10) COLLATE "C" PRIMARY KEY)`,
+		"mysql":    `CREATE TABLE a (k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PRIMARY KEY); CREATE TABLE b (k VARCHAR(10) COLLATE utf8mb4_general_ci PRIMARY KEY)`,
+	}
+	want := map[string][2]bool{"sqlite": {true, false}, "postgres": {true, true}, "mysql": {true, false}}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t, b, map[string]sqldb.Table{"a": {Key: "k"}, "b": {Key: "k"}, "c": {Table: "a", Key: "k", KeyCase: sqldb.KeyCaseInsensitive}}, "",
+				strings.Split(ddl[b.name], "; ")...)
+			for i, o := range []string{"a", "b", "c"} {
+				d, err := c.Describe(ctx, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := i < 2 && want[b.name][i]
+				if got := d.KeyField().CaseSensitive; got != w {
+					t.Errorf("%s: CaseSensitive %v, want %v", o, got, w)
+				}
+			}
+		})
+	}
+}

@@ -195,7 +195,7 @@ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0`, table)
 // mysqlColumn maps a MySQL/MariaDB column type onto a column.
 func mysqlColumn(name, dataType, columnType string, length, precision, scale int) rawColumn {
 	rc := rawColumn{name: name, declared: columnType}
-	f := connector.Field{Name: name, Createable: true, Updateable: true}
+	f := connector.Field{Name: name, Label: name, Createable: true, Updateable: true}
 	col := column{}
 	switch dataType {
 	case "tinyint":

@@ -145,7 +145,7 @@ WHERE i.indrelid = $1 AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL
 // pgColumn maps a PostgreSQL type onto a column.
 func pgColumn(name, typname, typtype, category string, typmod int) rawColumn {
 	rc := rawColumn{name: name, declared: typname}
-	f := connector.Field{Name: name, Createable: true, Updateable: true}
+	f := connector.Field{Name: name, Label: name, Createable: true, Updateable: true}
 	col := column{}
 	switch typname {
 	case "bool":

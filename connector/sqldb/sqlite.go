@@ -192,7 +192,7 @@ func (d sqliteDialect) columns(ctx context.Context, db *sql.DB, table string) ([
 // DECIMAL(p,s), VARCHAR(n)).
 func sqliteColumn(name, declared string) rawColumn {
 	rc := rawColumn{name: name, declared: declared}
-	f := connector.Field{Name: name, Createable: true, Updateable: true}
+	f := connector.Field{Name: name, Label: name, Createable: true, Updateable: true}
 	up := strings.ToUpper(strings.TrimSpace(declared))
 	base, args := splitType(up)
 	col := column{}
