@@ -18,7 +18,7 @@ func (r *runner) apply(ctx context.Context, order []*entry) error {
 		return err
 	}
 	now := r.now()
-	err := r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error {
+	err := r.update(ctx, func(tx state.Tx) error {
 		for _, e := range order {
 			if !e.hasWrite() && (e.dirty || e.unknown) {
 				if err := r.commit(tx, e, now); err != nil {
@@ -61,6 +61,11 @@ func (r *runner) apply(ctx context.Context, order []*entry) error {
 			if err := r.hookKill(ctx, BeforeWrite); err != nil {
 				return err
 			}
+			if r.opts.Lease != 0 { // still ours? checked before every write
+				if err := r.update(ctx, func(state.Tx) error { return nil }); err != nil {
+					return fmt.Errorf("job %s: %w", r.job.Name, err)
+				}
+			}
 			r.attempted += len(batch)
 			if err := r.write(ctx, batch, del); err != nil {
 				return err
@@ -82,7 +87,7 @@ func (r *runner) apply(ctx context.Context, order []*entry) error {
 		return err
 	}
 	if r.cursor != "" {
-		err := r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error { return tx.SetCursor(cursorName, string(r.cursor)) })
+		err := r.update(ctx, func(tx state.Tx) error { return tx.SetCursor(cursorName, string(r.cursor)) })
 		if err != nil {
 			return fmt.Errorf("job %s: state: %w", r.job.Name, err)
 		}
@@ -216,7 +221,7 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 
 func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
 	now := r.now()
-	err := r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error {
+	err := r.update(ctx, func(tx state.Tx) error {
 		for _, w := range batch {
 			if err := r.commit(tx, w.e, now); err != nil {
 				return err
@@ -399,4 +404,17 @@ func (r *runner) lastSeen(e *entry) state.RecordState {
 		rs.SetField(ns)
 	}
 	return rs
+}
+
+// update runs fn in one state transaction, fenced by the run's lease when
+// it has one: a run whose lease was lost writes nothing more.
+func (r *runner) update(ctx context.Context, fn func(state.Tx) error) error {
+	return r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error {
+		if r.opts.Lease != 0 {
+			if err := tx.Fence(r.opts.Lease, r.now()); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }

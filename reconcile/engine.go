@@ -66,6 +66,11 @@ type RunOptions struct {
 	Force bool
 	// Full reads Salesforce completely instead of from its cursor.
 	Full bool
+	// Lease is the fencing token of the job's lease (state.Store.Acquire)
+	// when replicas share the state: every state transaction of the run
+	// first checks it is still held, and the run stops with
+	// state.ErrLeaseLost otherwise. 0: no lease.
+	Lease int64
 }
 
 // Result is the outcome of a run.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
@@ -133,5 +134,30 @@ func TestVanishedFieldIsFatal(t *testing.T) {
 	}
 	if c := w.sf.Calls(); c["upsert"]+c["delete"] != 0 {
 		t.Fatalf("wrote despite the vanished column: %v", c)
+	}
+}
+
+// A run whose lease was taken over stops before writing state.
+func TestLeaseLost(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	seed(t, w)
+	tok, err := w.store.Acquire(ctx, "cases", "replica-a", time.Minute, w.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.local.set("TH-0001", map[string]string{"Name__c": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sync(reconcile.RunOptions{Lease: tok, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.now = w.now.Add(5 * time.Minute) // replica-a paused past its lease
+	if _, err := w.store.Acquire(ctx, "cases", "replica-b", time.Minute, w.now); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.sync(reconcile.RunOptions{Lease: tok})
+	if !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("run under a lost lease: %v", err)
 	}
 }

@@ -49,6 +49,8 @@ CREATE INDEX runs_job ON runs (job, id);
 CREATE TABLE record_errors (run_id BIGINT NOT NULL, job TEXT NOT NULL, rkey TEXT NOT NULL, field TEXT NOT NULL,
   code TEXT NOT NULL, message TEXT NOT NULL, at BIGINT NOT NULL);
 CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
+	// 2: job leases with fencing tokens.
+	`CREATE TABLE leases (job TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL, expires BIGINT NOT NULL);`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -398,6 +400,57 @@ func (s *SQLStore) Update(ctx context.Context, job string, fn func(Tx) error) er
 	})
 }
 
+// Acquire implements Store.
+func (s *SQLStore) Acquire(ctx context.Context, job, holder string, ttl time.Duration, now time.Time) (int64, error) {
+	var token int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var have string
+		var expires int64
+		q := "SELECT holder, token, expires FROM leases WHERE job = ?"
+		if s.d.dollar {
+			q += " FOR UPDATE"
+		}
+		err := tx.QueryRowContext(ctx, s.q(q), job).Scan(&have, &token, &expires)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			token = 0
+		case err != nil:
+			return err
+		case have != holder && expires > micros(now):
+			return fmt.Errorf("%w: job %s is held by %s until %s", ErrLocked, job, have, fromMicros(expires).Format(time.RFC3339))
+		}
+		token++
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO leases (job, holder, token, expires) VALUES (?, ?, ?, ?)
+ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, token = excluded.token, expires = excluded.expires`),
+			job, holder, token, micros(now.Add(ttl)))
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return token, nil
+}
+
+// Renew implements Store.
+func (s *SQLStore) Renew(ctx context.Context, job string, token int64, ttl time.Duration, now time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE leases SET expires = ? WHERE job = ? AND token = ? AND expires > ?"),
+		micros(now.Add(ttl)), job, token, micros(now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// Release implements Store.
+func (s *SQLStore) Release(ctx context.Context, job string, token int64) error {
+	// The row stays (expired) so that tokens keep growing.
+	_, err := s.db.ExecContext(ctx, s.q("UPDATE leases SET expires = 0 WHERE job = ? AND token = ?"), job, token)
+	return err
+}
+
 // Close implements Store.
 func (s *SQLStore) Close() error { return s.db.Close() }
 
@@ -422,6 +475,19 @@ func (t *sqlTx) exec(query string, args ...any) error {
 		t.stmts[query] = st
 	}
 	_, err := st.ExecContext(t.ctx, args...)
+	return err
+}
+
+func (t *sqlTx) Fence(token int64, now time.Time) error {
+	q := "SELECT token, expires FROM leases WHERE job = ?"
+	if t.s.d.dollar {
+		q += " FOR SHARE"
+	}
+	var have, expires int64
+	err := t.tx.QueryRowContext(t.ctx, t.s.q(q), t.job).Scan(&have, &expires)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (have != token || expires <= micros(now))) {
+		return ErrLeaseLost
+	}
 	return err
 }
 

@@ -18,6 +18,11 @@ var (
 	ErrNotFound = errors.New("state: not found")
 	// ErrCorrupt: a stored row could not be decoded.
 	ErrCorrupt = errors.New("state: corrupt record")
+	// ErrLocked: another holder has a live lease on the job.
+	ErrLocked = errors.New("state: job is locked")
+	// ErrLeaseLost: the lease expired or was taken over; the holder must
+	// stop without writing.
+	ErrLeaseLost = errors.New("state: lease lost")
 )
 
 // Fingerprint is a truncated (64-bit) HMAC of a canonical value. Zero means
@@ -272,6 +277,16 @@ type Store interface {
 	// Errors returns the error log of a run (runID 0: of every run of job).
 	Errors(ctx context.Context, job string, runID int64) ([]RecordErr, error)
 
+	// Acquire takes the job's lease for holder until now+ttl and returns
+	// its fencing token, which grows with every acquisition. A live lease
+	// of another holder gives ErrLocked; an expired one is taken over.
+	Acquire(ctx context.Context, job, holder string, ttl time.Duration, now time.Time) (token int64, err error)
+	// Renew extends a lease still held under token; ErrLeaseLost if it
+	// expired or was taken over.
+	Renew(ctx context.Context, job string, token int64, ttl time.Duration, now time.Time) error
+	// Release gives the lease up (no error if it is already gone).
+	Release(ctx context.Context, job string, token int64) error
+
 	// Update runs fn in one transaction on job's state: all of fn's
 	// changes are committed together, or none if fn (or the commit) fails.
 	Update(ctx context.Context, job string, fn func(Tx) error) error
@@ -281,6 +296,11 @@ type Store interface {
 
 // Tx changes one job's state inside Store.Update.
 type Tx interface {
+	// Fence returns ErrLeaseLost unless the job's lease is still held
+	// under token at now; called first, it makes the transaction's writes
+	// conditional on the lease (a paused-then-resumed holder cannot write
+	// over its successor).
+	Fence(token int64, now time.Time) error
 	PutRecord(rs RecordState) error
 	DeleteRecord(key string) error
 	SetCursor(name, value string) error

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"Errors", testErrors},
 		{"JobsIsolated", testJobsIsolated},
 		{"Reopen", testReopen},
+		{"Leases", testLeases},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -323,5 +324,56 @@ func testReopen(t *testing.T, s state.Store, reopen func() state.Store) {
 	}
 	if c, _ := s2.Cursor(ctx, "j", "sf"); c != "9" {
 		t.Fatalf("cursor after reopen = %q", c)
+	}
+}
+
+func testLeases(t *testing.T, s state.Store, _ func() state.Store) {
+	ttl := time.Minute
+	tok1, err := s.Acquire(ctx, "j", "host-a", ttl, t0)
+	must(t, err)
+	if _, err := s.Acquire(ctx, "j", "host-b", ttl, t0.Add(time.Second)); !errors.Is(err, state.ErrLocked) {
+		t.Fatalf("Acquire of a held lease = %v, want ErrLocked", err)
+	}
+	if _, err := s.Acquire(ctx, "other", "host-b", ttl, t0); err != nil {
+		t.Fatalf("leases are per job: %v", err)
+	}
+	must(t, s.Renew(ctx, "j", tok1, ttl, t0.Add(50*time.Second)))
+	// host-a pauses past its lease; host-b takes over with a larger token.
+	tok2, err := s.Acquire(ctx, "j", "host-b", ttl, t0.Add(3*time.Minute))
+	must(t, err)
+	if tok2 <= tok1 {
+		t.Fatalf("tokens not growing: %d then %d", tok1, tok2)
+	}
+	if err := s.Renew(ctx, "j", tok1, ttl, t0.Add(3*time.Minute)); !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("Renew of a lost lease = %v", err)
+	}
+	// The stale holder's fenced write is refused and leaves nothing.
+	err = s.Update(ctx, "j", func(tx state.Tx) error {
+		if err := tx.Fence(tok1, t0.Add(3*time.Minute)); err != nil {
+			return err
+		}
+		return tx.SetCursor("sf", "stale")
+	})
+	if !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("fenced write under a lost lease = %v", err)
+	}
+	if c, _ := s.Cursor(ctx, "j", "sf"); c != "" {
+		t.Fatal("stale holder wrote")
+	}
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		if err := tx.Fence(tok2, t0.Add(3*time.Minute)); err != nil {
+			return err
+		}
+		return tx.SetCursor("sf", "fresh")
+	}))
+	// Released: anyone may take it, and the token still grows.
+	must(t, s.Release(ctx, "j", tok2))
+	tok3, err := s.Acquire(ctx, "j", "host-a", ttl, t0.Add(4*time.Minute))
+	must(t, err)
+	if tok3 <= tok2 {
+		t.Fatalf("token after release: %d, want > %d", tok3, tok2)
+	}
+	if err := s.Update(ctx, "j", func(tx state.Tx) error { return tx.Fence(tok3, t0.Add(10*time.Minute)) }); !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("fence after expiry = %v", err)
 	}
 }
