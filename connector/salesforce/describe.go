@@ -154,3 +154,12 @@ func (c *Connector) Describe(ctx context.Context, object string) (*connector.Obj
 	}
 	return &d, nil
 }
+
+// ForgetDescribes drops the describe cache, so that the next call describes
+// each object again (a daemon calls it at the start of each run, to see
+// fields added to the org since).
+func (c *Connector) ForgetDescribes() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.objects = map[string]*connector.Object{}
+}

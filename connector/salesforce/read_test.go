@@ -71,6 +71,10 @@ func TestDescribe(t *testing.T) {
 	if n := len(f.requests("GET " + describePath)); n != 1 {
 		t.Errorf("%d describe calls, want 1", n)
 	}
+	c.ForgetDescribes()
+	if _, err := c.Describe(context.Background(), caseObject); err != nil || len(f.requests("GET "+describePath)) != 2 {
+		t.Errorf("ForgetDescribes: %v", err)
+	}
 	// Unknown object: 404 NOT_FOUND -> ErrObjectNotFound.
 	if _, err := c.Describe(context.Background(), "vcms__Nope__c"); !errors.Is(err, connector.ErrObjectNotFound) {
 		t.Errorf("unknown object: %v", err)
