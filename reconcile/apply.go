@@ -87,7 +87,14 @@ func (r *runner) apply(ctx context.Context, order []*entry) error {
 		return err
 	}
 	if r.cursor != "" {
-		err := r.update(ctx, func(tx state.Tx) error { return tx.SetCursor(cursorName, string(r.cursor)) })
+		err := r.update(ctx, func(tx state.Tx) error {
+			if r.listDone || !r.incr {
+				if err := tx.SetCursor(listedName, r.start.Format(time.RFC3339)); err != nil {
+					return err
+				}
+			}
+			return tx.SetCursor(cursorName, string(r.cursor))
+		})
 		if err != nil {
 			return fmt.Errorf("job %s: state: %w", r.job.Name, err)
 		}

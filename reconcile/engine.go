@@ -86,7 +86,10 @@ type Result struct {
 	Children []*Result
 }
 
-const cursorName = "salesforce"
+const (
+	cursorName = "salesforce"      // the Salesforce change cursor
+	listedName = "salesforce_keys" // when Salesforce keys were last listed
+)
 
 type presence uint8
 
@@ -543,7 +546,7 @@ func (r *runner) read(ctx context.Context) error {
 		return fmt.Errorf("job %s: read salesforce: %w", r.job.Name, err)
 	}
 	r.cursor = cur
-	if r.incr && r.feat[SF].KeyLister != nil {
+	if r.incr && r.feat[SF].KeyLister != nil && r.listDue(ctx) {
 		r.calls++
 		err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
 			e := r.entry(r.keyID(k))
@@ -682,6 +685,20 @@ func (r *runner) refetch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// listDue reports whether this incremental run lists Salesforce keys.
+func (r *runner) listDue(ctx context.Context) bool {
+	every := min(r.job.KeyListEvery, 15*24*time.Hour)
+	if r.job.KeyListEvery == 0 {
+		return true
+	}
+	last, err := r.Store.Cursor(ctx, r.job.Name, listedName)
+	if err != nil || last == "" {
+		return true
+	}
+	t, err := time.Parse(time.RFC3339, last)
+	return err != nil || r.start.Sub(t) >= every
 }
 
 // take records one record read from side s.

@@ -161,3 +161,37 @@ func TestLeaseLost(t *testing.T) {
 		t.Fatalf("run under a lost lease: %v", err)
 	}
 }
+
+// KeyListEvery: the complete key listing runs only when due; between
+// listings, deletes come from the change feed.
+func TestKeyListEvery(t *testing.T) {
+	w := newWorld(t)
+	w.job.KeyListEvery = time.Hour
+	w.job.Deletes = reconcile.Propagate
+	seed(t, w)
+	w.sf.ResetCalls()
+	if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := w.sf.Calls(); c["list_keys"] != 0 {
+		t.Fatalf("listed keys again within the hour: %v", c)
+	}
+	if err := w.sf.del("TH-0001"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.Count(reconcile.OpDelete) != 1 {
+		t.Fatalf("delete from the change feed not seen:\n%s", res.Plan)
+	}
+	w.now = w.now.Add(2 * time.Hour)
+	w.sf.ResetCalls()
+	if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := w.sf.Calls(); c["list_keys"] != 1 {
+		t.Fatalf("no listing when due: %v", c)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/casebridge/casebridge/connector"
 )
@@ -179,6 +180,11 @@ type Job struct {
 	// MaxWrites holds back record writes beyond this many in one run
 	// (they stay pending, reason budget); 0 means no limit.
 	MaxWrites int
+	// KeyListEvery is how often an incremental run also lists every
+	// Salesforce key (the complete listing that finds deletes the change
+	// feed missed); 0 means every run. It is capped at 15 days, the
+	// Recycle Bin's life.
+	KeyListEvery time.Duration
 	// Consent, when set, gates fields on a consent checkbox.
 	Consent *Consent
 	// Children are jobs on child objects of this one (a row's stipend, its
