@@ -31,6 +31,13 @@
 //   - Tombstone: a hashed key that may not be created again.
 //   - Kill point: a named place between two steps of apply (Points) where
 //     Hooks.At is called, so tests can stop a run there.
+//   - Delta: per side and field, bit flags (new, changed, null) against
+//     the baseline; the decision table joins the two sides' deltas.
+//   - Consent: a checkbox gating fields; a withdrawal wins and propagates.
+//   - Family: a job's Children, run after it; a child of a parent that did
+//     not settle is skipped (NOT_PROCESSED) and stays pending.
+//   - Lease: a fencing token (state.Store.Acquire) that every state
+//     transaction of a run checks when replicas share one state.
 //
 // # Privacy
 //
