@@ -25,10 +25,16 @@ type app struct {
 }
 
 // run executes the command line args and returns the process exit code.
-// It is main without os.Exit, so tests can call it.
+// It is main without os.Exit, so tests can call it. Ctrl-C and SIGTERM
+// cancel the command's context.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return runContext(ctx, args, stdin, stdout, stderr)
+}
+
+// runContext is run under a given context.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -77,6 +83,6 @@ Exit codes are listed in the README ("Exit codes").`,
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
-	root.AddCommand(a.versionCommand(), a.validateCommand())
+	root.AddCommand(a.versionCommand(), a.validateCommand(), a.fakeorgCommand())
 	return root
 }
