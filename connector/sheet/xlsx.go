@@ -22,8 +22,9 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// The XLSX reader streams a worksheet's XML itself (archive/zip and
-// encoding/xml) rather than through excelize's Rows, because it needs per
+// The XLSX reader streams a worksheet's XML itself (archive/zip, and the
+// small tokenizer of xmlscan.go for the worksheet; encoding/xml for the
+// small parts) rather than through excelize's Rows, because it needs per
 // cell what Rows does not give in one pass: the raw value, the type, the
 // style's number format (to read date-formatted cells as ISO dates and keep
 // other numbers exact) and whether the cell holds a formula. Shared strings
@@ -493,33 +494,33 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 		return nil, fmt.Errorf("not a valid .xlsx file (worksheet part missing)")
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
 	var (
+		x        = newXScan(rc)
+		tok      xtok
 		row      rawRow
 		info     []cellInfo
 		merges   = map[int][][2]int{}
 		col      int
-		t, v, is string
+		t        string
 		style    int
 		formula  bool
 		inV, inT bool
 		inIS     bool
-		vb, isb  strings.Builder
+		vb, isb  []byte
 		lastRow  int
 		n        int
 	)
-	bad := func() error { return fmt.Errorf("not a valid .xlsx file (worksheet XML unreadable)") }
 	for {
-		tok, err := d.RawToken()
+		err := x.next(&tok)
 		if err == io.EOF {
 			return merges, nil
 		}
 		if err != nil {
-			return nil, bad()
+			return nil, fmt.Errorf("not a valid .xlsx file (worksheet XML unreadable)")
 		}
-		switch se := tok.(type) {
-		case xml.StartElement:
-			switch se.Name.Local {
+		switch tok.kind {
+		case tokStart:
+			switch string(tok.name) {
 			case "row":
 				n++
 				if n%4096 == 0 {
@@ -528,26 +529,26 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 					}
 				}
 				num := lastRow + 1
-				if r := attr(se, "r"); r != "" {
-					if x, err := strconv.Atoi(r); err == nil {
-						num = x
+				if r, ok := x.attrOf(tok.attrs, "r"); ok {
+					if v, err := strconv.Atoi(r); err == nil {
+						num = v
 					}
 				}
 				lastRow = num
 				row.num, row.bad, row.cells, info, col = num, "", row.cells[:0], info[:0], -1
 			case "c":
 				col++
-				if r := attr(se, "r"); r != "" {
+				if r, ok := x.attrOf(tok.attrs, "r"); ok {
 					if c, _, err := excelize.CellNameToCoordinates(r); err == nil {
 						col = c - 1
 					}
 				}
-				t, style, formula = attr(se, "t"), -1, false
-				if s := attr(se, "s"); s != "" {
-					style, _ = strconv.Atoi(s)
+				t, _ = x.attrOf(tok.attrs, "t")
+				style, formula = -1, false
+				if v, ok := x.attrOf(tok.attrs, "s"); ok {
+					style, _ = strconv.Atoi(v)
 				}
-				vb.Reset()
-				isb.Reset()
+				vb, isb = vb[:0], isb[:0]
 			case "v":
 				inV = true
 			case "f":
@@ -557,12 +558,13 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 			case "t":
 				inT = true
 			case "mergeCell":
-				if c1, r1, c2, r2, ok := rangeRef(attr(se, "ref")); ok && r2 >= r1 && c2 > c1 {
+				ref, _ := x.attrOf(tok.attrs, "ref")
+				if c1, r1, c2, r2, ok := rangeRef(ref); ok && r2 >= r1 && c2 > c1 {
 					merges[r1] = append(merges[r1], [2]int{c1, c2})
 				}
 			}
-		case xml.EndElement:
-			switch se.Name.Local {
+		case tokEnd:
+			switch string(tok.name) {
 			case "v":
 				inV = false
 			case "is":
@@ -570,8 +572,7 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 			case "t":
 				inT = false
 			case "c":
-				v, is = vb.String(), isb.String()
-				text, kind := b.cellText(t, v, is, style)
+				text, kind := b.cellText(t, string(vb), string(isb), style)
 				if col >= 0 && col < 16384 && (text != "" || formula) {
 					for len(row.cells) <= col {
 						row.cells = append(row.cells, "")
@@ -585,19 +586,16 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 					return nil, err
 				}
 			}
-		case xml.CharData:
+		case tokText:
 			switch {
 			case inV:
-				vb.Write(se)
+				vb = append(vb, tok.text...)
 			case inIS && inT:
-				isb.Write(se)
+				isb = append(isb, tok.text...)
 			}
 		}
 	}
 }
-
-// RawToken does not resolve entities beyond the predefined ones, which is
-// all SpreadsheetML uses.
 
 func rangeRef(ref string) (c1, r1, c2, r2 int, ok bool) {
 	a, b, found := strings.Cut(ref, ":")

@@ -417,3 +417,53 @@ func TestXLSXTypedWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestXScan(t *testing.T) {
+	src := `<?xml version="1.0"?>` + "\r\n" +
+		`<!-- it's a comment > with a quote --><x:worksheet xmlns:x="ns"><x:row r="1" spans='1:2'>` +
+		`<x:c r="A1" t="inlineStr" data='a>b'><x:is><x:t>a &amp; b &lt;c&gt; &#x1F600;&#65;` + "\r\nline</x:t></x:is></x:c>" +
+		`<c r="B1" s="2"/><c><v><![CDATA[1<2]]></v></c></x:row></x:worksheet>`
+	x := newXScan(strings.NewReader(src))
+	var got []string
+	var tok xtok
+	for {
+		err := x.next(&tok)
+		if err != nil {
+			break
+		}
+		switch tok.kind {
+		case tokStart:
+			r, _ := x.attrOf(tok.attrs, "r")
+			d, _ := x.attrOf(tok.attrs, "data")
+			got = append(got, "<"+string(tok.name)+" r="+r+" data="+d)
+		case tokEnd:
+			got = append(got, "</"+string(tok.name))
+		case tokText:
+			got = append(got, "text "+string(tok.text))
+		}
+	}
+	want := []string{"text \n", "<worksheet r= data=", "<row r=1 data=", "<c r=A1 data=a>b", "<is r= data=", "<t r= data=",
+		"text a & b <c> 😀A\nline", "</t", "</is", "</c", "<c r=B1 data=", "</c", "<c r= data=", "<v r= data=", "text 1<2", "</v", "</c", "</row", "</worksheet"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("tokens\n%q\nwant\n%q", got, want)
+	}
+}
+
+// FuzzXScan: the tokenizer never panics or loops on arbitrary input.
+func FuzzXScan(f *testing.F) {
+	f.Add(`<?xml?><a b="1>2" c='x'><!-- ' --><![CDATA[<]]>&amp;&#xZZ;&#1114112;</a><b/>`)
+	f.Add(`<row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
+	f.Fuzz(func(t *testing.T, src string) {
+		x := newXScan(strings.NewReader(src))
+		var tok xtok
+		for i := 0; i <= len(src)+1; i++ {
+			if err := x.next(&tok); err != nil {
+				return
+			}
+			if tok.kind == tokStart {
+				x.attrOf(tok.attrs, "r")
+			}
+		}
+		t.Fatalf("more tokens than bytes")
+	})
+}
