@@ -266,7 +266,9 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
 	case key == "":
 		return "", rowProblem{connector.CodeInvalidKey, l.key, "the key cell is empty"}
 	case c.keyRE != nil && !c.keyRE.MatchString(key):
-		return key, rowProblem{connector.CodeInvalidKey, l.key, "the key does not match key_pattern"}
+		// Not a key: whatever was typed there (a label, a name) stays out
+		// of the error.
+		return "", rowProblem{connector.CodeInvalidKey, l.key, "the key cell does not match key_pattern"}
 	}
 	return key, rowProblem{}
 }
