@@ -84,7 +84,9 @@ func (m *JobMapping) membersOf(object string) []*Member {
 }
 
 // FieldSpecs returns the mapped fields of object, in rule order, for the
-// engine's Job.Fields. The key field is not among them. A field that
+// engine's Job.Fields. The key field is not among them. A child object's
+// parent field comes last, to_salesforce: the View sets it to the parent's
+// Salesforce Id (see View.Resolver). A field that
 // several children of one object map (two Assistance children both setting
 // vcms__Service_Type__c) is listed once, with a hash over all their rules,
 // the widest direction and the highest class; the View applies each
@@ -112,6 +114,18 @@ func (m *JobMapping) FieldSpecs(object string) []FieldInfo {
 			}
 			f.Lossy = f.Lossy || r.Lossy()
 		}
+	}
+	for _, mem := range m.membersOf(object) {
+		if mem.IsParent() || mem.ParentField == "" {
+			continue
+		}
+		if _, ok := idx[mem.ParentField]; ok {
+			continue
+		}
+		idx[mem.ParentField] = len(out)
+		out = append(out, FieldInfo{Name: mem.ParentField, Direction: config.ToSalesforce})
+		hashes[mem.ParentField] = []string{ruleHash(ruleHashInput{Object: mem.Object, Field: mem.ParentField, Direction: string(config.ToSalesforce),
+			Lookup: []string{m.Object, m.Key}})}
 	}
 	for i := range out {
 		out[i].RuleHash = combineHashes(hashes[out[i].Name])
@@ -283,8 +297,16 @@ func (c *compiler) compile() *JobMapping {
 		if mem == nil {
 			continue
 		}
-		if mem.Desc.Field(ch.ParentField) == nil {
+		if pf := mem.Desc.Field(ch.ParentField); pf == nil {
 			c.errorf(&ch.Meta, "parent_field", "%s has no field %q%s", mem.Object, ch.ParentField, suggestName(ch.ParentField, mem.Desc.FieldNames()))
+		} else if len(pf.ReferenceTo) > 0 && !containsFold(pf.ReferenceTo, m.Object) {
+			c.errorf(&ch.Meta, "parent_field", "%s.%s references %s, not the parent %s", mem.Object, pf.Name, strings.Join(pf.ReferenceTo, ", "), m.Object)
+		} else {
+			for _, r := range mem.Rules {
+				if strings.EqualFold(r.SF, pf.Name) {
+					c.errorf(&r.Rule.Meta, "sf", "%s is the child's parent_field, which casebridge sets to the parent's Id; remove the rule", pf.Name)
+				}
+			}
 		}
 		m.Children = append(m.Children, mem)
 	}

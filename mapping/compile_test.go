@@ -196,7 +196,7 @@ func TestCompileThaiTracker(t *testing.T) {
 	for _, s := range as {
 		names = append(names, s.Name)
 	}
-	if strings.Join(names, ",") != "vcms__Service_Type__c,CurrencyIsoCode,vcms__Amount__c,vcms__Provider__c" {
+	if strings.Join(names, ",") != "vcms__Service_Type__c,CurrencyIsoCode,vcms__Amount__c,vcms__Provider__c,vcms__Case__c" {
 		t.Errorf("Assistance fields %v", names)
 	}
 	if as[0].RuleHash == m.Children[0].Rules[0].Hash || as[0].RuleHash == m.Children[1].Rules[0].Hash {

@@ -51,6 +51,14 @@ type View struct {
 	// so that the caller can collect them per run; nil drops them (the
 	// records still leave the fields out).
 	OnError func(*connector.RecordError)
+	// StrictFields makes a record with a field that does not map unknown
+	// as a whole (Record.Err set to the field's error) instead of passing
+	// it without the field. Set it for an engine that reads a field
+	// missing from Record.Fields as null rather than as unknown.
+	StrictFields bool
+
+	only   *Member // set by Only: the one member the view shows
+	scoped bool
 }
 
 // Interface guards.
@@ -70,6 +78,51 @@ func NewView(local connector.Connector, m *JobMapping, sfObjects map[string]*con
 	return &View{local: local, feat: connector.FeaturesOf(local), m: m, sf: sfObjects}
 }
 
+// Only returns a view of one member of each row: the parent (child "")
+// or the named child. Reads, key listings and writes of the returned view
+// see only that member's records, so that a job per child can sync one
+// child of an object that several children share (a stipend and a school
+// enrolment are both Assistance records); other keys are out of scope.
+// It returns nil for an unknown child.
+func (v *View) Only(child string) *View {
+	var mem *Member
+	for _, m := range v.m.Members() {
+		if m.Name == child {
+			mem = m
+		}
+	}
+	if mem == nil {
+		return nil
+	}
+	return &View{local: v.local, feat: v.feat, m: v.m, sf: v.sf, Resolver: v.Resolver, OnError: v.OnError, StrictFields: v.StrictFields, only: mem, scoped: true}
+}
+
+// memberOfKey is JobMapping.memberOfKey within the view's scope.
+func (v *View) memberOfKey(object, key string) (*Member, string, bool) {
+	if !v.scoped {
+		return v.m.memberOfKey(object, key)
+	}
+	mem := v.only
+	if !strings.EqualFold(mem.Object, object) {
+		return nil, "", false
+	}
+	rest, ok := cutPrefixFold(connector.NormalizeKey(key), v.m.KeyPrefix)
+	if !ok {
+		return nil, "", false
+	}
+	if !mem.IsParent() {
+		if !hasSuffixFold(rest, mem.KeySuffix) || len(rest) == len(mem.KeySuffix) {
+			return nil, "", false
+		}
+		return mem, rest[:len(rest)-len(mem.KeySuffix)], true
+	}
+	// A parent key must not be a child's of the same object.
+	if m2, _, ok := v.m.memberOfKey(object, key); !ok || m2 != mem {
+		return nil, "", false
+	}
+	return mem, rest, true
+}
+
 // Mapping returns the view's compiled mapping.
 func (v *View) Mapping() *JobMapping { return v.m }
 
@@ -84,6 +137,9 @@ func (v *View) TracksChanges(string) bool {
 
 func (v *View) members(op, object string) ([]*Member, error) {
 	mems := v.m.membersOf(object)
+	if v.scoped {
+		mems = slices.DeleteFunc(mems, func(m *Member) bool { return m != v.only })
+	}
 	if len(mems) == 0 {
 		return nil, fmt.Errorf("%s %s %s: job %s maps no such object: %w", op, v.Name(), object, v.m.Name, connector.ErrObjectNotFound)
 	}
@@ -108,6 +164,9 @@ func (v *View) Describe(_ context.Context, object string) (*connector.Object, er
 	for _, mem := range mems {
 		for _, r := range mem.Rules {
 			want[strings.ToLower(r.SF)] = true
+		}
+		if mem.ParentField != "" {
+			want[strings.ToLower(mem.ParentField)] = true
 		}
 	}
 	for _, f := range src.Fields {
@@ -218,10 +277,33 @@ func (v *View) report(object string, errs []*connector.RecordError) error {
 	return fatal
 }
 
+// strict, with StrictFields, marks each record that has a field error
+// unknown (Err set to its first field error).
+func (v *View) strict(fam *Family, errs []*connector.RecordError) {
+	if !v.StrictFields || len(errs) == 0 {
+		return
+	}
+	mark := func(r *connector.Record) {
+		if r.Err != nil {
+			return
+		}
+		for _, e := range errs {
+			if e.Key == r.Key {
+				r.Err = e
+				return
+			}
+		}
+	}
+	mark(&fam.Parent)
+	for i := range fam.Children {
+		mark(&fam.Children[i].Record)
+	}
+}
+
 // emit passes the records of object that a family holds to fn. With
 // incremental set, a child missing from a live row is passed as deleted
 // (its cells were cleared since the cursor).
-func (v *View) emit(object string, mems []*Member, fam *Family, incremental bool, fn func(connector.Record) error) error {
+func (v *View) emit(ctx context.Context, object string, mems []*Member, fam *Family, incremental bool, fn func(connector.Record) error) error {
 	for _, mem := range mems {
 		if mem.IsParent() {
 			if err := fn(fam.Parent); err != nil {
@@ -233,7 +315,11 @@ func (v *View) emit(object string, mems []*Member, fam *Family, incremental bool
 		for i := range fam.Children {
 			if fam.Children[i].Name == mem.Name {
 				found = true
-				if err := fn(fam.Children[i].Record); err != nil {
+				rec := fam.Children[i].Record
+				if err := v.parentRef(ctx, mem, fam.Parent.Key, &rec); err != nil {
+					return err
+				}
+				if err := fn(rec); err != nil {
 					return err
 				}
 			}
@@ -245,6 +331,41 @@ func (v *View) emit(object string, mems []*Member, fam *Family, incremental bool
 		}
 	}
 	return nil
+}
+
+// parentRef sets a child record's parent field to its parent's Salesforce
+// Id, found through the Resolver by the parent's key (object and key field
+// of the job), so that the engine creates the child under its parent and
+// compares the reference as Salesforce stores it. A parent that is not in
+// Salesforce yet makes the child unknown this run (NOT_PROCESSED); without
+// a Resolver the field is left out.
+func (v *View) parentRef(ctx context.Context, mem *Member, parentKey string, rec *connector.Record) error {
+	if v.Resolver == nil || mem.ParentField == "" || rec.Err != nil || rec.Deleted || parentKey == "" {
+		return nil
+	}
+	id, err := v.Resolver.Resolve(ctx, v.m.Object, v.m.Key, parentKey)
+	switch {
+	case err == nil && id != "":
+		rec.Set(mem.ParentField, connector.Text(id))
+		return nil
+	case err == nil, errors.Is(err, ErrNoMatch):
+		rec.Err = connector.NewRecordError("map", v.Name(), mem.Object, rec.Key, mem.ParentField, connector.CodeNotProcessed, connector.Permanent,
+			&connector.ValueError{Code: connector.CodeNotProcessed, Detail: "the parent " + v.m.Object + " is not in Salesforce yet"})
+		return nil
+	}
+	if connector.IsFatal(err) {
+		return err
+	}
+	rec.Err = connector.NewRecordError("map", v.Name(), mem.Object, rec.Key, mem.ParentField, "", connector.ClassOf(err),
+		&connector.ValueError{Code: cmpCode(connector.CodeOf(err), connector.CodeUnavailable), Detail: "looking up the parent " + v.m.Object + " failed"})
+	return nil
+}
+
+func cmpCode(c, def connector.Code) connector.Code {
+	if c == "" {
+		return def
+	}
+	return c
 }
 
 // Read implements connector.Source: it reads the local object and passes
@@ -264,7 +385,8 @@ func (v *View) Read(ctx context.Context, object string, since connector.Cursor, 
 		if err := v.report(object, errs); err != nil {
 			return err
 		}
-		return v.emit(object, mems, &fam, incremental, fn)
+		v.strict(&fam, errs)
+		return v.emit(ctx, object, mems, &fam, incremental, fn)
 	})
 }
 
@@ -314,7 +436,7 @@ func (v *View) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 	want := map[string]bool{}
 	var localKeys []string
 	for _, k := range keys {
-		lk, ok := v.m.LocalKeyOf(object, k)
+		_, lk, ok := v.memberOfKey(object, k)
 		if !ok {
 			continue
 		}
@@ -330,7 +452,8 @@ func (v *View) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 		if err := v.report(object, errs); err != nil {
 			return err
 		}
-		return v.emit(object, mems, &fam, false, func(r connector.Record) error {
+		v.strict(&fam, errs)
+		return v.emit(ctx, object, mems, &fam, false, func(r connector.Record) error {
 			id := keyID(r.Key)
 			if r.Err != nil || r.Deleted || !want[id] || sent[id] {
 				return nil
@@ -413,7 +536,7 @@ func (v *View) Upsert(ctx context.Context, object string, records []connector.Re
 	var localKeys []string
 	for i, r := range records {
 		results[i].Key = connector.NormalizeKey(r.Key)
-		mem, lk, ok := v.m.memberOfKey(object, r.Key)
+		mem, lk, ok := v.memberOfKey(object, r.Key)
 		if !ok {
 			results[i].Err = v.outOfScope("upsert", object, r.Key)
 			continue
@@ -534,7 +657,7 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 	var childLocal []string
 	for i, k := range keys {
 		results[i].Key = connector.NormalizeKey(k)
-		mem, lk, ok := v.m.memberOfKey(object, k)
+		mem, lk, ok := v.memberOfKey(object, k)
 		switch {
 		case !ok:
 			results[i].Err = v.outOfScope("delete", object, k)

@@ -96,12 +96,26 @@ func (c *collector) add(e *connector.RecordError) {
 	c.errs = append(c.errs, e)
 }
 
+// thOrg answers the tracker's lookups: its Accounts, and the Ids of the
+// cases already in Salesforce (by external key), for the children's
+// parent field.
+var thOrg = func() fakeResolver {
+	r := fakeResolver{}
+	for k, v := range thAccounts {
+		r[k] = v
+	}
+	for _, id := range []string{"0007", "0008", "0011", "0012", "0099"} {
+		r["vcms__Survivor_Case__c.vcms__External_Key__c=ngo-th-cm:TH-CL-"+id] = "a01000000000" + id + "AA"
+	}
+	return r
+}()
+
 func thView(t testing.TB, local connector.Connector) (*View, *collector) {
 	t.Helper()
 	m := compileJob(t, "th.yaml", "th_cases")
 	m.LocalObject = "Cases"
 	v := NewView(local, m, seedObjects(t))
-	v.Resolver = NewCachedResolver(thAccounts)
+	v.Resolver = NewCachedResolver(thOrg)
 	c := &collector{}
 	v.OnError = c.add
 	return v, c
@@ -187,7 +201,11 @@ func TestViewThaiTracker(t *testing.T) {
 		t.Fatalf("assistance keys %v, want %v", keys, want)
 	}
 	for _, k := range want[1:4] {
-		checkFields(t, k, as[k], map[string]fieldWant{"vcms__Amount__c": wantVal(num("3000")), "vcms__Service_Type__c": wantText("Stipend"), "CurrencyIsoCode": wantText("THB")})
+		checkFields(t, k, as[k], map[string]fieldWant{"vcms__Amount__c": wantVal(num("3000")), "vcms__Service_Type__c": wantText("Stipend"), "CurrencyIsoCode": wantText("THB"),
+			"vcms__Case__c": wantText("a01000000000" + k[16:20] + "AA")})
+		if as[k].Err != nil {
+			t.Errorf("%s: %v", k, as[k].Err)
+		}
 	}
 	// The adult-education centre of 0012 is not an Account: the school
 	// record keeps its other fields, the provider is unknown and reported.
@@ -420,5 +438,68 @@ func TestViewIncremental(t *testing.T) {
 	}
 	if len(got) != 2 || got[0].Key != "ngo-th-cm:TH-CL-0008:stipend" || !got[0].Deleted || got[1].Key != "ngo-th-cm:TH-CL-0008:school" || !got[1].Deleted {
 		t.Errorf("incremental: %+v", got)
+	}
+}
+
+// TestViewOnly: a view of one child sees only that child's records of a
+// shared object, and treats the other child's keys as out of scope.
+func TestViewOnly(t *testing.T) {
+	local, _ := thLocal(t)
+	v, _ := thView(t, local)
+	st := v.Only("stipend")
+	if v.Only("visit") != nil {
+		t.Errorf("Only of an unknown child")
+	}
+	keys := slices.Sorted(mapKeys(readAll(t, st, assistObj)))
+	if !slices.Equal(keys, []string{"ngo-th-cm:TH-CL-0007:stipend", "ngo-th-cm:TH-CL-0008:stipend", "ngo-th-cm:TH-CL-0011:stipend"}) {
+		t.Errorf("stipend view: %v", keys)
+	}
+	if _, err := st.Read(context.Background(), caseObj, "", func(connector.Record) error { return nil }); !errors.Is(err, connector.ErrObjectNotFound) {
+		t.Errorf("a child view reads cases: %v", err)
+	}
+	res, err := st.Upsert(context.Background(), assistObj, []connector.Record{
+		{Key: "ngo-th-cm:TH-CL-0007:school", Fields: map[string]connector.Value{"vcms__Service_Type__c": connector.Text("School_Enrolment")}},
+		{Key: "ngo-th-cm:TH-CL-0007:stipend", Fields: map[string]connector.Value{"vcms__Amount__c": num("3100")}},
+	})
+	if err != nil || !errors.Is(res[0].Err, ErrOutOfScope) || res[1].Err != nil {
+		t.Errorf("scoped upsert: %+v %v", res, err)
+	}
+	p := v.Only("")
+	keys = nil
+	if err := p.ListKeys(context.Background(), caseObj, func(k string) error { keys = append(keys, k); return nil }); err != nil || len(keys) != 4 {
+		t.Errorf("parent view keys: %v %v", keys, err)
+	}
+}
+
+// TestViewStrictFields: with StrictFields, a record with a field that
+// does not map is unknown as a whole.
+func TestViewStrictFields(t *testing.T) {
+	local, _ := thLocal(t)
+	v, _ := thView(t, local)
+	v.StrictFields = true
+	as := readAll(t, v, assistObj)
+	r := as["ngo-th-cm:TH-CL-0012:school"]
+	if r.Err == nil || connector.CodeOf(r.Err) != connector.CodeInvalidValue {
+		t.Errorf("strict: %+v", r)
+	}
+	if r := as["ngo-th-cm:TH-CL-0007:school"]; r.Err != nil {
+		t.Errorf("strict, a good record: %v", r.Err)
+	}
+}
+
+// TestViewParentNotInSalesforce: a child whose parent Salesforce does not
+// hold yet is unknown this run.
+func TestViewParentNotInSalesforce(t *testing.T) {
+	local, _ := thLocal(t)
+	v, _ := thView(t, local)
+	v.Resolver = NewCachedResolver(thAccounts) // no case is in Salesforce
+	for k, r := range readAll(t, v, assistObj) {
+		if connector.CodeOf(r.Err) != connector.CodeNotProcessed || r.Deleted {
+			t.Errorf("%s: %+v", k, r)
+		}
+	}
+	d, err := v.Describe(context.Background(), assistObj)
+	if err != nil || d.Field("vcms__Case__c") == nil {
+		t.Errorf("describe lacks the parent field: %v", err)
 	}
 }
