@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/sqldb"
 	"github.com/casebridge/casebridge/internal/testdb"
@@ -67,6 +69,35 @@ func TestCasosFixture(t *testing.T) {
 	loadSQL(t, c.DB(), "../../fixtures/sql/casos.mysql.sql")
 	clock := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	c.Now = func() time.Time { return clock }
+
+	// sample.yaml describes this fixture: it must pass Check against it.
+	var sample sqldb.Config
+	if err := yaml.Unmarshal([]byte(sqldb.Sample), &sample); err != nil {
+		t.Fatal(err)
+	}
+	sample.DSN = sqldb.DSN(dsn)
+	sc, err := sqldb.New("sample", sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Check(ctx); err != nil {
+		t.Errorf("sample.yaml against the fixture: %v", err)
+	}
+	if o, err := sc.Describe(ctx, "casos"); err == nil {
+		if f := o.Field("tipo_explotacion"); f == nil || f.Type != connector.TypeMultiPicklist {
+			t.Errorf("tipo_explotacion: %+v", f)
+		}
+	}
+	err = sc.ReadKeys(ctx, "casos", []string{"42"}, func(r connector.Record) error {
+		if v := r.Fields["tipo_explotacion"]; !v.Equal(connector.Multi("trabajo forzoso", "explotacion sexual")) {
+			t.Errorf("42.tipo_explotacion = %s %q", v.Kind(), v.Raw())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+	sc.Close()
 
 	var tz string
 	if err := c.DB().QueryRow("SELECT @@session.time_zone").Scan(&tz); err != nil {
