@@ -13,9 +13,12 @@ import (
 func TestJSForce(t *testing.T) {
 	dir := os.Getenv("SFTEST_JSFORCE")
 	if dir == "" {
-		t.Skip("SFTEST_JSFORCE not set (a folder with node_modules/jsforce)")
+		if os.Getenv("CASEBRIDGE_REQUIRE_SERVICES") == "1" {
+			t.Fatal("SFTEST_JSFORCE not set: CI must install jsforce (npm ci in testdata/jsforce) and name that folder")
+		}
+		t.Skip("SFTEST_JSFORCE not set (a folder with node_modules/jsforce: npm ci in testdata/jsforce)")
 	}
-	_, srv := NewServer(t, Options{})
+	org, srv := NewServer(t, Options{})
 	script, _ := filepath.Abs("testdata/jsforce/check.js")
 	cmd := exec.Command("node", script, srv.URL)
 	cmd.Dir = dir
@@ -24,5 +27,8 @@ func TestJSForce(t *testing.T) {
 	t.Logf("%s", out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := org.CountRequests("query.more"); n < 1 {
+		t.Errorf("jsforce's autoFetch made %d nextRecordsUrl calls; want at least one (over 2000 records)", n)
 	}
 }

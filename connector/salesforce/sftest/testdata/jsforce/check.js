@@ -31,10 +31,11 @@ const jsforce = require('jsforce');
   const lim = await conn.limits();
   console.log('limits', JSON.stringify(lim.DailyApiRequests), JSON.stringify(conn.limitInfo));
   // paging
-  const many = []; for (let i = 0; i < 450; i++) many.push({ Name: 'Test JS ' + i });
+  const many = []; for (let i = 0; i < 2100; i++) many.push({ Name: 'Test JS ' + i });
   for (let i = 0; i < many.length; i += 200) await conn.sobject('Account').create(many.slice(i, i + 200));
-  const qres = await conn.query("SELECT Id FROM Account", { autoFetch: true, maxFetch: 10000, headers: { 'Sforce-Query-Options': 'batchSize=200' } });
-  if (qres.records.length !== qres.totalSize || qres.totalSize !== 454) throw new Error('autofetch got ' + qres.records.length + ' of ' + qres.totalSize);
+  // more than one page of the default batch size (2000), followed by autoFetch
+  const qres = await conn.query("SELECT Id FROM Account", { autoFetch: true, maxFetch: 10000 });
+  if (qres.records.length !== qres.totalSize || qres.totalSize !== 2104) throw new Error('autofetch got ' + qres.records.length + ' of ' + qres.totalSize);
   console.log('autofetch', qres.records.length, qres.totalSize);
   // bulk 2
   const res = await conn.bulk2.loadAndWaitForResults({ object: 'Account', operation: 'insert', input: 'Name\nTest Bulk JS 1\nTest Bulk JS 2\n', pollInterval: 50, pollTimeout: 10000 });
