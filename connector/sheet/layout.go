@@ -75,8 +75,15 @@ func (c *sheetConf) isHeader(r *rawRow) bool {
 // sheet and column.
 func (c *sheetConf) newLayout(r *rawRow, merged map[int]int) (*layout, error) {
 	l := &layout{row: r.num, cells: slices.Clone(r.cells), index: map[string]int{}, key: -1, mark: -1, status: -1}
-	l.names = make([]string, len(r.cells))
-	for i, cell := range r.cells {
+	n := len(r.cells)
+	for col := range merged { // a merged header may span past the last cell
+		n = max(n, col+1)
+	}
+	for len(l.cells) < n {
+		l.cells = append(l.cells, "")
+	}
+	l.names = make([]string, n)
+	for i, cell := range l.cells {
 		name := normHeader(cell)
 		if name == "" {
 			if src, ok := merged[i]; ok && src < len(r.cells) {

@@ -103,9 +103,9 @@ func (m *model) column(name string) int {
 	if i, ok := m.l.index[fold(name)]; ok {
 		return i
 	}
-	pos := 0
-	for i, n := range m.l.cells {
-		if normHeader(n) != "" {
+	pos := 0 // after the last named column (a merged header names its span)
+	for i, n := range m.l.names {
+		if n != "" {
 			pos = i + 1
 		}
 	}

@@ -118,7 +118,9 @@ func str(ref, v string) xc        { return xc{ref: ref, v: v} }
 func num(ref, v string, s int) xc { return xc{ref: ref, t: "n", v: v, s: s} }
 
 // khmerRegister is the synthetic register of domain.md §5.2.
-func khmerRegister(t testing.TB) []byte {
+func khmerRegister(t testing.TB) []byte { return khmerRegisterVariant(t, false) }
+
+func khmerRegisterVariant(t testing.TB, lastMerged bool) []byte {
 	header := []xc{str("A2", "Code"), str("B2", "Name (Khmer)"), str("C2", "Name (Latin)"), str("D2", "Sex"), str("E2", "DOB/Age"),
 		str("F2", "Date returned"), str("G2", "Services"), str("H2", "Referred to"), str("J2", "Status"), str("K2", "Age next year"), str("L2", "Serial")}
 	header2 := make([]xc, len(header))
@@ -143,6 +145,10 @@ func khmerRegister(t testing.TB) []byte {
 			{str("A8", "KH-RT-24-033  "), str("C8", "DARA Test"), str("J8", "បានផ្ទេរ")},
 		},
 		merges: []string{"A1:L1", "H2:I2"},
+	}
+	if lastMerged {
+		reg.rows[1] = reg.rows[1][:len(reg.rows[1])-1] // no "Serial": the merged header is last
+		reg.merges = append(reg.merges, "K2:L2")
 	}
 	old := xs{name: "old 2023", rows: [][]xc{
 		{str("A1", "Code"), str("B1", "Name (Khmer)"), str("C1", "Status")},
@@ -466,4 +472,16 @@ func FuzzXScan(f *testing.F) {
 		}
 		t.Fatalf("more tokens than bytes")
 	})
+}
+
+// TestXLSXColumnAfterMergedHeader: a column casebridge adds goes after a
+// merged header's whole span.
+func TestXLSXColumnAfterMergedHeader(t *testing.T) {
+	p := writeFile(t, "register.xlsx", khmerRegisterVariant(t, true))
+	c := newConn(t, SheetConfig{Object: "reg", Path: p, Sheet: "Register", Key: "Code", StatusColumn: "Sync"})
+	upsert(t, c, "reg", rec("KH-RT-24-031", "Status", "x"))
+	snap := snapshot(t, p)
+	if !strings.Contains(snap["Register!M2"], "Sync") || !strings.Contains(snap["Register!M3"], "synced") {
+		t.Errorf("status column: M2 %s, M3 %s, L2 %s", snap["Register!M2"], snap["Register!M3"], snap["Register!L2"])
+	}
 }
