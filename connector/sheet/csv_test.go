@@ -855,3 +855,14 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d keys, want 20", n)
 	}
 }
+
+func TestReadStopsOnCallbackError(t *testing.T) {
+	p := writeFile(t, "f.csv", []byte("Code\nA\nB\nC\n"))
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Code"})
+	stop := errors.New("stop here")
+	n := 0
+	_, err := c.Read(ctx, "o", "", func(connector.Record) error { n++; return stop })
+	if err != stop || n != 1 {
+		t.Errorf("err %v after %d records", err, n)
+	}
+}

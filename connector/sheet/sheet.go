@@ -400,6 +400,7 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 	}
 	l := sv.layout
 	past := false
+	var fnErr error // fn's own error is returned as it is
 	_, err = sc.rows(ctx, func(r *rawRow) error {
 		if !past {
 			past = r.num == l.row
@@ -419,8 +420,12 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 		if p.code != "" {
 			rerr = sc.rowError(l, r.num, key, p)
 		}
-		return fn(l, r, key, rerr)
+		fnErr = fn(l, r, key, rerr)
+		return fnErr
 	})
+	if fnErr != nil {
+		return fnErr
+	}
 	if err == nil {
 		err = ctx.Err()
 	}
