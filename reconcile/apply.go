@@ -114,7 +114,7 @@ func (r *runner) hookKill(ctx context.Context, p Point) error {
 func (r *runner) record(w Write) (connector.Record, bool) {
 	e := w.e
 	src := w.Side.Other()
-	vals := e.vals[src]
+	vals := e.ro().vals[src]
 	if vals == nil {
 		return connector.Record{}, false
 	}
@@ -138,7 +138,7 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 	s := batch[0].Side
 	sink := r.feat[s].Sink
 	fail := func(w Write, err error) {
-		w.e.out[s], w.e.err[s] = oFailed, err
+		w.e.out[s], w.e.rw().err[s] = oFailed, err
 		r.counts.Failures++
 	}
 	if sink == nil {
@@ -234,7 +234,7 @@ func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
 				return err
 			}
 			if w.e.out[w.Side] == oFailed {
-				ferr := w.e.err[w.Side]
+				ferr := w.e.ro().err[w.Side]
 				re := state.RecordErr{RunID: r.runID, Key: w.Key, Code: string(connector.CodeOf(ferr)), Message: ferr.Error(), At: now}
 				if rerr, ok := ferr.(*connector.RecordError); ok {
 					re.Field = rerr.Field
@@ -265,7 +265,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 	}
 	if e.unknown {
 		if e.has || e.pres[SF] == pPresent || e.pres[Local] == pPresent {
-			return pend(state.ReasonUnknown, e.why[SF]+e.why[Local])
+			return pend(state.ReasonUnknown, e.ro().why[SF]+e.ro().why[Local])
 		}
 		return nil
 	}
@@ -281,7 +281,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		var err error
 		switch e.out[s] {
 		case oFailed:
-			err = pend(reason, string(connector.CodeOf(e.err[s])))
+			err = pend(reason, string(connector.CodeOf(e.ro().err[s])))
 		case oHeld:
 			if err = pend(state.ReasonBudget, ""); err == nil && reason == state.ReasonPendingCreate {
 				err = pend(reason, "")

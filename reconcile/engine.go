@@ -134,26 +134,50 @@ type entry struct {
 	has           bool // has state
 	keys          [2]string
 	flags         state.Flags
-	fs            []state.FieldState // aligned with job fields
+	fs            []state.FieldState // by internal field index
 	pres          [2]presence
 	fp            [2][]state.Fingerprint // current fingerprints; nil: as last seen
-	vals          [2][]connector.Value   // kept canonical values, when needed
-	mod           [2]time.Time
-	why           [2]string // why a side is unknown
+	x             *extra                 // the rarer parts, allocated when needed
 	listed        bool
 	pendingBefore bool
 
 	dec      []fdec
 	op       [2]Op
-	opReason [2]string
 	out      [2]outcome
-	err      [2]error
 	newFlags state.Flags
 	drop     bool // forget the record (gone on both sides)
 	unknown  bool
 	matched  bool // paired by match_on
 	gated    bool // created without the consent-gated fields
 	dirty    bool // state changes without a write
+}
+
+// extra holds what only records with something to do need, so that the
+// 99% that have nothing to do stay small.
+type extra struct {
+	vals     [2][]connector.Value // kept canonical values, when needed
+	mod      [2]time.Time         // modification times of kept records
+	why      [2]string            // why a side is unknown
+	opReason [2]string
+	err      [2]error
+}
+
+var noExtra extra
+
+// ro returns e's extra for reading (a shared zero one if none).
+func (e *entry) ro() *extra {
+	if e.x == nil {
+		return &noExtra
+	}
+	return e.x
+}
+
+// rw returns e's extra for writing, allocating it.
+func (e *entry) rw() *extra {
+	if e.x == nil {
+		e.x = new(extra)
+	}
+	return e.x
 }
 
 func (e *entry) cur(s Side, i int) state.Fingerprint {
@@ -637,10 +661,10 @@ func (r *runner) refetch(ctx context.Context) error {
 		for s := SF; s <= Local; s++ {
 			switch e.op[s] {
 			case OpCreate:
-				miss[s.Other()] = miss[s.Other()] || e.vals[s.Other()] == nil
+				miss[s.Other()] = miss[s.Other()] || e.ro().vals[s.Other()] == nil
 			case OpUpdate:
 				for _, d := range e.dec {
-					if d.kind == dWrite && d.to == s && e.vals[s.Other()] == nil {
+					if d.kind == dWrite && d.to == s && e.ro().vals[s.Other()] == nil {
 						miss[s.Other()] = true
 					}
 				}
@@ -663,7 +687,10 @@ func (r *runner) refetch(ctx context.Context) error {
 		keys := make([]string, len(es))
 		for i, e := range es {
 			keys[i] = e.keys[s]
-			e.pres[s], e.fp[s], e.vals[s] = pNone, nil, nil
+			e.pres[s], e.fp[s] = pNone, nil
+			if e.x != nil {
+				e.x.vals[s] = nil
+			}
 			r.pending[e.id] = true // keep the values this time
 		}
 		slices.Sort(keys)
@@ -679,7 +706,10 @@ func (r *runner) refetch(ctx context.Context) error {
 			if e.pres[s] == pNone {
 				e.pres[s] = pAbsent
 			}
-			e.dec, e.op, e.opReason, e.gated = nil, [2]Op{}, [2]string{}, false
+			e.dec, e.op, e.gated = nil, [2]Op{}, false
+			if e.x != nil {
+				e.x.opReason = [2]string{}
+			}
 			e.newFlags, e.drop, e.unknown, e.dirty = e.flags, false, false, false
 			r.decide(e)
 		}
@@ -719,7 +749,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 	}
 	if rec.Err != nil {
 		e.pres[s] = pUnknown
-		e.why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
+		e.rw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
 		return
 	}
 	if rec.Deleted {
@@ -730,8 +760,8 @@ func (r *runner) take(s Side, rec connector.Record) {
 	}
 	if e.pres[s] == pPresent {
 		e.pres[s] = pUnknown
-		e.why[s] = "duplicate key"
-		e.fp[s], e.vals[s] = nil, nil
+		e.rw().why[s] = "duplicate key"
+		e.fp[s], e.x.vals[s] = nil, nil
 		return
 	}
 	fps, vals := r.fpBuf, r.valBuf
@@ -739,7 +769,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 		v, err := canonical(rec.Fields[name], r.sfF[i])
 		if err != nil {
 			e.pres[s] = pUnknown
-			e.why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
+			e.rw().why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
 			return
 		}
 		vals[i] = v
@@ -749,7 +779,6 @@ func (r *runner) take(s Side, rec connector.Record) {
 	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {
 		e.keys[s] = k
 	}
-	e.mod[s] = rec.Modified
 	r.counts.Read++
 	keep := !e.has || r.pending[id]
 	same := e.has
@@ -766,7 +795,8 @@ func (r *runner) take(s Side, rec connector.Record) {
 		}
 	}
 	if keep {
-		e.fp[s], e.vals[s] = slices.Clone(fps), slices.Clone(vals)
+		x := e.rw()
+		e.fp[s], x.vals[s], x.mod[s] = slices.Clone(fps), slices.Clone(vals), rec.Modified
 	} else if !same {
 		e.fp[s] = slices.Clone(fps)
 	}
@@ -821,7 +851,8 @@ func (r *runner) matchOn() {
 			continue
 		}
 		a, b := sfs[0], ls[0]
-		a.pres[Local], a.keys[Local], a.fp[Local], a.vals[Local], a.mod[Local] = pPresent, b.keys[Local], b.fp[Local], b.vals[Local], b.mod[Local]
+		a.pres[Local], a.keys[Local], a.fp[Local] = pPresent, b.keys[Local], b.fp[Local]
+		a.rw().vals[Local], a.rw().mod[Local] = b.ro().vals[Local], b.ro().mod[Local]
 		a.matched = true
 		delete(r.entries, b.id)
 		r.alias[b.id] = a.id
@@ -865,7 +896,7 @@ func (r *runner) decide(e *entry) {
 		}
 		if dir.writes(to) {
 			e.op[to] = OpCreate
-			e.opReason[to] = "new on " + from.String()
+			e.rw().opReason[to] = "new on " + from.String()
 			e.gated = r.withdrawn(e, from)
 		}
 		e.dirty = e.pendingBefore
@@ -914,12 +945,12 @@ func (r *runner) deleted(e *entry, gone Side) {
 	if edited && dir.writes(gone) { // refetch reads the values if need be
 		e.gated = r.withdrawn(e, keep)
 		e.op[gone] = OpCreate
-		e.opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
+		e.rw().opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
 		return
 	}
 	if policy == Propagate && dir.writes(keep) {
 		e.op[keep] = OpDelete
-		e.opReason[keep] = "deleted on " + gone.String()
+		e.rw().opReason[keep] = "deleted on " + gone.String()
 		return
 	}
 	e.newFlags = e.flags | goneFlag
@@ -1078,7 +1109,7 @@ func (r *runner) policy(e *entry, i int, p Policy, what string) fdec {
 	case LocalWins:
 		return write(SF, l, what+": local_wins")
 	case NewestWins:
-		ms, ml := e.mod[SF], e.mod[Local]
+		ms, ml := e.ro().mod[SF], e.ro().mod[Local]
 		switch {
 		case ms.IsZero() || ml.IsZero():
 			return fdec{kind: dConflict, reason: what + ": newest_wins without modification times: manual"}
@@ -1138,7 +1169,7 @@ func (r *runner) buildPlan(order []*entry) {
 		case e.unknown:
 			for s := SF; s <= Local; s++ {
 				if e.pres[s] == pUnknown {
-					p.Notes = append(p.Notes, Note{Kind: NoteUnknown, Key: e.key(), Detail: s.String() + ": " + e.why[s]})
+					p.Notes = append(p.Notes, Note{Kind: NoteUnknown, Key: e.key(), Detail: s.String() + ": " + e.ro().why[s]})
 				}
 			}
 			continue
@@ -1173,7 +1204,7 @@ func (r *runner) buildPlan(order []*entry) {
 			if e.op[s] == 0 {
 				continue
 			}
-			w := Write{Side: s, Op: e.op[s], Key: e.keys[s], Reason: e.opReason[s], e: e}
+			w := Write{Side: s, Op: e.op[s], Key: e.keys[s], Reason: e.ro().opReason[s], e: e}
 			if w.Key == "" {
 				w.Key = e.keys[s.Other()]
 			}
