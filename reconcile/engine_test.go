@@ -195,3 +195,35 @@ func TestKeyListEvery(t *testing.T) {
 		t.Fatalf("no listing when due: %v", c)
 	}
 }
+
+// A local value that does not fit the Salesforce field (text in a
+// currency field, from a sheet column typed as text) makes the record
+// unknown, named by field and code, never by value.
+func TestUnfittingValueUnknown(t *testing.T) {
+	w := newWorld(t)
+	seed(t, w)
+	o := testObject()
+	for i := range o.Fields {
+		if o.Fields[i].Name == "Amount__c" {
+			o.Fields[i].Type, o.Fields[i].Scale, o.Fields[i].Precision = connector.TypeString, 0, 0
+		}
+	}
+	w.local.AddObject(o) // the sheet, re-read with a text column
+	for _, k := range []string{"TH-0001", "TH-0002", "TH-0003"} {
+		v := map[string]string{"Name__c": "n" + k, "Stage__c": "Active"}
+		if k == "TH-0002" {
+			v["Amount__c"] = "twelve baht"
+		}
+		if err := w.local.set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.job.Deletes = reconcile.Propagate
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Plan.String(); got != "unknown TH-0002: local: Amount__c: INVALID_VALUE" {
+		t.Fatalf("plan:\n%s", got)
+	}
+}
