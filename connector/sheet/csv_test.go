@@ -549,12 +549,12 @@ func TestInjectionGuard(t *testing.T) {
 			t.Errorf("round trip %q: %q", v, got)
 		}
 	}
-	for _, v := range []string{"=1+2", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+"} {
+	for _, v := range []string{"=1+2", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx", "--", "- see notes", "=", "@"} {
 		if !strings.HasPrefix(guard(v), "'") {
 			t.Errorf("%q not guarded", v)
 		}
 	}
-	for _, v := range []string{"-12", "+8801700000000", "-3.50", "3,000"} {
+	for _, v := range []string{"-12", "+8801700000000", "-3.50", "3,000", "-", "+"} {
 		if guard(v) != v {
 			t.Errorf("number %q guarded", v)
 		}

@@ -10,7 +10,8 @@ package sheet
 // Plain numbers are not guarded: "-12", "+8801700000000" and "3.5" are
 // read by a spreadsheet as numbers, not formulas, and a guard would turn a
 // legitimate negative amount into the text "'-12" for whoever opens the
-// file. Anything else that starts with a trigger character ("-2+3",
+// file. Nor is a lone "-" or "+", the placeholder field staff type for
+// "unknown". Anything else that starts with a trigger character ("-2+3",
 // "=HYPERLINK(...)", "@SUM(...)") is guarded.
 //
 // So that reading inverts writing for every value, a value that already
@@ -27,7 +28,9 @@ func needsGuard(v string) bool {
 		case '=', '@', '\t', '\r':
 			return true
 		case '+', '-':
-			return !isPlainNumber(v[i:])
+			// A number, or a lone "-" (a common "unknown" placeholder),
+			// cannot run anything.
+			return !isPlainNumber(v[i:]) && len(v[i:]) > 1
 		}
 		return false
 	}
