@@ -1248,6 +1248,17 @@ func (r *runner) safety() error {
 	if err := r.parentDeletes(); err != nil {
 		return err
 	}
+	var ups [2]int
+	for _, w := range p.Writes {
+		if w.Op == OpUpdate {
+			ups[w.Side]++
+		}
+	}
+	for s, n := range ups {
+		if n > 0 && r.job.MaxUpdate.exceeded(n, r.stateCount()) {
+			return &AbortError{Reason: fmt.Sprintf("job %s would update %d records on %s, above max_update %s; use --force to go ahead", r.job.Name, n, Side(s), r.job.MaxUpdate)}
+		}
+	}
 	if dels := p.Count(OpDelete); dels > 0 && r.job.MaxDelete.exceeded(dels, r.stateCount()) {
 		return &AbortError{Reason: fmt.Sprintf("job %s would delete %d records, above max_delete %s; use --force to go ahead", r.job.Name, dels, r.job.MaxDelete)}
 	}

@@ -168,6 +168,11 @@ type Job struct {
 	// MaxDelete aborts the run, before any write, when more deletes than
 	// this are planned (a percentage is of the records in the state).
 	MaxDelete Limit
+	// MaxUpdate is the "everything changed" brake: more updates than this
+	// planned for one side (a percentage is of the records in the state)
+	// abort the run before any write, as when a changed date format or
+	// locale makes every value differ without a rule change.
+	MaxUpdate Limit
 	// MatchOn names fields whose values pair records with different keys
 	// that have no state yet (an org that predates casebridge).
 	MatchOn []string

@@ -17,7 +17,7 @@ package reconcile_test
 //
 //	# comment                          (whole line)
 //	job key=value ...                  conflict= initial= deletes= direction=
-//	                                   max_delete= match_on=F,G min_match=
+//	                                   max_delete= max_update= match_on=F,G min_match=
 //	                                   batch= max_writes=
 //	                                   consent=Field:Gated1,Gated2 (sets only those)
 //	fields F[:dir[:rule]] ...          the synced fields (default Name__c
@@ -374,6 +374,8 @@ func setJob(t *testing.T, where string, j *reconcile.Job, args []string) {
 			j.Direction = reconcile.Direction(v)
 		case "max_delete":
 			j.MaxDelete, err = reconcile.ParseLimit(v)
+		case "max_update":
+			j.MaxUpdate, err = reconcile.ParseLimit(v)
 		case "match_on":
 			j.MatchOn = strings.Split(v, ",")
 		case "min_match":
