@@ -44,6 +44,14 @@ func (m *JobMapping) LocalKeyOf(object, sfKey string) (local string, ok bool) {
 	return local, ok
 }
 
+// MemberOf returns the member (parent or child) a Salesforce key of object
+// belongs to in this job, or false for a key that is not this job's (no
+// key_prefix, or a child suffix of another job).
+func (m *JobMapping) MemberOf(object, sfKey string) (*Member, bool) {
+	mem, _, ok := m.memberOfKey(object, sfKey)
+	return mem, ok
+}
+
 // ToSalesforce maps one local row to its family of Salesforce records.
 //
 // The parent's key is key_prefix plus the row's key (NormalizeKey); each

@@ -1,0 +1,323 @@
+package schedules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/salesforce"
+	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
+)
+
+// ErrLocked is returned when another run holds the job's lease.
+var ErrLocked = state.ErrLocked
+
+// Runner runs a configuration's jobs: the one code path shared by the
+// daemon's schedules and the CLI's sync and reconcile commands.
+type Runner struct {
+	Config *config.Config
+	Log    zerolog.Logger
+	Store  state.Store
+	FP     *reconcile.Fingerprinter
+	// Salesforce is the org connector. Open sets it from the
+	// configuration; the demo sets the in-process fake org's.
+	Salesforce connector.Connector
+	// Holder names this process in job leases (host:pid by default).
+	Holder string
+	// LeaseTTL is how long a job lease lasts between renewals (default 5m).
+	LeaseTTL time.Duration
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+
+	closers []func() error
+}
+
+// RunOptions are the switches of one run.
+type RunOptions struct {
+	// DryRun plans and stops: nothing is written to either side.
+	DryRun bool
+	// Full reads Salesforce completely instead of from its cursor.
+	Full bool
+	// Force overrides the safety brakes (max_delete, match rate, deleting
+	// parents with children).
+	Force bool
+}
+
+// JobResult is the outcome of one job run.
+type JobResult struct {
+	Job    string
+	Result *reconcile.Result
+	// MappingErrors are the per-field errors of local rows that did not
+	// map (value-free; the rows' other fields still synced).
+	MappingErrors []*connector.RecordError
+	// Usage is the org's API usage after the run, when known.
+	Usage *salesforce.Usage
+}
+
+// Open prepares a Runner for cfg: the state store, the fingerprint key and
+// the Salesforce login. Close releases them.
+func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner, error) {
+	r := &Runner{Config: cfg, Log: log}
+	fp, err := Fingerprinter(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("fingerprint key: %w", err)
+	}
+	r.FP = fp
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	r.Store = st
+	r.closers = append(r.closers, st.Close)
+	keys := map[string]string{}
+	for _, j := range cfg.Jobs {
+		keys[j.Salesforce.Object] = j.Salesforce.Key
+	}
+	sf, err := OpenSalesforce(ctx, cfg, keys)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("salesforce: %w", err)
+	}
+	r.Salesforce = sf
+	return r, nil
+}
+
+// Close releases what Open opened.
+func (r *Runner) Close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) holder() string {
+	if r.Holder != "" {
+		return r.Holder
+	}
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+// Run runs the named job once under its lease.
+func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobResult, error) {
+	job, ok := r.Config.Jobs[name]
+	if !ok {
+		return nil, fmt.Errorf("no job %q in %s", name, r.Config.File)
+	}
+	ttl := r.LeaseTTL
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	token, err := r.Store.Acquire(ctx, name, r.holder(), ttl, r.now())
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", name, err)
+	}
+	defer r.Store.Release(context.WithoutCancel(ctx), name, token)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // renew the lease while the run goes on; a lost lease stops it
+		defer wg.Done()
+		t := time.NewTicker(ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := r.Store.Renew(ctx, name, token, ttl, r.now()); err != nil && ctx.Err() == nil {
+					r.Log.Error().Str("job", name).Err(err).Msg("job lease lost; stopping the run")
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer cancel()
+	return r.run(ctx, job, opts)
+}
+
+func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*JobResult, error) {
+	log := r.Log.With().Str("job", job.Name).Logger()
+	objects := map[string]*connector.Object{}
+	names := []string{job.Salesforce.Object}
+	for _, c := range job.Children {
+		names = append(names, c.Object)
+	}
+	for _, n := range names {
+		if _, done := objects[n]; done {
+			continue
+		}
+		o, err := r.Salesforce.Describe(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: describe %s: %w", job.Name, n, err)
+		}
+		objects[n] = o
+	}
+	m, err := mapping.Compile(job, objects)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	local, err := OpenSource(job, m)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: source %s: %w", job.Name, job.Source.Name, err)
+	}
+	if c, ok := local.(interface{ Close() error }); ok {
+		defer c.Close()
+	}
+
+	res := &JobResult{Job: job.Name}
+	var mu sync.Mutex
+	view := mapping.NewView(local, m, objects)
+	view.OnError = func(e *connector.RecordError) {
+		mu.Lock()
+		res.MappingErrors = append(res.MappingErrors, e)
+		mu.Unlock()
+	}
+	view.Resolver = mapping.NewCachedResolver(orgResolver{r.Salesforce})
+	// Until the engine reads a field missing from a record as unknown
+	// rather than null, a record with a field that does not map is
+	// unknown as a whole: it is never synced with that field cleared.
+	view.StrictFields = true
+
+	rjob, err := engineJob(job, m)
+	if err != nil {
+		return nil, err
+	}
+	sfSide, localSide := scopes(r.Salesforce, view, m)
+	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now}
+	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Msg("run starting")
+	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full})
+	res.Result = out
+	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
+		usage := u.Usage()
+		res.Usage = &usage
+	}
+	if err != nil {
+		return res, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	log.Info().Int("mapping_errors", len(res.MappingErrors)).Msg("run done")
+	return res, nil
+}
+
+// engineJob turns a configured job and its compiled mapping into the
+// engine's job: the parent's fields, then each child as a child job.
+func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
+	mk := func(name, object string) (*reconcile.Job, error) {
+		j := &reconcile.Job{
+			Name:      name,
+			Object:    object,
+			Direction: reconcile.Direction(job.Direction),
+			Conflict:  reconcile.Policy(job.Conflict),
+			Initial:   reconcile.Policy(job.Initial),
+			Deletes:   reconcile.DeletePolicy(job.Deletes),
+			MatchOn:   job.MatchOn,
+		}
+		if job.MaxDelete.IsPercent() {
+			j.MaxDelete = reconcile.Limit{Percent: job.MaxDelete.Percent}
+		} else {
+			j.MaxDelete = reconcile.Limit{Count: int(job.MaxDelete.Count)}
+		}
+		for _, f := range m.FieldSpecs(object) {
+			j.Fields = append(j.Fields, reconcile.FieldSpec{
+				Name: f.Name, Direction: reconcile.Direction(f.Direction), RuleHash: f.RuleHash, Class: string(f.Class),
+			})
+		}
+		return j, nil
+	}
+	parent, err := mk(job.Name, m.Object)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range m.Children {
+		cj, err := mk(job.Name+"/"+c.Name, memberObject(c))
+		if err != nil {
+			return nil, err
+		}
+		cj.Fields = nil
+		for _, f := range m.FieldSpecs(c.Object) {
+			cj.Fields = append(cj.Fields, reconcile.FieldSpec{
+				Name: f.Name, Direction: reconcile.Direction(f.Direction), RuleHash: f.RuleHash, Class: string(f.Class),
+			})
+		}
+		suffix, ok := strings.CutPrefix(c.KeySuffix, ":")
+		if !ok {
+			return nil, fmt.Errorf("job %s: child %s: key_suffix must start with \":\" (a child's key is its parent's key, a colon and a suffix)", job.Name, c.Name)
+		}
+		parent.Children = append(parent.Children, reconcile.Child{Job: cj, Suffix: suffix})
+	}
+	return parent, nil
+}
+
+// memberObject is the object name a job member has on both sides of the
+// engine: the Salesforce object for the parent, "object#child" for a child
+// (two children may share one object).
+func memberObject(mem *mapping.Member) string {
+	if mem.IsParent() {
+		return mem.Object
+	}
+	return mem.Object + "#" + mem.Name
+}
+
+// scopes gives each member of the job its own object on both sides (see
+// routed): on Salesforce, only the keys of that member of this job; locally,
+// the view of that member.
+func scopes(sf connector.Connector, view *mapping.View, m *mapping.JobMapping) (sfSide, localSide *routed) {
+	sfSide = &routed{name: sf.Name(), routes: map[string]route{}}
+	localSide = &routed{name: view.Name(), routes: map[string]route{}}
+	for _, mem := range m.Members() {
+		mem := mem
+		name := memberObject(mem)
+		sfSide.routes[name] = route{conn: sf, object: mem.Object, accept: func(key string) bool {
+			got, ok := m.MemberOf(mem.Object, key)
+			return ok && got.Name == mem.Name
+		}}
+		localSide.routes[name] = route{conn: view.Only(mem.Name), object: mem.Object, accept: func(string) bool { return true }}
+	}
+	return sfSide, localSide
+}
+
+// orgResolver resolves lookups against the org: the Id of the record whose
+// field holds a value.
+type orgResolver struct{ sf connector.Connector }
+
+func (o orgResolver) Resolve(ctx context.Context, object, field, value string) (string, error) {
+	f, ok := o.sf.(interface {
+		FindIDs(ctx context.Context, object, field, value string, limit int) ([]string, error)
+	})
+	if !ok {
+		return "", fmt.Errorf("lookup %s.%s: the Salesforce connector cannot search", object, field)
+	}
+	ids, err := f.FindIDs(ctx, object, field, value, 2)
+	switch {
+	case err != nil:
+		return "", err
+	case len(ids) == 0:
+		return "", fmt.Errorf("lookup %s.%s: %w", object, field, mapping.ErrNoMatch)
+	case len(ids) > 1:
+		return "", fmt.Errorf("lookup %s.%s: %w", object, field, mapping.ErrAmbiguous)
+	}
+	return ids[0], nil
+}

@@ -1,0 +1,198 @@
+package schedules
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/casebridge/casebridge/connector"
+)
+
+// route sends one of a routed connector's objects to an object of another
+// connector, keeping only the keys accept takes.
+type route struct {
+	conn   connector.Connector
+	object string
+	accept func(key string) bool
+}
+
+// routed presents several (connector, object, key filter) routes as the
+// objects of one connector. The runner uses it to give each member of a
+// job (the parent, each child) an object of its own on both sides: a
+// stipend and a school enrolment are both Assistance records, and a
+// Salesforce object holds other sources' records too. Records whose keys a
+// route does not accept are out of the job's scope: never read, listed or
+// deleted by it.
+type routed struct {
+	name   string
+	routes map[string]route
+}
+
+func (r *routed) Name() string { return r.name }
+
+func (r *routed) route(object string) (route, error) {
+	rt, ok := r.routes[object]
+	if !ok {
+		return route{}, fmt.Errorf("%s %s: %w", r.name, object, connector.ErrObjectNotFound)
+	}
+	return rt, nil
+}
+
+func (r *routed) Describe(ctx context.Context, object string) (*connector.Object, error) {
+	rt, err := r.route(object)
+	if err != nil {
+		return nil, err
+	}
+	return rt.conn.Describe(ctx, rt.object)
+}
+
+func (r *routed) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	rt, err := r.route(object)
+	if err != nil {
+		return "", err
+	}
+	return rt.conn.Read(ctx, rt.object, since, func(rec connector.Record) error {
+		if rec.Key != "" && !rt.accept(rec.Key) {
+			return nil
+		}
+		return fn(rec)
+	})
+}
+
+func (r *routed) TracksChanges(object string) bool {
+	rt, err := r.route(object)
+	if err != nil {
+		return false
+	}
+	t, ok := rt.conn.(connector.ChangeTracker)
+	return ok && t.TracksChanges(rt.object)
+}
+
+func (r *routed) ListKeys(ctx context.Context, object string, fn func(string) error) error {
+	rt, err := r.route(object)
+	if err != nil {
+		return err
+	}
+	if kl, ok := rt.conn.(connector.KeyLister); ok {
+		return kl.ListKeys(ctx, rt.object, func(k string) error {
+			if !rt.accept(k) {
+				return nil
+			}
+			return fn(k)
+		})
+	}
+	_, err = rt.conn.Read(ctx, rt.object, "", func(rec connector.Record) error {
+		if rec.Err != nil || rec.Deleted || !rt.accept(rec.Key) {
+			return nil
+		}
+		return fn(rec.Key)
+	})
+	return err
+}
+
+func (r *routed) ReadKeys(ctx context.Context, object string, keys []string, fn func(connector.Record) error) error {
+	rt, err := r.route(object)
+	if err != nil {
+		return err
+	}
+	in := keys[:0:0]
+	for _, k := range keys {
+		if rt.accept(k) {
+			in = append(in, k)
+		}
+	}
+	if len(in) == 0 {
+		return nil
+	}
+	if kr, ok := rt.conn.(connector.KeyReader); ok {
+		return kr.ReadKeys(ctx, rt.object, in, fn)
+	}
+	want := map[string]bool{}
+	for _, k := range in {
+		want[connector.NormalizeKey(k)] = true
+	}
+	_, err = rt.conn.Read(ctx, rt.object, "", func(rec connector.Record) error {
+		if rec.Err == nil && !rec.Deleted && want[connector.NormalizeKey(rec.Key)] {
+			return fn(rec)
+		}
+		return nil
+	})
+	return err
+}
+
+func (r *routed) sink(object string) (route, connector.Sink, error) {
+	rt, err := r.route(object)
+	if err != nil {
+		return route{}, nil, err
+	}
+	s, ok := rt.conn.(connector.Sink)
+	if !ok {
+		return route{}, nil, fmt.Errorf("%s %s: %w", r.name, object, connector.ErrReadOnly)
+	}
+	return rt, s, nil
+}
+
+// outOfScope fails a record whose key the route does not take: the engine
+// never writes another job's records.
+func (r *routed) outOfScope(op, object, key string) *connector.RecordError {
+	return connector.NewRecordError(op, r.name, object, key, "", connector.CodeInvalidKey, connector.Permanent,
+		&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "key is outside this job's scope"})
+}
+
+func (r *routed) Upsert(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	rt, s, err := r.sink(object)
+	if err != nil {
+		return nil, err
+	}
+	return writeInScope(rt, records, func(r connector.Record) string { return r.Key },
+		func(in []connector.Record) ([]connector.Result, error) { return s.Upsert(ctx, rt.object, in) },
+		func(k string) *connector.RecordError { return r.outOfScope("upsert", object, k) })
+}
+
+func (r *routed) Delete(ctx context.Context, object string, keys []string) ([]connector.Result, error) {
+	rt, s, err := r.sink(object)
+	if err != nil {
+		return nil, err
+	}
+	return writeInScope(rt, keys, func(k string) string { return k },
+		func(in []string) ([]connector.Result, error) { return s.Delete(ctx, rt.object, in) },
+		func(k string) *connector.RecordError { return r.outOfScope("delete", object, k) })
+}
+
+// writeInScope writes the items whose keys rt accepts and fails the others,
+// returning one result per item in order.
+func writeInScope[T any](rt route, items []T, key func(T) string, write func([]T) ([]connector.Result, error), reject func(string) *connector.RecordError) ([]connector.Result, error) {
+	results := make([]connector.Result, len(items))
+	var in []T
+	var at []int
+	for i, it := range items {
+		k := key(it)
+		if !rt.accept(k) {
+			results[i] = connector.Result{Key: connector.NormalizeKey(k), Err: reject(k)}
+			continue
+		}
+		in = append(in, it)
+		at = append(at, i)
+	}
+	if len(in) == 0 {
+		return results, nil
+	}
+	out, err := write(in)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) != len(in) {
+		return nil, fmt.Errorf("connector returned %d results for %d records", len(out), len(in))
+	}
+	for j, res := range out {
+		results[at[j]] = res
+	}
+	return results, nil
+}
+
+var (
+	_ connector.Connector     = (*routed)(nil)
+	_ connector.Sink          = (*routed)(nil)
+	_ connector.KeyLister     = (*routed)(nil)
+	_ connector.KeyReader     = (*routed)(nil)
+	_ connector.ChangeTracker = (*routed)(nil)
+)
