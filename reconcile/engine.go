@@ -324,8 +324,8 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 	}
 	r.runID = id
 	res, err := r.run(ctx)
-	if errors.Is(err, errKilled) || ctx.Err() != nil {
-		return res, r, err
+	if errors.Is(err, errKilled) {
+		return res, r, err // as if the process died: no end in the history
 	}
 	run := state.Run{ID: id, Job: job.Name, Start: r.start, End: e.now(), Counts: r.counts, APICalls: r.calls}
 	switch {

@@ -227,3 +227,31 @@ func TestUnfittingValueUnknown(t *testing.T) {
 		t.Fatalf("plan:\n%s", got)
 	}
 }
+
+// A cancelled run ends in the history as failed, with nothing advanced.
+func TestCancelledRun(t *testing.T) {
+	w := newWorld(t)
+	seed(t, w)
+	if err := w.local.set("TH-0001", map[string]string{"Name__c": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.eng.Hooks.At = func(_ context.Context, p reconcile.Point) error {
+		if p == reconcile.BeforeWrite {
+			cancel()
+		}
+		return nil
+	}
+	if _, err := w.eng.Run(ctx, w.job, reconcile.RunOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	runs, _ := w.store.Runs(context.Background(), "cases", 1)
+	if runs[0].Outcome != state.OutcomeFailed {
+		t.Fatalf("cancelled run recorded as %s", runs[0].Outcome)
+	}
+	w.eng.Hooks.At = nil
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil || res.Counts.Updates != 1 {
+		t.Fatalf("run after cancel: %+v, %v", res, err)
+	}
+}
