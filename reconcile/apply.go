@@ -19,6 +19,11 @@ func (r *runner) apply(ctx context.Context, order []*entry) error {
 	}
 	now := r.now()
 	err := r.update(ctx, func(tx state.Tx) error {
+		for _, c := range r.orphans {
+			if err := tx.CloseConflict(c.Key, c.Field); err != nil {
+				return err
+			}
+		}
 		for _, e := range order {
 			if !e.hasWrite() && (e.dirty || e.unknown) {
 				if err := r.commit(tx, e, now); err != nil {

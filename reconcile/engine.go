@@ -206,6 +206,7 @@ func (e *entry) hasWrite() bool { return e.op[SF] != 0 || e.op[Local] != 0 }
 type runner struct {
 	*Engine
 	fam      *family // set for a child job
+	orphans  []state.Conflict
 	job      *Job
 	opts     RunOptions
 	obj      [2]*connector.Object
@@ -508,6 +509,10 @@ func (r *runner) load(ctx context.Context) error {
 	r.queue = map[[2]string]*state.Conflict{}
 	for i := range confl {
 		c := &confl[i]
+		if !slices.Contains(r.names, c.Field) {
+			r.orphans = append(r.orphans, *c) // the field left the job
+			continue
+		}
 		r.queue[[2]string{c.Key, c.Field}] = c
 		r.pending[c.Key] = true
 	}
