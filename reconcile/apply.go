@@ -268,6 +268,11 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 	pend := func(reason state.Reason, code string) error {
 		return tx.SetPending(state.Pending{Key: e.id, Reason: reason, Code: code, Since: now})
 	}
+	if e.tomb {
+		if err := tx.AddTombstone(r.job.Object, r.FP.KeyHash(e.id), now); err != nil {
+			return err
+		}
+	}
 	if e.unknown {
 		if e.has || e.pres[SF] == pPresent || e.pres[Local] == pPresent {
 			return pend(state.ReasonUnknown, e.ro().why[SF]+e.ro().why[Local])

@@ -149,6 +149,7 @@ type entry struct {
 	unknown  bool
 	matched  bool // paired by match_on
 	gated    bool // created without the consent-gated fields
+	tomb     bool // consent withdrawn: keep a tombstone of the key
 	dirty    bool // state changes without a write
 }
 
@@ -711,7 +712,7 @@ func (r *runner) refetch(ctx context.Context) error {
 			if e.pres[s] == pNone {
 				e.pres[s] = pAbsent
 			}
-			e.dec, e.op, e.gated = nil, [2]Op{}, false
+			e.dec, e.op, e.gated, e.tomb = nil, [2]Op{}, false, false
 			if e.x != nil {
 				e.x.opReason = [2]string{}
 			}
@@ -981,6 +982,11 @@ func (r *runner) decideFields(e *entry) {
 		e.dec = slices.Clone(r.decBuf)
 		r.setOps(e)
 	}
+	if e.tomb {
+		if _, ok := r.tombs[r.FP.KeyHash(e.id)]; !ok {
+			e.dirty = true
+		}
+	}
 }
 
 // withdrawn reports whether side s holds consent withdrawn (false).
@@ -990,13 +996,16 @@ func (r *runner) withdrawn(e *entry, s Side) bool {
 
 // gate applies consent to the field decisions in decBuf: a new withdrawal
 // on one side is written to the other whatever the direction or policy,
-// and while either side is withdrawn the gated fields do not flow.
+// and while either side is withdrawn the gated fields do not flow. The
+// key of a withdrawn record gets a tombstone, so that once the person is
+// erased an old row cannot create them again.
 func (r *runner) gate(e *entry) {
 	c := r.consent
 	wS, wL := r.withdrawn(e, SF), r.withdrawn(e, Local)
 	if !wS && !wL {
 		return
 	}
+	e.tomb = true
 	if wS != wL {
 		from := SF
 		if wL {
