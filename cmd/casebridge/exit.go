@@ -7,6 +7,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/casebridge/casebridge/connector/salesforce"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
 )
 
 // Exit codes. They are documented in the README ("Exit codes"); keep the
@@ -54,6 +58,12 @@ func exitCode(err error) int {
 		return ce.code
 	case errors.Is(err, context.Canceled):
 		return exitCancelled
+	case errors.Is(err, reconcile.ErrSafetyAbort):
+		return exitAbort
+	case errors.Is(err, salesforce.ErrBudget), errors.Is(err, salesforce.ErrLimitExceeded):
+		return exitBudget
+	case errors.Is(err, state.ErrLocked):
+		return exitLocked
 	case isCobraUsage(err):
 		return exitUsage
 	}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/schedules"
+)
+
+// loadConfig loads a configuration for a command that runs jobs: problems
+// are printed with their positions and the exit code is exitConfig.
+func (a *app) loadConfig(path string) (*config.Config, error) {
+	cfg, err := config.Load(path)
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintln(a.stderr, e)
+		}
+		return nil, withCode(exitConfig, fmt.Errorf("%s: %d configuration problem(s); run 'casebridge validate %s'", path, len(errs), path))
+	}
+	if err != nil {
+		return nil, withCode(exitConfig, err)
+	}
+	for _, w := range cfg.Warnings {
+		a.log.Warn().Str("config", path).Msg(w.Error())
+	}
+	return cfg, nil
+}
+
+// jobNames returns the jobs a command names, or every job of cfg.
+func jobNames(cfg *config.Config, args []string) ([]string, error) {
+	if len(args) == 0 {
+		return cfg.JobNames(), nil
+	}
+	for _, n := range args {
+		if _, ok := cfg.Jobs[n]; !ok {
+			return nil, usageErrorf("no job %q in %s (jobs: %s)", n, cfg.File, strings.Join(cfg.JobNames(), ", "))
+		}
+	}
+	return args, nil
+}
+
+func (a *app) syncCommand() *cobra.Command {
+	var opts schedules.RunOptions
+	var showPlan bool
+	cmd := &cobra.Command{
+		Use:   "sync CONFIG [JOB...]",
+		Short: "Run jobs once: compare both sides, then write the changes",
+		Long: `Run the named jobs of CONFIG once (every job when none is named): read
+Salesforce and the local source, compare each field with the value both sides
+last agreed on, and write what changed on one side to the other.
+
+--dry-run plans and stops: it prints every write it would make, with the
+reason, and changes nothing on either side. Safety brakes stop a run before
+any write when it would delete more than max_delete records, or when a first
+sync matches almost no records (a key_prefix typo must not duplicate every
+case); --force overrides them after you have checked the plan.
+
+Logs and this command's output name jobs, objects, record keys and field
+names, never the values in the records.`,
+		Example: `  casebridge sync casebridge.yaml --dry-run
+  casebridge sync casebridge.yaml th_cases
+  casebridge sync casebridge.yaml th_cases --full`,
+		Args: args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			cfg, err := a.loadConfig(argv[0])
+			if err != nil {
+				return err
+			}
+			jobs, err := jobNames(cfg, argv[1:])
+			if err != nil {
+				return err
+			}
+			r, err := schedules.Open(cmd.Context(), cfg, a.log)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			return a.runJobs(cmd.Context(), r, jobs, opts, showPlan || opts.DryRun)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print the writes, change nothing")
+	f.BoolVar(&opts.Full, "full", false, "read Salesforce completely instead of from the last cursor")
+	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
+	f.BoolVar(&showPlan, "plan", false, "print the plan of every run, not only of dry runs")
+	return cmd
+}
+
+// runJobs runs jobs one after another, printing each plan (when asked)
+// and summary, and returns the error that decides the exit code: the
+// first fatal one, else findings when a record failed.
+func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool) error {
+	var first error
+	failed := false
+	for _, name := range jobs {
+		res, err := r.Run(ctx, name, opts)
+		if res != nil && res.Result != nil {
+			if showPlan {
+				writePlans(a.stdout, res.Result)
+			}
+			writeSummary(a.stdout, name, opts.DryRun, res)
+			if len(res.Result.Failed) > 0 || len(res.MappingErrors) > 0 {
+				failed = true
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
+			if first == nil {
+				first = err
+			}
+			if errors.Is(err, context.Canceled) {
+				break
+			}
+		}
+	}
+	if first != nil {
+		return withCode(exitCode(first), errReported)
+	}
+	if failed {
+		return withCode(exitFindings, errReported)
+	}
+	return nil
+}
+
+// writePlans prints the plan of a run and of its child runs, one line per
+// write or decision (keys and field names with reasons, never values).
+func writePlans(w io.Writer, res *reconcile.Result) {
+	if res == nil || res.Plan == nil {
+		return
+	}
+	lines := res.Plan.Lines()
+	fmt.Fprintf(w, "plan for %s: %d line(s)\n", res.Plan.Job, len(lines))
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	for _, c := range res.Children {
+		writePlans(w, c)
+	}
+}
+
+// writeSummary prints a run's closing summary: counts, errors by key and
+// field (never values), API calls.
+func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult) {
+	c := res.Result.Counts
+	mode := "synced"
+	if dry {
+		mode = "dry run"
+	}
+	p := res.Result.Plan
+	creates, updates, deletes := c.Creates, c.Updates, c.Deletes
+	if dry && p != nil {
+		creates, updates, deletes = p.Count(reconcile.OpCreate), p.Count(reconcile.OpUpdate), p.Count(reconcile.OpDelete)
+	}
+	fmt.Fprintf(w, "%s %s: %d created, %d updated, %d deleted, %d conflicts, %d failed",
+		job, mode, creates, updates, deletes, c.Conflicts, len(res.Result.Failed))
+	if res.Usage != nil && res.Usage.Limit > 0 {
+		fmt.Fprintf(w, "; API calls %d of %d used today", res.Usage.Used, res.Usage.Limit)
+	}
+	fmt.Fprintln(w)
+	for _, e := range res.Result.Failed {
+		field := ""
+		if e.Field != "" {
+			field = "." + e.Field
+		}
+		fmt.Fprintf(w, "  failed %s%s: %s %s\n", e.Key, field, e.Code, e.Message)
+	}
+	for _, e := range res.MappingErrors {
+		fmt.Fprintf(w, "  not mapped: %v\n", e)
+	}
+}
