@@ -574,7 +574,11 @@ func TestChildren(t *testing.T) {
 func TestSummaryGolden(t *testing.T) {
 	sc := newScenario(t)
 	dump := os.Getenv("CASEBRIDGE_REPORT_DUMP") // a directory to write every output to, to look at
-	for name, r := range sc.reports(func(o *report.Options) { o.ShowValues = dump != "" }) {
+	for name, r := range sc.reports(func(o *report.Options) {
+		if dump != "" {
+			o.ShowValues, o.ShowClasses = true, []string{"direct", "quasi", "sensitive"}
+		}
+	}) {
 		out := render(t, r)
 		if dump != "" {
 			for format, text := range out {
