@@ -67,6 +67,10 @@ type Field struct {
 	Precision int
 	Scale     int
 	Nillable  bool
+	// Defaulted means the store fills the field on create when a write
+	// leaves it out (Salesforce's defaultedOnCreate: OwnerId, a column
+	// DEFAULT): a required field that need not be written.
+	Defaulted bool
 	// Createable and Updateable say whether a write may set the field.
 	Createable bool
 	Updateable bool

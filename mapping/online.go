@@ -175,7 +175,7 @@ func (o *online) required(j *config.Job, m *JobMapping) {
 		}
 		for i := range mem.Desc.Fields {
 			f := &mem.Desc.Fields[i]
-			if f.Nillable || !f.Createable || f.Calculated || f.Type == connector.TypeBoolean || f.Type == connector.TypeID ||
+			if f.Nillable || f.Defaulted || !f.Createable || f.Calculated || f.Type == connector.TypeBoolean || f.Type == connector.TypeID ||
 				strings.EqualFold(f.Name, m.Key) || strings.EqualFold(f.Name, mem.ParentField) || mapped[strings.ToLower(f.Name)] {
 				continue
 			}

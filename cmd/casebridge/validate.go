@@ -1,27 +1,39 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/schedules"
 )
 
 func (a *app) validateCommand() *cobra.Command {
-	return &cobra.Command{
+	var online bool
+	cmd := &cobra.Command{
 		Use:   "validate CONFIG",
 		Short: "Check a configuration file",
 		Long: `Check a configuration file without connecting to anything: its syntax, unknown
 or misspelt keys, enum values, required keys, cron schedules and time zones,
 references between jobs and sources, secrets given as ${ENV} or *_file.
 
+With --online it also logs in to the org and checks every job against its
+schema (describe): unknown objects and fields (with a suggestion), value-map
+targets the restricted picklist lacks, types that cannot hold a rule's values,
+lengths, fields that cannot be written, required fields nothing maps, key
+fields that are not external ids. Describe lists a picklist's master values;
+record types may allow fewer.
+
 Every problem is printed as FILE:LINE:COL: PATH: MESSAGE, all of them at once,
 and the exit code is 1. Warnings (a secret written literally in a file others
 can read, an unused source) are printed too but do not fail the check.`,
 		Example: `  casebridge validate casebridge.yaml
-  casebridge validate fixtures/configs/minimal.yaml`,
+  casebridge validate fixtures/configs/minimal.yaml
+  casebridge validate --online casebridge.yaml`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			cfg, err := config.Load(argv[0])
@@ -43,12 +55,44 @@ can read, an unused source) are printed too but do not fail the check.`,
 			for _, w := range cfg.Warnings {
 				fmt.Fprintf(a.stdout, "%s (warning)\n", w)
 			}
-			fmt.Fprintf(a.stdout, "%s: OK (%d %s, %d %s)\n", argv[0],
+			if online {
+				findings, err := a.checkOnline(cmd.Context(), cfg)
+				if err != nil {
+					return err
+				}
+				if len(findings) > 0 {
+					for _, e := range findings {
+						fmt.Fprintln(a.stdout, e)
+					}
+					fmt.Fprintf(a.stderr, "%s: %d %s against the org\n", argv[0], len(findings), plural(len(findings), "problem", "problems"))
+					return withCode(exitFindings, errReported)
+				}
+			}
+			against := ""
+			if online {
+				against = ", checked against the org"
+			}
+			fmt.Fprintf(a.stdout, "%s: OK (%d %s, %d %s%s)\n", argv[0],
 				len(cfg.Sources), plural(len(cfg.Sources), "source", "sources"),
-				len(cfg.Jobs), plural(len(cfg.Jobs), "job", "jobs"))
+				len(cfg.Jobs), plural(len(cfg.Jobs), "job", "jobs"), against)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&online, "online", false, "also log in and check the jobs against the org's schema")
+	return cmd
+}
+
+// checkOnline logs in to the org and checks cfg's jobs against its schema.
+func (a *app) checkOnline(ctx context.Context, cfg *config.Config) (config.Errors, error) {
+	keys := map[string]string{}
+	for _, j := range cfg.Jobs {
+		keys[j.Salesforce.Object] = j.Salesforce.Key
+	}
+	sf, err := schedules.OpenSalesforce(ctx, cfg, keys)
+	if err != nil {
+		return nil, withCode(exitError, fmt.Errorf("--online: %w", err))
+	}
+	return mapping.CheckOnline(ctx, cfg, sf.Describe), nil
 }
 
 func plural(n int, one, many string) string {

@@ -65,6 +65,7 @@ func toObject(d *api.SObjectDescribe, key string) *connector.Object {
 			Label:         df.Label,
 			Type:          t,
 			Nillable:      df.Nillable,
+			Defaulted:     df.DefaultedOnCreate,
 			Createable:    df.Createable,
 			Updateable:    df.Updateable,
 			ExternalID:    df.ExternalID,

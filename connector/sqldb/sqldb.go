@@ -285,6 +285,7 @@ func (c *Connector) describe(ctx context.Context, object string, tc Table) (*tab
 		if rc.multiUniq || rc.unique && rc.name != tc.Key && !(rc.primary && col.generated) {
 			t.otherUnique = true
 		}
+		f.Defaulted = !f.Nillable && (col.hasDef || col.generated)
 		cp := col
 		t.cols = append(t.cols, &cp)
 		t.byName[rc.name] = &cp
