@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
@@ -15,6 +16,19 @@ import (
 // a busy timeout; one connection serves the process, so Update
 // transactions never contend with each other inside it.
 func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
+	// Fingerprints are pseudonymous data: the file, and the WAL and
+	// shared-memory files beside it, are for this user only. SQLite
+	// creates them with the process umask, so create them 0600 first.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("state: open sqlite: %w", err)
+		}
+		f.Close()
+		if err := os.Chmod(p, 0o600); err != nil {
+			return nil, fmt.Errorf("state: open sqlite: %w", err)
+		}
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")

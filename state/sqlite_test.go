@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/casebridge/casebridge/state"
 	"github.com/casebridge/casebridge/state/storetest"
@@ -54,5 +55,28 @@ func TestSQLiteAwkwardPath(t *testing.T) {
 	s.Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("database not at the path given: %v", err)
+	}
+}
+
+// TestSQLiteFileMode checks that the state file and its WAL companions are
+// readable by their owner only: fingerprints are pseudonymous data.
+func TestSQLiteFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := state.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartRun(context.Background(), "j", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // WAL files come and go
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %o, want 0600", filepath.Base(p), mode)
+		}
 	}
 }
