@@ -131,3 +131,55 @@ func hasPackageComment(t *testing.T, dir string) bool {
 	}
 	return false
 }
+
+// TestConnectorFolders enforces the shape every connector folder has
+// (STYLE.md points 2 and 4): a README, an embedded sample configuration,
+// and a test that runs connector/conformance. A connector that cannot have
+// one of them is waived here, with the reason.
+func TestConnectorFolders(t *testing.T) {
+	waivers := map[string]string{
+		"connector/memory/README.md":   "the exemplar: connector/README.md describes it",
+		"connector/memory/sample.yaml": "configured in code only (tests and the engine's test double)",
+	}
+	notConnectors := map[string]string{
+		"connector/conformance": "the suite itself",
+	}
+	entries, err := os.ReadDir("connector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := "connector/" + e.Name()
+		if _, skip := notConnectors[dir]; skip {
+			continue
+		}
+		found++
+		for _, name := range []string{"README.md", "sample.yaml"} {
+			p := dir + "/" + name
+			if _, err := os.Stat(p); err != nil && waivers[p] == "" {
+				t.Errorf("%s: missing (every connector documents itself and ships a sample)", p)
+			}
+		}
+		tests, _ := filepath.Glob(dir + "/*_test.go")
+		calls := false
+		for _, tf := range tests {
+			src, err := os.ReadFile(tf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(src), "conformance.Run(") {
+				calls = true
+			}
+		}
+		if !calls {
+			t.Errorf("%s: no test calls conformance.Run (every connector passes the suite)", dir)
+		}
+	}
+	if found < 4 {
+		t.Errorf("found %d connector folders; the walk is broken", found)
+	}
+}
