@@ -35,8 +35,14 @@
 // writes left for the next run (failed, or held back by the write budget);
 // flagged counts records deleted on the other side and kept on this one
 // (deletes: flag). Unchanged, conflicts and unknown are per object: records
-// the run neither writes nor notes, fields queued for manual resolution,
-// and records skipped as unreadable or duplicate.
+// on both sides the run neither writes nor notes, fields queued for manual
+// resolution, and records skipped as unreadable or duplicate.
+//
+// The engine's Result does not say everything a report counts, so some of
+// it is derived: a failure is matched to its write by key (and left
+// without a side when the key was written on both sides), writes held back
+// by the budget are the plan's tail, and the side of a flagged or unknown
+// record is read from the note's detail.
 //
 // # Glossary
 //

@@ -127,7 +127,10 @@ type ObjectCounts struct {
 	Salesforce SideCounts `json:"salesforce"`
 	Local      SideCounts `json:"local"`
 	// Unchanged counts records present on both sides that the run neither
-	// writes nor notes.
+	// writes nor notes. The plan does not say on which side an untouched
+	// record present on one side only lies (deletes: ignore, a one-way
+	// job), so this is the smaller of the two sides' untouched counts:
+	// exact when there are none.
 	Unchanged int `json:"unchanged"`
 	// Conflicts counts fields queued for manual resolution.
 	Conflicts int `json:"conflicts"`
