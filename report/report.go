@@ -217,7 +217,12 @@ type Note struct {
 }
 
 // Values returns the value of field of the record key on side
-// ("salesforce" or "local"); ok is false when it has none to give.
+// ("salesforce" or "local"), as it stood when the run planned; ok is false
+// when it has none to give. A change asks for the new value on the source
+// side and the old one on the target side, both under the write's key
+// (reconcile.Write.Key, the target's: the two sides' keys differ only for
+// records paired by match_on). It is asked only for values the report
+// will show.
 type Values func(side, key, field string) (v connector.Value, ok bool)
 
 // Options are what a report needs beyond the engine's result.
