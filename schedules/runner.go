@@ -197,10 +197,6 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 		mu.Unlock()
 	}
 	view.Resolver = mapping.NewCachedResolver(orgResolver{r.Salesforce})
-	// Until the engine reads a field missing from a record as unknown
-	// rather than null, a record with a field that does not map is
-	// unknown as a whole: it is never synced with that field cleared.
-	view.StrictFields = true
 
 	rjob, err := engineJob(job, m)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
+
+	"github.com/casebridge/casebridge/config"
 )
 
 // RunFunc runs one job once. The context is cancelled when the scheduler
@@ -36,25 +38,31 @@ func New(log zerolog.Logger, run RunFunc) *Scheduler {
 	s := &Scheduler{log: log, run: run, ctx: ctx, cancel: cancel, jobs: map[string]cron.EntryID{}}
 	s.cron = cron.New(
 		cron.WithLocation(time.UTC),
-		cron.WithParser(parser),
 		cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)),
 	)
 	return s
 }
 
-// Add schedules job on spec (see Parse).
-func (s *Scheduler) Add(job, spec string) error {
-	sched, err := Parse(spec)
-	if err != nil {
-		return fmt.Errorf("job %s: %w", job, err)
+// Add schedules job. The schedule comes from the configuration
+// (config.ParseSchedule: a cron spec in UTC unless CRON_TZ= or TZ= says
+// otherwise, a descriptor, or a duration).
+//
+// Local zones have daylight-saving gaps and repeats: a job at 02:30 in a
+// zone that skips that hour does not run that day, and one in a repeated
+// hour may fire twice (the second run finds nothing to do, and the job
+// lease keeps two runs from overlapping). Prefer UTC for jobs that must run
+// every day.
+func (s *Scheduler) Add(job string, sched config.Schedule) error {
+	if sched.IsZero() {
+		return fmt.Errorf("job %s: no schedule", job)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.jobs[job]; dup {
 		return fmt.Errorf("job %s: scheduled twice", job)
 	}
-	s.jobs[job] = s.cron.Schedule(sched, cron.FuncJob(func() {
+	s.jobs[job] = s.cron.Schedule(sched.Cron, cron.FuncJob(func() {
 		// Recover here, innermost: robfig/cron's SkipIfStillRunning does
 		// not give its token back when the job panics, so a panic that
 		// reached it would skip the job forever.

@@ -83,6 +83,6 @@ Exit codes are listed in the README ("Exit codes").`,
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
-	root.AddCommand(a.versionCommand(), a.validateCommand(), a.fakeorgCommand(), a.syncCommand(), a.reconcileCommand(), a.conflictsCommand(), a.historyCommand(), a.demoCommand())
+	root.AddCommand(a.versionCommand(), a.validateCommand(), a.fakeorgCommand(), a.syncCommand(), a.reconcileCommand(), a.conflictsCommand(), a.historyCommand(), a.daemonCommand(), a.demoCommand())
 	return root
 }
