@@ -1,0 +1,432 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // driver "mysql"
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
+	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+	"github.com/casebridge/casebridge/internal/testdb"
+)
+
+// TestE2E runs the end-to-end acceptance scripts of issue 7 in
+// testdata/e2e: the real casebridge binary entry point against real files
+// and databases, and an in-process fake org per script that the script can
+// inspect and edit through the commands below.
+//
+//	fakeorg [-seeded]
+//	    start the fake org (empty unless -seeded) on 127.0.0.1; sets
+//	    $ORG_URL and $ORG_SECRET (configs say login_url: ${ORG_URL} and
+//	    client_secret: ${ORG_SECRET}) and writes $WORK/org.secret.
+//	org get OBJECT KEY FIELD        print a field of the record with that external key ("null" when null)
+//	org set OBJECT KEY F=text F:=json ...
+//	                                an edit made in Salesforce: a REST upsert by external key
+//	org delete OBJECT KEY           a delete made in Salesforce (REST)
+//	org count OBJECT [N]            print (or assert) the number of live records
+//	org writes [N]                  print (or assert) casebridge's write calls since the last reset
+//	org reset                       clear the request log
+//	db open sqlite|postgres|mysql   a fresh database for this script (internal/testdb); sets $DB_DSN
+//	db exec SQL...                  run a statement (the arguments joined by spaces)
+//	db query SQL...                 print the rows, cells tab-separated ("null" for NULL)
+//	xlsx make FILE SHEET CSVFILE    write a workbook with one sheet holding the CSV's cells
+//	xlsx get FILE SHEET CELL        print a cell's text
+//	xlsx set FILE SHEET CELL VALUE  edit a cell, as a person in Excel would
+//	exitcode CODE PROGRAM ARGS...   run PROGRAM and require exactly this exit code
+//	                                (a number or ok, findings, usage, config, abort, budget, locked, error)
+//	sleep DURATION                  wait (modification times must differ)
+//
+// The org's write calls are counted by endpoint class (creates, updates,
+// upserts, deletes, Bulk API ingest) minus those the org commands made
+// themselves.
+func TestE2E(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/e2e",
+		Setup: func(env *testscript.Env) error {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			env.Setenv("REPO", filepath.Join(wd, "..", ".."))
+			env.Values[e2eKey{}] = &e2eState{t: env.T().(testing.TB), work: env.WorkDir}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"fakeorg":  cmdFakeorg,
+			"org":      cmdOrg,
+			"db":       cmdDB,
+			"xlsx":     cmdXLSX,
+			"exitcode": cmdExitcode,
+			"sleep":    cmdSleep,
+		},
+	})
+}
+
+type e2eKey struct{}
+
+// e2eState is one script's fake org and database.
+type e2eState struct {
+	t    testing.TB
+	work string
+
+	org   *sftest.Org
+	url   string
+	token string
+	own   int // write calls the org commands made since the last reset
+
+	db     *sql.DB
+	driver string
+}
+
+func e2e(ts *testscript.TestScript) *e2eState { return ts.Value(e2eKey{}).(*e2eState) }
+
+func noNeg(ts *testscript.TestScript, neg bool, name string) {
+	if neg {
+		ts.Fatalf("%s does not take !", name)
+	}
+}
+
+func cmdFakeorg(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "fakeorg")
+	st := e2e(ts)
+	if st.org != nil {
+		ts.Fatalf("fakeorg: already started")
+	}
+	seeded := len(args) == 1 && args[0] == "-seeded"
+	if len(args) > 0 && !seeded {
+		ts.Fatalf("usage: fakeorg [-seeded]")
+	}
+	org := sftest.New(sftest.Options{Empty: !seeded})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: org.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	st.org, st.url = org, "http://"+ln.Addr().String()
+	st.token = org.IssueToken(sftest.DefaultUsername)
+	ts.Setenv("ORG_URL", st.url)
+	ts.Setenv("ORG_SECRET", sftest.DefaultClientSecret)
+	ts.Check(os.WriteFile(filepath.Join(st.work, "org.secret"), []byte(sftest.DefaultClientSecret+"\n"), 0o600))
+}
+
+// isWrite reports whether a logged request wrote to the org.
+func isWrite(e sftest.LogEntry) bool {
+	switch e.Endpoint {
+	case "sobject.create", "sobject.update", "sobject.upsert", "sobject.delete",
+		"collections.create", "collections.update", "collections.upsert", "collections.delete":
+		return true
+	case "composite":
+		return e.Method != http.MethodGet
+	}
+	return strings.HasPrefix(e.Endpoint, "bulk.ingest")
+}
+
+func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
+	st := e2e(ts)
+	if st.org == nil {
+		ts.Fatalf("org: run fakeorg first")
+	}
+	if len(args) == 0 {
+		ts.Fatalf("usage: org get|set|delete|count|writes|reset ...")
+	}
+	org := st.org
+	switch args[0] {
+	case "get":
+		if len(args) != 4 {
+			ts.Fatalf("usage: org get OBJECT KEY FIELD")
+		}
+		rec, ok := org.GetByExternalKey(args[1], args[2])
+		if neg {
+			if ok {
+				ts.Fatalf("org get: %s %s exists", args[1], args[2])
+			}
+			return
+		}
+		if !ok {
+			ts.Fatalf("org get: no live %s with external key %s", args[1], args[2])
+		}
+		v, ok := rec.Fields[args[3]]
+		if !ok {
+			ts.Fatalf("org get: %s has no field %s", args[1], args[3])
+		}
+		if v == nil {
+			v = "null"
+		}
+		fmt.Fprintf(ts.Stdout(), "%v\n", v)
+	case "set":
+		noNeg(ts, neg, "org set")
+		if len(args) < 4 {
+			ts.Fatalf("usage: org set OBJECT KEY FIELD=text|FIELD:=json ...")
+		}
+		body := map[string]any{}
+		for _, a := range args[3:] {
+			if k, v, ok := strings.Cut(a, ":="); ok {
+				var j any
+				if err := json.Unmarshal([]byte(v), &j); err != nil {
+					ts.Fatalf("org set %s: %v", a, err)
+				}
+				body[k] = j
+			} else if k, v, ok := strings.Cut(a, "="); ok {
+				body[k] = v
+			} else {
+				ts.Fatalf("org set: %q is not FIELD=text or FIELD:=json", a)
+			}
+		}
+		st.rest(ts, http.MethodPatch, args[1], args[2], body)
+	case "delete":
+		noNeg(ts, neg, "org delete")
+		if len(args) != 3 {
+			ts.Fatalf("usage: org delete OBJECT KEY")
+		}
+		st.rest(ts, http.MethodDelete, args[1], args[2], nil)
+	case "count":
+		noNeg(ts, neg, "org count")
+		if len(args) != 2 && len(args) != 3 {
+			ts.Fatalf("usage: org count OBJECT [N]")
+		}
+		n := len(org.Records(args[1]))
+		st.printOrAssert(ts, "org count "+args[1], n, args[2:])
+	case "writes":
+		noNeg(ts, neg, "org writes")
+		n := -st.own
+		for _, e := range org.Requests() {
+			if isWrite(e) {
+				n++
+			}
+		}
+		st.printOrAssert(ts, "org writes", n, args[1:])
+	case "reset":
+		noNeg(ts, neg, "org reset")
+		org.ResetRequests()
+		st.own = 0
+	default:
+		ts.Fatalf("org: unknown subcommand %q", args[0])
+	}
+}
+
+func (st *e2eState) printOrAssert(ts *testscript.TestScript, what string, n int, want []string) {
+	if len(want) == 0 {
+		fmt.Fprintf(ts.Stdout(), "%d\n", n)
+		return
+	}
+	w, err := strconv.Atoi(want[0])
+	ts.Check(err)
+	if n != w {
+		if what == "org writes" {
+			for _, e := range st.org.Requests() {
+				if isWrite(e) {
+					ts.Logf("write: %s %s %s (%d records)", e.Method, e.Path, e.Endpoint, e.Records)
+				}
+			}
+		}
+		ts.Fatalf("%s: %d, want %d", what, n, w)
+	}
+}
+
+// rest makes one REST call by external key, as a person editing the
+// record in Salesforce would; it fails the script on an error status.
+func (st *e2eState) rest(ts *testscript.TestScript, method, object, key string, body map[string]any) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		ts.Check(err)
+		r = bytes.NewReader(b)
+	}
+	u := fmt.Sprintf("%s/services/data/v%s/sobjects/%s/vcms__External_Key__c/%s", st.url, st.org.APIVersion(), object, url.PathEscape(key))
+	req, err := http.NewRequest(method, u, r)
+	ts.Check(err)
+	req.Header.Set("Authorization", "Bearer "+st.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	st.own++
+	if resp.StatusCode >= 300 {
+		ts.Fatalf("org %s %s %s: %s %s", method, object, key, resp.Status, out)
+	}
+}
+
+func cmdDB(ts *testscript.TestScript, neg bool, args []string) {
+	st := e2e(ts)
+	if len(args) == 0 {
+		ts.Fatalf("usage: db open|exec|query ...")
+	}
+	if args[0] == "open" {
+		noNeg(ts, neg, "db open")
+		if len(args) != 2 || st.db != nil {
+			ts.Fatalf("usage: db open sqlite|postgres|mysql (once per script)")
+		}
+		var dsn, driver string
+		switch args[1] {
+		case "sqlite":
+			dsn, driver = filepath.Join(st.work, "local.db"), "sqlite"
+		case "postgres":
+			dsn, driver = testdb.Postgres(st.t), "pgx"
+		case "mysql":
+			dsn, driver = testdb.MySQL(st.t), "mysql"
+		default:
+			ts.Fatalf("db open: unknown driver %q", args[1])
+		}
+		db, err := sql.Open(driver, dsn)
+		ts.Check(err)
+		ts.Defer(func() { db.Close() })
+		st.db, st.driver = db, driver
+		ts.Setenv("DB_DSN", dsn)
+		return
+	}
+	if st.db == nil {
+		ts.Fatalf("db: run db open first")
+	}
+	stmt := strings.Join(args[1:], " ")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	switch args[0] {
+	case "exec":
+		_, err := st.db.ExecContext(ctx, stmt)
+		if neg {
+			if err == nil {
+				ts.Fatalf("db exec: succeeded unexpectedly")
+			}
+			return
+		}
+		ts.Check(err)
+	case "query":
+		noNeg(ts, neg, "db query")
+		rows, err := st.db.QueryContext(ctx, stmt)
+		ts.Check(err)
+		defer rows.Close()
+		cols, err := rows.Columns()
+		ts.Check(err)
+		for rows.Next() {
+			cells := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range cells {
+				ptrs[i] = &cells[i]
+			}
+			ts.Check(rows.Scan(ptrs...))
+			out := make([]string, len(cells))
+			for i, c := range cells {
+				switch c := c.(type) {
+				case nil:
+					out[i] = "null"
+				case []byte:
+					out[i] = string(c)
+				case time.Time:
+					out[i] = c.UTC().Format(time.RFC3339)
+				default:
+					out[i] = fmt.Sprint(c)
+				}
+			}
+			fmt.Fprintln(ts.Stdout(), strings.Join(out, "\t"))
+		}
+		ts.Check(rows.Err())
+	default:
+		ts.Fatalf("db: unknown subcommand %q", args[0])
+	}
+}
+
+func cmdXLSX(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "xlsx")
+	if len(args) == 0 {
+		ts.Fatalf("usage: xlsx make|get|set ...")
+	}
+	switch args[0] {
+	case "make":
+		if len(args) != 4 {
+			ts.Fatalf("usage: xlsx make FILE SHEET CSVFILE")
+		}
+		f := excelize.NewFile()
+		defer f.Close()
+		ts.Check(f.SetSheetName("Sheet1", args[2]))
+		for r, line := range strings.Split(strings.TrimRight(ts.ReadFile(args[3]), "\n"), "\n") {
+			for c, cell := range strings.Split(line, ",") {
+				if cell == "" {
+					continue
+				}
+				name, err := excelize.CoordinatesToCellName(c+1, r+1)
+				ts.Check(err)
+				ts.Check(f.SetCellStr(args[2], name, cell))
+			}
+		}
+		ts.Check(f.SaveAs(ts.MkAbs(args[1])))
+	case "get", "set":
+		if (args[0] == "get" && len(args) != 4) || (args[0] == "set" && len(args) != 5) {
+			ts.Fatalf("usage: xlsx get FILE SHEET CELL | xlsx set FILE SHEET CELL VALUE")
+		}
+		f, err := excelize.OpenFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		defer f.Close()
+		if args[0] == "get" {
+			v, err := f.GetCellValue(args[2], args[3])
+			ts.Check(err)
+			fmt.Fprintln(ts.Stdout(), v)
+			return
+		}
+		ts.Check(f.SetCellStr(args[2], args[3], args[4]))
+		ts.Check(f.Save())
+	default:
+		ts.Fatalf("xlsx: unknown subcommand %q", args[0])
+	}
+}
+
+var exitNames = map[string]int{
+	"ok": exitOK, "findings": exitFindings, "usage": exitUsage, "config": exitConfig,
+	"abort": exitAbort, "budget": exitBudget, "locked": exitLocked, "error": exitError,
+}
+
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "exitcode")
+	if len(args) < 2 {
+		ts.Fatalf("usage: exitcode CODE PROGRAM ARGS...")
+	}
+	want, ok := exitNames[args[0]]
+	if !ok {
+		n, err := strconv.Atoi(args[0])
+		if err != nil {
+			ts.Fatalf("exitcode: %q is not a number or one of ok, findings, usage, config, abort, budget, locked, error", args[0])
+		}
+		want = n
+	}
+	err := ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exitcode: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("exit code %d, want %d (%s)", got, want, args[0])
+	}
+}
+
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "sleep")
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}
