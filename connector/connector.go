@@ -37,8 +37,12 @@ type Source interface {
 	// (Deleted false) of the object is passed to fn exactly once, so a key
 	// that was not seen does not exist. Rows the connector could read only
 	// in part are passed with Record.Err set; their keys are unknown, not
-	// absent. A null field may be passed as Null or left out of
-	// Record.Fields.
+	// absent.
+	//
+	// Records carry every field the connector reads, null ones as Null; a
+	// field missing from Record.Fields is unknown (e.g. a mapping could
+	// not read it): neither null nor a change. A caller that syncs leaves
+	// such a field alone on both sides for that read.
 	//
 	// With a non-empty since, a connector that tracks changes passes only
 	// the records changed after the cursor was taken, including deleted
@@ -90,7 +94,8 @@ type KeyLister interface {
 type KeyReader interface {
 	// ReadKeys calls fn for the record of each key that exists, matching
 	// keys as the object's key field does. Keys with no record are
-	// skipped; a key given twice is read once.
+	// skipped; a key given twice is read once. Records carry their fields
+	// as Read's do (every field read, null ones as Null).
 	ReadKeys(ctx context.Context, object string, keys []string, fn func(Record) error) error
 }
 

@@ -340,6 +340,13 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		s, l := e.cur(SF, i), e.cur(Local, i)
 		fs := e.fs[i]
 		ns := state.FieldState{Field: r.names[i], Base: fs.Base, SF: s, Local: l, Rule: fs.Rule}
+		// An unknown side keeps its last seen fingerprint.
+		if s == 0 {
+			ns.SF = fs.SF
+		}
+		if l == 0 {
+			ns.Local = fs.Local
+		}
 		closeQ := d.close
 		switch d.kind {
 		case dNone:
@@ -392,8 +399,9 @@ func (r *runner) createdState(e *entry, to Side) state.RecordState {
 		v := e.cur(from, i)
 		ns := state.FieldState{Field: n, Base: v, SF: v, Local: v, Rule: r.rule[i]}
 		if !r.creates(e, to, i) {
-			// Not written (one-way the other way, or gated by consent):
-			// the new record holds null there, and so does the baseline.
+			// Not written (one-way the other way, gated by consent, or
+			// unknown on the source side, whose last seen stays 0): the
+			// new record holds null there, and so does the baseline.
 			ns.Base = r.null[i]
 			if to == SF {
 				ns.SF = r.null[i]
@@ -412,11 +420,12 @@ func (r *runner) lastSeen(e *entry) state.RecordState {
 	rs := state.RecordState{Key: e.id, SFKey: e.keys[SF], LocalKey: e.keys[Local], Flags: e.newFlags, Fields: make([]state.FieldState, 0, len(r.names))}
 	for i := range r.names {
 		ns := e.fs[i]
-		if e.pres[SF] == pPresent {
-			ns.SF = e.cur(SF, i)
+		// A field unknown on a side (0) keeps its last seen fingerprint.
+		if c := e.cur(SF, i); e.pres[SF] == pPresent && c != 0 {
+			ns.SF = c
 		}
-		if e.pres[Local] == pPresent {
-			ns.Local = e.cur(Local, i)
+		if c := e.cur(Local, i); e.pres[Local] == pPresent && c != 0 {
+			ns.Local = c
 		}
 		rs.SetField(ns)
 	}

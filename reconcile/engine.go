@@ -109,6 +109,7 @@ const (
 	dConflict         // manual: queued
 	dKeep             // one-way field edited on its target: keep, no write
 	dGated            // consent withdrawn: no write, baseline kept
+	dUnknown          // missing from a side's record: nothing changes
 )
 
 type fdec struct {
@@ -181,6 +182,8 @@ func (e *entry) rw() *extra {
 	return e.x
 }
 
+// cur returns the current (or last seen) fingerprint of field i on side
+// s; 0 means unknown (the field was missing from the record read).
 func (e *entry) cur(s Side, i int) state.Fingerprint {
 	if e.fp[s] != nil {
 		return e.fp[s][i]
@@ -548,7 +551,11 @@ func (r *runner) needsFull() bool {
 			continue
 		}
 		for i := range e.fs {
-			if e.fs[i].Rule != r.rule[i] {
+			fs := &e.fs[i]
+			// A field never initialised because it was unknown on the
+			// local side has its Salesforce last seen stored: it needs no
+			// complete read. A field new to the job (nothing stored) does.
+			if fs.Rule != r.rule[i] && !(fs.Rule == 0 && fs.SF != 0) {
 				return true
 			}
 		}
@@ -772,7 +779,14 @@ func (r *runner) take(s Side, rec connector.Record) {
 	}
 	fps, vals := r.fpBuf, r.valBuf
 	for i, name := range r.names {
-		v, err := canonical(rec.Fields[name], r.sfF[i])
+		raw, ok := rec.Fields[name]
+		if !ok {
+			// Unknown on this side for this run (a cell that did not map,
+			// a closed consent gate): fingerprint 0, never null.
+			vals[i], fps[i] = connector.Null(), 0
+			continue
+		}
+		v, err := canonical(raw, r.sfF[i])
 		if err != nil {
 			e.pres[s] = pUnknown
 			e.rw().why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
@@ -828,7 +842,7 @@ func (r *runner) matchOn() {
 		b := make([]byte, 0, 8*len(idx))
 		for _, i := range idx {
 			fp := e.fp[s][i]
-			if fp == r.null[i] {
+			if fp == r.null[i] || fp == 0 {
 				return "", false
 			}
 			b = fmt.Appendf(b, "%016x", uint64(fp))
@@ -943,7 +957,7 @@ func (r *runner) deleted(e *entry, gone Side) {
 	// is created again from the side that kept it.
 	edited := false
 	for i := range r.names {
-		if r.dir[i].writes(gone) && e.cur(keep, i) != e.fs[i].Base {
+		if c := e.cur(keep, i); r.dir[i].writes(gone) && c != 0 && c != e.fs[i].Base {
 			edited = true
 		}
 	}
@@ -1024,9 +1038,10 @@ func (r *runner) gate(e *entry) {
 	}
 }
 
-// creates reports whether a create on side to sets field i.
+// creates reports whether a create on side to sets field i: a field the
+// source side did not give (unknown) is left out.
 func (r *runner) creates(e *entry, to Side, i int) bool {
-	return r.dir[i].writes(to) && !(e.gated && r.gatedF[i])
+	return r.dir[i].writes(to) && !(e.gated && r.gatedF[i]) && e.cur(to.Other(), i) != 0
 }
 
 // setOps turns field decisions into per-side update operations.
@@ -1045,6 +1060,11 @@ func write(to Side, fp state.Fingerprint, reason string) fdec {
 // field applies the decision table to field i of a record both sides hold.
 func (r *runner) field(e *entry, i int) fdec {
 	s, l := e.cur(SF, i), e.cur(Local, i)
+	if s == 0 || l == 0 {
+		// Missing from a side's record: unknown there this run. No write
+		// from it or to it, no clear, no new baseline, no conflict.
+		return fdec{kind: dUnknown}
+	}
 	ds, dl := r.delta(e, i, s), r.delta(e, i, l)
 	initial := ds&DeltaNew != 0
 	if q := r.queue[[2]string{e.id, r.names[i]}]; q != nil {

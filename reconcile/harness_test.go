@@ -45,13 +45,14 @@ func testObject() *connector.Object {
 type side struct {
 	*memory.Connector
 	mu         sync.Mutex
-	unreadable map[string]bool // KeyIDs
-	dup        map[string]bool // KeyIDs read twice (a repeated row)
-	failing    map[string]bool // KeyIDs
+	unreadable map[string]bool     // KeyIDs
+	dup        map[string]bool     // KeyIDs read twice (a repeated row)
+	failing    map[string]bool     // KeyIDs
+	hidden     map[string][]string // KeyID -> fields reads leave out (unknown)
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -69,6 +70,7 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 		s.mu.Lock()
 		bad := s.unreadable[connector.KeyID(r.Key, false)]
 		dup := s.dup[connector.KeyID(r.Key, false)]
+		r = s.hide(r)
 		s.mu.Unlock()
 		if bad && !r.Deleted {
 			r = connector.Record{Key: r.Key, Err: connector.NewRecordError("read", s.Name(), object, r.Key, "", connector.CodeRowUnreadable, connector.Permanent, fmt.Errorf("injected"))}
@@ -86,12 +88,26 @@ func (s *side) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 	return s.Connector.ReadKeys(ctx, object, keys, func(r connector.Record) error {
 		s.mu.Lock()
 		bad := s.unreadable[connector.KeyID(r.Key, false)]
+		r = s.hide(r)
 		s.mu.Unlock()
 		if bad {
 			r = connector.Record{Key: r.Key, Err: connector.NewRecordError("read", s.Name(), object, r.Key, "", connector.CodeRowUnreadable, connector.Permanent, fmt.Errorf("injected"))}
 		}
 		return fn(r)
 	})
+}
+
+// hide leaves out of r the fields hidden for its key (s.mu held).
+func (s *side) hide(r connector.Record) connector.Record {
+	h := s.hidden[connector.KeyID(r.Key, false)]
+	if len(h) == 0 || r.Deleted {
+		return r
+	}
+	r = r.Clone()
+	for _, f := range h {
+		delete(r.Fields, f)
+	}
+	return r
 }
 
 func (s *side) set(key string, kv map[string]string) error {

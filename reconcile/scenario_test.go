@@ -30,6 +30,8 @@ package reconcile_test
 //	sf|local readable KEY              ... no longer
 //	sf|local dup KEY                   complete reads return KEY twice
 //	sf|local undup KEY                 ... no longer
+//	sf|local hide KEY F ...            reads leave F out of KEY (unknown)
+//	sf|local show KEY                  ... no longer
 //	sync [dry] [force] [full]          run the job; the plan follows as
 //	                                   "> line"s, an error as "! substring"
 //	pending                            "> KEY reason" lines
@@ -239,6 +241,10 @@ func runScenario(t *testing.T, dir string) {
 				s.dup[id] = true
 			case "undup":
 				delete(s.dup, id)
+			case "hide":
+				s.hidden[id] = args[2:]
+			case "show":
+				delete(s.hidden, id)
 			default:
 				s.mu.Unlock()
 				t.Fatalf("%s: unknown verb %s", where, args[0])

@@ -112,6 +112,12 @@ func (s *suite) schema() {
 //	(Deleted false) of the object is passed to fn exactly once, so a key
 //	that was not seen does not exist.
 //
+//	Records carry every field the connector reads, null ones as Null; a
+//	field missing from Record.Fields is unknown.
+//
+// A record created with only its Name must read back with every field,
+// the ones never written as Null (the checkbox as the store keeps it).
+//
 //	If fn returns an error, Read stops and returns that error.
 func (s *suite) readAllClause() {
 	t := s.t
@@ -125,13 +131,21 @@ func (s *suite) readAllClause() {
 		want[k] = sample(i)
 		recs = append(recs, s.rec(k, want[k]))
 	}
+	sparse := vals{FieldName: connector.Text("RA sparse")}
+	recs = append(recs, s.rec("RA-Sparse", sparse))
 	s.mustUpsert(recs...)
 	got := s.readAll()
-	s.expectKeys("complete Read", got, slices.Sorted(mapKeys(want))...)
+	s.expectKeys("complete Read", got, append(slices.Sorted(mapKeys(want)), "RA-Sparse")...)
 	for k, w := range want {
 		if r, ok := got[s.keyID(k)]; ok {
 			s.expectFields("complete Read", r, w)
+			s.expectComplete("complete Read", r)
 		}
+	}
+	if r, ok := got[s.keyID("RA-Sparse")]; ok {
+		s.expectComplete("complete Read of a record created with only its Name", r)
+		s.expectFields("complete Read of a record created with only its Name", r, sparse.with(
+			FieldAmount, connector.Null(), FieldBorn, connector.Null(), FieldSeen, connector.Null(), FieldTags, connector.Null()))
 	}
 
 	stop := errors.New("conformance: stop reading")
@@ -200,6 +214,7 @@ func (s *suite) readSince() {
 		s.expectKeys("Read with a cursor, connector without change tracking", got, "RS-A", "RS-B", "RS-D")
 		if r, ok := got[s.keyID("RS-B")]; ok {
 			s.expectFields("Read with a cursor", r, b2)
+			s.expectComplete("Read with a cursor", r)
 		}
 		if cur2 != "" {
 			t.Errorf("a connector that does not track changes returned cursor %q from Read with a cursor; want empty", cur2)
@@ -225,6 +240,7 @@ func (s *suite) readSince() {
 				t.Errorf("Read since the cursor passed live record %s with Deleted set", k)
 			}
 			s.expectFields("Read since the cursor", r, w)
+			s.expectComplete("Read since the cursor", r)
 		}
 	}
 	if cur2 == "" {
@@ -306,6 +322,7 @@ func (s *suite) readKeys() {
 	for _, k := range wantKeys {
 		if r, ok := got[s.keyID(k)]; ok {
 			s.expectFields("ReadKeys", r, want[k])
+			s.expectComplete("ReadKeys", r)
 		}
 	}
 }

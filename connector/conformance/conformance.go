@@ -464,6 +464,21 @@ func (s *suite) expectFields(what string, r connector.Record, want vals) {
 	}
 }
 
+// expectComplete checks that a live record read carries every field of
+// the test object (a missing field means unknown, not null).
+func (s *suite) expectComplete(what string, r connector.Record) {
+	s.t.Helper()
+	for _, l := range logicalFields {
+		if l == FieldKey {
+			continue
+		}
+		f := s.field(l)
+		if _, ok := r.Fields[f.Name]; !ok {
+			s.t.Errorf("%s: record %q has no field %s: records carry every field read, null ones as Null (a missing field is unknown)", what, r.Key, f.Name)
+		}
+	}
+}
+
 // expectResult checks one write Result against the record it answers.
 func (s *suite) expectResult(what string, res connector.Result, key string, created bool) {
 	s.t.Helper()

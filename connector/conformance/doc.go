@@ -49,13 +49,14 @@
 //     Opt; Describe and Read of an unknown object wrap
 //     connector.ErrObjectNotFound, and no other call succeeds on one.
 //   - read_all: a complete Read passes every live record exactly once, with
-//     the values written; when fn fails, Read stops and returns fn's error.
+//     the values written and every field present (never-written ones as
+//     Null); when fn fails, Read stops and returns fn's error.
 //   - read_since: with a cursor, a tracking connector passes exactly the
 //     records changed after it, deletes with Deleted set, and nothing on a
 //     re-read; a connector that does not track changes reads everything
 //     and returns an empty cursor. TracksChanges agrees with Opt.
 //   - list_keys: ListKeys lists every live key once and no deleted one.
-//   - read_keys: ReadKeys skips missing and deleted keys, reads a key
+//   - read_keys: ReadKeys passes every field, skips missing and deleted keys, reads a key
 //     given twice once, and matches trimmed, NFD and (unless the key is
 //     case-sensitive) case variants.
 //   - upsert: one Result per record, in order, echoing the key, Created

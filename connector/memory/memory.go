@@ -122,12 +122,28 @@ func (c *Connector) snapshot(t *table, keep func(*row) bool) []connector.Record 
 	var out []connector.Record
 	for _, r := range t.rows {
 		if keep(r) {
-			rec := r.rec.Clone()
+			rec := full(t.desc, r.rec)
 			rec.Deleted = r.deleted
 			out = append(out, rec)
 		}
 	}
 	return out
+}
+
+// full returns a copy of rec with every described field, Null where it was
+// never written: a field missing from a record read means unknown, never
+// null (connector.Source).
+func full(desc *connector.Object, rec connector.Record) connector.Record {
+	rec = rec.Clone()
+	if rec.Fields == nil {
+		rec.Fields = make(map[string]connector.Value, len(desc.Fields))
+	}
+	for i := range desc.Fields {
+		if _, ok := rec.Fields[desc.Fields[i].Name]; !ok {
+			rec.Fields[desc.Fields[i].Name] = connector.Null()
+		}
+	}
+	return rec
 }
 
 // Read implements connector.Source. The cursor is the change sequence.
@@ -219,7 +235,7 @@ func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, 
 		}
 		seen[id] = true
 		if r, ok := t.rows[id]; ok && !r.deleted {
-			recs = append(recs, r.rec.Clone())
+			recs = append(recs, full(t.desc, r.rec))
 		}
 	}
 	c.mu.Unlock()
