@@ -56,8 +56,13 @@ type RunOptions struct {
 
 // JobResult is the outcome of one job run.
 type JobResult struct {
-	Job    string
-	Result *reconcile.Result
+	Job string
+	// Engine is the job as the engine ran it (objects, fields with their
+	// sensitivity classes, children): what a report needs.
+	Engine *reconcile.Job
+	// Start and End bound the run.
+	Start, End time.Time
+	Result     *reconcile.Result
 	// MappingErrors are the per-field errors of local rows that did not
 	// map (value-free; the rows' other fields still synced).
 	MappingErrors []*connector.RecordError
@@ -188,7 +193,8 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 		defer c.Close()
 	}
 
-	res := &JobResult{Job: job.Name}
+	res := &JobResult{Job: job.Name, Start: r.now()}
+	defer func() { res.End = r.now() }()
 	var mu sync.Mutex
 	view := mapping.NewView(local, m, objects)
 	view.OnError = func(e *connector.RecordError) {
@@ -202,6 +208,7 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 	if err != nil {
 		return nil, err
 	}
+	res.Engine = rjob
 	sfSide, localSide := scopes(r.Salesforce, view, m)
 	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now}
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Msg("run starting")

@@ -115,7 +115,7 @@ func (a *app) demo(ctx context.Context, dir string) error {
 	if res, err := sink.Upsert(ctx, "vcms__Survivor_Case__c", []connector.Record{edit}); err != nil || res[0].Err != nil {
 		return fmt.Errorf("demo: edit in Salesforce: %v", errors.Join(err, res[0].Err))
 	}
-	if err := a.runJobs(ctx, r, []string{"th_cases"}, schedules.RunOptions{}, true); err != nil && !isFindings(err) {
+	if err := a.runJobs(ctx, r, []string{"th_cases"}, schedules.RunOptions{}, true, filepath.Join(dir, "report.html"), filepath.Join(dir, "report.json")); err != nil && !isFindings(err) {
 		return err
 	}
 	if c, ok := org.GetByExternalKey("vcms__Survivor_Case__c", "ngo-th-cm:TH-CL-0008"); ok {
@@ -135,7 +135,7 @@ func (a *app) demo(ctx context.Context, dir string) error {
 	}
 	fmt.Fprintf(out, "   write calls to Salesforce in this run: %d\n", writes)
 
-	fmt.Fprintf(out, "\nThe files are in %s:\n  casebridge.yaml   the configuration (casebridge validate it)\n  th_tracker.csv    the Thai sheet as casebridge left it\n  casebridge.db     the state store: fingerprints and run history, no values\n", dir)
+	fmt.Fprintf(out, "\nThe files are in %s:\n  casebridge.yaml   the configuration (casebridge validate it)\n  th_tracker.csv    the Thai sheet as casebridge left it\n  casebridge.db     the state store: fingerprints and run history, no values\n  report.html       the report of step 3, for people (report.json for machines)\n", dir)
 	return nil
 }
 

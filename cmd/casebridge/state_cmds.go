@@ -197,6 +197,7 @@ func (a *app) historyCommand() *cobra.Command {
 }
 
 func (a *app) reconcileCommand() *cobra.Command {
+	var reports []string
 	cmd := &cobra.Command{
 		Use:   "reconcile CONFIG [JOB...]",
 		Short: "Compare both sides completely and report every difference; write nothing",
@@ -221,8 +222,9 @@ the history as a dry run.`,
 				return err
 			}
 			defer r.Close()
-			return a.runJobs(cmd.Context(), r, jobs, schedules.RunOptions{DryRun: true, Full: true}, true)
+			return a.runJobs(cmd.Context(), r, jobs, schedules.RunOptions{DryRun: true, Full: true}, true, reports...)
 		},
 	}
+	cmd.Flags().StringArrayVar(&reports, "report", nil, "write the comparison as FILE.html, FILE.json or FILE.csv (errors); repeat for several")
 	return cmd
 }

@@ -50,6 +50,7 @@ func jobNames(cfg *config.Config, args []string) ([]string, error) {
 func (a *app) syncCommand() *cobra.Command {
 	var opts schedules.RunOptions
 	var showPlan bool
+	var reports []string
 	cmd := &cobra.Command{
 		Use:   "sync CONFIG [JOB...]",
 		Short: "Run jobs once: compare both sides, then write the changes",
@@ -83,10 +84,11 @@ names, never the values in the records.`,
 				return err
 			}
 			defer r.Close()
-			return a.runJobs(cmd.Context(), r, jobs, opts, showPlan || opts.DryRun)
+			return a.runJobs(cmd.Context(), r, jobs, opts, showPlan || opts.DryRun, reports...)
 		},
 	}
 	f := cmd.Flags()
+	f.StringArrayVar(&reports, "report", nil, "write a report of each run: FILE.html (for people), FILE.json (for machines) or FILE.csv (the per-record errors); repeat for several")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print the writes, change nothing")
 	f.BoolVar(&opts.Full, "full", false, "read Salesforce completely instead of from the last cursor")
 	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
@@ -97,7 +99,7 @@ names, never the values in the records.`,
 // runJobs runs jobs one after another, printing each plan (when asked)
 // and summary, and returns the error that decides the exit code: the
 // first fatal one, else findings when a record failed.
-func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool) error {
+func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool, reports ...string) error {
 	var first error
 	failed := false
 	for _, name := range jobs {
@@ -107,6 +109,19 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 				writePlans(a.stdout, res.Result)
 			}
 			writeSummary(a.stdout, name, opts.DryRun, res)
+			for _, path := range reports {
+				if len(jobs) > 1 {
+					path = reportPathFor(path, name)
+				}
+				if werr := writeReport(path, res, opts, err); werr != nil {
+					fmt.Fprintf(a.stderr, "%s: report: %v\n", name, werr)
+					if first == nil {
+						first = werr
+					}
+				} else {
+					fmt.Fprintf(a.stdout, "  report: %s\n", path)
+				}
+			}
 			if len(res.Result.Failed) > 0 || len(res.MappingErrors) > 0 {
 				failed = true
 			}
