@@ -255,3 +255,36 @@ func TestCancelledRun(t *testing.T) {
 		t.Fatalf("run after cancel: %+v, %v", res, err)
 	}
 }
+
+// A field unknown locally since the first sync keeps no baseline, but
+// does not force a complete Salesforce read every run (its Salesforce last
+// seen is stored); a field new to the job does.
+func TestUnknownFieldStaysIncremental(t *testing.T) {
+	w := newWorld(t)
+	w.local.hidden[connector.KeyID("TH-0002", false)] = []string{"Stage__c"}
+	seed(t, w)
+	for range 2 {
+		res, err := w.sync(reconcile.RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Plan.Incremental || len(res.Plan.Writes) != 0 {
+			t.Fatalf("plan = %+v", res.Plan)
+		}
+	}
+	w.job.Fields = append(w.job.Fields, reconcile.FieldSpec{Name: "Email__c", RuleHash: "r1"})
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plan.Incremental {
+		t.Fatalf("a new field read incrementally: %+v", res.Plan)
+	}
+	delete(w.local.hidden, connector.KeyID("TH-0002", false))
+	if res, err = w.sync(reconcile.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Plan.Writes) != 0 || !res.Plan.Incremental {
+		t.Fatalf("plan = %+v", res.Plan)
+	}
+}
