@@ -757,6 +757,11 @@ func (r *runner) take(s Side, rec connector.Record) {
 		}
 	}
 	e := r.entry(id)
+	if e.keys[s] == "" {
+		// As the side spells it (plans, notes and errors name it so; the
+		// KeyID stays internal), even for a record that turns out unknown.
+		e.keys[s] = connector.NormalizeKey(rec.Key)
+	}
 	if e.pres[s] == pUnknown {
 		return
 	}
