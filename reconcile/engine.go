@@ -1277,8 +1277,7 @@ func (r *runner) safety() error {
 		return nil
 	}
 	p := r.plan
-	if r.first && r.job.minMatchRate() > 0 && p.Seen[SF] > 0 && p.Seen[Local] > 0 {
-		smaller := min(p.Seen[SF], p.Seen[Local])
+	if smaller := min(p.Seen[SF], p.Seen[Local]); r.first && r.job.minMatchRate() > 0 && smaller > 0 && smaller >= r.job.minMatchSample() {
 		if float64(p.Matched) < r.job.minMatchRate()*float64(smaller) {
 			return &AbortError{Reason: fmt.Sprintf("first sync of job %s matches %d of %d records (brake at %g); check the key and key_prefix, or use --force",
 				r.job.Name, p.Matched, smaller, r.job.minMatchRate())}

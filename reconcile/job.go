@@ -180,6 +180,11 @@ type Job struct {
 	// non-empty, fewer matches than this share of the smaller side abort
 	// the run. 0 means 0.1; a negative value turns the brake off.
 	MinMatchRate float64
+	// MinMatchSample is the smallest sample the match-rate brake judges:
+	// it applies only when the smaller side holds at least this many of
+	// the job's records (a first sync of 1 record against 4 others is not
+	// a key_prefix typo). 0 means 10; a negative value means 1.
+	MinMatchSample int
 	// BatchSize is the number of records per write call; 0 means 200.
 	BatchSize int
 	// MaxWrites holds back record writes beyond this many in one run
@@ -259,6 +264,16 @@ func (j *Job) batchSize() int {
 		return 200
 	}
 	return j.BatchSize
+}
+
+func (j *Job) minMatchSample() int {
+	switch {
+	case j.MinMatchSample == 0:
+		return 10
+	case j.MinMatchSample < 0:
+		return 1
+	}
+	return j.MinMatchSample
 }
 
 func (j *Job) minMatchRate() float64 {

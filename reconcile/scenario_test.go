@@ -18,6 +18,7 @@ package reconcile_test
 //	# comment                          (whole line)
 //	job key=value ...                  conflict= initial= deletes= direction=
 //	                                   max_delete= max_update= match_on=F,G min_match=
+//	                                   min_sample=
 //	                                   batch= max_writes=
 //	                                   consent=Field:Gated1,Gated2 (sets only those)
 //	fields F[:dir[:rule]] ...          the synced fields (default Name__c
@@ -386,6 +387,8 @@ func setJob(t *testing.T, where string, j *reconcile.Job, args []string) {
 			j.MatchOn = strings.Split(v, ",")
 		case "min_match":
 			j.MinMatchRate, err = strconv.ParseFloat(v, 64)
+		case "min_sample":
+			j.MinMatchSample, err = strconv.Atoi(v)
 		case "batch":
 			j.BatchSize, err = strconv.Atoi(v)
 		case "max_writes":
