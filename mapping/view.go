@@ -147,10 +147,11 @@ func (v *View) members(op, object string) ([]*Member, error) {
 }
 
 // Describe returns the Salesforce description of object restricted to the
-// key field and the fields the job maps for it. Modified is "": a record's
-// Modified carries the local row's modification time, where the source
-// keeps one.
-func (v *View) Describe(_ context.Context, object string) (*connector.Object, error) {
+// key field and the fields the job maps for it. Modified is the local
+// object's: the name of the local column holding a row's modification
+// time ("" when the source keeps none), which records carry in Modified.
+// (The engine's newest_wins needs it set on both sides.)
+func (v *View) Describe(ctx context.Context, object string) (*connector.Object, error) {
 	mems, err := v.members("describe", object)
 	if err != nil {
 		return nil, err
@@ -159,7 +160,11 @@ func (v *View) Describe(_ context.Context, object string) (*connector.Object, er
 	if src == nil {
 		src = mems[0].Desc
 	}
-	out := &connector.Object{Name: mems[0].Object, Label: src.Label, Key: v.m.Key}
+	local, err := v.local.Describe(ctx, v.m.LocalObject)
+	if err != nil {
+		return nil, err
+	}
+	out := &connector.Object{Name: mems[0].Object, Label: src.Label, Key: v.m.Key, Modified: local.Modified}
 	want := map[string]bool{strings.ToLower(v.m.Key): true}
 	for _, mem := range mems {
 		for _, r := range mem.Rules {

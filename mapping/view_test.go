@@ -503,3 +503,37 @@ func TestViewParentNotInSalesforce(t *testing.T) {
 		t.Errorf("describe lacks the parent field: %v", err)
 	}
 }
+
+// TestViewDescribeModified: the view's description names a modification
+// time exactly when the local object keeps one, so that the engine accepts
+// newest_wins for a table with updated_at (and still refuses it for a sheet).
+func TestViewDescribeModified(t *testing.T) {
+	ctx := context.Background()
+	sheet, _ := thLocal(t)
+	v, _ := thView(t, sheet)
+	d, err := v.Describe(ctx, caseObj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Modified != "" {
+		t.Errorf("over a local object without a modification time: Modified %q, want empty", d.Modified)
+	}
+
+	obj, err := sheet.Describe(ctx, "Cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTime := *obj
+	withTime.Modified = "updated_at"
+	withTime.Fields = append(slices.Clone(obj.Fields), connector.Field{Name: "updated_at", Type: connector.TypeDateTime, Nillable: true})
+	v, _ = thView(t, memory.New("th_db", &withTime))
+	for _, object := range []string{caseObj, assistObj} {
+		d, err := v.Describe(ctx, object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Modified != "updated_at" {
+			t.Errorf("%s over a local object with updated_at: Modified %q, want updated_at", object, d.Modified)
+		}
+	}
+}
