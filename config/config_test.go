@@ -219,3 +219,39 @@ func TestSampleValues(t *testing.T) {
 		t.Errorf("gt_cases source/match_on wrong")
 	}
 }
+
+// TestNewestWinsNeedsModificationTimes: newest_wins is accepted only for a
+// database source with updated_at; a sheet keeps no row modification times,
+// even when updated_at names a column (the sheet connector reads none).
+func TestNewestWinsNeedsModificationTimes(t *testing.T) {
+	for _, tc := range []struct {
+		source, want string
+	}{
+		{"{ kind: sqlite, path: l.db, table: cases, updated_at: updated_at }", ""},
+		{"{ kind: sqlite, path: l.db, table: cases }", "newest_wins needs each local row's modification time: set updated_at on source local"},
+		{"{ kind: csv, path: l.csv }", "source local is a csv file, which keeps none"},
+		{"{ kind: csv, path: l.csv, updated_at: Updated }", "source local is a csv file, which keeps none"},
+		{"{ kind: xlsx, path: l.xlsx, updated_at: Updated }", "source local is a xlsx file, which keeps none"},
+	} {
+		data := `version: 1
+salesforce:
+  auth: { flow: client_credentials, client_id: x, client_secret: "${SECRET}" }
+sources:
+  local: ` + tc.source + `
+jobs:
+  j:
+    conflict: newest_wins
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: local, key: id }
+    fields:
+      - { sf: vcms__Stage__c, local: stage }
+`
+		_, err := config.Parse("c.yaml", []byte(data), config.Options{Getenv: env(map[string]string{"SECRET": "s"})})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.source, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want one containing %q", tc.source, err, tc.want)
+		}
+	}
+}

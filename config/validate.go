@@ -249,7 +249,13 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 			if key == "initial" {
 				p = j.Initial
 			}
-			if p == NewestWins && src.UpdatedAt == "" {
+			switch {
+			case p != NewestWins:
+			case !src.Kind.IsSQL():
+				// A sheet keeps no row modification times (the sheet
+				// connector reads no updated_at column).
+				d.errAt(&j.Meta, key, "newest_wins needs each local row's modification time, and source %s is a %s file, which keeps none; use salesforce_wins, local_wins or manual", src.Name, src.Kind)
+			case src.UpdatedAt == "":
 				d.errAt(&j.Meta, key, "newest_wins needs each local row's modification time: set updated_at on source %s", src.Name)
 			}
 		}
