@@ -46,8 +46,9 @@ import (
 //	org writes [N]                  print (or assert) casebridge's write calls since the last reset
 //	org reset                       clear the request log
 //	db open sqlite|postgres|mysql   a fresh database for this script (internal/testdb); sets $DB_DSN
-//	db exec SQL...                  run a statement (the arguments joined by spaces)
-//	db query SQL...                 print the rows, cells tab-separated ("null" for NULL)
+//	db run FILE                     run the statements of FILE (each ending in ";" and a newline)
+//	db exec 'SQL' [PARAM...]        run a statement with ? placeholders ("null" binds NULL)
+//	db query 'SQL' [PARAM...]       print the rows, cells tab-separated ("null" for NULL)
 //	xlsx make FILE SHEET CSVFILE    write a workbook with one sheet holding the CSV's cells
 //	xlsx get FILE SHEET CELL        print a cell's text
 //	xlsx set FILE SHEET CELL VALUE  edit a cell, as a person in Excel would
@@ -269,7 +270,7 @@ func (st *e2eState) rest(ts *testscript.TestScript, method, object, key string, 
 func cmdDB(ts *testscript.TestScript, neg bool, args []string) {
 	st := e2e(ts)
 	if len(args) == 0 {
-		ts.Fatalf("usage: db open|exec|query ...")
+		ts.Fatalf("usage: db open|run|exec|query ...")
 	}
 	if args[0] == "open" {
 		noNeg(ts, neg, "db open")
@@ -297,12 +298,36 @@ func cmdDB(ts *testscript.TestScript, neg bool, args []string) {
 	if st.db == nil {
 		ts.Fatalf("db: run db open first")
 	}
-	stmt := strings.Join(args[1:], " ")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if args[0] == "run" {
+		noNeg(ts, neg, "db run")
+		if len(args) != 2 {
+			ts.Fatalf("usage: db run FILE")
+		}
+		for _, stmt := range strings.Split(ts.ReadFile(args[1]), ";\n") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := st.db.ExecContext(ctx, stmt); err != nil {
+				ts.Fatalf("db run %s: %v\n%s", args[1], err, stmt)
+			}
+		}
+		return
+	}
+	if len(args) < 2 {
+		ts.Fatalf("usage: db %s 'SQL' [PARAM...]", args[0])
+	}
+	stmt, params := st.placeholders(args[1]), make([]any, len(args)-2)
+	for i, p := range args[2:] {
+		params[i] = p
+		if p == "null" {
+			params[i] = nil
+		}
+	}
 	switch args[0] {
 	case "exec":
-		_, err := st.db.ExecContext(ctx, stmt)
+		_, err := st.db.ExecContext(ctx, stmt, params...)
 		if neg {
 			if err == nil {
 				ts.Fatalf("db exec: succeeded unexpectedly")
@@ -312,7 +337,7 @@ func cmdDB(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	case "query":
 		noNeg(ts, neg, "db query")
-		rows, err := st.db.QueryContext(ctx, stmt)
+		rows, err := st.db.QueryContext(ctx, stmt, params...)
 		ts.Check(err)
 		defer rows.Close()
 		cols, err := rows.Columns()
@@ -343,6 +368,24 @@ func cmdDB(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Fatalf("db: unknown subcommand %q", args[0])
 	}
+}
+
+// placeholders turns the ? placeholders of stmt into PostgreSQL's $n.
+func (st *e2eState) placeholders(stmt string) string {
+	if st.driver != "pgx" {
+		return stmt
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range stmt {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func cmdXLSX(ts *testscript.TestScript, neg bool, args []string) {
