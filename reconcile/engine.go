@@ -226,8 +226,9 @@ type runner struct {
 	valBuf   []connector.Value
 	decBuf   []fdec
 	consent  int    // internal index of the consent field, -1 if none
-	gatedF   []bool // consent-gated, by internal index
-	falseFP  state.Fingerprint
+	gatedF   []bool                     // consent-gated, by internal index
+	allowed  map[state.Fingerprint]bool // consent values that let gated fields flow
+	blank    state.Fingerprint          // the consent field's null, unless it reads as a value (a checkbox's false)
 
 	entries   map[string]*entry
 	alias     map[string]string // local KeyID -> state key, for match_on pairs
@@ -420,7 +421,17 @@ func (r *runner) prepare(ctx context.Context) error {
 				}
 			}
 		}
-		r.falseFP = r.FP.Value(connector.Bool(false))
+		r.allowed = map[state.Fingerprint]bool{}
+		if nv, _ := connector.Canonicalize(connector.Null(), r.sfF[r.consent]); nv.IsNull() {
+			r.blank = r.null[r.consent]
+		}
+		for _, v := range c.allowed() {
+			cv, err := connector.Canonicalize(v, r.sfF[r.consent])
+			if err != nil {
+				return fmt.Errorf("job %s: consent field %s: an allowed value: %w", r.job.Name, c.Field, err)
+			}
+			r.allowed[r.FP.Value(cv)] = true
+		}
 	}
 	r.fpBuf = make([]state.Fingerprint, n)
 	r.valBuf = make([]connector.Value, n)
@@ -922,7 +933,7 @@ func (r *runner) decide(e *entry) {
 		if dir.writes(to) {
 			e.op[to] = OpCreate
 			e.rw().opReason[to] = "new on " + from.String()
-			e.gated = r.withdrawn(e, from)
+			e.gated = !r.open(e, from)
 		}
 		e.dirty = e.pendingBefore
 	case !e.has:
@@ -968,7 +979,7 @@ func (r *runner) deleted(e *entry, gone Side) {
 	}
 	dir := r.job.direction()
 	if edited && dir.writes(gone) { // refetch reads the values if need be
-		e.gated = r.withdrawn(e, keep)
+		e.gated = !r.open(e, keep)
 		e.op[gone] = OpCreate
 		e.rw().opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
 		return
@@ -1008,23 +1019,43 @@ func (r *runner) decideFields(e *entry) {
 	}
 }
 
-// withdrawn reports whether side s holds consent withdrawn (false).
+// open reports whether side s lets the gated fields flow: no consent in
+// the job, or its consent value is known and one of the allowed values.
+func (r *runner) open(e *entry, s Side) bool {
+	if r.consent < 0 {
+		return true
+	}
+	return r.allowed[e.cur(s, r.consent)]
+}
+
+// withdrawn reports whether side s holds consent withdrawn: a value that
+// is known, not null and not allowed (a blank or unknown consent keeps the
+// gate closed without being a withdrawal).
 func (r *runner) withdrawn(e *entry, s Side) bool {
-	return r.consent >= 0 && e.cur(s, r.consent) == r.falseFP
+	if r.consent < 0 {
+		return false
+	}
+	c := e.cur(s, r.consent)
+	return c != 0 && c != r.blank && !r.allowed[c]
 }
 
 // gate applies consent to the field decisions in decBuf: a new withdrawal
-// on one side is written to the other whatever the direction or policy,
-// and while either side is withdrawn the gated fields do not flow. The
-// key of a withdrawn record gets a tombstone, so that once the person is
-// erased an old row cannot create them again.
+// on one side (a change into a value that is not allowed) is written to
+// the other whatever the direction or policy, and while either side is
+// closed the gated fields do not flow. The key of a withdrawn record gets
+// a tombstone, so that once the person is erased an old row cannot create
+// them again.
 func (r *runner) gate(e *entry) {
 	c := r.consent
-	wS, wL := r.withdrawn(e, SF), r.withdrawn(e, Local)
-	if !wS && !wL {
+	if r.open(e, SF) && r.open(e, Local) {
 		return
 	}
-	e.tomb = true
+	why := "consent not given"
+	wS, wL := r.withdrawn(e, SF), r.withdrawn(e, Local)
+	if wS || wL {
+		e.tomb = true
+		why = "consent withdrawn"
+	}
 	if wS != wL {
 		from := SF
 		if wL {
@@ -1032,13 +1063,13 @@ func (r *runner) gate(e *entry) {
 		}
 		// A withdrawal, unless the withdrawn side is the old state and the
 		// other side granted consent again since.
-		if e.cur(from, c) != e.fs[c].Base || e.fs[c].Rule != r.rule[c] {
-			r.decBuf[c] = write(from.Other(), r.falseFP, "consent withdrawn on "+from.String())
+		if fp := e.cur(from, c); fp != e.fs[c].Base || e.fs[c].Rule != r.rule[c] {
+			r.decBuf[c] = write(from.Other(), fp, "consent withdrawn on "+from.String())
 		}
 	}
 	for i, g := range r.gatedF {
 		if g && (r.decBuf[i].kind == dWrite || r.decBuf[i].kind == dConflict) {
-			r.decBuf[i] = fdec{kind: dGated, reason: "consent withdrawn"}
+			r.decBuf[i] = fdec{kind: dGated, reason: why}
 		}
 	}
 }

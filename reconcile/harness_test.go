@@ -36,6 +36,7 @@ func testObject() *connector.Object {
 			rw(connector.Field{Name: "Visit__c", Type: connector.TypeDate}),
 			rw(connector.Field{Name: "Email__c", Type: connector.TypeEmail, Length: 80}),
 			rw(connector.Field{Name: "Consent__c", Type: connector.TypeBoolean}),
+			rw(connector.Field{Name: "Consent_Status__c", Type: connector.TypePicklist, Picklist: []string{"Granted", "Limited", "Withdrawn", "Refused"}, Restricted: true}),
 		},
 	}
 }

@@ -195,7 +195,7 @@ type Job struct {
 	// feed missed); 0 means every run. It is capped at 15 days, the
 	// Recycle Bin's life.
 	KeyListEvery time.Duration
-	// Consent, when set, gates fields on a consent checkbox.
+	// Consent, when set, gates fields on a consent field.
 	Consent *Consent
 	// Children are jobs on child objects of this one (a row's stipend, its
 	// school enrolment), run after it: parents first.
@@ -212,14 +212,32 @@ type Child struct {
 	Suffix string
 }
 
-// Consent gates fields on a consent checkbox (domain.md §4): while either
-// side holds false (withdrawn), the gated fields do not flow in either
-// direction, and records are created without them. A withdrawal (a side
-// turning false) propagates to the other side whatever the field's
-// direction or the conflict policy; it beats any edit of the gated fields.
+// Consent gates fields on a consent field (domain.md §4): while either
+// side's consent value is not one of Allowed (or is blank, or unknown),
+// the gated fields do not flow in either direction, and records are
+// created without them. A withdrawal (a side changing into a value that is
+// not null and not allowed) propagates to the other side whatever the
+// field's direction or the conflict policy; it beats any edit of the gated
+// fields.
 type Consent struct {
 	Field string
-	Gated []string
+	// Allowed are the values (as for the Salesforce field, canonicalised
+	// against it) that let the gated fields flow. Empty means a checkbox:
+	// Allowed = [true].
+	Allowed []string
+	Gated   []string
+}
+
+// allowed returns the allowed values.
+func (c *Consent) allowed() []connector.Value {
+	if len(c.Allowed) == 0 {
+		return []connector.Value{connector.Bool(true)}
+	}
+	out := make([]connector.Value, len(c.Allowed))
+	for i, a := range c.Allowed {
+		out[i] = connector.Text(a)
+	}
+	return out
 }
 
 func (j *Job) direction() Direction {
@@ -352,8 +370,22 @@ func (j *Job) Validate(sfObj, localObj *connector.Object) error {
 			}
 		}
 		if sfObj != nil {
-			if f := sfObj.Field(c.Field); f != nil && f.Type != connector.TypeBoolean {
-				bad("consent field %s must be a checkbox", c.Field)
+			if f := sfObj.Field(c.Field); f != nil {
+				if len(c.Allowed) == 0 && f.Type != connector.TypeBoolean {
+					bad("consent field %s is not a checkbox: list its allowed values", c.Field)
+				}
+				for _, v := range c.allowed() {
+					cv, err := connector.Canonicalize(v, f)
+					if err == nil {
+						err = connector.Check(cv, f)
+					}
+					if err == nil && cv.IsNull() {
+						err = errors.New("null")
+					}
+					if err != nil {
+						bad("consent field %s: allowed value %q: %v", c.Field, v.Raw(), err)
+					}
+				}
 			}
 		}
 	}

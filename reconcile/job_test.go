@@ -58,8 +58,16 @@ func TestValidate(t *testing.T) {
 			j.Fields[0].Direction = reconcile.FromSalesforce
 		}, testObject(), "direction from_salesforce contradicts the job's to_salesforce", nil},
 		{"match_on not synced", func(j *reconcile.Job) { j.MatchOn = []string{"Email__c"} }, testObject(), "match_on field Email__c", nil},
-		{"consent not a checkbox", func(j *reconcile.Job) { j.Consent = &reconcile.Consent{Field: "Name__c", Gated: []string{"Amount__c"}} },
-			testObject(), "consent field Name__c must be a checkbox", nil},
+		{"consent not a checkbox, no allowed values", func(j *reconcile.Job) { j.Consent = &reconcile.Consent{Field: "Name__c", Gated: []string{"Amount__c"}} },
+			testObject(), "consent field Name__c is not a checkbox: list its allowed values", nil},
+		{"consent on a picklist", func(j *reconcile.Job) {
+			j.Fields = append(j.Fields, reconcile.FieldSpec{Name: "Stage__c"})
+			j.Consent = &reconcile.Consent{Field: "Stage__c", Allowed: []string{"Active", "Follow_Up"}, Gated: []string{"Name__c"}}
+		}, testObject(), "", nil},
+		{"consent allowed value not in the picklist", func(j *reconcile.Job) {
+			j.Fields = append(j.Fields, reconcile.FieldSpec{Name: "Stage__c"})
+			j.Consent = &reconcile.Consent{Field: "Stage__c", Allowed: []string{"Active", "Granted"}, Gated: []string{"Name__c"}}
+		}, testObject(), `consent field Stage__c: allowed value "Granted"`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j := base()

@@ -20,7 +20,8 @@ package reconcile_test
 //	                                   max_delete= max_update= match_on=F,G min_match=
 //	                                   min_sample=
 //	                                   batch= max_writes=
-//	                                   consent=Field:Gated1,Gated2 (sets only those)
+//	                                   consent=Field:Gated1,Gated2[:Allowed1,Allowed2]
+//	                                   (sets only those; no allowed values: a checkbox)
 //	fields F[:dir[:rule]] ...          the synced fields (default Name__c
 //	                                   Stage__c Amount__c, rule r1)
 //	sf|local set KEY F=v F="a b" F=    upsert (F= sets null)
@@ -395,7 +396,11 @@ func setJob(t *testing.T, where string, j *reconcile.Job, args []string) {
 			j.MaxWrites, err = strconv.Atoi(v)
 		case "consent":
 			f, gated, _ := strings.Cut(v, ":")
+			gated, allowed, _ := strings.Cut(gated, ":")
 			j.Consent = &reconcile.Consent{Field: f, Gated: strings.Split(gated, ",")}
+			if allowed != "" {
+				j.Consent.Allowed = strings.Split(allowed, ",")
+			}
 		default:
 			t.Fatalf("%s: unknown job setting %s", where, k)
 		}
