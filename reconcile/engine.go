@@ -225,7 +225,7 @@ type runner struct {
 	fpBuf    []state.Fingerprint
 	valBuf   []connector.Value
 	decBuf   []fdec
-	consent  int    // internal index of the consent field, -1 if none
+	consent  int                        // internal index of the consent field, -1 if none
 	gatedF   []bool                     // consent-gated, by internal index
 	allowed  map[state.Fingerprint]bool // consent values that let gated fields flow
 	blank    state.Fingerprint          // the consent field's null, unless it reads as a value (a checkbox's false)
