@@ -27,6 +27,7 @@ import (
 
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 	"github.com/casebridge/casebridge/internal/testdb"
+	"github.com/casebridge/casebridge/state"
 )
 
 // TestE2E runs the end-to-end acceptance scripts of issue 7 in
@@ -38,7 +39,8 @@ import (
 //	    start the fake org (empty unless -seeded) on 127.0.0.1; sets
 //	    $ORG_URL and $ORG_SECRET (configs say login_url: ${ORG_URL} and
 //	    client_secret: ${ORG_SECRET}) and writes $WORK/org.secret.
-//	org get OBJECT KEY FIELD        print a field of the record with that external key ("null" when null)
+//	org get OBJECT KEY FIELD        print a field of the record with that external key ("null" when null);
+//	                                ! org get OBJECT KEY: no live record has that key
 //	org set OBJECT KEY F=text F:=json ...
 //	                                an edit made in Salesforce: a REST upsert by external key
 //	org delete OBJECT KEY           a delete made in Salesforce (REST)
@@ -55,6 +57,7 @@ import (
 //	exitcode CODE PROGRAM ARGS...   run PROGRAM and require exactly this exit code
 //	                                (a number or ok, findings, usage, config, abort, budget, locked, error)
 //	sleep DURATION                  wait (modification times must differ)
+//	lease STATEDB JOB               another process holds the job's lease (until the script ends)
 //
 // The org's write calls are counted by endpoint class (creates, updates,
 // upserts, deletes, Bulk API ingest) minus those the org commands made
@@ -78,6 +81,7 @@ func TestE2E(t *testing.T) {
 			"xlsx":     cmdXLSX,
 			"exitcode": cmdExitcode,
 			"sleep":    cmdSleep,
+			"lease":    cmdLease,
 		},
 	})
 }
@@ -152,8 +156,8 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 	org := st.org
 	switch args[0] {
 	case "get":
-		if len(args) != 4 {
-			ts.Fatalf("usage: org get OBJECT KEY FIELD")
+		if len(args) != 4 && !(neg && len(args) == 3) {
+			ts.Fatalf("usage: org get OBJECT KEY FIELD, or ! org get OBJECT KEY")
 		}
 		rec, ok := org.GetByExternalKey(args[1], args[2])
 		if neg {
@@ -472,4 +476,25 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// cmdLease takes a job's lease in a SQLite state store as another process
+// would, and holds it until the script ends.
+func cmdLease(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "lease")
+	if len(args) != 2 {
+		ts.Fatalf("usage: lease STATEDB JOB")
+	}
+	ctx := context.Background()
+	st, err := state.OpenSQLite(ctx, ts.MkAbs(args[0]))
+	ts.Check(err)
+	token, err := st.Acquire(ctx, args[1], "other-host:4242", time.Hour, time.Now())
+	if err != nil {
+		st.Close()
+		ts.Fatalf("lease: %v", err)
+	}
+	ts.Defer(func() {
+		st.Release(ctx, args[1], token)
+		st.Close()
+	})
 }
