@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,6 +254,22 @@ func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
 	parent, err := mk(job.Name, m.Object)
 	if err != nil {
 		return nil, err
+	}
+	if cs := job.Consent; cs != nil {
+		// The engine's gate: withdrawal propagates and the parent's fields
+		// of the gated classes do not flow while consent is not allowed.
+		// (The mapping leaves those fields out of a closed row: unknown.)
+		classes := cs.Classes
+		if len(classes) == 0 {
+			classes = []config.PII{config.PIIDirect, config.PIISensitive}
+		}
+		c := &reconcile.Consent{Field: cs.Field, Allowed: cs.Allowed}
+		for _, f := range parent.Fields {
+			if f.Class != "" && slices.Contains(classes, config.PII(f.Class)) && !strings.EqualFold(f.Name, cs.Field) {
+				c.Gated = append(c.Gated, f.Name)
+			}
+		}
+		parent.Consent = c
 	}
 	for _, c := range m.Children {
 		cj, err := mk(job.Name+"/"+c.Name, memberObject(c))
