@@ -363,3 +363,25 @@ func TestUnknownAPIPath(t *testing.T) {
 	e.getJSON("/api/v1/jobs/nope", http.StatusNotFound, nil)
 	e.getJSON("/api/v1/conflicts?job=nope", http.StatusNotFound, nil)
 }
+
+func TestCloseCancelsRunsAndRefusesNew(t *testing.T) {
+	e := newEnv(t, nil)
+	e.run.block = make(chan struct{}) // never closed before Close: the run ends by cancellation
+	e.run.started = make(chan string, 1)
+	_, _, b := e.do("POST", "/api/v1/jobs/th_cases/run", testToken, "")
+	var tr admin.Trigger
+	_ = json.Unmarshal(b, &tr)
+	<-e.run.started
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := poll(t, e, tr.URL)
+	if done.Outcome != "cancelled" {
+		t.Errorf("outcome after Close: %+v", done)
+	}
+	if code, _, b := e.do("POST", "/api/v1/jobs/bd_cases/run", testToken, ""); code != http.StatusServiceUnavailable {
+		t.Errorf("run after Close: %d %s, want 503", code, b)
+	}
+}

@@ -2,10 +2,15 @@
 // state store's run history, per-record errors and conflict queue, runs by
 // hand, Prometheus metrics and a small status page. The daemon serves it:
 //
+//	var sched *schedules.Scheduler
 //	srv := admin.New(admin.Options{Config: cfg, Store: runner.Store, Run: runner.Run,
-//		NextRun: sched.NextRun, Token: token, Log: log})
-//	sched := schedules.New(log, srv.ScheduledRun) // or call srv.Observe after each run
-//	http.ListenAndServe(admin.DefaultAddr, srv.Handler())
+//		NextRun: func(job string) time.Time { return sched.NextRun(job) },
+//		Token: adminToken, Log: log})
+//	sched = schedules.New(log, srv.ScheduledRun) // or call srv.Observe after each run
+//	// ... sched.Add each scheduled job, sched.Start() ...
+//	hs := &http.Server{Addr: admin.DefaultAddr, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+//	go hs.ListenAndServe()
+//	// on shutdown: hs.Shutdown(ctx); srv.Close(ctx); sched.Stop(ctx)
 //
 // # Endpoints
 //

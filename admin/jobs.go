@@ -423,7 +423,7 @@ func (s *Server) listConflicts(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) resolveConflict(w http.ResponseWriter, r *http.Request) {
 	var req ResolveRequest
-	if err := decodeBody(r, &req, false); err != nil {
+	if err := decodeBody(w, r, &req, false); err != nil {
 		writeError(w, http.StatusBadRequest, `body must be a JSON object {"job","key","field","side"}`)
 		return
 	}

@@ -84,6 +84,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	mu       sync.Mutex
+	closed   bool            // Close was called: no new runs
 	running  map[string]bool // jobs with a run in progress in this process
 	triggers map[int64]*Trigger
 	order    []int64 // trigger ids, oldest first
@@ -131,6 +132,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close cancels the runs started through the API and waits for them to
 // return, or for ctx to end.
 func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel()
 	done := make(chan struct{})
 	go func() {
@@ -285,8 +289,8 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // decodeBody decodes a small JSON object body into v, rejecting unknown
 // fields. An empty body leaves v as it is when allowEmpty. The error
 // message names what is expected and never echoes the body.
-func decodeBody(r *http.Request, v any, allowEmpty bool) error {
-	body := http.MaxBytesReader(nil, r.Body, 64<<10)
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
+	body := http.MaxBytesReader(w, r.Body, 64<<10)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

@@ -94,7 +94,9 @@ func (s *Server) ScheduledRun(ctx context.Context, job string) error {
 	defer s.release(job)
 	start := time.Now()
 	res, err := s.opts.Run(ctx, job, schedules.RunOptions{})
-	s.observe(job, res, err, time.Since(start), false)
+	took := time.Since(start)
+	s.observe(job, res, err, took, false)
+	s.logRun(job, 0, res, err, took, false)
 	return err
 }
 
@@ -109,26 +111,34 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req RunRequest
-	if err := decodeBody(r, &req, true); err != nil {
+	if err := decodeBody(w, r, &req, true); err != nil {
 		writeError(w, http.StatusBadRequest, `body must be empty or a JSON object {"dry_run":bool,"full":bool,"force":bool}`)
 		return
 	}
-	if !s.claim(name) {
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, "the daemon is stopping")
+		return
+	case s.running[name]:
+		s.mu.Unlock()
 		writeError(w, http.StatusConflict, fmt.Sprintf("a run of job %s is already in progress", name))
 		return
 	}
-	t := s.newTrigger(name, req)
+	s.running[name] = true
+	s.wg.Add(1)
+	t := s.newTriggerLocked(name, req)
+	s.mu.Unlock()
 	s.log.Info().Str("job", name).Int64("trigger", t.ID).Bool("dry_run", req.DryRun).
 		Bool("full", req.Full).Bool("force", req.Force).Msg("admin: run requested")
-	s.wg.Add(1)
 	go s.runTrigger(t, req)
 	w.Header().Set("Location", t.URL)
 	writeJSON(w, http.StatusAccepted, s.snapshot(t))
 }
 
-func (s *Server) newTrigger(job string, req RunRequest) *Trigger {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// newTriggerLocked records a new trigger; s.mu is held.
+func (s *Server) newTriggerLocked(job string, req RunRequest) *Trigger {
 	s.nextID++
 	t := &Trigger{
 		ID: s.nextID, Job: job, DryRun: req.DryRun, Full: req.Full, Force: req.Force,
@@ -201,12 +211,29 @@ func (s *Server) runTrigger(t *Trigger, req RunRequest) {
 		}
 	}
 	s.mu.Unlock()
+	s.logRun(t.Job, t.ID, res, err, took, req.DryRun)
+}
+
+// logRun logs a run's summary: job, run id, outcome and counts, never a
+// key or a value.
+func (s *Server) logRun(job string, trigger int64, res *schedules.JobResult, err error, took time.Duration, dryRun bool) {
 	ev := s.log.Info()
 	if err != nil {
 		ev = s.log.Error().Err(err)
 	}
-	ev.Str("job", t.Job).Int64("trigger", t.ID).Int64("run", t.RunID).Str("outcome", t.Outcome).
-		Dur("took", took).Msg("admin: run done")
+	ev = ev.Str("job", job).Str("outcome", outcomeOf(err, dryRun)).Dur("took", took)
+	if trigger != 0 {
+		ev = ev.Int64("trigger", trigger)
+	}
+	if res != nil {
+		if r := res.Result; r != nil {
+			c := sumCounts(r)
+			ev = ev.Int64("run", r.RunID).Int("read", c.Read).Int("created", c.Creates).Int("updated", c.Updates).
+				Int("deleted", c.Deletes).Int("conflicts", c.Conflicts).Int("failed", c.Failures)
+		}
+		ev = ev.Int("not_mapped", len(res.MappingErrors))
+	}
+	ev.Msg("admin: run done")
 }
 
 func (s *Server) getTrigger(w http.ResponseWriter, r *http.Request) {
