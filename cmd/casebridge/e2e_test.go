@@ -360,8 +360,12 @@ func cmdDB(ts *testscript.TestScript, neg bool, args []string) {
 					out[i] = "null"
 				case []byte:
 					out[i] = string(c)
-				case time.Time:
-					out[i] = c.UTC().Format(time.RFC3339)
+				case time.Time: // a DATE prints as MySQL's text does
+					if c = c.UTC(); c.Equal(c.Truncate(24 * time.Hour)) {
+						out[i] = c.Format(time.DateOnly)
+					} else {
+						out[i] = c.Format(time.RFC3339Nano)
+					}
 				default:
 					out[i] = fmt.Sprint(c)
 				}
