@@ -70,8 +70,18 @@ func newMetrics(s *Server, reg *prometheus.Registry) *metrics {
 			panic(err)
 		}
 	}
-	for _, job := range s.cfg.JobNames() { // make the series exist from the start
+	// Make the usual series exist from the start, at zero, so that rate()
+	// and increase() see the first run.
+	for _, job := range s.cfg.JobNames() {
 		m.duration.WithLabelValues(job)
+		for _, o := range []state.Outcome{state.OutcomeOK, state.OutcomeAborted, state.OutcomeFailed} {
+			m.runs.WithLabelValues(job, string(o))
+		}
+		for _, side := range []reconcile.Side{reconcile.SF, reconcile.Local} {
+			for _, op := range []reconcile.Op{reconcile.OpCreate, reconcile.OpUpdate, reconcile.OpDelete} {
+				m.written.WithLabelValues(job, side.String(), op.String())
+			}
+		}
 	}
 	return m
 }

@@ -111,7 +111,7 @@ func TestObserveMetrics(t *testing.T) {
 	if got := gauge(t, text, `casebridge_last_success_timestamp_seconds{job="th_cases"}`); got != float64(t0.Add(2*time.Hour).Unix()) {
 		t.Errorf("th_cases last success %v, want the Observe time", got)
 	}
-	if strings.Contains(text, `op="update",side="salesforce"`) {
+	if !strings.Contains(text, `casebridge_records_written_total{job="th_cases",op="update",side="salesforce"} 0`+"\n") {
 		t.Error("the failed Salesforce update is counted as written")
 	}
 	if strings.Contains(text, `casebridge_last_success_timestamp_seconds{job="bd_cases"}`) {
@@ -216,8 +216,13 @@ func TestDryRunThroughAPIIsCountedAsDryRun(t *testing.T) {
 	if !strings.Contains(text, `casebridge_runs_total{job="th_cases",outcome="dry_run"} 1`) {
 		t.Errorf("no dry_run outcome:\n%s", text)
 	}
-	if strings.Contains(text, "casebridge_records_written_total{") {
-		t.Errorf("a dry run counted writes:\n%s", text)
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "casebridge_records_written_total{") && !strings.HasSuffix(line, " 0") {
+			t.Errorf("a dry run counted writes: %s", line)
+		}
+	}
+	if !strings.Contains(text, `casebridge_records_written_total{job="th_cases",op="create",side="salesforce"} 0`+"\n") {
+		t.Error("written series not initialised at zero")
 	}
 }
 
