@@ -46,7 +46,8 @@ type Source interface {
 	//
 	// With a non-empty since, a connector that tracks changes passes only
 	// the records changed after the cursor was taken, including deleted
-	// ones (Deleted true). It may pass again a record it passed before
+	// ones (Deleted true) unless it is a DeleteTracker that says it does
+	// not see deletions for object. It may pass again a record it passed before
 	// the cursor was taken (a look-back window against late commits):
 	// callers compare, they do not count. A connector that does not track
 	// changes reads everything as if since were empty and returns an empty
@@ -106,6 +107,29 @@ type ChangeTracker interface {
 	TracksChanges(object string) bool
 }
 
+// DeleteTracker is implemented by change trackers that may not see
+// deletions: a table with an updated_at column whose rows are deleted
+// outright (no soft-delete column) shows changes since a cursor, but a
+// deleted row simply stops appearing.
+type DeleteTracker interface {
+	// TracksDeletes reports whether Read with a non-empty cursor passes
+	// the records deleted after the cursor (Deleted true) for object.
+	// When it is false, an incremental read says nothing about deletes: a
+	// caller finds them only by a complete key listing (KeyLister) or a
+	// complete Read of object.
+	TracksDeletes(object string) bool
+}
+
+// SeesDeletes reports whether f's incremental reads of object pass
+// deleted records: the connector tracks changes for object and, if it is
+// a DeleteTracker, says it tracks deletes too.
+func (f Features) SeesDeletes(object string) bool {
+	if f.Tracker == nil || !f.Tracker.TracksChanges(object) {
+		return false
+	}
+	return f.DeleteTracker == nil || f.DeleteTracker.TracksDeletes(object)
+}
+
 // Features is what a connector offers beyond Connector, collected once so
 // callers do not keep type-asserting. A nil interface field means the
 // connector does not offer it.
@@ -114,7 +138,10 @@ type Features struct {
 	KeyLister KeyLister
 	KeyReader KeyReader
 	Tracker   ChangeTracker
-	Closer    io.Closer
+	// DeleteTracker is set when the connector says whether its tracker
+	// sees deletions; nil means it does (the Read contract).
+	DeleteTracker DeleteTracker
+	Closer        io.Closer
 }
 
 // FeaturesOf returns the Features of c.
@@ -124,6 +151,7 @@ func FeaturesOf(c Connector) Features {
 	f.KeyLister, _ = c.(KeyLister)
 	f.KeyReader, _ = c.(KeyReader)
 	f.Tracker, _ = c.(ChangeTracker)
+	f.DeleteTracker, _ = c.(DeleteTracker)
 	f.Closer, _ = c.(io.Closer)
 	return f
 }

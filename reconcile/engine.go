@@ -576,7 +576,11 @@ func (r *runner) needsFull() bool {
 
 func (r *runner) read(ctx context.Context) error {
 	var since connector.Cursor
-	if !r.needsFull() && r.feat[SF].Tracker != nil && r.feat[SF].Tracker.TracksChanges(r.job.Object) {
+	// A tracker that does not see deletions (connector.DeleteTracker) is
+	// read incrementally only with a complete key listing beside it.
+	sf := r.feat[SF]
+	seesDeletes := sf.SeesDeletes(r.job.Object)
+	if !r.needsFull() && sf.Tracker != nil && sf.Tracker.TracksChanges(r.job.Object) && (seesDeletes || sf.KeyLister != nil) {
 		c, err := r.Store.Cursor(ctx, r.job.Name, cursorName)
 		if err != nil {
 			return err
@@ -594,7 +598,7 @@ func (r *runner) read(ctx context.Context) error {
 		return fmt.Errorf("job %s: read salesforce: %w", r.job.Name, err)
 	}
 	r.cursor = cur
-	if r.incr && r.feat[SF].KeyLister != nil && r.listDue(ctx) {
+	if r.incr && sf.KeyLister != nil && (!seesDeletes || r.listDue(ctx)) {
 		r.calls++
 		err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
 			e := r.entry(r.keyID(k))

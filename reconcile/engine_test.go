@@ -288,3 +288,36 @@ func TestUnknownFieldStaysIncremental(t *testing.T) {
 		t.Fatalf("plan = %+v", res.Plan)
 	}
 }
+
+// A Salesforce side whose change feed does not see deletions is listed
+// completely every run, whatever KeyListEvery says, or read completely
+// when it cannot list keys: a delete is never taken for "unchanged".
+func TestBlindChangeFeedFindsDeletes(t *testing.T) {
+	for _, listable := range []bool{true, false} {
+		t.Run(map[bool]string{true: "key listing", false: "complete read"}[listable], func(t *testing.T) {
+			w := newWorld(t)
+			b := blindSide{w.sf}
+			if listable {
+				w.eng.SF = b
+			} else {
+				w.eng.SF = unlisted{Connector: b, Sink: b, KeyReader: b, ChangeTracker: b, DeleteTracker: b}
+			}
+			w.job.KeyListEvery = 24 * time.Hour
+			seed(t, w)
+			if err := w.sf.del("TH-0002"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := w.sync(reconcile.RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "flag TH-0002: deleted on salesforce, kept on local"
+			if got := res.Plan.String(); got != want {
+				t.Fatalf("plan:\n%s\nwant:\n%s", got, want)
+			}
+			if res.Plan.Incremental != listable {
+				t.Errorf("incremental = %v, want %v", res.Plan.Incremental, listable)
+			}
+		})
+	}
+}

@@ -219,3 +219,30 @@ func (w *world) sync(opts reconcile.RunOptions) (*reconcile.Result, error) {
 	w.tick()
 	return w.eng.Run(context.Background(), w.job, opts)
 }
+
+// blindSide is a side whose change feed does not see deletions
+// (connector.DeleteTracker false), optionally without a KeyLister.
+type blindSide struct {
+	*side
+}
+
+func (b blindSide) TracksDeletes(string) bool { return false }
+
+func (b blindSide) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	return b.side.Read(ctx, object, since, func(r connector.Record) error {
+		if r.Deleted && since != "" {
+			return nil // deleted outright: an incremental read does not see it
+		}
+		return fn(r)
+	})
+}
+
+// unlisted hides a connector's KeyLister (and the rest of its extras but
+// Sink, KeyReader and the trackers).
+type unlisted struct {
+	connector.Connector
+	connector.Sink
+	connector.KeyReader
+	connector.ChangeTracker
+	connector.DeleteTracker
+}

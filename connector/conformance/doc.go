@@ -52,7 +52,8 @@
 //     the values written and every field present (never-written ones as
 //     Null); when fn fails, Read stops and returns fn's error.
 //   - read_since: with a cursor, a tracking connector passes exactly the
-//     records changed after it, deletes with Deleted set, and nothing on a
+//     records changed after it, deletes with Deleted set (not required of
+//     a DeleteTracker that says it does not see them), and nothing on a
 //     re-read; a connector that does not track changes reads everything
 //     and returns an empty cursor. TracksChanges agrees with Opt.
 //   - list_keys: ListKeys lists every live key once and no deleted one.

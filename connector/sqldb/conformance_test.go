@@ -104,3 +104,38 @@ func TestConformanceDefaultLookBack(t *testing.T) {
 		t.Errorf("re-read under the look-back: %v, cursor %q then %q", keys(got), cur, cur2)
 	}
 }
+
+// TestConformanceHardDelete: a table with updated_at but no soft-delete
+// column tracks changes but not deletions (connector.DeleteTracker false);
+// the suite then does not ask its incremental reads for deleted rows.
+func TestConformanceHardDelete(t *testing.T) {
+	zero := sqldb.Duration(0)
+	tbl := sqldb.Table{Key: conformance.FieldKey, UpdatedAt: "updated_at", LookBack: &zero,
+		Columns: map[string]sqldb.Column{conformance.FieldTags: {MultiSelect: ";", Values: conformance.TagValues}}}
+	conformance.Run(t, conformance.Opt{
+		New: func(tb testing.TB) connector.Connector {
+			c, err := sqldb.New("db", sqldb.Config{Driver: sqldb.SQLite, DSN: sqldb.DSN(testdb.SQLite(tb)),
+				Tables: map[string]sqldb.Table{conformance.DefaultObject: tbl}})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { c.Close() })
+			for _, s := range conformanceDDL[sqldb.SQLite] {
+				if _, err := c.DB().Exec(s); err != nil {
+					tb.Fatalf("%s: %v", s, err)
+				}
+			}
+			if c.TracksDeletes(conformance.DefaultObject) {
+				tb.Fatalf("TracksDeletes without a soft-delete column")
+			}
+			return c
+		},
+		TracksChanges: true,
+		Invalid: func(key string) connector.Record {
+			return connector.Record{Key: key, Fields: map[string]connector.Value{
+				conformance.FieldName: connector.Text(strings.Repeat("ก", 81)),
+			}}
+		},
+		ChangeDelay: 2 * time.Millisecond,
+	})
+}

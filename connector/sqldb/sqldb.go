@@ -320,9 +320,18 @@ func (c *Connector) TracksChanges(object string) bool {
 	return ok && tc.UpdatedAt != ""
 }
 
+// TracksDeletes implements connector.DeleteTracker: an incremental read
+// sees deletions only through a soft-delete column (rows deleted outright
+// just stop appearing).
+func (c *Connector) TracksDeletes(object string) bool {
+	tc, ok := c.cfg.Tables[object]
+	return ok && tc.UpdatedAt != "" && tc.SoftDelete != ""
+}
+
 // Interface guards.
 var (
 	_ connector.Connector     = (*Connector)(nil)
+	_ connector.DeleteTracker = (*Connector)(nil)
 	_ connector.Sink          = (*Connector)(nil)
 	_ connector.KeyLister     = (*Connector)(nil)
 	_ connector.KeyReader     = (*Connector)(nil)
