@@ -51,7 +51,9 @@ import (
 //	db run FILE                     run the statements of FILE (each ending in ";" and a newline)
 //	db exec 'SQL' [PARAM...]        run a statement with ? placeholders ("null" binds NULL)
 //	db query 'SQL' [PARAM...]       print the rows, cells tab-separated ("null" for NULL)
-//	xlsx make FILE SHEET CSVFILE    write a workbook with one sheet holding the CSV's cells
+//	xlsx make FILE SHEET CSVFILE [SHEET CSVFILE]...
+//	                                write a workbook whose sheets hold the CSV files' cells (as text)
+//	xlsx remove-row FILE SHEET ROW  delete a row, as a person in Excel would
 //	xlsx get FILE SHEET CELL        print a cell's text
 //	xlsx set FILE SHEET CELL VALUE  edit a cell, as a person in Excel would
 //	exitcode CODE PROGRAM ARGS...   run PROGRAM and require exactly this exit code
@@ -399,27 +401,46 @@ func (st *e2eState) placeholders(stmt string) string {
 func cmdXLSX(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "xlsx")
 	if len(args) == 0 {
-		ts.Fatalf("usage: xlsx make|get|set ...")
+		ts.Fatalf("usage: xlsx make|remove-row|get|set ...")
 	}
 	switch args[0] {
 	case "make":
-		if len(args) != 4 {
-			ts.Fatalf("usage: xlsx make FILE SHEET CSVFILE")
+		if len(args) < 4 || len(args)%2 != 0 {
+			ts.Fatalf("usage: xlsx make FILE SHEET CSVFILE [SHEET CSVFILE]...")
 		}
 		f := excelize.NewFile()
 		defer f.Close()
-		ts.Check(f.SetSheetName("Sheet1", args[2]))
-		for r, line := range strings.Split(strings.TrimRight(ts.ReadFile(args[3]), "\n"), "\n") {
-			for c, cell := range strings.Split(line, ",") {
-				if cell == "" {
-					continue
-				}
-				name, err := excelize.CoordinatesToCellName(c+1, r+1)
+		for i := 2; i < len(args); i += 2 {
+			sheet := args[i]
+			if i == 2 {
+				ts.Check(f.SetSheetName("Sheet1", sheet))
+			} else {
+				_, err := f.NewSheet(sheet)
 				ts.Check(err)
-				ts.Check(f.SetCellStr(args[2], name, cell))
+			}
+			for r, line := range strings.Split(strings.TrimRight(ts.ReadFile(args[i+1]), "\n"), "\n") {
+				for c, cell := range strings.Split(line, ",") {
+					if cell == "" {
+						continue
+					}
+					name, err := excelize.CoordinatesToCellName(c+1, r+1)
+					ts.Check(err)
+					ts.Check(f.SetCellStr(sheet, name, cell))
+				}
 			}
 		}
 		ts.Check(f.SaveAs(ts.MkAbs(args[1])))
+	case "remove-row":
+		if len(args) != 4 {
+			ts.Fatalf("usage: xlsx remove-row FILE SHEET ROW")
+		}
+		row, err := strconv.Atoi(args[3])
+		ts.Check(err)
+		f, err := excelize.OpenFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		defer f.Close()
+		ts.Check(f.RemoveRow(args[2], row))
+		ts.Check(f.Save())
 	case "get", "set":
 		if (args[0] == "get" && len(args) != 4) || (args[0] == "set" && len(args) != 5) {
 			ts.Fatalf("usage: xlsx get FILE SHEET CELL | xlsx set FILE SHEET CELL VALUE")
