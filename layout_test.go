@@ -65,6 +65,8 @@ func TestImportRules(t *testing.T) {
 		{"reconcile", []string{module + "/connector/salesforce", module + "/connector/sheet", module + "/connector/sqldb", module + "/cmd"}, "reconcile sees only Records and Schemas"},
 		{"state", []string{module + "/reconcile", module + "/mapping", module + "/cmd"}, "the state store is below reconcile"},
 		{"config", []string{module + "/reconcile", module + "/cmd", module + "/connector/salesforce"}, "config is parsed without touching what it configures"},
+		{"admin", []string{module + "/connector/salesforce", module + "/connector/sheet", module + "/connector/sqldb", module + "/cmd"}, "the admin API serves run history and metrics, never records"},
+		{"report", []string{module + "/connector/salesforce", module + "/connector/sheet", module + "/connector/sqldb", module + "/cmd"}, "reports are built from the engine's results"},
 	}
 	for dir, imports := range goPackages(t) {
 		for _, r := range rules {

@@ -3,15 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/casebridge/casebridge/admin"
 	"github.com/casebridge/casebridge/schedules"
 )
 
 func (a *app) daemonCommand() *cobra.Command {
 	var stopTimeout time.Duration
+	var adminAddr, tokenFile string
 	cmd := &cobra.Command{
 		Use:   "daemon CONFIG",
 		Short: "Run the configured jobs on their schedules until stopped",
@@ -19,6 +25,12 @@ func (a *app) daemonCommand() *cobra.Command {
 times (cron specs run in UTC unless they say CRON_TZ=Zone), one run of a job
 at a time; a run still going when its next time comes is skipped, not queued.
 Jobs without a schedule run only by hand (casebridge sync).
+
+It serves the admin API on --admin (127.0.0.1:9477 by default; "" turns it
+off): a status page, /healthz and /readyz (no Salesforce calls), Prometheus
+/metrics, JSON run history, per-record errors and conflicts, and, with the
+bearer token read from --admin-token-file or $CASEBRIDGE_ADMIN_TOKEN, runs by
+hand and conflict resolutions. No record values are ever served.
 
 Ctrl-C or SIGTERM stops it: runs in progress are cancelled and given
 --stop-timeout to finish. Run it under systemd, a Windows service wrapper or
@@ -37,17 +49,26 @@ run is then taken by one of them.`,
 				return err
 			}
 			defer r.Close()
-			sched := schedules.New(a.log, func(ctx context.Context, job string) error {
-				res, err := r.Run(ctx, job, schedules.RunOptions{})
-				if res != nil && res.Result != nil {
-					c := res.Result.Counts
-					a.log.Info().Str("job", job).Int64("run", res.Result.RunID).
-						Int("created", c.Creates).Int("updated", c.Updates).Int("deleted", c.Deletes).
-						Int("conflicts", c.Conflicts).Int("failed", len(res.Result.Failed)).
-						Int("not_mapped", len(res.MappingErrors)).Msg("run summary")
-				}
-				return err
+			token, err := adminToken(tokenFile)
+			if err != nil {
+				return withCode(exitConfig, err)
+			}
+			var sched *schedules.Scheduler
+			srv := admin.New(admin.Options{
+				Config: cfg, Store: r.Store, Run: r.Run, Token: token, Log: a.log,
+				NextRun: func(job string) time.Time { return sched.NextRun(job) },
 			})
+			sched = schedules.New(a.log, srv.ScheduledRun)
+			var hs *http.Server
+			if adminAddr != "" {
+				ln, err := net.Listen("tcp", adminAddr)
+				if err != nil {
+					return withCode(exitError, fmt.Errorf("admin API: %w", err))
+				}
+				hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+				go hs.Serve(ln)
+				a.log.Info().Str("addr", ln.Addr().String()).Bool("token", token != "").Msg("admin API listening")
+			}
 			scheduled := 0
 			for _, name := range cfg.JobNames() {
 				job := cfg.Jobs[name]
@@ -73,6 +94,10 @@ run is then taken by one of them.`,
 			a.log.Info().Msg("stopping: cancelling runs in progress")
 			stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 			defer cancel()
+			if hs != nil {
+				_ = hs.Shutdown(stopCtx)
+			}
+			_ = srv.Close(stopCtx)
 			if err := sched.Stop(stopCtx); err != nil {
 				return withCode(exitError, fmt.Errorf("runs did not stop within %s", stopTimeout))
 			}
@@ -81,5 +106,24 @@ run is then taken by one of them.`,
 		},
 	}
 	cmd.Flags().DurationVar(&stopTimeout, "stop-timeout", 30*time.Second, "how long runs in progress get to stop")
+	cmd.Flags().StringVar(&adminAddr, "admin", admin.DefaultAddr, "admin API address (loopback by default; \"\" turns it off)")
+	cmd.Flags().StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (default: $CASEBRIDGE_ADMIN_TOKEN; none: the API is read-only)")
 	return cmd
+}
+
+// adminToken reads the admin API token from file, or from
+// $CASEBRIDGE_ADMIN_TOKEN; "" leaves the API read-only.
+func adminToken(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv("CASEBRIDGE_ADMIN_TOKEN")), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("--admin-token-file %s is empty", file)
+	}
+	return t, nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,10 +36,17 @@ func TestDaemonRunsScheduledJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminAddr := ln.Addr().String()
+	ln.Close()
+
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- runContext(ctx, []string{"daemon", cfgPath, "--log-level", "error"}, strings.NewReader(""), io.Discard, io.Discard)
+		done <- runContext(ctx, []string{"daemon", cfgPath, "--log-level", "error", "--admin", adminAddr}, strings.NewReader(""), io.Discard, io.Discard)
 	}()
 	deadline := time.After(30 * time.Second)
 	for {
@@ -55,6 +64,32 @@ func TestDaemonRunsScheduledJobs(t *testing.T) {
 	}
 	if _, ok := org.GetByExternalKey("vcms__Survivor_Case__c", "ngo-bd-dk:BD-REM-0014"); ok {
 		t.Error("bd_cases has no schedule but ran")
+	}
+	// The admin API serves the daemon's jobs and metrics, without values.
+	for _, path := range []string{"/healthz", "/api/v1/jobs", "/metrics"} {
+		resp, err := http.Get("http://" + adminAddr + path)
+		if err != nil {
+			t.Fatalf("admin %s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("admin %s: status %d", path, resp.StatusCode)
+		}
+		if path == "/api/v1/jobs" && !strings.Contains(string(body), `"th_cases"`) {
+			t.Errorf("admin jobs do not list th_cases: %s", body)
+		}
+		if strings.Contains(string(body), "สมหญิง") {
+			t.Errorf("admin %s serves a record value", path)
+		}
+	}
+	resp, err := http.Post("http://"+adminAddr+"/api/v1/jobs/th_cases/run", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a run by hand without a configured token: status %d, want 403", resp.StatusCode)
 	}
 	cancel()
 	select {
