@@ -26,6 +26,8 @@
 //     held back by the budget, a record unreadable on a side.
 //   - Unknown: a record read with Record.Err, a duplicate key or a value
 //     that does not fit its field; neither present nor deleted, skipped.
+//     A field missing from a record read is unknown on that side for the
+//     run (never null): no write, clear, baseline change or conflict.
 //   - Complete listing: a full read or key listing that succeeded; only
 //     absence from one means deleted.
 //   - Tombstone: a hashed key that may not be created again.
@@ -33,7 +35,9 @@
 //     Hooks.At is called, so tests can stop a run there.
 //   - Delta: per side and field, bit flags (new, changed, null) against
 //     the baseline; the decision table joins the two sides' deltas.
-//   - Consent: a checkbox gating fields; a withdrawal wins and propagates.
+//   - Consent: a field whose allowed values (a checkbox: true) let the
+//     gated fields flow; a withdrawal (a change into a value not allowed)
+//     wins and propagates.
 //   - Family: a job's Children, run after it; a child of a parent that did
 //     not settle is skipped (NOT_PROCESSED) and stays pending.
 //   - Lease: a fencing token (state.Store.Acquire) that every state
