@@ -43,6 +43,19 @@ type oracle struct {
 	// unreadable[side] the keys that read with Record.Err (skipped).
 	failing    [2]map[string]bool
 	unreadable [2]map[string]bool
+	// hidden holds, per key, a field local reads leave out (unknown on
+	// the local side: no write from or to it, no clear, baseline kept).
+	hidden map[string]string
+}
+
+// known returns local record r without its hidden field (nil for none):
+// what a create from local carries; the other side holds null there.
+func (o *oracle) known(key string, r orec) orec {
+	r = cloneRec(r)
+	if f := o.hidden[key]; f != "" {
+		r[f] = ""
+	}
+	return r
 }
 
 func (o *oracle) k(key string) *okey {
@@ -66,8 +79,8 @@ func (o *oracle) sync() {
 		case !k.has && (k.sf == nil || k.local == nil):
 			// New on one side: create on the other.
 			if k.sf == nil && sfOK {
-				k.sf = cloneRec(k.local)
-				k.setBase(k.local)
+				k.sf = o.known(key, k.local)
+				k.setBase(k.sf)
 			} else if k.local == nil && locOK {
 				k.local = cloneRec(k.sf)
 				k.setBase(k.sf)
@@ -80,6 +93,9 @@ func (o *oracle) sync() {
 			}
 			edited := false
 			for _, f := range propFields {
+				if k.local != nil && o.hidden[key] == f {
+					continue // unknown on the kept side: not an edit
+				}
 				if b := k.base[f]; b == nil || *b != kept[f] {
 					edited = true
 				}
@@ -91,11 +107,12 @@ func (o *oracle) sync() {
 			switch {
 			case edited && keptOK: // the edit wins: re-create
 				if k.sf == nil {
-					k.sf = cloneRec(kept)
+					k.sf = o.known(key, kept)
+					k.setBase(k.sf)
 				} else {
 					k.local = cloneRec(kept)
+					k.setBase(kept)
 				}
-				k.setBase(kept)
 			case !edited && delOK: // propagate the delete
 				k.sf, k.local, k.has, k.base = nil, nil, false, nil
 			}
@@ -104,6 +121,9 @@ func (o *oracle) sync() {
 			toSF, toLocal := map[string]string{}, map[string]string{}
 			agreed := map[string]string{}
 			for _, f := range propFields {
+				if o.hidden[key] == f {
+					continue // unknown locally: nothing moves
+				}
 				s, l := k.sf[f], k.local[f]
 				b := k.base[f]
 				switch {
@@ -199,7 +219,7 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 	w := newWorld(t)
 	w.job.Deletes = reconcile.Propagate
 	w.job.MinMatchRate = -1 // random sides often share nothing at first
-	o := &oracle{keys: map[string]*okey{}}
+	o := &oracle{keys: map[string]*okey{}, hidden: map[string]string{}}
 	keys := []string{"K1", "K2", "K3", "K4", "K5", "K6"}
 	sides := []*side{w.sf, w.local}
 	edit := func(si int) {
@@ -271,6 +291,17 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 				s.unreadable[connector.KeyID(k, false)] = true
 				o.unreadable[si][k] = true
 			}
+			// A local cell that does not map: the field is missing from
+			// the record read (unknown), never null.
+			if si == 1 {
+				s.hidden = map[string][]string{}
+				o.hidden = map[string]string{}
+				if rng.IntN(3) == 0 {
+					k, f := keys[rng.IntN(len(keys))], propFields[rng.IntN(len(propFields))]
+					s.hidden[connector.KeyID(k, false)] = []string{f}
+					o.hidden[k] = f
+				}
+			}
 			s.mu.Unlock()
 		}
 		before := [2][]string{w.sf.dump(), w.local.dump()}
@@ -278,7 +309,7 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 		if err != nil {
 			t.Fatalf("seed %d round %d: %v", seed, round, err)
 		}
-		lastPlan = fmt.Sprintf("before: sf %q local %q; failing %v unreadable %v\nplan:\n%s", before[0], before[1], o.failing, o.unreadable, res.Plan)
+		lastPlan = fmt.Sprintf("before: sf %q local %q; failing %v unreadable %v hidden %v\nplan:\n%s", before[0], before[1], o.failing, o.unreadable, o.hidden, res.Plan)
 		o.sync()
 		check(fmt.Sprintf("round %d", round))
 	}
@@ -289,8 +320,10 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 		o.failing[si] = map[string]bool{}
 		s.unreadable = map[string]bool{}
 		o.unreadable[si] = map[string]bool{}
+		s.hidden = map[string][]string{}
 		s.mu.Unlock()
 	}
+	o.hidden = map[string]string{}
 	for i := range 2 {
 		if _, err := w.sync(reconcile.RunOptions{}); err != nil {
 			t.Fatal(err)
