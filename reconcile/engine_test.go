@@ -321,3 +321,28 @@ func TestBlindChangeFeedFindsDeletes(t *testing.T) {
 		})
 	}
 }
+
+// Failed writes and the state's error log name the key as the side spells
+// it, never its case-folded KeyID.
+func TestFailedKeyAsSpelled(t *testing.T) {
+	w := newWorld(t)
+	const key = "ngo-bd-dk:BD-REM-0015"
+	if err := w.local.set(key, map[string]string{"Name__c": "Rem"}); err != nil {
+		t.Fatal(err)
+	}
+	w.sf.failing[connector.KeyID(key, false)] = true
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failed) != 1 || res.Failed[0].Key != key || strings.Contains(res.Failed[0].Message, strings.ToLower(key)) {
+		t.Fatalf("failed = %+v", res.Failed)
+	}
+	logged, err := w.store.Errors(context.Background(), w.job.Name, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logged) != 1 || logged[0].Key != key {
+		t.Fatalf("error log = %+v", logged)
+	}
+}
