@@ -40,6 +40,10 @@ type Runner struct {
 	LeaseTTL time.Duration
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Progress, when set, hears of records as a run reads and writes them:
+	// side is "salesforce" or "local", op "read" or "write", n how many
+	// more. It is called from the goroutines doing the work.
+	Progress func(job, side, op string, n int)
 
 	closers []func() error
 }
@@ -211,6 +215,11 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 	}
 	res.Engine = rjob
 	sfSide, localSide := scopes(r.Salesforce, view, m)
+	if r.Progress != nil {
+		progress := func(side, op string, n int) { r.Progress(job.Name, side, op, n) }
+		sfSide.side, sfSide.progress = "salesforce", progress
+		localSide.side, localSide.progress = "local", progress
+	}
 	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now}
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Msg("run starting")
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full})

@@ -25,6 +25,16 @@ type route struct {
 type routed struct {
 	name   string
 	routes map[string]route
+	// side ("salesforce" or "local") and progress, when set, report
+	// records read and written as they pass.
+	side     string
+	progress func(side, op string, n int)
+}
+
+func (r *routed) count(op string, n int) {
+	if r.progress != nil && n > 0 {
+		r.progress(r.side, op, n)
+	}
 }
 
 func (r *routed) Name() string { return r.name }
@@ -54,6 +64,7 @@ func (r *routed) Read(ctx context.Context, object string, since connector.Cursor
 		if rec.Key != "" && !rt.accept(rec.Key) {
 			return nil
 		}
+		r.count("read", 1)
 		return fn(rec)
 	})
 }
@@ -104,7 +115,10 @@ func (r *routed) ReadKeys(ctx context.Context, object string, keys []string, fn 
 		return nil
 	}
 	if kr, ok := rt.conn.(connector.KeyReader); ok {
-		return kr.ReadKeys(ctx, rt.object, in, fn)
+		return kr.ReadKeys(ctx, rt.object, in, func(rec connector.Record) error {
+			r.count("read", 1)
+			return fn(rec)
+		})
 	}
 	want := map[string]bool{}
 	for _, k := range in {
@@ -144,7 +158,10 @@ func (r *routed) Upsert(ctx context.Context, object string, records []connector.
 		return nil, err
 	}
 	return writeInScope(rt, records, func(r connector.Record) string { return r.Key },
-		func(in []connector.Record) ([]connector.Result, error) { return s.Upsert(ctx, rt.object, in) },
+		func(in []connector.Record) ([]connector.Result, error) {
+			defer r.count("write", len(in))
+			return s.Upsert(ctx, rt.object, in)
+		},
 		func(k string) *connector.RecordError { return r.outOfScope("upsert", object, k) })
 }
 
@@ -154,7 +171,10 @@ func (r *routed) Delete(ctx context.Context, object string, keys []string) ([]co
 		return nil, err
 	}
 	return writeInScope(rt, keys, func(k string) string { return k },
-		func(in []string) ([]connector.Result, error) { return s.Delete(ctx, rt.object, in) },
+		func(in []string) ([]connector.Result, error) {
+			defer r.count("write", len(in))
+			return s.Delete(ctx, rt.object, in)
+		},
 		func(k string) *connector.RecordError { return r.outOfScope("delete", object, k) })
 }
 

@@ -102,6 +102,9 @@ names, never the values in the records.`,
 func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool, reports ...string) error {
 	var first error
 	failed := false
+	prog := newProgress(a.stderr)
+	r.Progress = prog.add
+	defer func() { r.Progress = nil }()
 	for _, name := range jobs {
 		res, err := r.Run(ctx, name, opts)
 		if res != nil && res.Result != nil {
@@ -109,6 +112,7 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 				writePlans(a.stdout, res.Result)
 			}
 			writeSummary(a.stdout, name, opts.DryRun, res)
+			prog.done(name)
 			for _, path := range reports {
 				if len(jobs) > 1 {
 					path = reportPathFor(path, name)
