@@ -59,16 +59,24 @@ func (p *progress) describe() string {
 		p.job, p.counts["salesforce read"], p.counts["local read"], p.counts["salesforce write"], p.counts["local write"])
 }
 
+// clear removes the live line, before other output is printed.
+func (p *progress) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+		_ = p.bar.Exit()
+		p.bar = nil
+	}
+}
+
 // done ends a job's progress display and prints its plain line.
 func (p *progress) done(job string) {
+	p.clear()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.job != job {
 		return
-	}
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		p.bar = nil
 	}
 	fmt.Fprintf(p.w, "  records %s\n", p.describe()[len(job)+2:])
 	p.job = ""

@@ -107,6 +107,7 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 	defer func() { r.Progress = nil }()
 	for _, name := range jobs {
 		res, err := r.Run(ctx, name, opts)
+		prog.clear()
 		if res != nil && res.Result != nil {
 			if showPlan {
 				writePlans(a.stdout, res.Result)
