@@ -811,53 +811,12 @@ func (c *compiler) hashes(m *JobMapping) {
 }
 
 // suggestName returns ` (did you mean "x"?)` for the candidate nearest to
-// word (case-insensitive edit distance at most 2, or 1 for short words),
-// or "".
+// word (config.Nearest), or "".
 func suggestName(word string, candidates []string) string {
-	if word == "" || utf8.RuneCountInString(word) > 80 {
-		return ""
+	if best := config.Nearest(word, candidates); best != "" {
+		return ` (did you mean "` + best + `"?)`
 	}
-	limit := 2
-	if utf8.RuneCountInString(word) <= 4 {
-		limit = 1
-	}
-	if n := utf8.RuneCountInString(word); n >= 12 {
-		limit = 3
-	}
-	lw := strings.ToLower(word)
-	best, bestD := "", limit+1
-	for _, cand := range candidates {
-		if cand == word {
-			continue
-		}
-		lc := strings.ToLower(cand)
-		d := editDistance(lw, lc)
-		if d == 2 && isTransposition(lw, lc) {
-			d = 1
-		}
-		if d < bestD {
-			best, bestD = cand, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return ` (did you mean "` + best + `"?)`
-}
-
-// isTransposition reports whether a and b differ by one swap of adjacent
-// characters ("Nmae" for "Name").
-func isTransposition(a, b string) bool {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) != len(rb) {
-		return false
-	}
-	for i := 0; i+1 < len(ra); i++ {
-		if ra[i] != rb[i] {
-			return ra[i] == rb[i+1] && ra[i+1] == rb[i] && string(ra[i+2:]) == string(rb[i+2:])
-		}
-	}
-	return false
+	return ""
 }
 
 // sortErrors orders findings by file position, stably.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/casebridge/casebridge/config"
 )
 
 // Options are the options of one kind of transform. Build returns the
@@ -105,13 +107,7 @@ func New(name string) (Transform, error) {
 }
 
 func unknownTransform(name string) error {
-	best, bestD := "", 4
-	for _, n := range Names() {
-		if d := editDistance(name, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := config.Nearest(name, Names()); best != "" {
 		return fmt.Errorf("unknown transform %q (did you mean %q?)", name, best)
 	}
 	return fmt.Errorf("unknown transform %q (known: %s)", name, strings.Join(Names(), ", "))
@@ -125,25 +121,4 @@ func Names() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			c := 1
-			if ra[i-1] == rb[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
