@@ -209,20 +209,7 @@ the history as a dry run.`,
 		Example: "  casebridge reconcile casebridge.yaml th_cases",
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			cfg, err := a.loadConfig(argv[0])
-			if err != nil {
-				return err
-			}
-			jobs, err := jobNames(cfg, argv[1:])
-			if err != nil {
-				return err
-			}
-			r, err := schedules.Open(cmd.Context(), cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			return a.runJobs(cmd.Context(), r, jobs, schedules.RunOptions{DryRun: true, Full: true}, true, reports...)
+			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], schedules.RunOptions{DryRun: true, Full: true}, true, reports...)
 		},
 	}
 	cmd.Flags().StringArrayVar(&reports, "report", nil, "write the comparison as FILE.html, FILE.json or FILE.csv (errors); repeat for several")

@@ -71,20 +71,7 @@ names, never the values in the records.`,
   casebridge sync casebridge.yaml th_cases --full`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			cfg, err := a.loadConfig(argv[0])
-			if err != nil {
-				return err
-			}
-			jobs, err := jobNames(cfg, argv[1:])
-			if err != nil {
-				return err
-			}
-			r, err := schedules.Open(cmd.Context(), cfg, a.log)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
-			return a.runJobs(cmd.Context(), r, jobs, opts, showPlan || opts.DryRun, reports...)
+			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, showPlan || opts.DryRun, reports...)
 		},
 	}
 	f := cmd.Flags()
@@ -94,6 +81,25 @@ names, never the values in the records.`,
 	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
 	f.BoolVar(&showPlan, "plan", false, "print the plan of every run, not only of dry runs")
 	return cmd
+}
+
+// runConfigJobs loads a configuration, logs in, and runs the named jobs
+// (every job when none is named) with runJobs.
+func (a *app) runConfigJobs(ctx context.Context, path string, names []string, opts schedules.RunOptions, showPlan bool, reports ...string) error {
+	cfg, err := a.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	jobs, err := jobNames(cfg, names)
+	if err != nil {
+		return err
+	}
+	r, err := schedules.Open(ctx, cfg, a.log)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return a.runJobs(ctx, r, jobs, opts, showPlan, reports...)
 }
 
 // runJobs runs jobs one after another, printing each plan (when asked)
