@@ -66,7 +66,10 @@ before it changes anything. It never writes personal values to its logs,
 error messages or state store.
 
 Start with:
-  casebridge validate CONFIG     check a configuration file
+  casebridge demo                  see it work end to end on synthetic data
+  casebridge validate CONFIG       check a configuration file (--online: against the org)
+  casebridge sync CONFIG --dry-run see what a sync would write, and why
+  casebridge reference             every configuration option
 
 Exit codes are listed in the README ("Exit codes").`,
 		SilenceUsage:  true,
@@ -83,6 +86,6 @@ Exit codes are listed in the README ("Exit codes").`,
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
-	root.AddCommand(a.versionCommand(), a.validateCommand(), a.fakeorgCommand(), a.syncCommand(), a.reconcileCommand(), a.conflictsCommand(), a.historyCommand(), a.daemonCommand(), a.demoCommand())
+	root.AddCommand(a.versionCommand(), a.validateCommand(), a.fakeorgCommand(), a.syncCommand(), a.reconcileCommand(), a.conflictsCommand(), a.historyCommand(), a.daemonCommand(), a.demoCommand(), a.referenceCommand())
 	return root
 }
