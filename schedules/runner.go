@@ -57,6 +57,9 @@ type RunOptions struct {
 	// Force overrides the safety brakes (max_delete, match rate, deleting
 	// parents with children).
 	Force bool
+	// CaptureValues, with DryRun, reads the values of the records the plan
+	// would write into JobResult.Values, for a report that shows them.
+	CaptureValues bool
 }
 
 // JobResult is the outcome of one job run.
@@ -71,6 +74,9 @@ type JobResult struct {
 	// MappingErrors are the per-field errors of local rows that did not
 	// map (value-free; the rows' other fields still synced).
 	MappingErrors []*connector.RecordError
+	// Values are the plan's records' values, read for a report when
+	// RunOptions.CaptureValues asked for them (dry runs only).
+	Values Values
 	// Usage is the org's API usage after the run, when known.
 	Usage *salesforce.Usage
 }
@@ -224,6 +230,11 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Msg("run starting")
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full})
 	res.Result = out
+	if err == nil && opts.DryRun && opts.CaptureValues {
+		if res.Values, err = captureValues(ctx, sfSide, localSide, out, rjob); err != nil {
+			err = fmt.Errorf("reading values for the report: %w", err)
+		}
+	}
 	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
 		usage := u.Usage()
 		res.Usage = &usage

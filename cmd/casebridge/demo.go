@@ -93,11 +93,11 @@ func (a *app) demo(ctx context.Context, dir string) error {
 
 	step := func(n int, title string) { fmt.Fprintf(out, "\n%d. %s\n", n, title) }
 	step(1, "Plan the first sync (dry run: nothing is written)")
-	if err := a.runJobs(ctx, r, jobs, schedules.RunOptions{DryRun: true}, true); err != nil && !isFindings(err) {
+	if err := a.runJobs(ctx, r, jobs, schedules.RunOptions{DryRun: true}, true, reportFlags{}); err != nil && !isFindings(err) {
 		return err
 	}
 	step(2, "Sync")
-	if err := a.runJobs(ctx, r, jobs, schedules.RunOptions{}, false); err != nil && !isFindings(err) {
+	if err := a.runJobs(ctx, r, jobs, schedules.RunOptions{}, false, reportFlags{}); err != nil && !isFindings(err) {
 		return err
 	}
 	fmt.Fprintf(out, "   Salesforce now holds %d cases and %d assistance records.\n",
@@ -115,7 +115,7 @@ func (a *app) demo(ctx context.Context, dir string) error {
 	if res, err := sink.Upsert(ctx, "vcms__Survivor_Case__c", []connector.Record{edit}); err != nil || res[0].Err != nil {
 		return fmt.Errorf("demo: edit in Salesforce: %v", errors.Join(err, res[0].Err))
 	}
-	if err := a.runJobs(ctx, r, []string{"th_cases"}, schedules.RunOptions{}, true, filepath.Join(dir, "report.html"), filepath.Join(dir, "report.json")); err != nil && !isFindings(err) {
+	if err := a.runJobs(ctx, r, []string{"th_cases"}, schedules.RunOptions{}, true, reportFlags{paths: []string{filepath.Join(dir, "report.html"), filepath.Join(dir, "report.json")}}); err != nil && !isFindings(err) {
 		return err
 	}
 	if c, ok := org.GetByExternalKey("vcms__Survivor_Case__c", "ngo-th-cm:TH-CL-0008"); ok {
@@ -124,7 +124,7 @@ func (a *app) demo(ctx context.Context, dir string) error {
 
 	step(4, "Sync again: nothing changed, so nothing is written")
 	org.ResetRequests()
-	if err := a.runJobs(ctx, r, jobs, schedules.RunOptions{}, false); err != nil && !isFindings(err) {
+	if err := a.runJobs(ctx, r, jobs, schedules.RunOptions{}, false, reportFlags{}); err != nil && !isFindings(err) {
 		return err
 	}
 	writes := 0

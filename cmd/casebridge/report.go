@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/casebridge/casebridge/report"
 	"github.com/casebridge/casebridge/schedules"
 )
@@ -15,7 +17,7 @@ import (
 // names: .html for people, .json for machines, .csv for the per-record
 // errors (Data Loader's error file, without values). Reports hold no
 // record values.
-func writeReport(path string, res *schedules.JobResult, opts schedules.RunOptions, runErr error) error {
+func writeReport(path string, res *schedules.JobResult, opts schedules.RunOptions, showClasses []string, runErr error) error {
 	mode := report.ModeApply
 	switch {
 	case opts.DryRun && opts.Full:
@@ -24,6 +26,11 @@ func writeReport(path string, res *schedules.JobResult, opts schedules.RunOption
 		mode = report.ModeDryRun
 	}
 	ropt := report.Options{Mode: mode, Start: res.Start, End: res.End, Err: runErr, Job: res.Engine}
+	if res.Values != nil {
+		ropt.Values = res.Values.Get
+		ropt.ShowValues = true
+		ropt.ShowClasses = showClasses
+	}
 	if u := res.Usage; u != nil && u.Limit > 0 {
 		left := int(u.Limit - u.Used)
 		ropt.APICallsLeft = &left
@@ -46,6 +53,44 @@ func writeReport(path string, res *schedules.JobResult, opts schedules.RunOption
 	}
 	// Reports name record keys: readable by their owner only.
 	return os.WriteFile(path, buf.Bytes(), 0o600)
+}
+
+// reportFlags are --report, --show-values and --show-classes.
+type reportFlags struct {
+	paths   []string
+	show    bool
+	classes []string
+}
+
+func (v *reportFlags) register(f *pflag.FlagSet) {
+	f.StringArrayVar(&v.paths, "report", nil, "write a report of each run: FILE.html (for people), FILE.json (for machines) or FILE.csv (the per-record errors); repeat for several")
+	f.BoolVar(&v.show, "show-values", false, "with --dry-run and --report: show the values that would change, masking direct, quasi and sensitive fields")
+	f.StringSliceVar(&v.classes, "show-classes", nil, "with --show-values: also show fields of these classes (direct, quasi, sensitive)")
+}
+
+// apply checks the flags and sets opts for them.
+func (v *reportFlags) apply(opts *schedules.RunOptions) error {
+	if !v.show {
+		if len(v.classes) > 0 {
+			return usageErrorf("--show-classes needs --show-values")
+		}
+		return nil
+	}
+	if !opts.DryRun {
+		return usageErrorf("--show-values needs --dry-run: values are read for a preview, before anything is written")
+	}
+	if len(v.paths) == 0 {
+		return usageErrorf("--show-values needs --report FILE: values are shown in reports only, never in the terminal or logs")
+	}
+	for _, c := range v.classes {
+		switch c {
+		case "direct", "quasi", "sensitive":
+		default:
+			return usageErrorf("--show-classes: %q is not one of direct, quasi, sensitive", c)
+		}
+	}
+	opts.CaptureValues = true
+	return nil
 }
 
 // reportPathFor puts a job's name into a report path when a command runs

@@ -197,7 +197,7 @@ func (a *app) historyCommand() *cobra.Command {
 }
 
 func (a *app) reconcileCommand() *cobra.Command {
-	var reports []string
+	var reports reportFlags
 	cmd := &cobra.Command{
 		Use:   "reconcile CONFIG [JOB...]",
 		Short: "Compare both sides completely and report every difference; write nothing",
@@ -209,9 +209,13 @@ the history as a dry run.`,
 		Example: "  casebridge reconcile casebridge.yaml th_cases",
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], schedules.RunOptions{DryRun: true, Full: true}, true, reports...)
+			opts := schedules.RunOptions{DryRun: true, Full: true}
+			if err := reports.apply(&opts); err != nil {
+				return err
+			}
+			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, true, reports)
 		},
 	}
-	cmd.Flags().StringArrayVar(&reports, "report", nil, "write the comparison as FILE.html, FILE.json or FILE.csv (errors); repeat for several")
+	reports.register(cmd.Flags())
 	return cmd
 }

@@ -50,7 +50,7 @@ func jobNames(cfg *config.Config, args []string) ([]string, error) {
 func (a *app) syncCommand() *cobra.Command {
 	var opts schedules.RunOptions
 	var showPlan bool
-	var reports []string
+	var reports reportFlags
 	cmd := &cobra.Command{
 		Use:   "sync CONFIG [JOB...]",
 		Short: "Run jobs once: compare both sides, then write the changes",
@@ -71,11 +71,14 @@ names, never the values in the records.`,
   casebridge sync casebridge.yaml th_cases --full`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, showPlan || opts.DryRun, reports...)
+			if err := reports.apply(&opts); err != nil {
+				return err
+			}
+			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, showPlan || opts.DryRun, reports)
 		},
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&reports, "report", nil, "write a report of each run: FILE.html (for people), FILE.json (for machines) or FILE.csv (the per-record errors); repeat for several")
+	reports.register(f)
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print the writes, change nothing")
 	f.BoolVar(&opts.Full, "full", false, "read Salesforce completely instead of from the last cursor")
 	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
@@ -85,7 +88,7 @@ names, never the values in the records.`,
 
 // runConfigJobs loads a configuration, logs in, and runs the named jobs
 // (every job when none is named) with runJobs.
-func (a *app) runConfigJobs(ctx context.Context, path string, names []string, opts schedules.RunOptions, showPlan bool, reports ...string) error {
+func (a *app) runConfigJobs(ctx context.Context, path string, names []string, opts schedules.RunOptions, showPlan bool, reports reportFlags) error {
 	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return err
@@ -99,13 +102,13 @@ func (a *app) runConfigJobs(ctx context.Context, path string, names []string, op
 		return err
 	}
 	defer r.Close()
-	return a.runJobs(ctx, r, jobs, opts, showPlan, reports...)
+	return a.runJobs(ctx, r, jobs, opts, showPlan, reports)
 }
 
 // runJobs runs jobs one after another, printing each plan (when asked)
 // and summary, and returns the error that decides the exit code: the
 // first fatal one, else findings when a record failed.
-func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool, reports ...string) error {
+func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool, reports reportFlags) error {
 	var first error
 	failed := false
 	prog := newProgress(a.stderr)
@@ -120,11 +123,11 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 			}
 			writeSummary(a.stdout, name, opts.DryRun, res)
 			prog.done(name)
-			for _, path := range reports {
+			for _, path := range reports.paths {
 				if len(jobs) > 1 {
 					path = reportPathFor(path, name)
 				}
-				if werr := writeReport(path, res, opts, err); werr != nil {
+				if werr := writeReport(path, res, opts, reports.classes, err); werr != nil {
 					fmt.Fprintf(a.stderr, "%s: report: %v\n", name, werr)
 					if first == nil {
 						first = werr
