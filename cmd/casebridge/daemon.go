@@ -59,16 +59,6 @@ run is then taken by one of them.`,
 				NextRun: func(job string) time.Time { return sched.NextRun(job) },
 			})
 			sched = schedules.New(a.log, srv.ScheduledRun)
-			var hs *http.Server
-			if adminAddr != "" {
-				ln, err := net.Listen("tcp", adminAddr)
-				if err != nil {
-					return withCode(exitError, fmt.Errorf("admin API: %w", err))
-				}
-				hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-				go hs.Serve(ln)
-				a.log.Info().Str("addr", ln.Addr().String()).Bool("token", token != "").Msg("admin API listening")
-			}
 			scheduled := 0
 			for _, name := range cfg.JobNames() {
 				job := cfg.Jobs[name]
@@ -83,6 +73,16 @@ run is then taken by one of them.`,
 			}
 			if scheduled == 0 {
 				return withCode(exitConfig, fmt.Errorf("%s: no job has a schedule; add one (schedule: \"30 2 * * *\") or run jobs with casebridge sync", argv[0]))
+			}
+			var hs *http.Server
+			if adminAddr != "" {
+				ln, err := net.Listen("tcp", adminAddr)
+				if err != nil {
+					return withCode(exitError, fmt.Errorf("admin API: %w", err))
+				}
+				hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+				go hs.Serve(ln)
+				a.log.Info().Str("addr", ln.Addr().String()).Bool("token", token != "").Msg("admin API listening")
 			}
 			sched.Start()
 			for _, name := range cfg.JobNames() {

@@ -117,7 +117,7 @@ func TestDaemonNeedsASchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errb strings.Builder
-	code := runContext(context.Background(), []string{"daemon", cfgPath}, strings.NewReader(""), io.Discard, &errb)
+	code := runContext(context.Background(), []string{"daemon", cfgPath, "--admin", ""}, strings.NewReader(""), io.Discard, &errb)
 	if code != exitConfig || !strings.Contains(errb.String(), "no job has a schedule") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
