@@ -180,6 +180,43 @@ type Rule struct {
 	Constant  string      `yaml:"constant" doc:"a fixed value written to Salesforce (no local column)"`
 	Required  bool        `yaml:"required" doc:"a record without a value is an error, not a null"`
 	WriteForm string      `yaml:"write_form" doc:"form written locally when several are read (a date layout, or yes/no words as \"yes|no\")"`
+	Flags     *RuleFlags  `yaml:"flags" doc:"route what reading the cell learned into checkbox fields, such as {estimated: vcms__Birthdate_Estimated__c}; to_salesforce only"`
+}
+
+// RuleFlags routes what a rule's transform learned while reading a cell
+// (a bare year or "ประมาณ 14" is an estimate, ด.ญ./ด.ช. is a child) into
+// Salesforce checkbox fields of the same record. Each derived field is
+// set to true when the reading says so and false otherwise; it is only
+// written to Salesforce, and is left out (unknown) when the cell does not
+// read.
+type RuleFlags struct {
+	Meta
+	Estimated     string `yaml:"estimated" doc:"checkbox set when the value is an estimate (a bare year, \"about 14\", the lower bound of a range)"`
+	LowConfidence string `yaml:"low_confidence" doc:"checkbox set when the reading is a guess a person should check (a three-token Spanish name)"`
+	Lossy         string `yaml:"lossy" doc:"checkbox set when the cell held more than the value keeps (a range's upper bound)"`
+	Child         string `yaml:"child" doc:"checkbox set when a name's honorific says the person is a child under 15 (ด.ญ., ด.ช.)"`
+}
+
+// FlagTarget is one flag of a rule routed to a Salesforce field.
+type FlagTarget struct {
+	// Flag is the flag's key: estimated, low_confidence, lossy or child.
+	Flag string
+	// SF is the Salesforce field set from it.
+	SF string
+}
+
+// Targets returns the flags routed to a field, in declaration order.
+func (f *RuleFlags) Targets() []FlagTarget {
+	if f == nil {
+		return nil
+	}
+	var out []FlagTarget
+	for _, t := range []FlagTarget{{"estimated", f.Estimated}, {"low_confidence", f.LowConfidence}, {"lossy", f.Lossy}, {"child", f.Child}} {
+		if t.SF != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Writes reports whether the rule writes to Salesforce and locally, given
@@ -196,6 +233,7 @@ type DateRule struct {
 	Era         Era      `yaml:"era" default:"gregorian" doc:"gregorian or buddhist (years 2400 and above are BE)"`
 	ExcelSerial bool     `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
 	DayFirst    bool     `yaml:"day_first" doc:"read ambiguous dates day first"`
+	BareYear    bool     `yaml:"bare_year" doc:"read a four-digit year alone as 1 January of that year, flagged estimated (see flags)"`
 	Pivot       int      `yaml:"pivot" default:"70" doc:"two-digit years below this fall in the era's current century (20xx, 25xx BE), the others in the previous one"`
 }
 

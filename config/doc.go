@@ -71,4 +71,7 @@
 //     configuration.
 //   - Write form: the local form written back when several forms are read
 //     (the first value-map entry, a date layout, yes/no words).
+//   - Flags: what a rule's conversion learned reading a cell (estimated,
+//     low_confidence, lossy, child), routed into Salesforce checkbox fields
+//     of the same record with a rule's flags option; to_salesforce only.
 package config

@@ -325,6 +325,16 @@ func (d *decoder) validateRules(j *Job, rules []*Rule, written map[string]*Rule)
 				sfTargets[r.SF] = r
 			}
 		}
+		for _, ft := range r.Flags.Targets() {
+			if !apiNameRE.MatchString(ft.SF) || strings.EqualFold(ft.SF, r.SF) {
+				continue // reported by validateRule
+			}
+			if first, dup := sfTargets[ft.SF]; dup {
+				d.errAt(&r.Flags.Meta, ft.Flag, "%s is already mapped by %s (line %d)", d.word(r.Flags.PathOf(ft.Flag), ft.SF), relPath(j, first), first.Pos.Line)
+			} else {
+				sfTargets[ft.SF] = r
+			}
+		}
 		if _, writesLocal := r.Writes(j.Direction); writesLocal && r.Local != "" {
 			if r.Local == j.Local.Key {
 				d.errAt(&r.Meta, "local", "%s is the job's key column, which casebridge never writes; make the rule direction: to_salesforce",
@@ -415,6 +425,24 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		d.apiName(&lr.Meta, "object", lr.Object)
 		d.apiName(&lr.Meta, "field", lr.Field)
 	}
+	if fl := r.Flags; fl != nil {
+		writesSF, _ := r.Writes(j.Direction)
+		switch {
+		case r.Has("constant"):
+			d.errAt(&r.Meta, "flags", "a constant is not read from a cell, so it has no flags; set the field with its own constant")
+		case !writesSF && !d.failed[r.PathOf("direction")]:
+			d.errAt(&r.Meta, "flags", "flags are only written to Salesforce, and this rule never writes Salesforce (direction %s)", effectiveDirection(j, r))
+		}
+		if len(fl.Targets()) == 0 && !d.reportedUnder(r.PathOf("flags")) {
+			d.errAt(&r.Meta, "flags", "name at least one flag: estimated, low_confidence, lossy or child, each with a Salesforce checkbox field")
+		}
+		for _, ft := range fl.Targets() {
+			d.apiName(&fl.Meta, ft.Flag, ft.SF)
+			if strings.EqualFold(ft.SF, r.SF) {
+				d.errAt(&fl.Meta, ft.Flag, "the flag's field must differ from the rule's own field %s", r.SF)
+			}
+		}
+	}
 	if r.Has("write_form") {
 		_, writesLocal := r.Writes(j.Direction)
 		switch {
@@ -432,6 +460,27 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 			d.errAt(&r.Meta, "write_form", "values write the first local value listed for each Salesforce value; reorder them instead")
 		}
 	}
+}
+
+// reportedUnder reports whether a finding was reported about an option
+// under path (such as an unknown key).
+func (d *decoder) reportedUnder(path string) bool {
+	for _, e := range d.errs {
+		if strings.HasPrefix(e.Path, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// effectiveDirection names the direction that keeps a rule from
+// writing Salesforce: the job's when it is from_salesforce, else the
+// rule's.
+func effectiveDirection(j *Job, r *Rule) Direction {
+	if !j.Direction.WritesSalesforce() {
+		return j.Direction
+	}
+	return r.Direction
 }
 
 // dateLayoutOK reports whether layout writes and reads back a day, a

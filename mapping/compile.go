@@ -342,11 +342,52 @@ func (c *compiler) member(meta *config.Meta, key, object string, ch *config.Chil
 		}
 	}
 	for _, r := range rules {
-		if fr := c.rule(desc, r); fr != nil {
-			mem.Rules = append(mem.Rules, fr)
+		fr := c.rule(desc, r)
+		if fr == nil {
+			continue
+		}
+		mem.Rules = append(mem.Rules, fr)
+		for _, ft := range r.Flags.Targets() {
+			if d := c.flagRule(desc, fr, ft); d != nil {
+				mem.Rules = append(mem.Rules, d)
+			}
 		}
 	}
 	return mem
+}
+
+// flagBits are the flags a rule's flags option names.
+var flagBits = map[string]Flags{"estimated": FlagEstimated, "low_confidence": FlagLowConfidence, "lossy": FlagLossy, "child": FlagChild}
+
+// flagRule compiles one flag of src's flags option: a to_salesforce rule
+// setting a checkbox from what src's transform learned reading the cell.
+func (c *compiler) flagRule(desc *connector.Object, src *FieldRule, ft config.FlagTarget) *FieldRule {
+	fl := src.Rule.Flags
+	bit, ok := flagBits[ft.Flag]
+	if !ok {
+		c.errorf(&fl.Meta, ft.Flag, "unknown flag %q", ft.Flag) // config's keys and flagBits disagree
+		return nil
+	}
+	f := desc.Field(ft.SF)
+	switch {
+	case f == nil:
+		c.errorf(&fl.Meta, ft.Flag, "%s has no field %q%s", desc.Name, ft.SF, suggestName(ft.SF, desc.FieldNames()))
+		return nil
+	case f.Type.ValueKind() != connector.KindBool:
+		c.errorf(&fl.Meta, ft.Flag, "a flag is true or false, which %s (%s) cannot hold; name a checkbox field", f.Name, describeField(f))
+		return nil
+	case f.Name == desc.Key || strings.EqualFold(f.Name, c.job.Salesforce.Key):
+		c.errorf(&fl.Meta, ft.Flag, "%s is the job's key field", f.Name)
+		return nil
+	case f.Calculated || !f.Createable && !f.Updateable:
+		c.errorf(&fl.Meta, ft.Flag, "%s is not writable (a formula, or neither createable nor updateable)", f.Name)
+		return nil
+	case !src.WritesSalesforce() || src.IsConstant || src.Transform == nil:
+		return nil // config reports it
+	}
+	return &FieldRule{SF: f.Name, Local: src.Local, Direction: config.ToSalesforce, Class: src.Class, Transform: src.Transform,
+		Default: src.Default, HasDefault: src.HasDefault, Field: f, Rule: src.Rule, loc: src.loc,
+		flagOf: src, flag: bit, flagKey: ft.Flag}
 }
 
 // effective returns the rule's direction narrowed by the job's.
@@ -684,7 +725,7 @@ func nonBlank(words []string) []string {
 // in the first layout with a four-digit year, else ISO.
 func dateOptions(r *config.Rule) DateOptions {
 	dr := r.Date
-	o := DateOptions{ExcelSerial: dr.ExcelSerial, Pivot: dr.Pivot}
+	o := DateOptions{ExcelSerial: dr.ExcelSerial, BareYear: dr.BareYear, Pivot: dr.Pivot}
 	if dr.Era == config.Buddhist {
 		o.Era = EraBuddhist
 	}
@@ -792,6 +833,7 @@ func (c *compiler) hashes(m *JobMapping) {
 			if r.Transform != nil {
 				in.Transform = r.Transform.Hash()
 			}
+			in.Flag = r.flagKey
 			if r.Lookup != nil {
 				in.Lookup = []string{r.Lookup.Object, r.Lookup.Field}
 			}

@@ -26,6 +26,14 @@
 // a configured transform, so that a changed rule is seen as a rule change
 // and not as a mass edit of data (DESIGN.md §5).
 //
+// A rule's flags option (config.RuleFlags) turns a Result's flags into
+// fields: flags: { estimated: vcms__Birthdate_Estimated__c } compiles to
+// an extra to_salesforce rule on the same column that reads the cell with
+// the rule's transform and gives true when the flag is set, false when it
+// is not (or the cell is blank), and leaves the field out when the cell
+// does not read. Its rule hash covers the column, the transform and the
+// flag; the source rule's hash does not change.
+//
 // # Glossary
 //
 //   - Clean: the shared text clean-up of domain.md §5.5 rule 1 (NFC, trim

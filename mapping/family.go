@@ -200,6 +200,9 @@ func (m *JobMapping) forward(ctx context.Context, r *FieldRule, row *connector.R
 	if r.HasDefault && isBlank(cell) {
 		cell = connector.Text(r.Default)
 	}
+	if r.flagOf != nil {
+		return r.readFlag(cell)
+	}
 	v, err := r.read(cell)
 	if err != nil {
 		return connector.Value{}, err
@@ -245,6 +248,33 @@ func (r *FieldRule) read(cell connector.Value) (connector.Value, error) {
 	}
 	res, err := r.Transform.Parse(cell.Raw())
 	return res.Value, err
+}
+
+// readFlag reads a flag rule's checkbox: true when reading the cell with
+// the source rule's transform sets the flag, false for a cell that reads
+// without it (or is blank, or is a typed value, which carries no flags).
+// A cell that does not read is an error: the checkbox is unknown.
+func (r *FieldRule) readFlag(cell connector.Value) (connector.Value, error) {
+	var s string
+	switch cell.Kind() {
+	case connector.KindNull:
+		return connector.Bool(false), nil
+	case connector.KindText:
+		s, _ = cell.Text()
+	default:
+		if cell.Kind() == outputKind(r.Transform.Kind()) {
+			return connector.Bool(false), nil
+		}
+		s = cell.Raw()
+	}
+	if Clean(s) == "" {
+		return connector.Bool(false), nil
+	}
+	res, err := r.Transform.Parse(s)
+	if err != nil {
+		return connector.Value{}, err
+	}
+	return connector.Bool(res.Flags&r.flag != 0), nil
 }
 
 // ToLocal maps a Salesforce record of object (the parent's or a child's)

@@ -49,7 +49,19 @@ type FieldRule struct {
 
 	merger Merger         // Transform as a Merger, or nil
 	loc    *time.Location // the source's zone, for datetimes read into dates
+
+	// A flag rule (see config.RuleFlags) sets a checkbox from what the
+	// rule flagOf's transform learned reading the cell: flag, configured
+	// as flags.<flagKey>.
+	flagOf  *FieldRule
+	flag    Flags
+	flagKey string
 }
+
+// FlagOf returns, for a field set from a rule's flags (flags.estimated:
+// vcms__Birthdate_Estimated__c), the rule whose cell it is read from and
+// the flag's key; nil for an ordinary rule.
+func (r *FieldRule) FlagOf() (*FieldRule, string) { return r.flagOf, r.flagKey }
 
 // WritesSalesforce reports whether the rule writes Salesforce.
 func (r *FieldRule) WritesSalesforce() bool { return r.Direction.WritesSalesforce() }
@@ -63,10 +75,14 @@ func (r *FieldRule) WritesLocal() bool {
 // Lossy reports whether the local cell holds more than the value (see
 // Transform.Lossy): the engine writes such a field locally only when the
 // Salesforce value changed.
-func (r *FieldRule) Lossy() bool { return r.Transform != nil && r.Transform.Lossy() }
+func (r *FieldRule) Lossy() bool { return r.flagOf == nil && r.Transform != nil && r.Transform.Lossy() }
 
 // where names the rule for an error: its option path and position.
 func (r *FieldRule) where() string {
+	if r.flagOf != nil && r.Rule.Flags != nil {
+		fl := r.Rule.Flags
+		return "rule " + fl.PathOf(r.flagKey) + " at " + fl.At(r.flagKey).String()
+	}
 	p := r.Rule.Pos
 	return "rule " + r.Rule.KeyPath + " at " + p.String()
 }
@@ -136,6 +152,9 @@ type ruleHashInput struct {
 	Default   *string  `json:"default,omitempty"`
 	Constant  *string  `json:"constant,omitempty"`
 	Required  bool     `json:"required"`
+	// Flag is the flag a field is set from (flags.<flag>), read from
+	// Local through Transform.
+	Flag string `json:"flag,omitempty"`
 	// Gate is the consent gate applying to the field, if any.
 	Gate []string `json:"gate,omitempty"`
 }
