@@ -44,7 +44,15 @@ type Runner struct {
 	// side is "salesforce" or "local", op "read" or "write", n how many
 	// more. It is called from the goroutines doing the work.
 	Progress func(job, side, op string, n int)
+	// Hooks are passed to the engine (tests stop runs at its kill points).
+	Hooks reconcile.Hooks
+	// BulkDrainWait bounds the wait, at the start of a run, for a Bulk API
+	// job an earlier run left processing (default 10m); BulkDrainPoll is
+	// the first wait between checks (default 2s). See OnBulkJob.
+	BulkDrainWait time.Duration
+	BulkDrainPoll time.Duration
 
+	bulk    bulkRouter
 	closers []func() error
 }
 
@@ -172,7 +180,21 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 	}()
 	defer wg.Wait()
 	defer cancel()
-	return r.run(ctx, job, opts)
+	if !opts.DryRun { // a dry run changes nothing, not even a stale bulk job
+		if err := r.drainBulkJobs(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	objects := []string{job.Salesforce.Object}
+	for _, c := range job.Children {
+		objects = append(objects, c.Object)
+	}
+	r.bulk.start(name, objects)
+	res, err := r.run(ctx, job, opts)
+	if ids := r.bulk.stop(name); err == nil {
+		r.forgetBulkJobs(ctx, name, ids)
+	}
+	return res, err
 }
 
 func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*JobResult, error) {
@@ -226,7 +248,7 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 		sfSide.side, sfSide.progress = "salesforce", progress
 		localSide.side, localSide.progress = "local", progress
 	}
-	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now}
+	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now, Hooks: r.Hooks}
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Msg("run starting")
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full})
 	res.Result = out

@@ -51,6 +51,9 @@ CREATE TABLE record_errors (run_id BIGINT NOT NULL, job TEXT NOT NULL, rkey TEXT
 CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
 	// 2: job leases with fencing tokens.
 	`CREATE TABLE leases (job TEXT PRIMARY KEY, holder TEXT NOT NULL, token BIGINT NOT NULL, expires BIGINT NOT NULL);`,
+	// 3: Bulk API 2.0 jobs recorded before upload, drained by the next run.
+	`CREATE TABLE bulk_jobs (job TEXT NOT NULL, object TEXT NOT NULL, operation TEXT NOT NULL, bulk_id TEXT NOT NULL,
+  created BIGINT NOT NULL, PRIMARY KEY (job, bulk_id));`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -449,6 +452,44 @@ func (s *SQLStore) Release(ctx context.Context, job string, token int64) error {
 	// The row stays (expired) so that tokens keep growing.
 	_, err := s.db.ExecContext(ctx, s.q("UPDATE leases SET expires = 0 WHERE job = ? AND token = ?"), job, token)
 	return err
+}
+
+// AddBulkJob implements Store.
+func (s *SQLStore) AddBulkJob(ctx context.Context, b BulkJob) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO bulk_jobs (job, object, operation, bulk_id, created) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (job, bulk_id) DO NOTHING`), b.Job, b.Object, b.Operation, b.ID, micros(b.Created))
+	if err != nil {
+		return fmt.Errorf("state: add bulk job: %w", err)
+	}
+	return nil
+}
+
+// BulkJobs implements Store.
+func (s *SQLStore) BulkJobs(ctx context.Context, job string) ([]BulkJob, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT object, operation, bulk_id, created FROM bulk_jobs WHERE job = ? ORDER BY created, bulk_id"), job)
+	if err != nil {
+		return nil, fmt.Errorf("state: bulk jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []BulkJob
+	for rows.Next() {
+		b := BulkJob{Job: job}
+		var created int64
+		if err := rows.Scan(&b.Object, &b.Operation, &b.ID, &created); err != nil {
+			return nil, err
+		}
+		b.Created = fromMicros(created)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// RemoveBulkJob implements Store.
+func (s *SQLStore) RemoveBulkJob(ctx context.Context, job, id string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("DELETE FROM bulk_jobs WHERE job = ? AND bulk_id = ?"), job, id); err != nil {
+		return fmt.Errorf("state: remove bulk job: %w", err)
+	}
+	return nil
 }
 
 // Close implements Store.

@@ -243,6 +243,18 @@ type RecordErr struct {
 	At      time.Time
 }
 
+// BulkJob is a Salesforce Bulk API 2.0 ingest job a run started, recorded
+// before any data was uploaded (DESIGN.md §5) and forgotten once it is known
+// to have ended, so that a run that crashed while the job was open or still
+// processing leaves it behind for the next run to drain.
+type BulkJob struct {
+	Job       string // the casebridge job
+	Object    string // the Salesforce object
+	Operation string // upsert, delete, ...
+	ID        string // the Bulk API job id
+	Created   time.Time
+}
+
 // Store keeps a job's sync state: fingerprints, cursors, pending keys,
 // conflicts, tombstones, run history and the error log. Implementations are
 // safe for concurrent use; callbacks must not call back into the Store.
@@ -286,6 +298,15 @@ type Store interface {
 	Renew(ctx context.Context, job string, token int64, ttl time.Duration, now time.Time) error
 	// Release gives the lease up (no error if it is already gone).
 	Release(ctx context.Context, job string, token int64) error
+
+	// AddBulkJob records a bulk job of a run; called before its data is
+	// uploaded. Recording the same id twice is not an error.
+	AddBulkJob(ctx context.Context, b BulkJob) error
+	// BulkJobs returns the job's recorded bulk jobs, oldest first.
+	BulkJobs(ctx context.Context, job string) ([]BulkJob, error)
+	// RemoveBulkJob forgets a bulk job once it has ended (no error if it
+	// is not recorded).
+	RemoveBulkJob(ctx context.Context, job, id string) error
 
 	// Update runs fn in one transaction on job's state: all of fn's
 	// changes are committed together, or none if fn (or the commit) fails.

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"JobsIsolated", testJobsIsolated},
 		{"Reopen", testReopen},
 		{"Leases", testLeases},
+		{"BulkJobs", testBulkJobs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -375,5 +376,31 @@ func testLeases(t *testing.T, s state.Store, _ func() state.Store) {
 	}
 	if err := s.Update(ctx, "j", func(tx state.Tx) error { return tx.Fence(tok3, t0.Add(10*time.Minute)) }); !errors.Is(err, state.ErrLeaseLost) {
 		t.Fatalf("fence after expiry = %v", err)
+	}
+}
+
+func testBulkJobs(t *testing.T, s state.Store, reopen func() state.Store) {
+	b1 := state.BulkJob{Job: "j", Object: "Case__c", Operation: "upsert", ID: "7508d00000AbCdEAAA", Created: t0.Add(time.Minute)}
+	b2 := state.BulkJob{Job: "j", Object: "Case__c", Operation: "delete", ID: "7508d00000AbCdFAAA", Created: t0}
+	must(t, s.AddBulkJob(ctx, b1))
+	must(t, s.AddBulkJob(ctx, b1)) // recorded twice: one entry
+	must(t, s.AddBulkJob(ctx, b2))
+	must(t, s.AddBulkJob(ctx, state.BulkJob{Job: "other", Object: "Case__c", Operation: "upsert", ID: "7508d00000AbCdGAAA", Created: t0}))
+	got, err := s.BulkJobs(ctx, "j")
+	must(t, err)
+	if !slices.Equal(got, []state.BulkJob{b2, b1}) {
+		t.Fatalf("BulkJobs = %+v, want oldest first %+v", got, []state.BulkJob{b2, b1})
+	}
+	if reopen != nil {
+		must(t, s.Close())
+		s = reopen()
+	}
+	must(t, s.RemoveBulkJob(ctx, "j", b2.ID))
+	must(t, s.RemoveBulkJob(ctx, "j", b2.ID))
+	if got, _ := s.BulkJobs(ctx, "j"); !slices.Equal(got, []state.BulkJob{b1}) {
+		t.Fatalf("BulkJobs after remove = %+v", got)
+	}
+	if got, _ := s.BulkJobs(ctx, "other"); len(got) != 1 {
+		t.Fatalf("bulk jobs not kept per job: %+v", got)
 	}
 }
