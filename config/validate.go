@@ -261,7 +261,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 	}
 
-	written := make(map[string]*Rule) // local columns written, across the row's records
+	written := make(map[string][]*Rule) // local columns written, across the row's records
 	targets := d.validateRules(j, j.Fields, written)
 	for i, f := range j.MatchOn {
 		if _, ok := targets[f]; !ok {
@@ -312,8 +312,9 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 //
 // written holds the local columns written so far in the row (parent and
 // children share a row): two rules writing one column would overwrite
-// each other, and the key column is never written.
-func (d *decoder) validateRules(j *Job, rules []*Rule, written map[string]*Rule) map[string]*Rule {
+// each other, unless each writes its own part of the cell (see
+// sharedColumn), and the key column is never written.
+func (d *decoder) validateRules(j *Job, rules []*Rule, written map[string][]*Rule) map[string]*Rule {
 	sfTargets := make(map[string]*Rule)
 	localTargets := written
 	for _, r := range rules {
@@ -341,15 +342,37 @@ func (d *decoder) validateRules(j *Job, rules []*Rule, written map[string]*Rule)
 					d.word(r.PathOf("local"), r.Local))
 				continue
 			}
-			if first, dup := localTargets[r.Local]; dup {
-				d.errAt(&r.Meta, "local", "column %s is already written by %s (line %d); make one of them direction: to_salesforce",
-					d.word(r.PathOf("local"), r.Local), relPath(j, first), first.Pos.Line)
-			} else {
-				localTargets[r.Local] = r
-			}
+			d.sharedColumn(j, r, localTargets[r.Local])
+			localTargets[r.Local] = append(localTargets[r.Local], r)
 		}
 	}
 	return sfTargets
+}
+
+// sharedColumn checks a rule writing a local column that the rules in
+// before write too. Several rules may write one column only when each
+// writes its own part of the cell through a named transform (first and
+// last name into a full-name cell: thai_name.first and thai_name.last),
+// so that each merges its part into the cell and keeps the rest. Config
+// cannot tell which transforms merge (the registry is mapping's):
+// mapping.Compile checks that every one of them does, and that they agree
+// on how the cell is split.
+func (d *decoder) sharedColumn(j *Job, r *Rule, before []*Rule) {
+	if len(before) == 0 {
+		return
+	}
+	for _, b := range before {
+		if b.Transform == "" || r.Transform == "" {
+			d.errAt(&r.Meta, "local", "column %s is already written by %s (line %d); two rules may write one column only when each writes its own part of it with a transform that merges (such as thai_name.first and thai_name.last); otherwise make one of them direction: to_salesforce",
+				d.word(r.PathOf("local"), r.Local), relPath(j, b), b.Pos.Line)
+			return
+		}
+		if b.Transform == r.Transform {
+			d.errAt(&r.Meta, "transform", "column %s is already written by %s (line %d) with the same transform: both would write the same part of the cell; make one of them direction: to_salesforce",
+				d.word(r.PathOf("local"), r.Local), relPath(j, b), b.Pos.Line)
+			return
+		}
+	}
 }
 
 // relPath is a rule's path within its job, such as "fields[2]" or

@@ -310,9 +310,82 @@ func (c *compiler) compile() *JobMapping {
 		}
 		m.Children = append(m.Children, mem)
 	}
+	c.sharedColumns(m)
 	c.consent(m)
 	c.hashes(m)
 	return m
+}
+
+// sharedColumns checks the local columns that several rules write (a
+// child writes on its parent's row): allowed only when every one of them
+// has a PartMerger of one group, each writing a different part, so that
+// each merges its part and keeps the rest of the cell. (config lets such
+// rules through when each names a transform; which transforms merge is
+// known here.)
+func (c *compiler) sharedColumns(m *JobMapping) {
+	var cols []string
+	writers := map[string][]*FieldRule{}
+	for _, mem := range m.Members() {
+		if mem == nil {
+			continue
+		}
+		for _, r := range mem.Rules {
+			if !r.WritesLocal() {
+				continue
+			}
+			if _, ok := writers[r.Local]; !ok {
+				cols = append(cols, r.Local)
+			}
+			writers[r.Local] = append(writers[r.Local], r)
+		}
+	}
+cols:
+	for _, col := range cols {
+		rs := writers[col]
+		if len(rs) < 2 {
+			continue
+		}
+		first := rs[0]
+		key := func(r *FieldRule) string {
+			if r.Rule.Has("transform") {
+				return "transform"
+			}
+			return "local"
+		}
+		name := func(r *FieldRule) string {
+			if r.Rule.Transform != "" {
+				return "transform " + r.Rule.Transform
+			}
+			return "a " + r.Transform.Kind() + " rule"
+		}
+		var group string
+		parts := map[string]*FieldRule{}
+		for _, r := range rs {
+			other := first
+			if r == first {
+				other = rs[1]
+			}
+			pm, ok := r.Transform.(PartMerger)
+			if !ok {
+				c.errorf(&r.Rule.Meta, key(r), "column %q is also written by rule %s (line %d), and %s writes the whole cell rather than merging its part into it: the rules would overwrite each other; make one of them direction: to_salesforce",
+					col, other.Rule.KeyPath, other.Rule.Pos.Line, name(r))
+				continue cols
+			}
+			if group == "" {
+				group = pm.Group()
+			} else if pm.Group() != group {
+				c.errorf(&r.Rule.Meta, key(r), "column %q is also written by rule %s (line %d), whose transform splits the cell another way; rules sharing a column must use one layout's parts (such as thai_name.first and thai_name.last)",
+					col, first.Rule.KeyPath, first.Rule.Pos.Line)
+				continue cols
+			}
+			if prev, dup := parts[pm.Part()]; dup {
+				c.errorf(&r.Rule.Meta, key(r), "column %q: rule %s (line %d) already writes the %s part; make one of them direction: to_salesforce",
+					col, prev.Rule.KeyPath, prev.Rule.Pos.Line, pm.Part())
+				continue cols
+			}
+			parts[pm.Part()] = r
+		}
+	}
 }
 
 // member compiles the rules of one record of the row.

@@ -34,6 +34,12 @@
 // does not read. Its rule hash covers the column, the transform and the
 // flag; the source rule's hash does not change.
 //
+// Several two-way rules may write one local column when each writes its
+// own part of the cell through a [PartMerger] of one group (first and last
+// name into a full-name cell: thai_name.first and thai_name.last); a
+// Salesforce edit of one part then rewrites only that part, keeping the
+// honorific and the other part. Compile refuses any other sharing.
+//
 // # Glossary
 //
 //   - Clean: the shared text clean-up of domain.md §5.5 rule 1 (NFC, trim

@@ -365,6 +365,17 @@ func (t *NameTransform) Lossy() bool { return true }
 // Hash identifies the configured transform.
 func (t *NameTransform) Hash() string { return t.hash }
 
+// Group identifies the name layout (order, honorifics), whatever the
+// part: thai_name.first and thai_name.last share a group.
+func (t *NameTransform) Group() string {
+	o := t.s.opts
+	o.Part = ""
+	return hashOptions("name", o)
+}
+
+// Part returns the part the transform writes ("first" or "last").
+func (t *NameTransform) Part() string { return string(t.s.opts.Part) }
+
 // Splitter returns the transform's splitter.
 func (t *NameTransform) Splitter() *NameSplitter { return t.s }
 

@@ -48,6 +48,20 @@ type Merger interface {
 	Merge(current string, v connector.Value) (string, error)
 }
 
+// PartMerger is a Merger that writes one named part of a cell (a first
+// name) which other transforms of the same Group write the other parts
+// of. Several two-way rules may write one local column only when each has
+// a PartMerger of one group, with distinct parts: each then merges its
+// part into the cell and keeps the rest (the honorific, the other part).
+type PartMerger interface {
+	Merger
+	// Group identifies how the cell is split: equal for transforms that
+	// read the same cell the same way and differ only in the part.
+	Group() string
+	// Part is the part written, such as "first" or "last".
+	Part() string
+}
+
 // Result is what Parse returns: the value and what the reading says about
 // it.
 type Result struct {
