@@ -25,11 +25,12 @@ func (a *app) demoCommand() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run casebridge end to end on synthetic data: a fake org and two spreadsheets",
+		Short: "Run casebridge end to end on synthetic data: a fake org and three field offices' files",
 		Long: `Run casebridge end to end with nothing to set up: it starts the fake
 Salesforce org (the synthetic vcms__ case-management schema, on 127.0.0.1),
-writes two field offices' spreadsheets (a Thai tracker and a Bengali CSV) and
-a configuration into a folder, and then:
+writes three field offices' files (a Thai tracker CSV, a Bengali CSV with
+Bengali digits, a Khmer Excel register) and a configuration into a folder,
+and then:
 
   1. plans a first sync without writing anything (a dry run),
   2. syncs: cases and their stipends go to Salesforce, and back,
