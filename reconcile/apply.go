@@ -13,12 +13,23 @@ import (
 // apply carries out the plan: state-only decisions first, then the writes
 // in batches (each batch's state committed after its write returned), then
 // the cursor.
-func (r *runner) apply(ctx context.Context, order []*entry) error {
+func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
+	defer func() {
+		// The lease lost once a write was sent: another holder may be
+		// writing too, and what this run wrote is not all recorded.
+		if err != nil && r.attempted > 0 && !errors.Is(err, errKilled) &&
+			(errors.Is(err, state.ErrLeaseLost) || errors.Is(context.Cause(ctx), state.ErrLeaseLost)) {
+			var ce *criticalError
+			if !errors.As(err, &ce) {
+				err = &criticalError{cause: "the job's lease was lost during apply", err: err}
+			}
+		}
+	}()
 	if err := r.hookKill(ctx, BeforeApply); err != nil {
 		return err
 	}
 	now := r.now()
-	err := r.update(ctx, func(tx state.Tx) error {
+	err = r.update(ctx, func(tx state.Tx) error {
 		for _, c := range r.orphans {
 			if err := tx.CloseConflict(c.Key, c.Field); err != nil {
 				return err
@@ -79,7 +90,12 @@ func (r *runner) apply(ctx context.Context, order []*entry) error {
 				return err
 			}
 		}
-		if err := r.commitBatch(ctx, append(batch, held...)); err != nil {
+		// Once a batch is written its state is committed even if the run
+		// is being cancelled (the lease fence still applies).
+		if err := r.commitBatch(context.WithoutCancel(ctx), append(batch, held...)); err != nil {
+			if r.attempted > 0 && len(batch) > 0 && !errors.Is(err, state.ErrLeaseLost) { // (a lost lease: below)
+				return &criticalError{cause: "the state commit after a write failed", err: err}
+			}
 			return err
 		}
 		if len(batch) > 0 {

@@ -71,7 +71,48 @@ type RunOptions struct {
 	// first checks it is still held, and the run stops with
 	// state.ErrLeaseLost otherwise. 0: no lease.
 	Lease int64
+	// Resync re-initialises the job's baselines from both sides, as a
+	// first sync does: stored record states are set aside, every field is
+	// decided by the job's initial policy, and nothing is written that a
+	// first sync would not write. It is the one run a locked-out job
+	// accepts (see ErrLockedOut), and a successful one (not a dry run)
+	// lifts the lockout.
+	Resync bool
 }
+
+// ErrLockedOut is returned (as a *LockedOutError) by a run of a job that
+// an earlier run locked out after a critical error; only a run with
+// RunOptions.Resync clears it.
+var ErrLockedOut = errors.New("locked out after a critical error")
+
+// LockedOutError says which job is locked out, since when and why.
+type LockedOutError struct {
+	state.Lockout
+}
+
+func (e *LockedOutError) Error() string {
+	run := ""
+	if e.RunID != 0 {
+		run = fmt.Sprintf("run %d, ", e.RunID)
+	}
+	return fmt.Sprintf("job %s is %s (%s%s: %s); its state may not match what the two sides hold. "+
+		"Check both sides, then resync it (casebridge sync --resync CONFIG %s): baselines are "+
+		"re-initialised from both sides under the job's initial policy, as at a first sync",
+		e.Job, ErrLockedOut, run, e.Since.UTC().Format(time.RFC3339), e.Cause, e.Job)
+}
+
+// Is makes errors.Is(err, ErrLockedOut) true.
+func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
+
+// criticalError marks an error after which the state cannot vouch for what
+// the sides hold: the job is locked out (README.md, "Lockout").
+type criticalError struct {
+	cause string
+	err   error
+}
+
+func (e *criticalError) Error() string { return e.err.Error() }
+func (e *criticalError) Unwrap() error { return e.err }
 
 // Result is the outcome of a run.
 type Result struct {
@@ -272,6 +313,38 @@ func (e *Engine) hook(ctx context.Context, p Point) error {
 // written. Per-record failures do not fail the run: they are in
 // Result.Failed and pending in the state.
 func (e *Engine) Run(ctx context.Context, job *Job, opts RunOptions) (*Result, error) {
+	if e.Store == nil {
+		return nil, errors.New("reconcile: engine needs SF, Local, Store and FP")
+	}
+	lo, locked, err := e.Store.Lockout(ctx, job.Name)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	if locked && !opts.Resync {
+		return nil, &LockedOutError{Lockout: lo}
+	}
+	res, err := e.run(ctx, job, opts)
+	var ce *criticalError
+	switch {
+	case errors.As(err, &ce):
+		l := state.Lockout{Job: job.Name, Cause: ce.cause, Since: e.now()}
+		if res != nil {
+			l.RunID = res.RunID
+		}
+		if lerr := e.Store.LockOut(context.WithoutCancel(ctx), l); lerr != nil {
+			err = fmt.Errorf("%w (%s; recording the lockout failed too: %v)", err, ce.cause, lerr)
+		} else {
+			err = fmt.Errorf("%w (%s: job %s is locked out until a resync run)", err, ce.cause, job.Name)
+		}
+	case err == nil && locked && !opts.DryRun:
+		if err := e.Store.ClearLockout(ctx, job.Name); err != nil {
+			return res, fmt.Errorf("job %s: resynced, but the lockout was not lifted: %w", job.Name, err)
+		}
+	}
+	return res, err
+}
+
+func (e *Engine) run(ctx context.Context, job *Job, opts RunOptions) (*Result, error) {
 	res, r, err := e.runOne(ctx, job, opts, nil)
 	if err != nil || len(job.Children) == 0 {
 		return res, err
@@ -505,6 +578,12 @@ func (r *runner) load(ctx context.Context) error {
 		}
 		return nil
 	})
+	if r.opts.Resync {
+		// A resync is a first sync over the state: what is stored is set
+		// aside (and overwritten record by record as the run commits).
+		clear(r.entries)
+		clear(r.alias)
+	}
 	if err != nil {
 		return err
 	}

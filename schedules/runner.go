@@ -65,6 +65,10 @@ type RunOptions struct {
 	// Force overrides the safety brakes (max_delete, match rate, deleting
 	// parents with children).
 	Force bool
+	// Resync re-initialises the job's baselines from both sides under its
+	// initial policy, as a first sync (reconcile.RunOptions.Resync): the
+	// one run a job locked out after a critical error accepts.
+	Resync bool
 	// CaptureValues, with DryRun, reads the values of the records the plan
 	// would write into JobResult.Values, for a report that shows them.
 	CaptureValues bool
@@ -157,8 +161,8 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	defer r.Store.Release(context.WithoutCancel(ctx), name, token)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // renew the lease while the run goes on; a lost lease stops it
@@ -172,14 +176,14 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 			case <-t.C:
 				if err := r.Store.Renew(ctx, name, token, ttl, r.now()); err != nil && ctx.Err() == nil {
 					r.Log.Error().Str("job", name).Err(err).Msg("job lease lost; stopping the run")
-					cancel()
+					cancel(state.ErrLeaseLost)
 					return
 				}
 			}
 		}
 	}()
 	defer wg.Wait()
-	defer cancel()
+	defer cancel(nil)
 	if !opts.DryRun { // a dry run changes nothing, not even a stale bulk job
 		if err := r.drainBulkJobs(ctx, name); err != nil {
 			return nil, err
@@ -190,14 +194,14 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 		objects = append(objects, c.Object)
 	}
 	r.bulk.start(name, objects)
-	res, err := r.run(ctx, job, opts)
+	res, err := r.run(ctx, job, opts, token)
 	if ids := r.bulk.stop(name); err == nil {
 		r.forgetBulkJobs(ctx, name, ids)
 	}
 	return res, err
 }
 
-func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*JobResult, error) {
+func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, lease int64) (*JobResult, error) {
 	log := r.Log.With().Str("job", job.Name).Logger()
 	objects := map[string]*connector.Object{}
 	names := []string{job.Salesforce.Object}
@@ -249,8 +253,8 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions) (*Jo
 		localSide.side, localSide.progress = "local", progress
 	}
 	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now, Hooks: r.Hooks}
-	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Msg("run starting")
-	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full})
+	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Bool("resync", opts.Resync).Msg("run starting")
+	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full, Lease: lease, Resync: opts.Resync})
 	res.Result = out
 	if err == nil && opts.DryRun && opts.CaptureValues {
 		if res.Values, err = captureValues(ctx, sfSide, localSide, out, rjob); err != nil {

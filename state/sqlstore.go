@@ -54,6 +54,8 @@ CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
 	// 3: Bulk API 2.0 jobs recorded before upload, drained by the next run.
 	`CREATE TABLE bulk_jobs (job TEXT NOT NULL, object TEXT NOT NULL, operation TEXT NOT NULL, bulk_id TEXT NOT NULL,
   created BIGINT NOT NULL, PRIMARY KEY (job, bulk_id));`,
+	// 4: jobs locked out after a critical error, until a resync.
+	`CREATE TABLE lockouts (job TEXT PRIMARY KEY, cause TEXT NOT NULL, run_id BIGINT NOT NULL, since BIGINT NOT NULL);`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -488,6 +490,39 @@ func (s *SQLStore) BulkJobs(ctx context.Context, job string) ([]BulkJob, error) 
 func (s *SQLStore) RemoveBulkJob(ctx context.Context, job, id string) error {
 	if _, err := s.db.ExecContext(ctx, s.q("DELETE FROM bulk_jobs WHERE job = ? AND bulk_id = ?"), job, id); err != nil {
 		return fmt.Errorf("state: remove bulk job: %w", err)
+	}
+	return nil
+}
+
+// LockOut implements Store.
+func (s *SQLStore) LockOut(ctx context.Context, l Lockout) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO lockouts (job, cause, run_id, since) VALUES (?, ?, ?, ?)
+ON CONFLICT (job) DO NOTHING`), l.Job, l.Cause, l.RunID, micros(l.Since))
+	if err != nil {
+		return fmt.Errorf("state: lock out: %w", err)
+	}
+	return nil
+}
+
+// Lockout implements Store.
+func (s *SQLStore) Lockout(ctx context.Context, job string) (Lockout, bool, error) {
+	l := Lockout{Job: job}
+	var since int64
+	err := s.db.QueryRowContext(ctx, s.q("SELECT cause, run_id, since FROM lockouts WHERE job = ?"), job).Scan(&l.Cause, &l.RunID, &since)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Lockout{}, false, nil
+	}
+	if err != nil {
+		return Lockout{}, false, fmt.Errorf("state: lockout: %w", err)
+	}
+	l.Since = fromMicros(since)
+	return l, true, nil
+}
+
+// ClearLockout implements Store.
+func (s *SQLStore) ClearLockout(ctx context.Context, job string) error {
+	if _, err := s.db.ExecContext(ctx, s.q("DELETE FROM lockouts WHERE job = ?"), job); err != nil {
+		return fmt.Errorf("state: clear lockout: %w", err)
 	}
 	return nil
 }

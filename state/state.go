@@ -255,6 +255,16 @@ type BulkJob struct {
 	Created   time.Time
 }
 
+// Lockout marks a job that a run left with a state it cannot vouch for
+// (reconcile's critical errors): runs of the job refuse to start until a
+// resync run clears it.
+type Lockout struct {
+	Job   string
+	Cause string // the run's error; no values
+	RunID int64  // the run that failed, 0 if unknown
+	Since time.Time
+}
+
 // Store keeps a job's sync state: fingerprints, cursors, pending keys,
 // conflicts, tombstones, run history and the error log. Implementations are
 // safe for concurrent use; callbacks must not call back into the Store.
@@ -307,6 +317,14 @@ type Store interface {
 	// RemoveBulkJob forgets a bulk job once it has ended (no error if it
 	// is not recorded).
 	RemoveBulkJob(ctx context.Context, job, id string) error
+
+	// LockOut locks job out. A job already locked out keeps its first
+	// cause and time.
+	LockOut(ctx context.Context, l Lockout) error
+	// Lockout returns the job's lockout; ok is false when it has none.
+	Lockout(ctx context.Context, job string) (l Lockout, ok bool, err error)
+	// ClearLockout lifts the job's lockout (no error if it has none).
+	ClearLockout(ctx context.Context, job string) error
 
 	// Update runs fn in one transaction on job's state: all of fn's
 	// changes are committed together, or none if fn (or the commit) fails.

@@ -25,6 +25,7 @@ const (
 	exitBudget    = 5   // the API budget was reached; the run resumes next time
 	exitLocked    = 6   // another run of the job holds its lock
 	exitError     = 7   // any other failure (cannot connect, authentication failed, ...)
+	exitLockedOut = 8   // the job is locked out after a critical error until a run with --resync
 	exitCancelled = 130 // interrupted (Ctrl-C, SIGTERM)
 )
 
@@ -64,6 +65,8 @@ func exitCode(err error) int {
 		return exitBudget
 	case errors.Is(err, state.ErrLocked):
 		return exitLocked
+	case errors.Is(err, reconcile.ErrLockedOut):
+		return exitLockedOut
 	case isCobraUsage(err):
 		return exitUsage
 	}

@@ -64,11 +64,21 @@ any write when it would delete more than max_delete records, or when a first
 sync matches almost no records (a key_prefix typo must not duplicate every
 case); --force overrides them after you have checked the plan.
 
+A run that fails in a way that leaves the state suspect (the job's lease lost
+while writing, the state store failing after a write) locks the job out:
+later runs refuse to start (exit code 8) until you have checked both sides
+and run it with --resync, which re-initialises its baselines from both sides
+under the job's initial policy, as a first sync does: records on one side
+only are created on the other, differing fields are settled by the initial
+policy, and nothing is written that a first sync would not write. --resync
+--dry-run shows that plan first.
+
 Logs and this command's output name jobs, objects, record keys and field
 names, never the values in the records.`,
 		Example: `  casebridge sync casebridge.yaml --dry-run
   casebridge sync casebridge.yaml th_cases
-  casebridge sync casebridge.yaml th_cases --full`,
+  casebridge sync casebridge.yaml th_cases --full
+  casebridge sync casebridge.yaml th_cases --resync --dry-run`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			if err := reports.apply(&opts); err != nil {
@@ -82,6 +92,7 @@ names, never the values in the records.`,
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print the writes, change nothing")
 	f.BoolVar(&opts.Full, "full", false, "read Salesforce completely instead of from the last cursor")
 	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
+	f.BoolVar(&opts.Resync, "resync", false, "re-initialise baselines from both sides as a first sync does; clears a lockout after a critical error")
 	f.BoolVar(&showPlan, "plan", false, "print the plan of every run, not only of dry runs")
 	return cmd
 }

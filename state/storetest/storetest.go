@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Reopen", testReopen},
 		{"Leases", testLeases},
 		{"BulkJobs", testBulkJobs},
+		{"Lockouts", testLockouts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -402,5 +403,32 @@ func testBulkJobs(t *testing.T, s state.Store, reopen func() state.Store) {
 	}
 	if got, _ := s.BulkJobs(ctx, "other"); len(got) != 1 {
 		t.Fatalf("bulk jobs not kept per job: %+v", got)
+	}
+}
+
+func testLockouts(t *testing.T, s state.Store, reopen func() state.Store) {
+	if _, ok, err := s.Lockout(ctx, "j"); ok || err != nil {
+		t.Fatalf("fresh Lockout = %v, %v", ok, err)
+	}
+	first := state.Lockout{Job: "j", Cause: "state commit after a write failed", RunID: 7, Since: t0}
+	must(t, s.LockOut(ctx, first))
+	// A second critical error keeps the first cause.
+	must(t, s.LockOut(ctx, state.Lockout{Job: "j", Cause: "later", RunID: 8, Since: t0.Add(time.Hour)}))
+	if reopen != nil {
+		must(t, s.Close())
+		s = reopen()
+	}
+	got, ok, err := s.Lockout(ctx, "j")
+	must(t, err)
+	if !ok || got != first {
+		t.Fatalf("Lockout = %+v, %v; want %+v", got, ok, first)
+	}
+	if _, ok, _ := s.Lockout(ctx, "other"); ok {
+		t.Fatal("lockouts leak between jobs")
+	}
+	must(t, s.ClearLockout(ctx, "j"))
+	must(t, s.ClearLockout(ctx, "j"))
+	if _, ok, _ := s.Lockout(ctx, "j"); ok {
+		t.Fatal("still locked out after ClearLockout")
 	}
 }
