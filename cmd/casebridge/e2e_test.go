@@ -35,8 +35,9 @@ import (
 // and databases, and an in-process fake org per script that the script can
 // inspect and edit through the commands below.
 //
-//	fakeorg [-seeded]
-//	    start the fake org (empty unless -seeded) on 127.0.0.1; sets
+//	fakeorg [-seeded] [-rules]
+//	    start the fake org (empty unless -seeded; -rules turns on its
+//	    validation rules, e.g. a case's last name is required) on 127.0.0.1; sets
 //	    $ORG_URL and $ORG_SECRET (configs say login_url: ${ORG_URL} and
 //	    client_secret: ${ORG_SECRET}) and writes $WORK/org.secret.
 //	org get OBJECT KEY FIELD        print a field of the record with that external key ("null" when null);
@@ -47,6 +48,7 @@ import (
 //	org count OBJECT [N]            print (or assert) the number of live records
 //	org writes [N]                  print (or assert) casebridge's write calls since the last reset
 //	org reset                       clear the request log
+//	org lock KEY...                 the next write touching each key fails once with UNABLE_TO_LOCK_ROW
 //	db open sqlite|postgres|mysql   a fresh database for this script (internal/testdb); sets $DB_DSN
 //	db run FILE                     run the statements of FILE (each ending in ";" and a newline)
 //	db exec 'SQL' [PARAM...]        run a statement with ? placeholders ("null" binds NULL)
@@ -118,11 +120,18 @@ func cmdFakeorg(ts *testscript.TestScript, neg bool, args []string) {
 	if st.org != nil {
 		ts.Fatalf("fakeorg: already started")
 	}
-	seeded := len(args) == 1 && args[0] == "-seeded"
-	if len(args) > 0 && !seeded {
-		ts.Fatalf("usage: fakeorg [-seeded]")
+	opts := sftest.Options{Empty: true}
+	for _, a := range args {
+		switch a {
+		case "-seeded":
+			opts.Empty = false
+		case "-rules":
+			opts.ValidationRules = true
+		default:
+			ts.Fatalf("usage: fakeorg [-seeded] [-rules]")
+		}
 	}
-	org := sftest.New(sftest.Options{Empty: !seeded})
+	org := sftest.New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	ts.Check(err)
 	srv := &http.Server{Handler: org.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -153,7 +162,7 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("org: run fakeorg first")
 	}
 	if len(args) == 0 {
-		ts.Fatalf("usage: org get|set|delete|count|writes|reset ...")
+		ts.Fatalf("usage: org get|set|delete|count|writes|reset|lock ...")
 	}
 	org := st.org
 	switch args[0] {
@@ -221,6 +230,12 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 		st.printOrAssert(ts, "org writes", n, args[1:])
+	case "lock":
+		noNeg(ts, neg, "org lock")
+		if len(args) < 2 {
+			ts.Fatalf("usage: org lock KEY...")
+		}
+		org.LockRows(args[1:]...)
 	case "reset":
 		noNeg(ts, neg, "org reset")
 		org.ResetRequests()
