@@ -88,6 +88,9 @@ type KeyLister interface {
 	// ListKeys calls fn with the key of every live record of object: a
 	// complete listing, as a complete Read would give. Keys of rows that
 	// could not be read are not listed (they are unknown, not absent).
+	// A connector whose reads are limited to a scope (a job's where) lists
+	// the keys of existing records outside it too, since a key left out
+	// reads as deleted; its reads pass those records with Record.Err set.
 	ListKeys(ctx context.Context, object string, fn func(key string) error) error
 }
 

@@ -23,11 +23,15 @@ import (
 // bulkQueryPageSize is maxRecords per results page.
 const bulkQueryPageSize = 50000
 
-// countRecords runs SELECT COUNT() FROM object (one call).
-func (c *Connector) countRecords(ctx context.Context, o *connector.Object) (int64, error) {
+// countRecords runs SELECT COUNT() FROM object[ WHERE where] (one call).
+func (c *Connector) countRecords(ctx context.Context, o *connector.Object, where string) (int64, error) {
+	q := "SELECT COUNT() FROM " + o.Name
+	if where != "" {
+		q += " WHERE " + where
+	}
 	var page api.QueryResult
 	err := c.cl.do(ctx, request{op: "read", object: o.Name, method: http.MethodGet, path: c.cl.dataPath("query"),
-		query: url.Values{"q": {"SELECT COUNT() FROM " + o.Name}}, retrySafe: true}, &page)
+		query: url.Values{"q": {q}}, retrySafe: true}, &page)
 	return page.TotalSize, err
 }
 

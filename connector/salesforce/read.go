@@ -288,36 +288,56 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 	if err != nil {
 		return "", err
 	}
+	return c.read(ctx, o, since, "", fn)
+}
+
+// read is Read limited to the records matching scope, a SOQL condition
+// ("" for every record). With a scope, a second, key-only query finds the
+// records that do not match it (among those changed since the cursor, for
+// an incremental read) and passes them as unknown: Record.Err is an
+// OUT_OF_SCOPE *connector.RecordError, Fields is empty.
+func (c *Connector) read(ctx context.Context, o *connector.Object, since connector.Cursor, scope string, fn func(connector.Record) error) (connector.Cursor, error) {
 	var prev *cursorState
+	var err error
 	if since != "" && o.Modified != "" {
 		if prev, err = decodeCursor(since); err != nil {
-			return "", fmt.Errorf("read %s %s: %w", c.name, object, err)
+			return "", fmt.Errorf("read %s %s: %w", c.name, o.Name, err)
 		}
 	}
-	var where, order string
+	var changed, order string
 	if o.Modified != "" {
 		order = o.Modified + ", Id"
 	}
 	if prev != nil && !prev.T.IsZero() {
-		where = o.Modified + " >= " + DateTimeLiteral(prev.T.Add(-c.opts.LookBack))
+		changed = o.Modified + " >= " + DateTimeLiteral(prev.T.Add(-c.opts.LookBack))
 	}
+	where := and(changed, paren(scope))
 	soql, err := selectSOQL(readFields(o), o.Name, where, order)
 	if err != nil {
-		return "", fmt.Errorf("read %s %s: %w", c.name, object, err)
+		return "", fmt.Errorf("read %s %s: %w", c.name, o.Name, err)
 	}
 	w := &window{lookBack: c.opts.LookBack, seen: map[string]int64{}}
 	if prev != nil {
 		w.max, w.maxID = prev.T, prev.ID
 	}
+	// seenBefore observes a record for the next cursor and reports whether
+	// the previous read passed it on already, unchanged since.
+	seenBefore := func(id string, t time.Time) bool {
+		if o.Modified == "" || id == "" || t.IsZero() {
+			return false
+		}
+		w.observe(id, t)
+		if prev != nil {
+			if ms, ok := prev.Seen[id]; ok && ms == t.UnixMilli() {
+				return true
+			}
+		}
+		return false
+	}
 	each := func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
-		if o.Modified != "" && rec.ID != "" && !rec.Modified.IsZero() {
-			w.observe(rec.ID, rec.Modified)
-			if prev != nil {
-				if ms, ok := prev.Seen[rec.ID]; ok && ms == rec.Modified.UnixMilli() {
-					return nil // passed on by the previous read, unchanged since
-				}
-			}
+		if seenBefore(rec.ID, rec.Modified) {
+			return nil
 		}
 		if prev == nil && rec.Deleted {
 			return nil
@@ -326,7 +346,7 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 	}
 	bulk := false
 	if prev == nil && c.opts.BulkQueryThreshold > 0 {
-		n, err := c.countRecords(ctx, o)
+		n, err := c.countRecords(ctx, o, paren(scope))
 		if err != nil {
 			return "", err
 		}
@@ -341,10 +361,96 @@ func (c *Connector) Read(ctx context.Context, object string, since connector.Cur
 	if err != nil {
 		return "", err
 	}
+	if scope != "" {
+		// After the matching records, so that a record leaving the scope
+		// meanwhile is passed twice (present, then unknown: unknown wins)
+		// rather than not at all.
+		err := c.outside(ctx, o, changed, scope, prev != nil, func(rec connector.Record) error {
+			if seenBefore(rec.ID, rec.Modified) {
+				return nil
+			}
+			return fn(rec)
+		})
+		if err != nil {
+			return "", err
+		}
+	}
 	if o.Modified == "" {
 		return "", nil
 	}
 	return w.cursor(), nil
+}
+
+// CodeOutOfScope marks a record of a scoped view (Connector.Where) that
+// exists but does not match the view's condition: unknown to the view,
+// neither present nor deleted.
+const CodeOutOfScope connector.Code = "OUT_OF_SCOPE"
+
+// errOutOfScope is the cause of an OUT_OF_SCOPE RecordError.
+var errOutOfScope = &connector.ValueError{Code: CodeOutOfScope, Detail: "the record does not match the job's where condition"}
+
+func (c *Connector) outOfScope(op string, o *connector.Object, key string) *connector.RecordError {
+	return connector.NewRecordError(op, c.name, o.Name, key, "", CodeOutOfScope, connector.Permanent, errOutOfScope)
+}
+
+// outside runs the key-only query "SELECT Id, <key>, SystemModstamp FROM
+// object WHERE [filter AND] NOT (scope)" and passes each record as an
+// unknown one (Record.Err OUT_OF_SCOPE, no Fields). Records without a key
+// are left out: they belong to no job.
+func (c *Connector) outside(ctx context.Context, o *connector.Object, filter, scope string, all bool, fn func(connector.Record) error) error {
+	fields := []string{"Id"}
+	if o.Key != "Id" {
+		fields = append(fields, o.Key)
+	}
+	if o.Modified != "" {
+		fields = append(fields, o.Modified)
+	}
+	soql, err := selectSOQL(fields, o.Name, and(filter, "NOT "+paren(scope)), "")
+	if err != nil {
+		return err
+	}
+	return c.query(ctx, "read", o.Name, soql, all, func(raw map[string]any) error {
+		rec := c.outsideRecord(o, raw)
+		if rec.Key == "" {
+			return nil
+		}
+		return fn(rec)
+	})
+}
+
+// outsideRecord is the unknown record of a row of an outside query.
+func (c *Connector) outsideRecord(o *connector.Object, raw map[string]any) connector.Record {
+	id, _ := raw["Id"].(string)
+	k, _ := raw[o.Key].(string)
+	rec := connector.Record{Key: connector.NormalizeKey(k), ID: id}
+	if o.Modified != "" {
+		if s, ok := raw[o.Modified].(string); ok {
+			if t, err := api.ParseTime(s); err == nil {
+				rec.Modified = t
+			}
+		}
+	}
+	rec.Err = c.outOfScope("read", o, rec.Key)
+	return rec
+}
+
+// paren returns "(cond)", or "" for an empty cond.
+func paren(cond string) string {
+	if cond == "" {
+		return ""
+	}
+	return "(" + cond + ")"
+}
+
+// and joins the non-empty conditions with AND.
+func and(conds ...string) string {
+	var out []string
+	for _, c := range conds {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return strings.Join(out, " AND ")
 }
 
 // TracksChanges implements connector.ChangeTracker: objects with a
@@ -399,15 +505,15 @@ func uniqueKeys(o *connector.Object, keys []string) []string {
 	return out
 }
 
-// byKeys runs "SELECT fields FROM object WHERE key IN (...)" in chunks that
-// keep each statement under the URL length limit.
-func (c *Connector) byKeys(ctx context.Context, op string, o *connector.Object, fields, keys []string, fn func(map[string]any) error) error {
-	base, err := selectSOQL(fields, o.Name, o.Key+" IN ()", "")
+// byKeys runs "SELECT fields FROM object WHERE key IN (...)[ AND cond]" in
+// chunks that keep each statement under the URL length limit.
+func (c *Connector) byKeys(ctx context.Context, op string, o *connector.Object, fields, keys []string, cond string, fn func(map[string]any) error) error {
+	base, err := selectSOQL(fields, o.Name, and(o.Key+" IN ()", cond), "")
 	if err != nil {
 		return err
 	}
 	for _, list := range inChunks(base, keys, 1000) {
-		soql, _ := selectSOQL(fields, o.Name, o.Key+" IN ("+list+")", "")
+		soql, _ := selectSOQL(fields, o.Name, and(o.Key+" IN ("+list+")", cond), "")
 		if err := c.query(ctx, op, o.Name, soql, false, fn); err != nil {
 			return err
 		}
@@ -421,19 +527,43 @@ func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, 
 	if err != nil {
 		return err
 	}
+	return c.readKeys(ctx, o, keys, "", fn)
+}
+
+// readKeys is ReadKeys limited to the records matching scope ("" for
+// every record); with a scope, the keys of records that exist but do not
+// match it are passed as unknown (Record.Err OUT_OF_SCOPE).
+func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []string, scope string, fn func(connector.Record) error) error {
 	keys = uniqueKeys(o, keys)
 	if len(keys) == 0 {
 		return nil
 	}
-	fields := readFields(o)
 	seen := map[string]bool{}
-	return c.byKeys(ctx, "read_keys", o, fields, keys, func(raw map[string]any) error {
+	err := c.byKeys(ctx, "read_keys", o, readFields(o), keys, paren(scope), func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
 		if seen[rec.ID] {
 			return nil
 		}
 		seen[rec.ID] = true
 		return fn(rec)
+	})
+	if err != nil || scope == "" {
+		return err
+	}
+	fields := []string{"Id"}
+	if o.Key != "Id" {
+		fields = append(fields, o.Key)
+	}
+	if o.Modified != "" {
+		fields = append(fields, o.Modified)
+	}
+	return c.byKeys(ctx, "read_keys", o, fields, keys, "NOT "+paren(scope), func(raw map[string]any) error {
+		// A record that left the scope after the first query is passed
+		// again, as unknown (the later answer wins, as in Read).
+		if rec := c.outsideRecord(o, raw); rec.Key != "" {
+			return fn(rec)
+		}
+		return nil
 	})
 }
 
@@ -448,7 +578,7 @@ func (c *Connector) resolveIDs(ctx context.Context, o *connector.Object, keys []
 		}
 		return ids, nil
 	}
-	err := c.byKeys(ctx, "delete", o, []string{"Id", o.Key}, keys, func(raw map[string]any) error {
+	err := c.byKeys(ctx, "delete", o, []string{"Id", o.Key}, keys, "", func(raw map[string]any) error {
 		id, _ := raw["Id"].(string)
 		k, _ := raw[o.Key].(string)
 		if id != "" && k != "" {

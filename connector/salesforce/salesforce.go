@@ -188,8 +188,9 @@ type Connector struct {
 	opts Options
 	cl   *client
 
-	mu      sync.Mutex
-	objects map[string]*connector.Object // describe cache
+	mu         sync.Mutex
+	objects    map[string]*connector.Object // describe cache
+	validWhere map[string]bool              // object + "\x00" + condition checked by Where views
 }
 
 // New validates opts, authenticates and returns a Connector. Errors from
