@@ -356,7 +356,7 @@ func scopes(sf connector.Connector, view *mapping.View, m *mapping.JobMapping) (
 	for _, mem := range m.Members() {
 		mem := mem
 		name := memberObject(mem)
-		sfSide.routes[name] = route{conn: sf, object: mem.Object, accept: func(key string) bool {
+		sfSide.routes[name] = route{conn: memberSF(sf, m, mem), object: mem.Object, accept: func(key string) bool {
 			got, ok := m.MemberOf(mem.Object, key)
 			return ok && got.Name == mem.Name
 		}}

@@ -3,9 +3,50 @@ package schedules
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/mapping"
 )
+
+// memberSF returns the Salesforce connector a member of the job reads and
+// writes through. For the parent of a job with a `where`, it is a view of
+// sf scoped by the condition (salesforce.Connector.Where): records outside
+// it are unknown to the job, never deleted, and never written. Children
+// inherit nothing: the configuration has no per-child where, and a child's
+// records are in the job through their parent's key (a child whose parent
+// is unknown is skipped by the engine). A connector that cannot scope its
+// reads fails the job rather than ignoring the condition.
+func memberSF(sf connector.Connector, m *mapping.JobMapping, mem *mapping.Member) connector.Connector {
+	if !mem.IsParent() || m.Job == nil {
+		return sf
+	}
+	where := strings.TrimSpace(m.Job.Salesforce.Where)
+	if where == "" {
+		return sf
+	}
+	if w, ok := sf.(interface {
+		Where(map[string]string) connector.Connector
+	}); ok {
+		return w.Where(map[string]string{mem.Object: where})
+	}
+	return unscoped{name: sf.Name(), err: fmt.Errorf("%s cannot limit its reads to the job's where (%q)", sf.Name(), where)}
+}
+
+// unscoped stands in for a connector that cannot apply a job's where: every
+// call fails with err.
+type unscoped struct {
+	name string
+	err  error
+}
+
+func (u unscoped) Name() string { return u.name }
+
+func (u unscoped) Describe(context.Context, string) (*connector.Object, error) { return nil, u.err }
+
+func (u unscoped) Read(context.Context, string, connector.Cursor, func(connector.Record) error) (connector.Cursor, error) {
+	return "", u.err
+}
 
 // route sends one of a routed connector's objects to an object of another
 // connector, keeping only the keys accept takes.
