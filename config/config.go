@@ -79,20 +79,21 @@ type Source struct {
 	// Name is the source's key under sources.
 	Name string `yaml:"-"`
 
-	Kind       SourceKind `yaml:"kind" required:"true" doc:"csv, xlsx, sqlite, postgres or mysql"`
-	Path       string     `yaml:"path" path:"true" doc:"the file (csv, xlsx, sqlite)"`
-	Sheet      string     `yaml:"sheet" doc:"xlsx: the sheet; default the first"`
-	HeaderRow  int        `yaml:"header_row" default:"1" doc:"sheets: the row holding the headers (1-based); rows above it are skipped"`
-	Encoding   Encoding   `yaml:"encoding" default:"utf-8" doc:"csv: character encoding"`
-	Delimiter  string     `yaml:"delimiter" default:"," doc:"csv: field separator, one character"`
-	ReadOnly   bool       `yaml:"read_only" doc:"never write to this source"`
-	DSN        Secret     `yaml:"dsn" doc:"databases: connection string"`
-	Table      string     `yaml:"table" doc:"databases: the default table (a job's local.table overrides it)"`
-	UpdatedAt  string     `yaml:"updated_at" doc:"column holding each row's modification time (incremental reads, newest_wins)"`
-	SoftDelete string     `yaml:"soft_delete" doc:"column that marks a row deleted (1/true) instead of removing it"`
-	LinkColumn string     `yaml:"link_column" doc:"column that receives the Salesforce Id of a record casebridge created"`
-	Timezone   string     `yaml:"timezone" default:"UTC" doc:"zone of date-times written without one"`
-	Backups    int        `yaml:"backups" default:"3" doc:"files: earlier copies kept beside the file when casebridge rewrites it"`
+	Kind         SourceKind `yaml:"kind" required:"true" doc:"csv, xlsx, sqlite, postgres or mysql"`
+	Path         string     `yaml:"path" path:"true" doc:"the file (csv, xlsx, sqlite)"`
+	Sheet        string     `yaml:"sheet" doc:"xlsx: the sheet; default the first"`
+	HeaderRow    int        `yaml:"header_row" doc:"sheets: the row holding the headers (1-based); rows above it are skipped; default: found, the first of the first 50 rows holding the job's local.key header"`
+	Encoding     Encoding   `yaml:"encoding" default:"utf-8" doc:"csv: character encoding"`
+	Delimiter    string     `yaml:"delimiter" default:"," doc:"csv: field separator, one character"`
+	ReadOnly     bool       `yaml:"read_only" doc:"never write to this source"`
+	DSN          Secret     `yaml:"dsn" doc:"databases: connection string"`
+	Table        string     `yaml:"table" doc:"databases: the default table (a job's local.table overrides it)"`
+	UpdatedAt    string     `yaml:"updated_at" doc:"column holding each row's modification time (incremental reads, newest_wins)"`
+	SoftDelete   string     `yaml:"soft_delete" doc:"column that marks a row deleted instead of removing it: databases set it to 1/true; sheets write \"deleted\" into it (default column Deleted, added if missing) and skip rows marked so"`
+	StatusColumn string     `yaml:"status_column" doc:"sheets: column where casebridge tells field staff what happened to each row (\"synced <UTC time>\", or \"error <code> <column>\"), added if missing"`
+	LinkColumn   string     `yaml:"link_column" doc:"column that receives the Salesforce Id of a record casebridge created"`
+	Timezone     string     `yaml:"timezone" default:"UTC" doc:"zone of date-times written without one"`
+	Backups      int        `yaml:"backups" default:"3" doc:"files: timestamped earlier copies kept (in .casebridge-backup beside the file) when casebridge rewrites it; 0 keeps none; this value is used, not the sheet connector's own default"`
 
 	// Location is Timezone, loaded.
 	Location *time.Location `yaml:"-"`

@@ -187,8 +187,8 @@ func TestSampleValues(t *testing.T) {
 		!slices.Equal(bd.Date.Formats, []string{"02/01/2006", "2006-01-02"}) || bd.PII != config.PIIDirect || bd.WriteForm != "02/01/2006" {
 		t.Errorf("birthdate rule = %+v", bd.Date)
 	}
-	if p := bd.At("date"); p.Line != 88 {
-		t.Errorf("birthdate date option at %v, want line 88", p)
+	if p := bd.At("date"); p.Line != 92 {
+		t.Errorf("birthdate date option at %v, want line 92", p)
 	}
 	yn := rules["vcms__Age_Verified__c"].YesNo
 	if yn == nil || !slices.Equal(yn.Yes, []string{"ใช่", "Y", "yes"}) || !slices.Equal(yn.No, []string{"ไม่", "รอ"}) {

@@ -47,7 +47,8 @@ func TestReference(t *testing.T) {
 		"salesforce.auth.client_secret: string (secret; or client_secret_file)",
 		"jobs.<name>.conflict: salesforce_wins | local_wins | newest_wins | manual (default manual)",
 		"jobs.<name>.fields[].date.era: gregorian | buddhist (default gregorian)",
-		"sources.<name>.header_row: integer (default 1)",
+		"sources.<name>.header_row: integer",
+		"sources.<name>.backups: integer (default 3)",
 		"jobs.<name>.max_delete: count or percentage (default 10%)",
 	} {
 		if !strings.Contains(ref, want+"\n") {

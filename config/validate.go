@@ -142,8 +142,8 @@ func (d *decoder) validateState(c *Config) {
 // sourceKeys lists the keys that apply to each kind of source (kind
 // itself applies to all).
 var sourceKeys = map[SourceKind][]string{
-	KindCSV:      {"path", "header_row", "encoding", "delimiter", "read_only", "updated_at", "soft_delete", "link_column", "timezone", "backups"},
-	KindXLSX:     {"path", "sheet", "header_row", "read_only", "updated_at", "soft_delete", "link_column", "timezone", "backups"},
+	KindCSV:      {"path", "header_row", "encoding", "delimiter", "read_only", "updated_at", "soft_delete", "status_column", "link_column", "timezone", "backups"},
+	KindXLSX:     {"path", "sheet", "header_row", "read_only", "updated_at", "soft_delete", "status_column", "link_column", "timezone", "backups"},
 	KindSQLite:   {"path", "dsn", "table", "read_only", "updated_at", "soft_delete", "link_column", "timezone"},
 	KindPostgres: {"dsn", "table", "read_only", "updated_at", "soft_delete", "link_column", "timezone"},
 	KindMySQL:    {"dsn", "table", "read_only", "updated_at", "soft_delete", "link_column", "timezone"},
@@ -192,8 +192,11 @@ func (d *decoder) validateSource(s *Source) {
 	if s.Kind == KindCSV && !d.failed[s.PathOf("delimiter")] && utf8.RuneCountInString(s.Delimiter) != 1 {
 		d.errAt(&s.Meta, "delimiter", "want one character, such as , or ; or a tab")
 	}
-	if s.HeaderRow < 1 && !d.failed[s.PathOf("header_row")] {
-		d.errAt(&s.Meta, "header_row", "rows count from 1")
+	if s.Has("header_row") && s.HeaderRow < 1 && !d.failed[s.PathOf("header_row")] {
+		d.errAt(&s.Meta, "header_row", "rows count from 1; leave header_row out to find the header row by the key column's header")
+	}
+	if s.StatusColumn != "" && s.SoftDelete != "" && strings.EqualFold(strings.TrimSpace(s.StatusColumn), strings.TrimSpace(s.SoftDelete)) {
+		d.errAt(&s.Meta, "status_column", "the status column must differ from the soft_delete column")
 	}
 	if s.Backups < 0 {
 		d.errAt(&s.Meta, "backups", "must not be negative")
@@ -261,6 +264,9 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 	}
 
+	if src := j.Source; src != nil && !src.Kind.IsSQL() {
+		d.ownColumns(j, src)
+	}
 	written := make(map[string][]*Rule) // local columns written, across the row's records
 	targets := d.validateRules(j, j.Fields, written)
 	for i, f := range j.MatchOn {
@@ -347,6 +353,29 @@ func (d *decoder) validateRules(j *Job, rules []*Rule, written map[string][]*Rul
 		}
 	}
 	return sfTargets
+}
+
+// ownColumns checks that a sheet job neither keys on nor maps the
+// columns casebridge writes itself (status_column, soft_delete).
+func (d *decoder) ownColumns(j *Job, src *Source) {
+	for _, own := range []struct{ key, col string }{{"status_column", src.StatusColumn}, {"soft_delete", src.SoftDelete}} {
+		col := strings.TrimSpace(own.col)
+		if col == "" {
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(j.Local.Key), col) {
+			d.errAt(&j.Local.Meta, "key", "%s is source %s's %s, which casebridge writes; key on another column", d.word(j.Local.PathOf("key"), j.Local.Key), src.Name, own.key)
+		}
+		rules := slices.Clone(j.Fields)
+		for _, ch := range j.Children {
+			rules = append(rules, ch.Fields...)
+		}
+		for _, r := range rules {
+			if r.Local != "" && strings.EqualFold(strings.TrimSpace(r.Local), col) {
+				d.errAt(&r.Meta, "local", "column %s is source %s's %s, which casebridge writes; map another column", d.word(r.PathOf("local"), r.Local), src.Name, own.key)
+			}
+		}
+	}
 }
 
 // sharedColumn checks a rule writing a local column that the rules in

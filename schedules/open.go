@@ -85,6 +85,22 @@ func Fingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
 
 // OpenSource opens the local connector of a job: the job's sheet or table
 // as the one object m.LocalObject, requiring the columns its rules map.
+//
+// A sheet source's options map onto the sheet connector's as follows:
+//
+//   - header_row: the header row; left out (0), the sheet connector finds
+//     it: the first of the first 50 rows holding the job's local.key
+//     header (so a title row above the headers needs no setting);
+//   - soft_delete: the column a deleted record is marked in (delete mode
+//     mark), with the mark "deleted" (sheet.SheetConfig.DeleteValue's
+//     default; matched ignoring case on read, and a marked row is not a
+//     record). Left out, the sheet connector's default column Deleted is
+//     used: a sheet's rows are never removed;
+//   - status_column: the per-row status column ("synced <UTC time>" or
+//     "error <code> <column>"), written on local writes and by
+//     WriteStatus after a run;
+//   - backups: the configuration's count (default 3) is always passed, so
+//     the sheet connector's own default (5) never applies.
 func OpenSource(job *config.Job, m *mapping.JobMapping) (connector.Connector, error) {
 	src := job.Source
 	columns := mappedColumns(job)
@@ -92,14 +108,17 @@ func OpenSource(job *config.Job, m *mapping.JobMapping) (connector.Connector, er
 	case config.KindCSV, config.KindXLSX:
 		backups := src.Backups
 		sc := sheet.SheetConfig{
-			Object:    m.LocalObject,
-			Path:      src.Path,
-			Format:    string(src.Kind),
-			Sheet:     firstNonEmpty(job.Local.Sheet, src.Sheet),
-			HeaderRow: src.HeaderRow,
-			Key:       job.Local.Key,
-			Columns:   columns,
-			ReadOnly:  src.ReadOnly,
+			Object:       m.LocalObject,
+			Path:         src.Path,
+			Format:       string(src.Kind),
+			Sheet:        firstNonEmpty(job.Local.Sheet, src.Sheet),
+			HeaderRow:    src.HeaderRow,
+			Key:          job.Local.Key,
+			Columns:      columns,
+			ReadOnly:     src.ReadOnly,
+			Delete:       sheet.DeleteMark,
+			DeleteColumn: strings.TrimSpace(src.SoftDelete),
+			StatusColumn: strings.TrimSpace(src.StatusColumn),
 		}
 		if src.Kind == config.KindCSV {
 			sc.Encoding = string(src.Encoding)
@@ -126,6 +145,122 @@ func OpenSource(job *config.Job, m *mapping.JobMapping) (connector.Connector, er
 		})
 	}
 	return nil, fmt.Errorf("source %s: kind %q is not supported", src.Name, src.Kind)
+}
+
+// statusWriter is a local connector that records per-row sync status
+// (sheet.Connector.Status).
+type statusWriter interface {
+	Status(ctx context.Context, object string, results []connector.Result) error
+}
+
+// WriteStatus records in the local source's status column (a sheet's
+// status_column) what a run did to each row: "error <code> <column>" for a
+// row with a cell that did not map or a record whose write failed on
+// either side (the first such error), else "synced <UTC time>" for a row
+// with a write that went through. A row the run left alone keeps its
+// status. A child's outcome is its parent row's. A local connector
+// without a status column and a run that failed as a whole (no result)
+// write nothing. Call it only after a run that applied its plan: a dry
+// run's mapping errors would be recorded.
+//
+// When some of a run's writes were neither done nor failed (held back by
+// the API budget, or not reached), WriteStatus cannot tell which: it then
+// records only the errors, never "synced".
+//
+// The runner calls it after a run, with the local connector the run used;
+// column names are written, never values.
+func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobMapping, res *JobResult) error {
+	sw, ok := local.(statusWriter)
+	if !ok || res == nil || res.Result == nil {
+		return nil
+	}
+	type rowStatus struct {
+		err    error
+		synced bool
+	}
+	rows := map[string]*rowStatus{}
+	var order []string
+	row := func(object, sfKey string) *rowStatus {
+		lk, ok := m.LocalKeyOf(object, sfKey)
+		if !ok || lk == "" {
+			return nil
+		}
+		id := connector.KeyID(lk, false)
+		rs := rows[id]
+		if rs == nil {
+			rs = &rowStatus{}
+			rows[id] = rs
+			order = append(order, lk)
+		}
+		return rs
+	}
+	// column names the local column of a Salesforce field, for field staff.
+	column := func(object, sfKey, field string) string {
+		if mem, ok := m.MemberOf(object, sfKey); ok && field != "" {
+			for _, r := range mem.Rules {
+				if strings.EqualFold(r.SF, field) && r.Local != "" {
+					return r.Local
+				}
+			}
+		}
+		return field
+	}
+	fail := func(object, sfKey, field string, code connector.Code) {
+		if rs := row(object, sfKey); rs != nil && rs.err == nil {
+			if code == "" {
+				code = connector.CodeInvalidValue
+			}
+			rs.err = &connector.RecordError{Op: "sync", Object: object, Key: sfKey, Field: column(object, sfKey, field), Code: code,
+				Err: &connector.ValueError{Code: code}}
+		}
+	}
+	for _, e := range res.MappingErrors {
+		fail(e.Object, e.Key, e.Field, e.Code)
+	}
+	members := m.Members()
+	var walk func(r *reconcile.Result, mem int)
+	walk = func(r *reconcile.Result, mem int) {
+		if r == nil || mem >= len(members) {
+			return
+		}
+		object := members[mem].Object
+		failed := map[string]bool{}
+		for _, f := range r.Failed {
+			fail(object, f.Key, f.Field, connector.Code(f.Code))
+			failed[connector.KeyID(f.Key, false)] = true
+		}
+		if p := r.Plan; p != nil {
+			c := r.Counts
+			complete := c.Creates+c.Updates+c.Deletes+len(r.Failed) >= len(p.Writes)
+			for _, w := range p.Writes {
+				if complete && !failed[connector.KeyID(w.Key, false)] {
+					if rs := row(object, w.Key); rs != nil {
+						rs.synced = true
+					}
+				}
+			}
+		}
+		if mem == 0 {
+			for i, ch := range r.Children {
+				walk(ch, i+1)
+			}
+		}
+	}
+	walk(res.Result, 0)
+	var out []connector.Result
+	for _, lk := range order {
+		rs := rows[connector.KeyID(lk, false)]
+		switch {
+		case rs.err != nil:
+			out = append(out, connector.Result{Key: lk, Err: rs.err})
+		case rs.synced:
+			out = append(out, connector.Result{Key: lk})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return sw.Status(ctx, m.LocalObject, out)
 }
 
 // mappedColumns lists the local columns a job's rules name, so that a
