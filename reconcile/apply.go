@@ -453,7 +453,11 @@ func (r *runner) lastSeen(e *entry) state.RecordState {
 func (r *runner) update(ctx context.Context, fn func(state.Tx) error) error {
 	return r.Store.Update(ctx, r.job.Name, func(tx state.Tx) error {
 		if r.opts.Lease != 0 {
-			if err := tx.Fence(r.opts.Lease, r.now()); err != nil {
+			leased := r.job.Name // the lease is the run's: a child's parent holds it
+			if r.fam != nil {
+				leased = r.fam.parent
+			}
+			if err := tx.FenceOn(leased, r.opts.Lease, r.now()); err != nil {
 				return err
 			}
 		}

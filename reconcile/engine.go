@@ -353,7 +353,7 @@ func (e *Engine) run(ctx context.Context, job *Job, opts RunOptions) (*Result, e
 	// to both sides this run is skipped (and stays pending).
 	skip := r.unsettled()
 	for _, c := range job.Children {
-		cres, _, err := e.runOne(ctx, c.Job, opts, &family{suffix: c.Suffix, skip: skip})
+		cres, _, err := e.runOne(ctx, c.Job, opts, &family{parent: job.Name, suffix: c.Suffix, skip: skip})
 		if cres != nil {
 			res.Children = append(res.Children, cres)
 		}
@@ -366,6 +366,7 @@ func (e *Engine) run(ctx context.Context, job *Job, opts RunOptions) (*Result, e
 
 // family is what a child job's run knows of its parent's.
 type family struct {
+	parent string // the parent job's name
 	suffix string
 	skip   map[string]bool // parent KeyIDs whose records did not settle
 }

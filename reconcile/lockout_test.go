@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
 	"github.com/casebridge/casebridge/state"
 )
@@ -167,5 +168,33 @@ func TestResyncIsAFirstSync(t *testing.T) {
 	}
 	if g, wl := got.Plan.Lines(), want.Plan.Lines(); !slices.Equal(g, wl) || len(g) == 0 {
 		t.Errorf("resync plan:\n\t%s\nfirst sync plan:\n\t%s", strings.Join(g, "\n\t"), strings.Join(wl, "\n\t"))
+	}
+}
+
+// TestLeaseFencesChildren: a run under a lease writes its child jobs'
+// state too: they are fenced by the parent job's lease.
+func TestLeaseFencesChildren(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	w.sf.AddObject(stipendObject())
+	w.local.AddObject(stipendObject())
+	stipends := &reconcile.Job{Name: w.job.Name + "/stipend", Object: "Stipend__c", Fields: []reconcile.FieldSpec{{Name: "Amount__c", RuleHash: "r1"}}}
+	w.job.Children = []reconcile.Child{{Job: stipends, Suffix: "stipend"}}
+	if err := w.local.set("TH-0001", map[string]string{"Name__c": "n"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.local.Upsert(ctx, "Stipend__c", []connector.Record{{Key: "TH-0001:stipend", Fields: map[string]connector.Value{"Amount__c": connector.Int(500)}}}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := w.store.Acquire(ctx, w.job.Name, "host-a", time.Hour, w.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.sync(reconcile.RunOptions{Lease: tok})
+	if err != nil {
+		t.Fatalf("run under a lease: %v", err)
+	}
+	if len(res.Children) != 1 || res.Children[0].Counts.Creates != 1 {
+		t.Fatalf("child result: %+v", res.Children)
 	}
 }

@@ -555,12 +555,16 @@ func (t *sqlTx) exec(query string, args ...any) error {
 }
 
 func (t *sqlTx) Fence(token int64, now time.Time) error {
+	return t.FenceOn(t.job, token, now)
+}
+
+func (t *sqlTx) FenceOn(job string, token int64, now time.Time) error {
 	q := "SELECT token, expires FROM leases WHERE job = ?"
 	if t.s.d.dollar {
 		q += " FOR SHARE"
 	}
 	var have, expires int64
-	err := t.tx.QueryRowContext(t.ctx, t.s.q(q), t.job).Scan(&have, &expires)
+	err := t.tx.QueryRowContext(t.ctx, t.s.q(q), job).Scan(&have, &expires)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (have != token || expires <= micros(now))) {
 		return ErrLeaseLost
 	}

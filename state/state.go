@@ -340,6 +340,9 @@ type Tx interface {
 	// conditional on the lease (a paused-then-resumed holder cannot write
 	// over its successor).
 	Fence(token int64, now time.Time) error
+	// FenceOn is Fence on another job's lease: a child job's transactions
+	// are fenced by the lease of the job whose run includes it.
+	FenceOn(job string, token int64, now time.Time) error
 	PutRecord(rs RecordState) error
 	DeleteRecord(key string) error
 	SetCursor(name, value string) error

@@ -368,6 +368,16 @@ func testLeases(t *testing.T, s state.Store, _ func() state.Store) {
 		}
 		return tx.SetCursor("sf", "fresh")
 	}))
+	// A child job's transactions are fenced by its parent's lease.
+	must(t, s.Update(ctx, "j/child", func(tx state.Tx) error {
+		if err := tx.FenceOn("j", tok2, t0.Add(3*time.Minute)); err != nil {
+			return err
+		}
+		return tx.SetCursor("sf", "child")
+	}))
+	if err := s.Update(ctx, "j/child", func(tx state.Tx) error { return tx.FenceOn("j", tok1, t0.Add(3*time.Minute)) }); !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("FenceOn under a lost lease = %v", err)
+	}
 	// Released: anyone may take it, and the token still grows.
 	must(t, s.Release(ctx, "j", tok2))
 	tok3, err := s.Acquire(ctx, "j", "host-a", ttl, t0.Add(4*time.Minute))
