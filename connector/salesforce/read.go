@@ -23,26 +23,58 @@ import (
 // query runs a SOQL statement (queryAll when all is set, which includes
 // deleted and archived records) and calls fn for each record, following
 // nextRecordsUrl until done.
+//
+// A query locator expires after 15 minutes idle, or when the user opens
+// more than ten cursors (the oldest is released): fetching a later page then
+// fails with 400 INVALID_QUERY_LOCATOR. query restarts the statement once,
+// from its first page, and skips the records already passed to fn (by Id),
+// so fn sees each record once. Records changed or created in between are
+// read as they are at the restart; one passed already is not passed again
+// (its newer SystemModstamp keeps an incremental cursor behind it). A
+// second expiry, or a statement that does not select Id, returns the error.
 func (c *Connector) query(ctx context.Context, op, object, soql string, all bool, fn func(map[string]any) error) error {
 	resource := "query"
 	if all {
 		resource = "queryAll"
 	}
-	r := request{
+	first := request{
 		op: op, object: object, method: http.MethodGet,
 		path:      c.cl.dataPath(resource),
 		query:     url.Values{"q": {soql}},
 		header:    map[string]string{"Sforce-Query-Options": "batchSize=" + strconv.Itoa(c.cl.batch)},
 		retrySafe: true,
 	}
+	r := first
+	var passed map[string]struct{} // Ids passed to fn, kept once a query has more than one page
+	keepIDs, restarted := true, false
 	for {
 		var page api.QueryResult
 		if err := c.cl.do(ctx, r, &page); err != nil {
+			if r.query == nil && !restarted && keepIDs && isExpiredLocator(err) {
+				restarted, r = true, first
+				if passed == nil {
+					passed = map[string]struct{}{}
+				}
+				continue
+			}
 			return err
+		}
+		if passed == nil && !page.Done {
+			passed = map[string]struct{}{}
 		}
 		for _, rec := range page.Records {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if passed != nil {
+				id, _ := rec["Id"].(string)
+				if id == "" {
+					keepIDs = false // cannot skip by Id: no restart
+				} else if _, dup := passed[id]; dup {
+					continue // passed before the locator expired
+				} else if keepIDs {
+					passed[id] = struct{}{}
+				}
 			}
 			if err := fn(rec); err != nil {
 				return err
@@ -57,6 +89,13 @@ func (c *Connector) query(ctx context.Context, op, object, soql string, all bool
 		}
 		r.path, r.query = next, nil
 	}
+}
+
+// isExpiredLocator reports a 400 INVALID_QUERY_LOCATOR: a nextRecordsUrl
+// that expired (15 minutes idle) or was released (more than ten cursors).
+func isExpiredLocator(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == "INVALID_QUERY_LOCATOR"
 }
 
 // decodeValue converts one JSON value of a query record into the Value a
