@@ -59,7 +59,7 @@ import (
 //	xlsx get FILE SHEET CELL        print a cell's text
 //	xlsx set FILE SHEET CELL VALUE  edit a cell, as a person in Excel would
 //	exitcode CODE PROGRAM ARGS...   run PROGRAM and require exactly this exit code
-//	                                (a number or ok, findings, usage, config, abort, budget, locked, error)
+//	                                (a number or ok, findings, usage, config, abort, budget, locked, error, lockedout)
 //	sleep DURATION                  wait (modification times must differ)
 //	lease STATEDB JOB               another process holds the job's lease (until the script ends)
 //
@@ -479,6 +479,7 @@ func cmdXLSX(ts *testscript.TestScript, neg bool, args []string) {
 var exitNames = map[string]int{
 	"ok": exitOK, "findings": exitFindings, "usage": exitUsage, "config": exitConfig,
 	"abort": exitAbort, "budget": exitBudget, "locked": exitLocked, "error": exitError,
+	"lockedout": exitLockedOut,
 }
 
 func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
@@ -490,7 +491,7 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	if !ok {
 		n, err := strconv.Atoi(args[0])
 		if err != nil {
-			ts.Fatalf("exitcode: %q is not a number or one of ok, findings, usage, config, abort, budget, locked, error", args[0])
+			ts.Fatalf("exitcode: %q is not a number or one of ok, findings, usage, config, abort, budget, locked, error, lockedout", args[0])
 		}
 		want = n
 	}
