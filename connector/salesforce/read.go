@@ -30,9 +30,17 @@ import (
 // from its first page, and skips the records already passed to fn (by Id),
 // so fn sees each record once. Records changed or created in between are
 // read as they are at the restart; one passed already is not passed again
-// (its newer SystemModstamp keeps an incremental cursor behind it). A
-// second expiry, or a statement that does not select Id, returns the error.
+// (see queryRestart). A second expiry, or a statement that does not select
+// Id, returns the error.
 func (c *Connector) query(ctx context.Context, op, object, soql string, all bool, fn func(map[string]any) error) error {
+	return c.queryRestart(ctx, op, object, soql, all, fn, nil)
+}
+
+// queryRestart is query; skipped, when set, hears of each record that the
+// restarted statement returned again with another SystemModstamp (it
+// changed in between) and that was not passed to fn a second time: Read
+// holds its cursor back to it.
+func (c *Connector) queryRestart(ctx context.Context, op, object, soql string, all bool, fn, skipped func(map[string]any) error) error {
 	resource := "query"
 	if all {
 		resource = "queryAll"
@@ -45,7 +53,9 @@ func (c *Connector) query(ctx context.Context, op, object, soql string, all bool
 		retrySafe: true,
 	}
 	r := first
-	var passed map[string]struct{} // Ids passed to fn, kept once a query has more than one page
+	// Ids passed to fn, with their SystemModstamp if selected; kept once a
+	// query has more than one page.
+	var passed map[string]string
 	keepIDs, restarted := true, false
 	for {
 		var page api.QueryResult
@@ -53,14 +63,14 @@ func (c *Connector) query(ctx context.Context, op, object, soql string, all bool
 			if r.query == nil && !restarted && keepIDs && isExpiredLocator(err) {
 				restarted, r = true, first
 				if passed == nil {
-					passed = map[string]struct{}{}
+					passed = map[string]string{}
 				}
 				continue
 			}
 			return err
 		}
 		if passed == nil && !page.Done {
-			passed = map[string]struct{}{}
+			passed = map[string]string{}
 		}
 		for _, rec := range page.Records {
 			if err := ctx.Err(); err != nil {
@@ -70,10 +80,16 @@ func (c *Connector) query(ctx context.Context, op, object, soql string, all bool
 				id, _ := rec["Id"].(string)
 				if id == "" {
 					keepIDs = false // cannot skip by Id: no restart
-				} else if _, dup := passed[id]; dup {
-					continue // passed before the locator expired
+				} else if was, dup := passed[id]; dup {
+					// Passed before the locator expired.
+					if mod, _ := rec["SystemModstamp"].(string); skipped != nil && was != mod {
+						if err := skipped(rec); err != nil {
+							return err
+						}
+					}
+					continue
 				} else if keepIDs {
-					passed[id] = struct{}{}
+					passed[id], _ = rec["SystemModstamp"].(string)
 				}
 			}
 			if err := fn(rec); err != nil {
@@ -283,6 +299,17 @@ type window struct {
 	max      time.Time
 	maxID    string
 	seen     map[string]int64
+	// hold, when set, caps the cursor's time: a record read again after a
+	// query restart was not passed on with its SystemModstamp then, so the
+	// next read must reach it.
+	hold time.Time
+}
+
+// holdAt keeps the cursor at or before t.
+func (w *window) holdAt(t time.Time) {
+	if w.hold.IsZero() || t.Before(w.hold) {
+		w.hold = t
+	}
 }
 
 func (w *window) observe(id string, t time.Time) {
@@ -296,7 +323,10 @@ func (w *window) observe(id string, t time.Time) {
 
 func (w *window) cursor() connector.Cursor {
 	st := cursorState{V: 1, T: w.max, ID: w.maxID, Seen: map[string]int64{}}
-	cut := w.max.Add(-w.lookBack).UnixMilli()
+	if !w.hold.IsZero() && w.hold.Before(st.T) {
+		st.T, st.ID = w.hold, ""
+	}
+	cut := st.T.Add(-w.lookBack).UnixMilli()
 	type kv struct {
 		id string
 		ms int64
@@ -383,6 +413,18 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		}
 		return fn(rec)
 	}
+	// A record a restarted query skipped (passed before its locator
+	// expired) may have changed since: the next read must reach it.
+	hold := func(raw map[string]any) error {
+		if o.Modified != "" {
+			if s, ok := raw[o.Modified].(string); ok {
+				if t, err := api.ParseTime(s); err == nil {
+					w.holdAt(t)
+				}
+			}
+		}
+		return nil
+	}
 	bulk := false
 	if prev == nil && c.opts.BulkQueryThreshold > 0 {
 		n, err := c.countRecords(ctx, o, paren(scope))
@@ -395,7 +437,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		noOrder, _ := selectSOQL(readFields(o), o.Name, where, "")
 		err = c.bulkQuery(ctx, o, noOrder, each)
 	} else {
-		err = c.query(ctx, "read", o.Name, soql, prev != nil, each)
+		err = c.queryRestart(ctx, "read", o.Name, soql, prev != nil, each, hold)
 	}
 	if err != nil {
 		return "", err
@@ -409,7 +451,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 				return nil
 			}
 			return fn(rec)
-		})
+		}, hold)
 		if err != nil {
 			return "", err
 		}
@@ -436,7 +478,7 @@ func (c *Connector) outOfScope(op string, o *connector.Object, key string) *conn
 // object WHERE [filter AND] NOT (scope)" and passes each record as an
 // unknown one (Record.Err OUT_OF_SCOPE, no Fields). Records without a key
 // are left out: they belong to no job.
-func (c *Connector) outside(ctx context.Context, o *connector.Object, filter, scope string, all bool, fn func(connector.Record) error) error {
+func (c *Connector) outside(ctx context.Context, o *connector.Object, filter, scope string, all bool, fn func(connector.Record) error, skipped func(map[string]any) error) error {
 	fields := []string{"Id"}
 	if o.Key != "Id" {
 		fields = append(fields, o.Key)
@@ -448,13 +490,13 @@ func (c *Connector) outside(ctx context.Context, o *connector.Object, filter, sc
 	if err != nil {
 		return err
 	}
-	return c.query(ctx, "read", o.Name, soql, all, func(raw map[string]any) error {
+	return c.queryRestart(ctx, "read", o.Name, soql, all, func(raw map[string]any) error {
 		rec := c.outsideRecord(o, raw)
 		if rec.Key == "" {
 			return nil
 		}
 		return fn(rec)
-	})
+	}, skipped)
 }
 
 // outsideRecord is the unknown record of a row of an outside query.
