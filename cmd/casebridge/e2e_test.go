@@ -70,11 +70,6 @@ func TestE2E(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/e2e",
 		Setup: func(env *testscript.Env) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			env.Setenv("REPO", filepath.Join(wd, "..", ".."))
 			env.Values[e2eKey{}] = &e2eState{t: env.T().(testing.TB), work: env.WorkDir}
 			return nil
 		},
