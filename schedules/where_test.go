@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/memory"
 	"github.com/casebridge/casebridge/connector/salesforce"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/reconcile"
 )
 
@@ -223,5 +226,25 @@ func TestRunnerWhereInvalid(t *testing.T) {
 	}
 	if got := len(org.Records(caseObj)); got != before {
 		t.Errorf("a failed run wrote to the org: %d cases, was %d", got, before)
+	}
+}
+
+// TestMemberSF: only the parent of a job with a where is scoped; a
+// connector that cannot scope fails the job instead of ignoring the where.
+func TestMemberSF(t *testing.T) {
+	mem := memory.New("org", &connector.Object{Name: caseObj, Key: "Key", Fields: []connector.Field{{Name: "Key", Type: connector.TypeString}}})
+	parent := &mapping.Member{Object: caseObj}
+	child := &mapping.Member{Name: "stipend", Object: "vcms__Assistance__c"}
+	m := &mapping.JobMapping{Job: &config.Job{Salesforce: config.SalesforceSide{Object: caseObj, Where: "vcms__Source_System__c = 'ngo-th-cm'"}}}
+	if got := memberSF(mem, m, child); got != connector.Connector(mem) {
+		t.Errorf("a child was given %T", got)
+	}
+	_, err := memberSF(mem, m, parent).Read(context.Background(), caseObj, "", func(connector.Record) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "where") {
+		t.Errorf("a connector that cannot scope: %v", err)
+	}
+	m.Job.Salesforce.Where = " "
+	if got := memberSF(mem, m, parent); got != connector.Connector(mem) {
+		t.Errorf("a blank where gave %T", got)
 	}
 }

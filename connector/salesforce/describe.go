@@ -158,9 +158,11 @@ func (c *Connector) Describe(ctx context.Context, object string) (*connector.Obj
 
 // ForgetDescribes drops the describe cache, so that the next call describes
 // each object again (a daemon calls it at the start of each run, to see
-// fields added to the org since).
+// fields added to the org since), and the record of where conditions
+// checked (a condition on a field removed since is reported as such).
 func (c *Connector) ForgetDescribes() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.objects = map[string]*connector.Object{}
+	c.validWhere = nil
 }

@@ -317,4 +317,16 @@ func TestWhereInvalid(t *testing.T) {
 	if n := org.CountRequests("query"); checks != 1 || n != 1+3*2 {
 		t.Errorf("three scoped reads: %d checks and %d queries, want 1 and 7", checks, n)
 	}
+	// A new run (ForgetDescribes) checks it again, once.
+	c.ForgetDescribes()
+	org.ResetRequests()
+	v := c.Where(map[string]string{caseObject: thWhere})
+	for range 2 {
+		if _, err := v.Read(ctx, caseObject, "", func(connector.Record) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := org.CountRequests("query"); n != 1+2*2 {
+		t.Errorf("after ForgetDescribes: %d queries, want one check and two reads of two queries", n)
+	}
 }
