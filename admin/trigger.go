@@ -84,6 +84,11 @@ func (s *Server) release(job string) {
 // it in the metrics. A run of the job started through the API and still in
 // progress makes it return ErrRunning at once; while it runs, the API
 // answers 409 to a run request for the job. Options.Run must be set.
+//
+// A run that another replica already claimed (the runner returns
+// schedules.ErrRunClaimed for the scheduled time in ctx) is logged and
+// not counted: the replica that ran it counts it. The error is returned
+// for the scheduler, which logs the skip.
 func (s *Server) ScheduledRun(ctx context.Context, job string) error {
 	if s.opts.Run == nil {
 		return errors.New("admin: Options.Run is not set")
@@ -95,6 +100,14 @@ func (s *Server) ScheduledRun(ctx context.Context, job string) error {
 	start := time.Now()
 	res, err := s.opts.Run(ctx, job, schedules.RunOptions{})
 	took := time.Since(start)
+	if errors.Is(err, schedules.ErrRunClaimed) {
+		ev := s.log.Info().Str("job", job)
+		if at, ok := schedules.ScheduledAt(ctx); ok {
+			ev = ev.Time("scheduled_at", at)
+		}
+		ev.Msg("admin: scheduled run already claimed by another replica: skipped")
+		return err
+	}
 	s.observe(job, res, err, took, false)
 	s.logRun(job, 0, res, err, took, false)
 	return err

@@ -146,11 +146,22 @@ func (r *Runner) holder() string {
 	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
-// Run runs the named job once under its lease.
+// Run runs the named job once under its lease. A scheduled run (ctx from
+// WithScheduledAt) is first claimed in the state store: one already
+// claimed returns ErrRunClaimed and does nothing.
 func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobResult, error) {
 	job, ok := r.Config.Jobs[name]
 	if !ok {
 		return nil, fmt.Errorf("no job %q in %s", name, r.Config.File)
+	}
+	if at, ok := ScheduledAt(ctx); ok {
+		claimed, err := r.Store.ClaimRun(ctx, name, at, r.holder())
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", name, err)
+		}
+		if !claimed {
+			return nil, fmt.Errorf("job %s: run scheduled at %s: %w", name, at.Format(time.RFC3339), ErrRunClaimed)
+		}
 	}
 	ttl := r.LeaseTTL
 	if ttl <= 0 {

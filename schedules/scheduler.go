@@ -2,6 +2,7 @@ package schedules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -14,7 +15,9 @@ import (
 )
 
 // RunFunc runs one job once. The context is cancelled when the scheduler
-// stops.
+// stops, and carries the firing's scheduled time (ScheduledAt), which
+// Runner.Run claims so that replicas sharing a state store run each
+// scheduled run once.
 type RunFunc func(ctx context.Context, job string) error
 
 // Scheduler fires jobs on their schedules. A job whose previous run is still
@@ -48,11 +51,17 @@ func New(log zerolog.Logger, run RunFunc) *Scheduler {
 // (config.ParseSchedule: a cron spec in UTC unless CRON_TZ= or TZ= says
 // otherwise, a descriptor, or a duration).
 //
+// Each firing's context carries its scheduled time (WithScheduledAt) in
+// the schedule's zone. Duration schedules ("30m", "@every 30m") fire at
+// multiples of their interval, not counted from the process's start, so
+// that replicas fire, and claim, the same times.
+//
 // Local zones have daylight-saving gaps and repeats: a job at 02:30 in a
-// zone that skips that hour does not run that day, and one in a repeated
-// hour may fire twice (the second run finds nothing to do, and the job
-// lease keeps two runs from overlapping). Prefer UTC for jobs that must run
-// every day.
+// zone that skips that hour does not run that day. A firing in a repeated
+// hour comes twice, at two instants with the same wall time; the runs are
+// claimed by wall time (state.Store.ClaimRun), so the second is skipped
+// (ErrRunClaimed, logged) and the job runs once. Prefer UTC for jobs that
+// must run every day.
 func (s *Scheduler) Add(job string, sched config.Schedule) error {
 	if sched.IsZero() {
 		return fmt.Errorf("job %s: no schedule", job)
@@ -62,7 +71,7 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 	if _, dup := s.jobs[job]; dup {
 		return fmt.Errorf("job %s: scheduled twice", job)
 	}
-	s.jobs[job] = s.cron.Schedule(sched.Cron, cron.FuncJob(func() {
+	s.jobs[job] = s.cron.Schedule(cronSchedule(sched), cron.FuncJob(func() {
 		// Recover here, innermost: robfig/cron's SkipIfStillRunning does
 		// not give its token back when the job panics, so a panic that
 		// reached it would skip the job forever.
@@ -72,14 +81,33 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 			}
 		}()
 		start := time.Now()
-		s.log.Info().Str("job", job).Msg("scheduled run starting")
-		if err := s.run(s.ctx, job); err != nil {
+		at := scheduledTime(s.prev(job), start, sched)
+		ctx := WithScheduledAt(s.ctx, at)
+		s.log.Info().Str("job", job).Time("scheduled_at", at).Msg("scheduled run starting")
+		err := s.run(ctx, job)
+		if errors.Is(err, ErrRunClaimed) {
+			s.log.Info().Str("job", job).Time("scheduled_at", at).Msg("scheduled run already claimed (by another replica, or a repeated hour): skipped")
+			return
+		}
+		if err != nil {
 			s.log.Error().Str("job", job).Err(err).Dur("took", time.Since(start)).Msg("scheduled run failed")
 			return
 		}
 		s.log.Info().Str("job", job).Dur("took", time.Since(start)).Msg("scheduled run done")
 	}))
 	return nil
+}
+
+// prev returns when job's entry was last due (robfig/cron sets it before
+// it starts the job; it serves Entry from its own goroutine, after that).
+func (s *Scheduler) prev(job string) time.Time {
+	s.mu.Lock()
+	id, ok := s.jobs[job]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}
+	}
+	return s.cron.Entry(id).Prev
 }
 
 // NextRun returns when job fires next, or the zero time if it is not

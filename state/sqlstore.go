@@ -56,6 +56,11 @@ CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
   created BIGINT NOT NULL, PRIMARY KEY (job, bulk_id));`,
 	// 4: jobs locked out after a critical error, until a resync.
 	`CREATE TABLE lockouts (job TEXT PRIMARY KEY, cause TEXT NOT NULL, run_id BIGINT NOT NULL, since BIGINT NOT NULL);`,
+	// 5: scheduled runs, claimed once by one of the replicas sharing the
+	// store. scheduled_at is the wall-clock time in the schedule's zone;
+	// at is the instant, for pruning.
+	`CREATE TABLE run_claims (job TEXT NOT NULL, scheduled_at TEXT NOT NULL, holder TEXT NOT NULL, at BIGINT NOT NULL,
+  PRIMARY KEY (job, scheduled_at));`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -525,6 +530,37 @@ func (s *SQLStore) ClearLockout(ctx context.Context, job string) error {
 		return fmt.Errorf("state: clear lockout: %w", err)
 	}
 	return nil
+}
+
+// claimRetention is how long run claims are kept.
+const claimRetention = 31 * 24 * time.Hour
+
+// ClaimRun implements Store.
+func (s *SQLStore) ClaimRun(ctx context.Context, job string, scheduledAt time.Time, holder string) (bool, error) {
+	if scheduledAt.IsZero() {
+		return false, errors.New("state: claim run: no scheduled time")
+	}
+	wall := scheduledAt.Format("2006-01-02T15:04:05")
+	var claimed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO run_claims (job, scheduled_at, holder, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (job, scheduled_at) DO NOTHING`), job, wall, holder, micros(scheduledAt))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if claimed = n == 1; claimed {
+			_, err = tx.ExecContext(ctx, s.q("DELETE FROM run_claims WHERE job = ? AND at < ?"), job, micros(scheduledAt.Add(-claimRetention)))
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("state: claim run: %w", err)
+	}
+	return claimed, nil
 }
 
 // Close implements Store.

@@ -326,6 +326,16 @@ type Store interface {
 	// ClearLockout lifts the job's lockout (no error if it has none).
 	ClearLockout(ctx context.Context, job string) error
 
+	// ClaimRun claims the run of job scheduled at scheduledAt for holder:
+	// true for the first claim, false for every later one, whoever makes
+	// it (replicas sharing the store fire the same schedule; each runs
+	// only what it claimed). A run is identified by job and scheduledAt's
+	// wall-clock reading in its own location, to the second: pass it in
+	// the schedule's zone, and a wall time that a daylight-saving change
+	// repeats (two instants) is one run. Claims older than 31 days are
+	// forgotten.
+	ClaimRun(ctx context.Context, job string, scheduledAt time.Time, holder string) (claimed bool, err error)
+
 	// Update runs fn in one transaction on job's state: all of fn's
 	// changes are committed together, or none if fn (or the commit) fails.
 	Update(ctx context.Context, job string, fn func(Tx) error) error

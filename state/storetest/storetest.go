@@ -39,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		{"Leases", testLeases},
 		{"BulkJobs", testBulkJobs},
 		{"Lockouts", testLockouts},
+		{"ClaimRun", testClaimRun},
+		{"ClaimRunConcurrent", testClaimRunConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -440,5 +442,77 @@ func testLockouts(t *testing.T, s state.Store, reopen func() state.Store) {
 	must(t, s.ClearLockout(ctx, "j"))
 	if _, ok, _ := s.Lockout(ctx, "j"); ok {
 		t.Fatal("still locked out after ClearLockout")
+	}
+}
+
+func claim(t *testing.T, s state.Store, job string, at time.Time, holder string) bool {
+	t.Helper()
+	ok, err := s.ClaimRun(ctx, job, at, holder)
+	must(t, err)
+	return ok
+}
+
+func testClaimRun(t *testing.T, s state.Store, reopen func() state.Store) {
+	if !claim(t, s, "j", t0, "host-a") {
+		t.Fatal("first claim refused")
+	}
+	if claim(t, s, "j", t0, "host-b") || claim(t, s, "j", t0, "host-a") {
+		t.Fatal("a run claimed twice")
+	}
+	if !claim(t, s, "other", t0, "host-b") || !claim(t, s, "j", t0.Add(time.Minute), "host-b") {
+		t.Fatal("claims are per job and scheduled time")
+	}
+	if reopen != nil {
+		must(t, s.Close())
+		s = reopen()
+	}
+	if claim(t, s, "j", t0, "host-c") {
+		t.Fatal("claim lost on reopen")
+	}
+	// The repeated hour at the end of daylight saving time: 01:30 at
+	// UTC-4, then 01:30 again an hour later at UTC-5. One wall time, one
+	// run.
+	edt, est := time.FixedZone("EDT", -4*3600), time.FixedZone("EST", -5*3600)
+	first := time.Date(2026, 11, 1, 1, 30, 0, 0, edt)
+	second := time.Date(2026, 11, 1, 1, 30, 0, 0, est)
+	if second.Sub(first) != time.Hour {
+		t.Fatal("test times are not an hour apart")
+	}
+	if !claim(t, s, "dst", first, "host-a") || claim(t, s, "dst", second, "host-a") {
+		t.Fatal("the repeated hour's second 01:30 was claimed again")
+	}
+	// Old claims are forgotten; a claim's time must be given.
+	if !claim(t, s, "j", t0.Add(40*24*time.Hour), "host-a") {
+		t.Fatal("claim refused")
+	}
+	if !claim(t, s, "j", t0, "host-d") {
+		t.Error("a 40-day-old claim was not forgotten")
+	}
+	if _, err := s.ClaimRun(ctx, "j", time.Time{}, "host-a"); err == nil {
+		t.Error("ClaimRun without a time succeeded")
+	}
+}
+
+// testClaimRunConcurrent: replicas racing for one run; exactly one wins.
+func testClaimRunConcurrent(t *testing.T, s state.Store, _ func() state.Store) {
+	const n = 8
+	wins := make(chan bool, n)
+	for i := range n {
+		go func() {
+			ok, err := s.ClaimRun(ctx, "j", t0, fmt.Sprintf("host-%d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			wins <- ok
+		}()
+	}
+	won := 0
+	for range n {
+		if <-wins {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d of %d racing claims won, want 1", won, n)
 	}
 }
