@@ -153,11 +153,29 @@ type Consent struct {
 // such as a case's stipend.
 type Child struct {
 	Meta
-	Name        string  `yaml:"name" required:"true" doc:"the child's name in the job"`
-	Object      string  `yaml:"object" required:"true" doc:"sObject API name"`
-	KeySuffix   string  `yaml:"key_suffix" doc:"appended to the parent's key; default \":<name>\""`
-	ParentField string  `yaml:"parent_field" required:"true" doc:"the child's lookup or master-detail field to the parent"`
-	Fields      []*Rule `yaml:"fields" required:"true" doc:"field rules"`
+	Name        string     `yaml:"name" required:"true" doc:"the child's name in the job"`
+	Object      string     `yaml:"object" required:"true" doc:"sObject API name"`
+	KeySuffix   string     `yaml:"key_suffix" doc:"appended to the parent's key; default \":<name>\""`
+	ParentField string     `yaml:"parent_field" required:"true" doc:"the child's lookup or master-detail field to the parent"`
+	Each        *ChildEach `yaml:"each" doc:"one child record per value a multi-value cell lists (a services column), keyed by the mapped value"`
+	Fields      []*Rule    `yaml:"fields" doc:"field rules (required unless each is set); with each, they apply to every value's record and only write Salesforce"`
+}
+
+// ChildEach makes a child a family of records, one per value that a
+// multi-value cell lists: "shelter, medical" in a Services column gives a
+// Shelter and a Medical Assistance. Each value's record is keyed by the
+// parent's key, the child's key_suffix, a colon and the Salesforce value
+// (ngo-kh-bb:KH-RT-24-031:svc:Shelter): by the mapped value, never by the
+// raw cell or a row number, so that respelling a word or reordering the
+// list changes no key. A cell that does not read (a word the map lacks)
+// makes every value's record unknown this run, never deleted.
+type ChildEach struct {
+	Meta
+	Local     string    `yaml:"local" required:"true" doc:"the multi-value column, such as Services"`
+	SF        string    `yaml:"sf" required:"true" doc:"the child's field set to the value, such as vcms__Service_Type__c"`
+	Values    ValueMap  `yaml:"values" doc:"local word -> Salesforce value (required); each Salesforce value is one record; the first word listed for a value is written back"`
+	Split     string    `yaml:"split" doc:"separator characters; default \",;/\" and newlines"`
+	Direction Direction `yaml:"direction" default:"both" doc:"both: a record created or deleted in Salesforce adds or removes its word in the cell; to_salesforce: the cell is only read"`
 }
 
 // Rule maps one Salesforce field to one local column. At most one value

@@ -52,7 +52,10 @@
 //   - Rule: how one Salesforce field maps to one local column (or a
 //     constant), with at most one value conversion and a sensitivity.
 //   - Child: a record carried by the same local row as its parent (a
-//     case's stipend), keyed by the parent's key plus a suffix.
+//     case's stipend), keyed by the parent's key plus a suffix. A child
+//     with each is a family of records, one per value a multi-value cell
+//     lists (a Services column), keyed by the parent's key, the suffix
+//     and the mapped Salesforce value (":svc:Shelter").
 //   - Direction: which way data flows (to_salesforce, from_salesforce,
 //     both), for a job and, within it, for a rule.
 //   - Conflict policy: what wins when a field changed on both sides since

@@ -309,9 +309,70 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 		d.apiName(&ch.Meta, "object", ch.Object)
 		d.apiName(&ch.Meta, "parent_field", ch.ParentField)
-		d.validateRules(j, ch.Fields, written)
+		if ch.Each == nil && len(ch.Fields) == 0 && !d.failed[ch.PathOf("fields")] {
+			if ch.Has("fields") {
+				d.errAt(&ch.Meta, "fields", "must not be empty")
+			} else {
+				d.errorf(ch.Pos, ch.KeyPath, "missing required key \"fields\" (or each)")
+			}
+		}
+		if e := ch.Each; e != nil {
+			d.validateEach(j, ch, e, written)
+		}
+		targets := d.validateRules(j, ch.Fields, written)
+		if e := ch.Each; e != nil {
+			if r, dup := targets[e.SF]; dup && e.SF != "" {
+				d.errAt(&r.Meta, "sf", "%s is set by the child's each to the value; remove the rule", d.word(r.PathOf("sf"), r.SF))
+			}
+			for _, r := range ch.Fields {
+				if _, writesLocal := r.Writes(j.Direction); writesLocal && r.Local != "" && r.Local != j.Local.Key {
+					d.errAt(&r.Meta, "local", "a child with each has a record per value and one row to write back to; make the rule direction: to_salesforce")
+				}
+			}
+		}
 	}
 }
+
+// validateEach checks a child's each and records its column as written
+// (when it writes the local side).
+func (d *decoder) validateEach(j *Job, ch *Child, e *ChildEach, written map[string][]*Rule) {
+	d.apiName(&e.Meta, "sf", e.SF)
+	if e.Values.Len() == 0 && !d.failed[e.PathOf("values")] {
+		if e.Has("values") {
+			d.errAt(&e.Meta, "values", "must not be empty")
+		} else {
+			d.errorf(e.Pos, e.KeyPath, "missing required key \"values\"")
+		}
+	}
+	for _, en := range e.Values.Entries {
+		if !eachValueRE.MatchString(en.SF) {
+			p := e.PathOf("values") + "." + en.Local
+			d.errorf(en.Pos, p, "%s cannot be part of a record key: want letters, digits, _, - or .", d.word(p, en.SF))
+		}
+	}
+	if e.Has("split") && e.Split == "" {
+		d.errAt(&e.Meta, "split", "want the separator characters, such as \",;/\"")
+	}
+	if j.Direction == ToSalesforce && e.Has("direction") && e.Direction == FromSalesforce || j.Direction == FromSalesforce && e.Direction == ToSalesforce {
+		d.errAt(&e.Meta, "direction", "never applies: the job's direction is %s", j.Direction)
+	}
+	if !(e.Direction.WritesLocal() && j.Direction.WritesLocal()) || e.Local == "" {
+		return
+	}
+	if e.Local == j.Local.Key {
+		d.errAt(&e.Meta, "local", "%s is the job's key column, which casebridge never writes; make the each direction: to_salesforce", d.word(e.PathOf("local"), e.Local))
+		return
+	}
+	pseudo := &Rule{Meta: e.Meta, Local: e.Local}
+	if first := written[e.Local]; len(first) > 0 {
+		d.errAt(&e.Meta, "local", "column %s is already written by %s (line %d); make one of them direction: to_salesforce",
+			d.word(e.PathOf("local"), e.Local), relPath(j, first[0]), first[0].Pos.Line)
+	}
+	written[e.Local] = append(written[e.Local], pseudo)
+}
+
+// eachValueRE is the form of a Salesforce value that ends a record key.
+var eachValueRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // validateRules checks a list of field rules and returns their Salesforce
 // targets.

@@ -308,6 +308,10 @@ func (c *compiler) compile() *JobMapping {
 				}
 			}
 		}
+		if ch.Each != nil {
+			m.Children = append(m.Children, c.eachMembers(mem, ch)...)
+			continue
+		}
 		m.Children = append(m.Children, mem)
 	}
 	c.sharedColumns(m)

@@ -34,6 +34,15 @@
 // does not read. Its rule hash covers the column, the transform and the
 // flag; the source rule's hash does not change.
 //
+// A child declared with each (config.ChildEach) compiles to one member
+// per Salesforce value of its map (services:Shelter, services:Medical),
+// each with the fixed key suffix key_suffix + ":" + value, so the engine
+// sees ordinary child jobs. A member's record exists on a row when the
+// row's cell lists its value; a cell that does not read makes every
+// member's record unknown, never absent. Written back, a member's record
+// adds its word to the cell and its delete removes it, keeping the other
+// words as spelled.
+//
 // Several two-way rules may write one local column when each writes its
 // own part of the cell through a [PartMerger] of one group (first and last
 // name into a full-name cell: thai_name.first and thai_name.last); a

@@ -119,8 +119,30 @@ func (m *JobMapping) ToSalesforce(ctx context.Context, row connector.Record, res
 	}
 	open := m.gateOpen(ctx, &row)
 	fam.Parent = m.mapMember(ctx, m.Parent, &row, sfKey, open, res, &errs)
+	var unread map[string]bool // children with each whose cell does not read
 	for _, ch := range m.Children {
-		if !ch.existsOn(&row) {
+		if e := ch.each; e != nil {
+			has, err := e.has(&row)
+			if err != nil {
+				// Which values the cell lists is unknown: every value's
+				// record is unknown (never absent, which would delete it).
+				k := sfKey + ch.KeySuffix
+				re := connector.NewRecordError("map", m.Connector, ch.Object, k, e.field, cmpCode(connector.CodeOf(err), connector.CodeInvalidValue), connector.ClassOf(err),
+					&FieldError{Column: e.column, Rule: e.where(), Err: err})
+				if !unread[e.child] {
+					if unread == nil {
+						unread = map[string]bool{}
+					}
+					unread[e.child] = true
+					errs = append(errs, re)
+				}
+				fam.Children = append(fam.Children, ChildRecord{Name: ch.Name, Object: ch.Object, Record: connector.Record{Key: k, Modified: row.Modified, Err: re}})
+				continue
+			}
+			if !has {
+				continue
+			}
+		} else if !ch.existsOn(&row) {
 			continue
 		}
 		rec := m.mapMember(ctx, ch, &row, sfKey+ch.KeySuffix, open, res, &errs)
@@ -145,6 +167,10 @@ func (m *JobMapping) gateOpen(ctx context.Context, row *connector.Record) bool {
 func (mem *Member) existsOn(row *connector.Record) bool {
 	if row == nil {
 		return false
+	}
+	if mem.each != nil {
+		has, _ := mem.each.has(row)
+		return has
 	}
 	for _, r := range mem.Rules {
 		if r.IsConstant || r.Local == "" {
@@ -370,6 +396,18 @@ func (m *JobMapping) toLocal(object string, sf connector.Record, current *connec
 	}
 	for _, p := range retry {
 		write(p.r, p.v, true)
+	}
+	if e := mem.each; e != nil && e.writesLocal && len(errs) == 0 {
+		// The record exists in Salesforce: the cell lists its value.
+		cur := cellText(e.column)
+		s, err := e.add(cur)
+		switch {
+		case err != nil:
+			errs = append(errs, connector.NewRecordError("map", m.Connector, mem.Object, sf.Key, e.field, cmpCode(connector.CodeOf(err), connector.CodeInvalidValue), connector.Permanent,
+				&FieldError{Column: e.column, Rule: e.where(), Err: err}))
+		case s != cur:
+			out.Fields[e.column] = connector.Text(s)
+		}
 	}
 	return out, errs
 }

@@ -102,7 +102,18 @@ type Member struct {
 	ParentField string
 	Rules       []*FieldRule
 
-	cfg *config.Child
+	cfg  *config.Child
+	each *eachInfo // set for one value's record of a child with each
+}
+
+// Each returns, for one value's record of a child declared with each
+// (config.ChildEach), the configured child's name and the Salesforce value
+// the member stands for; ok is false for other members.
+func (m *Member) Each() (child, value string, ok bool) {
+	if m.each == nil {
+		return "", "", false
+	}
+	return m.each.child, m.each.value, true
 }
 
 // IsParent reports whether m is the parent record.

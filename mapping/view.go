@@ -231,6 +231,13 @@ func (v *View) schema(ctx context.Context, op, object string, mems []*Member) (*
 			return nil, err
 		}
 	}
+	for _, mem := range mems {
+		if e := mem.each; e != nil {
+			if err := check(object, e.field, e.column, e.where()); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return ls, nil
 }
 
@@ -696,7 +703,8 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 		return nil, err
 	}
 	var batch []connector.Record
-	var batchIdx []int
+	var batchIdx [][]int        // the results each batch record serves
+	batchOf := map[string]int{} // a row's record in batch, by local KeyID
 	for _, c := range clears {
 		row := cur[ls.desc.KeyID(c.lk)]
 		if row == nil || !c.mem.existsOn(row) {
@@ -704,9 +712,26 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 			continue
 		}
 		fields := map[string]connector.Value{}
-		for _, r := range c.mem.Rules {
-			if r.WritesLocal() {
-				fields[r.Local] = connector.Null()
+		if e := c.mem.each; e != nil {
+			// One value's record: its word leaves the list; the other
+			// values' records share the row's other cells.
+			if e.writesLocal {
+				s, err := e.remove(row.Fields[e.column].Raw())
+				if err != nil {
+					results[c.idx].Err = connector.NewRecordError("delete", v.Name(), object, results[c.idx].Key, e.field, cmpCode(connector.CodeOf(err), connector.CodeInvalidValue), connector.Permanent,
+						&FieldError{Column: e.column, Rule: e.where(), Err: err})
+					continue
+				}
+				fields[e.column] = connector.Text(s)
+				if s == "" {
+					fields[e.column] = connector.Null()
+				}
+			}
+		} else {
+			for _, r := range c.mem.Rules {
+				if r.WritesLocal() {
+					fields[r.Local] = connector.Null()
+				}
 			}
 		}
 		if len(fields) == 0 {
@@ -714,8 +739,26 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 				fmt.Errorf("child %s writes no local cell: %w", c.mem.Name, connector.ErrReadOnly))
 			continue
 		}
+		// Later clears of the row (another value of a child with each)
+		// start from this one's cells (on a copy of the row read); the row
+		// is written once.
+		id := ls.desc.KeyID(c.lk)
+		if _, ok := batchOf[id]; !ok {
+			cp := row.Clone()
+			row = &cp
+			cur[id] = row
+		}
+		for k, val := range fields {
+			row.Fields[k] = val
+		}
+		if j, ok := batchOf[id]; ok {
+			maps.Copy(batch[j].Fields, ls.toLocal(fields))
+			batchIdx[j] = append(batchIdx[j], c.idx)
+			continue
+		}
+		batchOf[id] = len(batch)
 		batch = append(batch, connector.Record{Key: c.lk, Fields: ls.toLocal(fields)})
-		batchIdx = append(batchIdx, c.idx)
+		batchIdx = append(batchIdx, []int{c.idx})
 	}
 	if len(batch) == 0 {
 		return results, nil
@@ -724,8 +767,11 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 	if err != nil {
 		return nil, err
 	}
-	for j, i := range batchIdx {
-		if j < len(lres) {
+	for j, idx := range batchIdx {
+		if j >= len(lres) {
+			continue
+		}
+		for _, i := range idx {
 			results[i].ID = lres[j].ID
 			if lres[j].Err != nil {
 				results[i].Err = v.translate("delete", object, results[i].Key, nil, lres[j].Err)

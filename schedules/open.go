@@ -279,6 +279,10 @@ func mappedColumns(job *config.Job) []string {
 	add(job.Fields)
 	for _, c := range job.Children {
 		add(c.Fields)
+		if e := c.Each; e != nil && e.Local != "" && !seen[e.Local] {
+			seen[e.Local] = true
+			cols = append(cols, e.Local)
+		}
 	}
 	return cols
 }
