@@ -153,9 +153,9 @@ func (o *online) writability(j *config.Job, m *JobMapping) {
 			}
 			switch {
 			case !r.Field.Createable && r.Field.Updateable:
-				o.errs = append(o.errs, r.Rule.Errorf("sf", "%s is not createable: records this job creates cannot have it; make the rule direction: from_salesforce", r.SF))
+				o.errs = append(o.errs, r.errorf("sf", "%s is not createable: records this job creates cannot have it; make the rule direction: from_salesforce", r.SF))
 			case r.Field.Createable && !r.Field.Updateable:
-				o.errs = append(o.errs, r.Rule.Errorf("sf", "%s is not updateable: it is set only when a record is created, and a later local change would fail; make the rule direction: from_salesforce", r.SF))
+				o.errs = append(o.errs, r.errorf("sf", "%s is not updateable: it is set only when a record is created, and a later local change would fail; make the rule direction: from_salesforce", r.SF))
 			}
 		}
 	}

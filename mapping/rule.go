@@ -58,6 +58,15 @@ type FieldRule struct {
 	flagKey string
 }
 
+// errorf reports a finding about the rule's option key, or, for a flag
+// rule, about its flags.<flag> option.
+func (r *FieldRule) errorf(key, format string, args ...any) *config.Error {
+	if r.flagOf != nil && r.Rule.Flags != nil {
+		return r.Rule.Flags.Errorf(r.flagKey, format, args...)
+	}
+	return r.Rule.Errorf(key, format, args...)
+}
+
 // FlagOf returns, for a field set from a rule's flags (flags.estimated:
 // vcms__Birthdate_Estimated__c), the rule whose cell it is read from and
 // the flag's key; nil for an ordinary rule.
