@@ -736,10 +736,22 @@ func (r *runner) read(ctx context.Context) error {
 		}
 	}
 	// What was not seen: absent after a complete read or listing, as last
-	// seen otherwise.
+	// seen otherwise. A read that passed rows without a usable key (an
+	// emptied key cell) is not a complete listing for the records synced
+	// before: any of them may be such a row, so those not seen are unknown,
+	// never deleted. Records never synced are not held back: at worst a
+	// create duplicates a row someone must mend, which loses nothing.
 	for _, e := range r.entries {
 		if e.pres[Local] == pNone {
 			e.pres[Local] = pAbsent
+			if e.has && r.unread[Local] > 0 {
+				e.pres[Local] = pUnknown
+				e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
+			}
+		}
+		if e.pres[SF] == pNone && e.has && r.unread[SF] > 0 {
+			e.pres[SF] = pUnknown
+			e.rw().why[SF] = fmt.Sprintf("not seen, and %d record(s) had no usable key", r.unread[SF])
 		}
 		if e.pres[SF] == pNone {
 			switch {

@@ -47,13 +47,14 @@ type side struct {
 	*memory.Connector
 	mu         sync.Mutex
 	unreadable map[string]bool     // KeyIDs
+	keyless    map[string]bool     // KeyIDs read as a row without a usable key
 	dup        map[string]bool     // KeyIDs read twice (a repeated row)
 	failing    map[string]bool     // KeyIDs
 	hidden     map[string][]string // KeyID -> fields reads leave out (unknown)
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -70,11 +71,15 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 	return s.Connector.Read(ctx, object, since, func(r connector.Record) error {
 		s.mu.Lock()
 		bad := s.unreadable[connector.KeyID(r.Key, false)]
+		keyless := s.keyless[connector.KeyID(r.Key, false)]
 		dup := s.dup[connector.KeyID(r.Key, false)]
 		r = s.hide(r)
 		s.mu.Unlock()
 		if bad && !r.Deleted {
 			r = connector.Record{Key: r.Key, Err: connector.NewRecordError("read", s.Name(), object, r.Key, "", connector.CodeRowUnreadable, connector.Permanent, fmt.Errorf("injected"))}
+		}
+		if keyless && !r.Deleted {
+			r = connector.Record{Err: connector.NewRecordError("read", s.Name(), object, "", "", connector.CodeInvalidKey, connector.Permanent, fmt.Errorf("injected: empty key cell"))}
 		}
 		if dup && since == "" {
 			if err := fn(r.Clone()); err != nil {

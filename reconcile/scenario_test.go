@@ -30,6 +30,9 @@ package reconcile_test
 //	sf|local heal KEY                  ... no longer fail
 //	sf|local unreadable KEY            reads return KEY with Record.Err
 //	sf|local readable KEY              ... no longer
+//	sf|local keyless KEY               complete reads return KEY's row without
+//	                                   a key (an emptied key cell), Record.Err set
+//	sf|local keyed KEY                 ... no longer
 //	sf|local dup KEY                   complete reads return KEY twice
 //	sf|local undup KEY                 ... no longer
 //	sf|local hide KEY F ...            reads leave F out of KEY (unknown)
@@ -239,6 +242,10 @@ func runScenario(t *testing.T, dir string) {
 				s.unreadable[id] = true
 			case "readable":
 				delete(s.unreadable, id)
+			case "keyless":
+				s.keyless[id] = true
+			case "keyed":
+				delete(s.keyless, id)
 			case "dup":
 				s.dup[id] = true
 			case "undup":

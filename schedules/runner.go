@@ -86,6 +86,11 @@ type JobResult struct {
 	// MappingErrors are the per-field errors of local rows that did not
 	// map (value-free; the rows' other fields still synced).
 	MappingErrors []*connector.RecordError
+	// Unreadable are the errors of rows read without a usable key (an
+	// emptied key cell): they name file, row and column, never a value.
+	// While there are any, records synced before and not seen this run are
+	// unknown rather than deleted.
+	Unreadable []error
 	// Values are the plan's records' values, read for a report when
 	// RunOptions.CaptureValues asked for them (dry runs only).
 	Values Values
@@ -258,6 +263,12 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	}
 	res.Engine = rjob
 	sfSide, localSide := scopes(r.Salesforce, view, m)
+	unreadable := func(err error) {
+		mu.Lock()
+		res.Unreadable = append(res.Unreadable, err)
+		mu.Unlock()
+	}
+	sfSide.unreadable, localSide.unreadable = unreadable, unreadable
 	if r.Progress != nil {
 		progress := func(side, op string, n int) { r.Progress(job.Name, side, op, n) }
 		sfSide.side, sfSide.progress = "salesforce", progress

@@ -70,6 +70,11 @@ type routed struct {
 	// records read and written as they pass.
 	side     string
 	progress func(side, op string, n int)
+	// unreadable, when set, hears of each record read with Err and no
+	// key (a row whose key cell is empty or unusable): such rows name no
+	// record, so the engine can only count them; their errors (file, row,
+	// column; never a value) are reported by the caller.
+	unreadable func(error)
 }
 
 func (r *routed) count(op string, n int) {
@@ -104,6 +109,9 @@ func (r *routed) Read(ctx context.Context, object string, since connector.Cursor
 	return rt.conn.Read(ctx, rt.object, since, func(rec connector.Record) error {
 		if rec.Key != "" && !rt.accept(rec.Key) {
 			return nil
+		}
+		if rec.Key == "" && rec.Err != nil && r.unreadable != nil {
+			r.unreadable(rec.Err)
 		}
 		r.count("read", 1)
 		return fn(rec)

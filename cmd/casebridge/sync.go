@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
 	"github.com/casebridge/casebridge/schedules"
+	"github.com/casebridge/casebridge/state"
 )
 
 // loadConfig loads a configuration for a command that runs jobs: problems
@@ -132,7 +134,7 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 			if showPlan {
 				writePlans(a.stdout, res.Result)
 			}
-			writeSummary(a.stdout, name, opts.DryRun, res)
+			writeSummary(a.stdout, name, opts.DryRun, res, err)
 			prog.done(name)
 			for _, path := range reports.paths {
 				if len(jobs) > 1 {
@@ -147,7 +149,7 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 					fmt.Fprintf(a.stdout, "  report: %s\n", path)
 				}
 			}
-			if len(res.Result.Failed) > 0 || len(res.MappingErrors) > 0 {
+			if findings(res) {
 				failed = true
 			}
 		}
@@ -186,31 +188,118 @@ func writePlans(w io.Writer, res *reconcile.Result) {
 	}
 }
 
-// writeSummary prints a run's closing summary: counts, errors by key and
-// field (never values), API calls.
-func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult) {
-	c := res.Result.Counts
+// totals are a run's counts, of the job alone or with its children.
+type totals struct {
+	creates, updates, deletes, conflicts int
+	failed                               []state.RecordErr
+	flagged, unknown                     []reconcile.Note
+	// waiting are children held back because their parent is not in
+	// Salesforce yet (a dry run before the first sync): not a finding.
+	waiting []reconcile.Note
+}
+
+// sumResult adds res (and, with children, its child runs) to t.
+func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
+	if res == nil {
+		return
+	}
+	c := res.Counts
+	if p := res.Plan; p != nil {
+		if dry {
+			c.Creates, c.Updates, c.Deletes = p.Count(reconcile.OpCreate), p.Count(reconcile.OpUpdate), p.Count(reconcile.OpDelete)
+		}
+		for _, n := range p.Notes {
+			switch n.Kind {
+			case reconcile.NoteFlag:
+				t.flagged = append(t.flagged, n)
+			case reconcile.NoteUnknown:
+				if strings.Contains(n.Detail, string(connector.CodeNotProcessed)) {
+					t.waiting = append(t.waiting, n)
+				} else {
+					t.unknown = append(t.unknown, n)
+				}
+			case reconcile.NoteConflict:
+				if dry {
+					c.Conflicts++
+				}
+			}
+		}
+	}
+	t.creates += c.Creates
+	t.updates += c.Updates
+	t.deletes += c.Deletes
+	t.conflicts += c.Conflicts
+	t.failed = append(t.failed, res.Failed...)
+	if children {
+		for _, ch := range res.Children {
+			sumResult(t, ch, dry, true)
+		}
+	}
+}
+
+func (t *totals) line(w io.Writer, head string, unreadable int) {
+	fmt.Fprintf(w, "%s: %d created, %d updated, %d deleted, %d conflicts, %d failed, %d flagged, %d unknown",
+		head, t.creates, t.updates, t.deletes, t.conflicts, len(t.failed), len(t.flagged), len(t.unknown)+unreadable)
+}
+
+// findings reports whether a run left something for a person to look at:
+// failed records, cells that did not map, unreadable rows, unknown keys.
+func findings(res *schedules.JobResult) bool {
+	var t totals
+	sumResult(&t, res.Result, false, true)
+	return len(t.failed) > 0 || len(t.unknown) > 0 || len(res.MappingErrors) > 0 || len(res.Unreadable) > 0
+}
+
+// writeSummary prints a run's closing summary, over the job and its
+// children: counts, then each failed, unknown and flagged record by key
+// and field with its code (never a value), and API calls.
+func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, runErr error) {
 	mode := "synced"
-	if dry {
+	switch {
+	case errors.Is(runErr, reconcile.ErrSafetyAbort):
+		mode = "stopped before writing (safety brake)"
+	case runErr != nil:
+		mode = "stopped"
+	case dry:
 		mode = "dry run"
 	}
-	p := res.Result.Plan
-	creates, updates, deletes := c.Creates, c.Updates, c.Deletes
-	if dry && p != nil {
-		creates, updates, deletes = p.Count(reconcile.OpCreate), p.Count(reconcile.OpUpdate), p.Count(reconcile.OpDelete)
-	}
-	fmt.Fprintf(w, "%s %s: %d created, %d updated, %d deleted, %d conflicts, %d failed",
-		job, mode, creates, updates, deletes, c.Conflicts, len(res.Result.Failed))
+	var own totals
+	sumResult(&own, res.Result, dry, false)
+	own.line(w, job+" "+mode, len(res.Unreadable))
 	if res.Usage != nil && res.Usage.Limit > 0 {
 		fmt.Fprintf(w, "; API calls %d of %d used today", res.Usage.Used, res.Usage.Limit)
 	}
 	fmt.Fprintln(w)
-	for _, e := range res.Result.Failed {
+	for _, ch := range res.Result.Children {
+		var ct totals
+		sumResult(&ct, ch, dry, true)
+		name := job
+		if ch.Plan != nil {
+			name = ch.Plan.Job
+		}
+		ct.line(w, "  "+name, 0)
+		fmt.Fprintln(w)
+	}
+	var t totals
+	sumResult(&t, res.Result, dry, true)
+	for _, e := range t.failed {
 		field := ""
 		if e.Field != "" {
 			field = "." + e.Field
 		}
 		fmt.Fprintf(w, "  failed %s%s: %s %s\n", e.Key, field, e.Code, e.Message)
+	}
+	for _, n := range t.unknown {
+		fmt.Fprintf(w, "  unknown %s: %s (left alone: neither synced nor deleted)\n", n.Key, n.Detail)
+	}
+	for _, e := range res.Unreadable {
+		fmt.Fprintf(w, "  unreadable row: %v\n", e)
+	}
+	if n := len(t.waiting); n > 0 {
+		fmt.Fprintf(w, "  %d child record(s) wait for their parent to reach Salesforce\n", n)
+	}
+	for _, n := range t.flagged {
+		fmt.Fprintf(w, "  flagged %s: %s\n", n.Key, n.Detail)
 	}
 	for _, e := range res.MappingErrors {
 		fmt.Fprintf(w, "  not mapped: %v\n", e)
