@@ -17,8 +17,10 @@ import (
 	"github.com/casebridge/casebridge/state"
 )
 
-// OpenSalesforce logs in to the org a configuration names.
-func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]string) (*salesforce.Connector, error) {
+// OpenSalesforce logs in to the org a configuration names. onBulkJob, when
+// not nil, hears of each Bulk API 2.0 job before its data is uploaded (the
+// runner records it, to drain it after a crash).
+func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]string, onBulkJob func(object, operation, id string)) (*salesforce.Connector, error) {
 	sf := cfg.Salesforce
 	a := sf.Auth
 	opts := salesforce.Options{
@@ -26,6 +28,7 @@ func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]
 		LoginURL:   sf.LoginURL,
 		APIVersion: sf.APIVersion,
 		KeyFields:  objects,
+		OnBulkJob:  onBulkJob,
 		Auth: salesforce.Auth{
 			Flow:           salesforce.Flow(a.Flow),
 			ClientID:       a.ClientID,

@@ -117,7 +117,7 @@ func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner,
 	for _, j := range cfg.Jobs {
 		keys[j.Salesforce.Object] = j.Salesforce.Key
 	}
-	sf, err := OpenSalesforce(ctx, cfg, keys)
+	sf, err := OpenSalesforce(ctx, cfg, keys, r.OnBulkJob)
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("salesforce: %w", err)
@@ -280,7 +280,14 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	res.Result = out
 	if err == nil && opts.DryRun && opts.CaptureValues {
 		if res.Values, err = captureValues(ctx, sfSide, localSide, out, rjob); err != nil {
-			err = fmt.Errorf("reading values for the report: %w", err)
+			err = fmt.Errorf("job %s: reading values for the report: %w", job.Name, err)
+		}
+	}
+	if err == nil && !opts.DryRun {
+		// A failed status column is worth a warning, not a failed run:
+		// the sync itself is done and recorded.
+		if serr := WriteStatus(ctx, local, m, res); serr != nil {
+			log.Warn().Err(serr).Msg("could not write the per-row sync status")
 		}
 	}
 	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
@@ -288,7 +295,8 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		res.Usage = &usage
 	}
 	if err != nil {
-		return res, fmt.Errorf("job %s: %w", job.Name, err)
+		// The engine's errors name the job already.
+		return res, err
 	}
 	log.Info().Int("mapping_errors", len(res.MappingErrors)).Msg("run done")
 	return res, nil

@@ -154,7 +154,11 @@ func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, o
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(a.stderr, "%s: %v\n", name, err)
+			if msg := err.Error(); strings.Contains(msg, "job "+name) {
+				fmt.Fprintln(a.stderr, msg) // it names the job already
+			} else {
+				fmt.Fprintf(a.stderr, "job %s: %s\n", name, msg)
+			}
 			if first == nil {
 				first = err
 			}

@@ -88,7 +88,7 @@ func (a *app) checkOnline(ctx context.Context, cfg *config.Config) (config.Error
 	for _, j := range cfg.Jobs {
 		keys[j.Salesforce.Object] = j.Salesforce.Key
 	}
-	sf, err := schedules.OpenSalesforce(ctx, cfg, keys)
+	sf, err := schedules.OpenSalesforce(ctx, cfg, keys, nil)
 	if err != nil {
 		return nil, withCode(exitError, fmt.Errorf("--online: %w", err))
 	}
