@@ -160,10 +160,28 @@ func namesInOrder[T any](m map[string]*T, pos func(*T) Pos) []string {
 // checkPermissions warns when the file holds secrets literally and others
 // can read it.
 func (d *decoder) checkPermissions(cfg *Config) {
-	if len(d.literalSecrets) == 0 || d.opt.Perm&0o077 == 0 {
+	if d.opt.Perm&0o077 == 0 {
 		return
 	}
-	at := d.literalSecrets[0]
-	d.warnf(at, "", "this file holds %d secret(s) literally and is readable by group or others (mode %04o); use ${ENV} or *_file, or chmod 600 %s",
-		len(d.literalSecrets), uint32(d.opt.Perm), d.file)
+	// A SQLite "dsn" is a file path, not a secret.
+	paths := map[Pos]bool{}
+	if cfg.State.Driver == "" || cfg.State.Driver == StateSQLite {
+		paths[cfg.State.At("dsn")] = true
+	}
+	for _, src := range cfg.Sources {
+		if src.Kind == KindSQLite {
+			paths[src.At("dsn")] = true
+		}
+	}
+	var secrets []Pos
+	for _, p := range d.literalSecrets {
+		if !paths[p] {
+			secrets = append(secrets, p)
+		}
+	}
+	if len(secrets) == 0 {
+		return
+	}
+	d.warnf(secrets[0], "", "this file holds %d secret(s) literally and is readable by group or others (mode %04o); use ${ENV} or *_file, or chmod 600 %s",
+		len(secrets), uint32(d.opt.Perm), d.file)
 }
