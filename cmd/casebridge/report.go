@@ -51,8 +51,22 @@ func writeReport(path string, res *schedules.JobResult, opts schedules.RunOption
 	if err != nil {
 		return err
 	}
-	// Reports name record keys: readable by their owner only.
-	return os.WriteFile(path, buf.Bytes(), 0o600)
+	// Reports name record keys (and with --show-values hold values):
+	// readable by their owner only, also when they replace a file that
+	// others could read (opening an existing file keeps its mode).
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(buf.Bytes()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // reportFlags are --report, --show-values and --show-classes.
