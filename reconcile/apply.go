@@ -28,6 +28,11 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 	if err := r.hookKill(ctx, BeforeApply); err != nil {
 		return err
 	}
+	// Records paired by their link whose Salesforce key is not the local
+	// one yet take it before anything is recorded (link.go).
+	if err := r.rekeys(ctx, order, true); err != nil {
+		return err
+	}
 	now := r.now()
 	err = r.update(ctx, func(tx state.Tx) error {
 		for _, c := range r.orphans {
@@ -89,6 +94,9 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 			if err := r.hookKill(ctx, AfterWrite); err != nil {
 				return err
 			}
+			if err := r.afterCreates(ctx, batch); err != nil {
+				return err
+			}
 		}
 		// Once a batch is written its state is committed even if the run
 		// is being cancelled (the lease fence still applies).
@@ -140,6 +148,12 @@ func (r *runner) record(w Write) (connector.Record, bool) {
 		return connector.Record{}, false
 	}
 	rec := connector.Record{Key: w.Key, Fields: make(map[string]connector.Value, len(w.Changes))}
+	if e.moved != "" && e.keys[w.Side] != "" {
+		rec.Key = e.keys[w.Side] // rekeyed before apply: the key it has now
+	}
+	if w.Op == OpCreate && w.Side == Local {
+		rec.ID = e.ro().id[SF] // a local store whose keys are generated links to it
+	}
 	for i, n := range r.names {
 		switch w.Op {
 		case OpCreate:
@@ -233,7 +247,15 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 		}
 		w.e.out[s] = oOK
 		if res.Key != "" && !del {
-			w.e.keys[s] = res.Key
+			if w.Op == OpCreate && s == Local && r.keyID(res.Key) != r.keyID(w.Key) {
+				// The local store generated the key (a create through its
+				// link column): Salesforce is to take it (link.go).
+				w.e.rekey = true
+			}
+			w.e.keys[s] = connector.NormalizeKey(res.Key)
+		}
+		if w.Op == OpCreate && s == SF && res.ID != "" {
+			w.e.rw().id[SF] = res.ID
 		}
 		switch w.Op {
 		case OpCreate:
@@ -278,6 +300,17 @@ func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
 // whose write succeeded get their new baseline, the rest keep theirs; the
 // pending reasons and conflicts follow.
 func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
+	if e.moved != "" {
+		// Rekeyed: the record's state moves to its new key.
+		if err := tx.ClearPending(e.moved); err != nil {
+			return err
+		}
+		if e.has {
+			if err := tx.DeleteRecord(e.moved); err != nil {
+				return err
+			}
+		}
+	}
 	if err := tx.ClearPending(e.id); err != nil {
 		return err
 	}
@@ -345,7 +378,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		}
 	}
 	if e.dec == nil {
-		if e.has && (e.newFlags != e.flags || e.fp[SF] != nil || e.fp[Local] != nil) {
+		if e.has && (e.newFlags != e.flags || e.fp[SF] != nil || e.fp[Local] != nil || e.moved != "") {
 			return tx.PutRecord(r.lastSeen(e))
 		}
 		return nil

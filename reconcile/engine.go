@@ -189,10 +189,13 @@ type entry struct {
 	newFlags state.Flags
 	drop     bool // forget the record (gone on both sides)
 	unknown  bool
-	matched  bool // paired by match_on
-	gated    bool // created without the consent-gated fields
-	tomb     bool // consent withdrawn: keep a tombstone of the key
-	dirty    bool // state changes without a write
+	matched  bool   // paired by match_on
+	linked   bool   // paired by the local record's link to the Salesforce Id
+	rekey    bool   // the Salesforce record is to take the local key (link.go)
+	moved    string // the state key the record was kept under before a rekey
+	gated    bool   // created without the consent-gated fields
+	tomb     bool   // consent withdrawn: keep a tombstone of the key
+	dirty    bool   // state changes without a write
 }
 
 // extra holds what only records with something to do need, so that the
@@ -203,6 +206,9 @@ type extra struct {
 	why      [2]string            // why a side is unknown
 	opReason [2]string
 	err      [2]error
+	// id holds each side's Record.ID as read (the Salesforce Id; locally,
+	// the Salesforce Id the row links to), or as a create returned it.
+	id [2]string
 }
 
 var noExtra extra
@@ -263,6 +269,7 @@ type runner struct {
 	names    []string
 	jobOrder []int // internal field index of each job field
 	keyCase  bool
+	links    bool // the local side's records carry their link (Linker)
 	fpBuf    []state.Fingerprint
 	valBuf   []connector.Value
 	decBuf   []fdec
@@ -482,6 +489,9 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.null[i] = r.FP.Value(nv)
 	}
 	r.keyCase = r.obj[SF].KeyField().CaseSensitive
+	if l, ok := r.Local.(Linker); ok {
+		r.links = l.Links(r.job.Object)
+	}
 	r.consent = -1
 	r.gatedF = make([]bool, n)
 	if c := r.job.Consent; c != nil {
@@ -520,11 +530,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if err := r.read(ctx); err != nil {
 		return nil, err
 	}
+	r.linkPairs()
 	r.matchOn()
 	order := r.decideAll()
 	if err := r.refetch(ctx); err != nil {
 		return nil, err
 	}
+	r.markRekeys()
 	r.buildPlan(order)
 	res := &Result{RunID: r.runID, Plan: r.plan}
 	if err := r.safety(); err != nil {
@@ -932,6 +944,11 @@ func (r *runner) take(s Side, rec connector.Record) {
 	} else if !same {
 		e.fp[s] = slices.Clone(fps)
 	}
+	if rec.ID != "" && (s == SF && keep || s == Local && r.links && (keep || r.keyID(rec.Key) != e.id)) {
+		// The Id is needed for a create (the target links to it) and, for
+		// a local record kept under another key, for a rekey (link.go).
+		e.rw().id[s] = rec.ID
+	}
 	clear(vals)
 }
 
@@ -1330,6 +1347,12 @@ func (r *runner) buildPlan(order []*entry) {
 		}
 		if e.matched {
 			p.Notes = append(p.Notes, Note{Kind: NoteMatched, Key: e.key(), Detail: "match_on pairs local " + e.keys[Local]})
+		}
+		if e.linked {
+			p.Notes = append(p.Notes, Note{Kind: NoteLinked, Key: e.key(), Detail: "local " + e.keys[Local] + " links to this record"})
+		}
+		if e.rekey && !e.unknown {
+			p.Notes = append(p.Notes, Note{Kind: NoteRekey, Key: e.key(), Detail: "salesforce takes the local key " + e.keys[Local]})
 		}
 		switch {
 		case e.unknown:

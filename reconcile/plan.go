@@ -92,6 +92,8 @@ const (
 	NoteBlocked  NoteKind = "blocked"  // a tombstone stops re-creation
 	NoteMatched  NoteKind = "matched"  // paired by match_on at first sync
 	NoteGated    NoteKind = "gated"    // consent withdrawn: the field does not flow
+	NoteLinked   NoteKind = "linked"   // a new local row links to this Salesforce record (its Id in the link column)
+	NoteRekey    NoteKind = "rekey"    // the Salesforce record takes the key the local database generated
 )
 
 // Note is a decision that writes nothing to either side.

@@ -494,3 +494,73 @@ func (c *Connector) deleteBatch(ctx context.Context, o *connector.Object, path s
 		pending = locked
 	}
 }
+
+// SetKeys sets the key field of records identified by their Salesforce Id:
+// each record's ID names the record and Key is its new key (in NormalizeKey
+// form). It is how a case created locally in a table whose key the database
+// generates takes that key (DESIGN.md §5): an upsert by external id cannot
+// set the key of a record whose key is not yet the one to keep. It sends
+// PATCH /composite/sobjects (update by Id), 200 records per call, allOrNone
+// false; setting a key a record already has is a no-op, so it is safe to
+// repeat. Results are one per record, in order, with Key the new key and
+// ID the Id; a record without an Id or a key fails alone.
+func (c *Connector) SetKeys(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o, err := c.describe(ctx, object)
+	if err != nil {
+		return nil, err
+	}
+	kf := o.KeyField()
+	if kf == nil || !kf.Updateable {
+		return nil, fmt.Errorf("set keys %s %s: key field %s is not updateable: %w", c.name, o.Name, o.Key, connector.ErrReadOnly)
+	}
+	results := make([]connector.Result, len(records))
+	var items []writeItem
+	for i, r := range records {
+		key := connector.NormalizeKey(r.Key)
+		results[i] = connector.Result{Key: key, ID: r.ID}
+		if key == "" || !isSalesforceID(r.ID) {
+			results[i].Err = connector.NewRecordError("set_keys", c.name, o.Name, key, o.Key, connector.CodeInvalidKey, connector.Permanent,
+				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "a key and a Salesforce Id are needed"})
+			continue
+		}
+		if err := connector.Check(connector.Text(key), kf); err != nil {
+			results[i].Err = connector.NewRecordError("set_keys", c.name, o.Name, key, o.Key, "", connector.Permanent, err)
+			continue
+		}
+		items = append(items, writeItem{idx: i, key: key, id: r.ID, body: map[string]any{"attributes": api.Attributes{Type: o.Name}, "Id": r.ID, o.Key: key}})
+	}
+	path := c.cl.dataPath("composite", "sobjects")
+	err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+		req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(batch))}
+		for i, it := range batch {
+			req.Records[i] = it.body
+		}
+		var res []api.SaveResult
+		// Setting a field to a fixed value by Id is idempotent: safe to re-send.
+		err := c.cl.do(ctx, request{op: "set_keys", object: o.Name, method: http.MethodPatch, path: path, body: req, retrySafe: true}, &res)
+		if err == nil && len(res) != len(batch) {
+			err = &APIError{Op: "set_keys", Object: o.Name, Status: 200, Malformed: true, Message: fmt.Sprintf("%d results for %d records", len(res), len(batch))}
+		}
+		if err != nil {
+			if mustStop(ctx, err) {
+				return err
+			}
+			c.requestFailed("set_keys", o, batch, results, err)
+			return nil
+		}
+		for j, sr := range res {
+			if !sr.Success {
+				it := batch[j]
+				results[it.idx].Err = c.saveError("set_keys", o, it.key, sr.Errors)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
