@@ -56,6 +56,16 @@ type View struct {
 	// it without the field. Set it for an engine that reads a field
 	// missing from Record.Fields as null rather than as unknown.
 	StrictFields bool
+	// Link is the local column holding each row's Salesforce Id (a
+	// source's link_column), for a table whose key the database generates
+	// (sqldb's Table.Link); "" for none. With it, the parent's records
+	// read carry the row's link in Record.ID (the View Links its objects),
+	// and an upsert of a parent record whose row does not exist creates
+	// the row through its link: with an empty key and the record's
+	// Record.ID (its Salesforce Id) in the link column; the result's Key
+	// is then the Salesforce key of the generated local key. A create
+	// without Record.ID fails with CodeInvalidKey. SetLinks writes links.
+	Link string
 
 	only   *Member // set by Only: the one member the view shows
 	scoped bool
@@ -94,7 +104,7 @@ func (v *View) Only(child string) *View {
 	if mem == nil {
 		return nil
 	}
-	return &View{local: v.local, feat: v.feat, m: v.m, sf: v.sf, Resolver: v.Resolver, OnError: v.OnError, StrictFields: v.StrictFields, only: mem, scoped: true}
+	return &View{local: v.local, feat: v.feat, m: v.m, sf: v.sf, Resolver: v.Resolver, OnError: v.OnError, StrictFields: v.StrictFields, Link: v.Link, only: mem, scoped: true}
 }
 
 // memberOfKey is JobMapping.memberOfKey within the view's scope.
@@ -393,11 +403,13 @@ func (v *View) Read(ctx context.Context, object string, since connector.Cursor, 
 	}
 	incremental := since != "" && v.TracksChanges(object)
 	return v.local.Read(ctx, v.m.LocalObject, since, func(row connector.Record) error {
-		fam, errs := v.m.ToSalesforce(ctx, ls.fromLocal(row), v.Resolver)
+		row = ls.fromLocal(row)
+		fam, errs := v.m.ToSalesforce(ctx, row, v.Resolver)
 		if err := v.report(object, errs); err != nil {
 			return err
 		}
 		v.strict(&fam, errs)
+		v.linkOf(&fam, &row)
 		return v.emit(ctx, object, mems, &fam, incremental, fn)
 	})
 }
@@ -460,11 +472,13 @@ func (v *View) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 	}
 	sent := map[string]bool{}
 	each := func(row connector.Record) error {
-		fam, errs := v.m.ToSalesforce(ctx, ls.fromLocal(row), v.Resolver)
+		row = ls.fromLocal(row)
+		fam, errs := v.m.ToSalesforce(ctx, row, v.Resolver)
 		if err := v.report(object, errs); err != nil {
 			return err
 		}
 		v.strict(&fam, errs)
+		v.linkOf(&fam, &row)
 		return v.emit(ctx, object, mems, &fam, false, func(r connector.Record) error {
 			id := keyID(r.Key)
 			if r.Err != nil || r.Deleted || !want[id] || sent[id] {
@@ -479,6 +493,61 @@ func (v *View) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 	}
 	_, err = v.local.Read(ctx, v.m.LocalObject, "", each)
 	return err
+}
+
+// Links reports whether the parent's records carry their row's link in
+// Record.ID: the View has a Link column and shows the parent.
+func (v *View) Links(string) bool { return v.Link != "" && (!v.scoped || v.only.IsParent()) }
+
+// linkOf sets the parent record's ID to the row's link value.
+func (v *View) linkOf(fam *Family, row *connector.Record) {
+	if v.Link == "" || fam.Parent.Err != nil || fam.Parent.Deleted {
+		return
+	}
+	if s, ok := row.Fields[v.Link].Text(); ok {
+		fam.Parent.ID = strings.TrimSpace(s)
+	}
+}
+
+// SetLinks writes, for each parent record, its Salesforce Id (Record.ID)
+// into the link column of its row (Record.Key is the Salesforce key). A
+// View without a Link writes nothing and returns nil results.
+func (v *View) SetLinks(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	if !v.Links(object) {
+		return nil, nil
+	}
+	if _, err := v.members("set_links", object); err != nil {
+		return nil, err
+	}
+	if v.feat.Sink == nil {
+		return nil, fmt.Errorf("set_links %s %s: %w", v.Name(), object, connector.ErrReadOnly)
+	}
+	results := make([]connector.Result, len(records))
+	var batch []connector.Record
+	var at []int
+	for i, r := range records {
+		results[i].Key = connector.NormalizeKey(r.Key)
+		mem, lk, ok := v.memberOfKey(object, r.Key)
+		if !ok || !mem.IsParent() || r.ID == "" {
+			results[i].Err = v.outOfScope("set_links", object, r.Key)
+			continue
+		}
+		batch = append(batch, connector.Record{Key: lk, Fields: map[string]connector.Value{v.Link: connector.Text(r.ID)}})
+		at = append(at, i)
+	}
+	if len(batch) == 0 {
+		return results, nil
+	}
+	lres, err := v.feat.Sink.Upsert(ctx, v.m.LocalObject, batch)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		if j < len(lres) && lres[j].Err != nil {
+			results[i].Err = v.translate("set_links", object, results[i].Key, nil, lres[j].Err)
+		}
+	}
+	return results, nil
 }
 
 // keyID compares Salesforce keys (external ids: case-insensitive).
@@ -520,6 +589,7 @@ type rowWrite struct {
 	cells    map[string]connector.Value
 	idx      []int // the input records written through this row
 	created  []bool
+	link     string // the Salesforce Id of a row created through the link column
 }
 
 // Upsert implements connector.Sink. Each record is mapped to the cells of
@@ -592,6 +662,19 @@ func (v *View) Upsert(ctx context.Context, object string, records []connector.Re
 		created := rw.cur == nil
 		if !t.mem.IsParent() {
 			created = !t.mem.existsOn(base)
+		} else if created && v.Link != "" {
+			// The database generates the key: create through the link.
+			if r.ID == "" {
+				results[i].Err = connector.NewRecordError("upsert", v.Name(), object, results[i].Key, "", connector.CodeInvalidKey, connector.Permanent,
+					&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "the local database generates keys; a create needs the record's Salesforce Id for the link column " + v.Link})
+				continue
+			}
+			if rw.link != "" && rw.link != r.ID {
+				results[i].Err = connector.NewRecordError("upsert", v.Name(), object, results[i].Key, "", connector.CodeDuplicateKey, connector.Permanent,
+					&connector.ValueError{Code: connector.CodeDuplicateKey, Detail: "two records for one new row"})
+				continue
+			}
+			rw.link = r.ID
 		}
 		out, errs := v.m.toLocal(object, r, base, ls.desc)
 		if len(errs) > 0 {
@@ -616,7 +699,12 @@ func (v *View) Upsert(ctx context.Context, object string, records []connector.Re
 			}
 			continue
 		}
-		batch = append(batch, connector.Record{Key: rw.localKey, Fields: ls.toLocal(rw.cells)})
+		rec := connector.Record{Key: rw.localKey, Fields: ls.toLocal(rw.cells)}
+		if rw.link != "" {
+			rec.Key = ""
+			rec.Fields[v.Link] = connector.Text(rw.link)
+		}
+		batch = append(batch, rec)
 		batchRows = append(batchRows, rw)
 	}
 	if len(batch) == 0 {
@@ -633,6 +721,12 @@ func (v *View) Upsert(ctx context.Context, object string, records []connector.Re
 		for n, i := range rw.idx {
 			results[i].ID = lres[j].ID
 			results[i].Created = rw.created[n] && lres[j].Err == nil
+			if rw.link != "" && lres[j].Err == nil {
+				// The generated key, in Salesforce terms; Created as the
+				// store says (the row linked to the record may exist).
+				results[i].Key = v.m.SalesforceKey(lres[j].Key)
+				results[i].Created = lres[j].Created
+			}
 			if lres[j].Err != nil {
 				results[i].Err = v.translate("upsert", object, results[i].Key, targets[i].mem, lres[j].Err)
 			}

@@ -250,6 +250,9 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	defer func() { res.End = r.now() }()
 	var mu sync.Mutex
 	view := mapping.NewView(local, m, objects)
+	// A table whose key the database generates creates rows through its
+	// link column (DESIGN.md §5): the view links records by it.
+	view.Link = strings.TrimSpace(job.Source.LinkColumn)
 	view.OnError = func(e *connector.RecordError) {
 		mu.Lock()
 		res.MappingErrors = append(res.MappingErrors, e)

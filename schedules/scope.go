@@ -7,6 +7,7 @@ import (
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/reconcile"
 )
 
 // memberSF returns the Salesforce connector a member of the job reads and
@@ -258,7 +259,58 @@ func writeInScope[T any](rt route, items []T, key func(T) string, write func([]T
 	return results, nil
 }
 
+// Links implements reconcile.Linker: the route's connector says.
+func (r *routed) Links(object string) bool {
+	rt, err := r.route(object)
+	if err != nil {
+		return false
+	}
+	l, ok := rt.conn.(reconcile.Linker)
+	return ok && l.Links(rt.object)
+}
+
+// SetLinks implements reconcile.Linker for the keys the route takes.
+func (r *routed) SetLinks(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	rt, err := r.route(object)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := rt.conn.(reconcile.Linker)
+	if !ok {
+		return nil, nil
+	}
+	return writeInScope(rt, records, func(r connector.Record) string { return r.Key },
+		func(in []connector.Record) ([]connector.Result, error) {
+			out, err := l.SetLinks(ctx, rt.object, in)
+			if err == nil && out == nil {
+				out = make([]connector.Result, len(in)) // a store that keeps no links
+			}
+			return out, err
+		},
+		func(k string) *connector.RecordError { return r.outOfScope("set_links", object, k) })
+}
+
+// SetKeys implements reconcile.KeySetter for the new keys the route takes.
+func (r *routed) SetKeys(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	rt, err := r.route(object)
+	if err != nil {
+		return nil, err
+	}
+	ks, ok := rt.conn.(reconcile.KeySetter)
+	if !ok {
+		return nil, fmt.Errorf("%s %s: cannot set keys: %w", r.name, object, connector.ErrReadOnly)
+	}
+	return writeInScope(rt, records, func(r connector.Record) string { return r.Key },
+		func(in []connector.Record) ([]connector.Result, error) {
+			defer r.count("write", len(in))
+			return ks.SetKeys(ctx, rt.object, in)
+		},
+		func(k string) *connector.RecordError { return r.outOfScope("set_keys", object, k) })
+}
+
 var (
+	_ reconcile.Linker        = (*routed)(nil)
+	_ reconcile.KeySetter     = (*routed)(nil)
 	_ connector.Connector     = (*routed)(nil)
 	_ connector.Sink          = (*routed)(nil)
 	_ connector.KeyLister     = (*routed)(nil)
