@@ -443,3 +443,47 @@ func TestFakeOrgSOAP(t *testing.T) {
 		t.Errorf("bad password: %v", err)
 	}
 }
+
+// SetKeys gives records a new key by their Id (a case created locally in
+// a table whose key the database generates): the record keeps its Id and
+// fields, its old key is gone, repeating it changes nothing, and a record
+// without an Id or with a taken key fails alone.
+func TestFakeOrgSetKeys(t *testing.T) {
+	ctx := context.Background()
+	_, c := fakeOrg(t, nil)
+	res, err := c.Upsert(ctx, caseObject, []connector.Record{
+		{Key: "gt:NEW-1", Fields: map[string]connector.Value{"vcms__First_Name__c": connector.Text("Cara")}},
+		{Key: "gt:3", Fields: map[string]connector.Value{"vcms__First_Name__c": connector.Text("Dara")}},
+	})
+	if err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("upsert: %v %+v", err, res)
+	}
+	id := res[0].ID
+	for range 2 {
+		out, err := c.SetKeys(ctx, caseObject, []connector.Record{{ID: id, Key: "gt:2"}, {Key: "gt:4"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out[0].Err != nil || out[0].Key != "gt:2" || out[0].ID != id {
+			t.Fatalf("set key: %+v", out[0])
+		}
+		if connector.CodeOf(out[1].Err) != connector.CodeInvalidKey {
+			t.Fatalf("no Id: %+v", out[1])
+		}
+	}
+	out, err := c.SetKeys(ctx, caseObject, []connector.Record{{ID: id, Key: "gt:3"}}) // another record's key
+	if err != nil {
+		t.Fatal(err)
+	}
+	if connector.CodeOf(out[0].Err) != "DUPLICATE_VALUE" {
+		t.Fatalf("a taken key: %+v", out[0])
+	}
+	var got []string
+	err = c.ReadKeys(ctx, caseObject, []string{"gt:NEW-1", "gt:2"}, func(r connector.Record) error {
+		got = append(got, r.Key+" "+r.ID+" "+r.Fields["vcms__First_Name__c"].Raw())
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0] != "gt:2 "+id+" Cara" {
+		t.Fatalf("read: %v %v", got, err)
+	}
+}
