@@ -65,7 +65,11 @@ type Sink interface {
 	// the object's key field does (KeyID). Fields missing from a record's
 	// Fields are left as they are; Null clears a field. Upserting the
 	// same record twice leaves the store as one upsert does. A record with
-	// an empty key fails with CodeInvalidKey. Callers do not pass one key
+	// an empty key fails with CodeInvalidKey, except in a store whose keys
+	// the database generates and that links records by another column
+	// (sqldb's Table.Link): there an empty key with the link value set
+	// creates the record, or updates the one holding that link value, and
+	// Result.Key is the generated key. Callers do not pass one key
 	// twice in a call; a connector may fail the second with
 	// CodeDuplicateKey.
 	//

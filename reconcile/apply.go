@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -349,6 +350,11 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			err = pend(reason, string(connector.CodeNotProcessed))
 		}
 		if err != nil {
+			return err
+		}
+	}
+	if e.rekeyErr != nil {
+		if err := pend(state.ReasonFailedWrite, string(cmp.Or(connector.CodeOf(e.rekeyErr), connector.CodeNotProcessed))); err != nil {
 			return err
 		}
 	}

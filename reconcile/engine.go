@@ -192,6 +192,7 @@ type entry struct {
 	matched  bool   // paired by match_on
 	linked   bool   // paired by the local record's link to the Salesforce Id
 	rekey    bool   // the Salesforce record is to take the local key (link.go)
+	rekeyErr error  // why it did not
 	moved    string // the state key the record was kept under before a rekey
 	gated    bool   // created without the consent-gated fields
 	tomb     bool   // consent withdrawn: keep a tombstone of the key
@@ -944,9 +945,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 	} else if !same {
 		e.fp[s] = slices.Clone(fps)
 	}
-	if rec.ID != "" && (s == SF && keep || s == Local && r.links && (keep || r.keyID(rec.Key) != e.id)) {
-		// The Id is needed for a create (the target links to it) and, for
-		// a local record kept under another key, for a rekey (link.go).
+	if rec.ID != "" && r.keepID(e, s, keep, rec.Key) {
 		e.rw().id[s] = rec.ID
 	}
 	clear(vals)

@@ -87,16 +87,25 @@ func (r *runner) linkPairs() {
 	}
 }
 
+// keepID reports whether take keeps the Id of a record read from side s
+// (the record is kept, or a pair's keys differ): a create sends the
+// Salesforce Id to the local side, pairing and rekeys compare the two
+// sides' Ids.
+func (r *runner) keepID(e *entry, s Side, keep bool, key string) bool {
+	if s == Local {
+		return r.links && (keep || r.keyID(key) != e.id)
+	}
+	return keep || r.links && e.has && e.keys[Local] != "" && r.keyID(e.keys[Local]) != e.id
+}
+
 // markRekeys marks the pairs whose Salesforce record is to take the local
 // key: keys that differ while the local record links to the Salesforce
-// one.
+// one (its Id read this run: a pair whose Salesforce record was not read
+// is not renamed on the strength of the link alone).
 func (r *runner) markRekeys() {
 	for _, e := range r.entries {
 		link := e.ro().id[Local]
-		if e.unknown || link == "" || e.pres[SF] != pPresent || e.pres[Local] != pPresent || e.keys[SF] == "" || e.keys[Local] == "" {
-			continue
-		}
-		if sfID := e.ro().id[SF]; sfID != "" && sfID != link {
+		if e.unknown || link == "" || e.ro().id[SF] != link || e.pres[SF] != pPresent || e.pres[Local] != pPresent || e.keys[SF] == "" || e.keys[Local] == "" {
 			continue
 		}
 		if r.keyID(e.keys[SF]) != r.keyID(e.keys[Local]) {
@@ -116,9 +125,6 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			continue
 		}
 		id := e.ro().id[SF]
-		if id == "" {
-			id = e.ro().id[Local]
-		}
 		if id == "" {
 			continue
 		}
@@ -158,8 +164,8 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			ferr = results[i].Err
 		}
 		if ferr != nil {
-			// The pair stays under its old key, both sides' keys recorded;
-			// the next run tries again.
+			// The pair stays under its old key, both sides' keys recorded,
+			// and pending: the next run reads it by key and tries again.
 			re := state.RecordErr{RunID: r.runID, Key: e.keys[SF], Code: string(connector.CodeOf(ferr)), Message: "setting the key " + e.keys[Local] + ": " + ferr.Error(), At: now}
 			var rerr *connector.RecordError
 			if errors.As(ferr, &rerr) {
@@ -167,6 +173,7 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			}
 			failed = append(failed, re)
 			r.counts.Failures++
+			e.rekeyErr, e.dirty = ferr, true
 			continue
 		}
 		e.keys[SF] = e.keys[Local]
