@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -98,6 +99,46 @@ func (f *Fingerprinter) KeyHash(keyID string) string {
 	return hex.EncodeToString(f.sum("casebridge tombstone v1\x00", []byte(keyID))[:16])
 }
 
+// createKeyFile creates path, mode 0600, holding data; fs.ErrExist if it
+// exists. The data is written to a temporary file first and linked into
+// place, so that a process starting at the same moment finds either no
+// file or the whole key, never an empty file. Where hard links are not
+// supported it creates path in place.
+func createKeyFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".fingerprint-key-*.tmp") // 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.Write(data)
+	if serr := f.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = os.Link(tmp, path); err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	// No hard links on this file system (FAT, some network shares).
+	f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}
+
 // LoadOrCreateKeyFile returns the fingerprint key kept (hex-encoded) in
 // path, generating a random 32-byte key into a new 0600 file the first
 // time. It refuses a key file that group or others can read.
@@ -108,19 +149,11 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		err := createKeyFile(path, []byte(hex.EncodeToString(key)+"\n"))
 		if errors.Is(err, fs.ErrExist) {
 			return LoadOrCreateKeyFile(path) // another process won the race
 		}
 		if err != nil {
-			return nil, fmt.Errorf("fingerprint key: %w", err)
-		}
-		_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(path)
 			return nil, fmt.Errorf("fingerprint key: %w", err)
 		}
 		return key, nil
