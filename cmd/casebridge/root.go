@@ -71,7 +71,10 @@ Start with:
   casebridge sync CONFIG --dry-run see what a sync would write, and why
   casebridge reference             every configuration option
 
-Exit codes are listed in the README ("Exit codes").`,
+Exit codes: 0 done; 1 findings (validate problems, or records that failed,
+did not map or are unknown); 2 usage; 3 configuration error; 4 safety brake
+(nothing written); 5 API budget reached; 6 job locked by another run;
+7 other failure; 8 locked out until --resync; 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
