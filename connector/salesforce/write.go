@@ -352,23 +352,38 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 // upsertBatch sends one Collections upsert and re-sends the records that
 // hit UNABLE_TO_LOCK_ROW.
 func (c *Connector) upsertBatch(ctx context.Context, o *connector.Object, path string, pending []writeItem, results []connector.Result) error {
+	return c.sendBatch(ctx, "upsert", o, pending, results,
+		func(pending []writeItem, res *[]api.SaveResult) error {
+			req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(pending))}
+			for i, it := range pending {
+				req.Records[i] = it.body
+			}
+			// Upsert by external id is idempotent: safe to re-send.
+			return c.cl.do(ctx, request{op: "upsert", object: o.Name, method: http.MethodPatch, path: path, body: req, retrySafe: true}, res)
+		},
+		func(it writeItem, sr api.SaveResult) connector.Result {
+			return connector.Result{Key: it.key, ID: sr.ID, Created: sr.Created != nil && *sr.Created}
+		})
+}
+
+// sendBatch sends one Collections call for pending (send), sets each
+// record's result (ok builds a success), and re-sends the records that hit
+// UNABLE_TO_LOCK_ROW, up to LockRetries times with a doubling wait. A
+// request that fails as a whole fails its records, unless the run must
+// stop (budget, limit, cancellation), which is returned.
+func (c *Connector) sendBatch(ctx context.Context, op string, o *connector.Object, pending []writeItem, results []connector.Result,
+	send func([]writeItem, *[]api.SaveResult) error, ok func(writeItem, api.SaveResult) connector.Result) error {
 	for attempt := 0; ; attempt++ {
-		req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(pending))}
-		for i, it := range pending {
-			req.Records[i] = it.body
-		}
 		var res []api.SaveResult
-		// Upsert by external id is idempotent: safe to re-send.
-		err := c.cl.do(ctx, request{op: "upsert", object: o.Name, method: http.MethodPatch, path: path, body: req, retrySafe: true}, &res)
-		if err != nil {
+		if err := send(pending, &res); err != nil {
 			if mustStop(ctx, err) {
 				return err
 			}
-			c.requestFailed("upsert", o, pending, results, err)
+			c.requestFailed(op, o, pending, results, err)
 			return nil
 		}
 		if len(res) != len(pending) {
-			c.requestFailed("upsert", o, pending, results, &APIError{Op: "upsert", Object: o.Name, Status: 200, Malformed: true,
+			c.requestFailed(op, o, pending, results, &APIError{Op: op, Object: o.Name, Status: 200, Malformed: true,
 				Message: fmt.Sprintf("%d results for %d records", len(res), len(pending))})
 			return nil
 		}
@@ -376,14 +391,17 @@ func (c *Connector) upsertBatch(ctx context.Context, o *connector.Object, path s
 		for j, sr := range res {
 			it := pending[j]
 			if sr.Success {
-				results[it.idx] = connector.Result{Key: it.key, ID: sr.ID, Created: sr.Created != nil && *sr.Created}
+				results[it.idx] = ok(it, sr)
 				continue
 			}
 			if len(sr.Errors) > 0 && sr.Errors[0].StatusCode == "UNABLE_TO_LOCK_ROW" && attempt < c.opts.LockRetries {
 				locked = append(locked, it)
 				continue
 			}
-			results[it.idx] = connector.Result{Key: it.key, ID: sr.ID, Err: c.saveError("upsert", o, it.key, sr.Errors)}
+			r := ok(it, sr)
+			r.Created = false
+			r.Err = c.saveError(op, o, it.key, sr.Errors)
+			results[it.idx] = r
 		}
 		if len(locked) == 0 {
 			return nil
@@ -451,48 +469,21 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 	return results, nil
 }
 
+// deleteBatch sends one Collections delete and re-sends the records that
+// hit UNABLE_TO_LOCK_ROW.
 func (c *Connector) deleteBatch(ctx context.Context, o *connector.Object, path string, pending []writeItem, results []connector.Result) error {
-	for attempt := 0; ; attempt++ {
-		ids := make([]string, len(pending))
-		for i, it := range pending {
-			ids[i] = it.id
-		}
-		q := url.Values{"ids": {strings.Join(ids, ",")}, "allOrNone": {"false"}}
-		var res []api.SaveResult
-		err := c.cl.do(ctx, request{op: "delete", object: o.Name, method: http.MethodDelete, path: path, query: q, retrySafe: true}, &res)
-		if err != nil {
-			if mustStop(ctx, err) {
-				return err
+	return c.sendBatch(ctx, "delete", o, pending, results,
+		func(pending []writeItem, res *[]api.SaveResult) error {
+			ids := make([]string, len(pending))
+			for i, it := range pending {
+				ids[i] = it.id
 			}
-			c.requestFailed("delete", o, pending, results, err)
-			return nil
-		}
-		if len(res) != len(pending) {
-			c.requestFailed("delete", o, pending, results, &APIError{Op: "delete", Object: o.Name, Status: 200, Malformed: true,
-				Message: fmt.Sprintf("%d results for %d records", len(res), len(pending))})
-			return nil
-		}
-		var locked []writeItem
-		for j, sr := range res {
-			it := pending[j]
-			if sr.Success {
-				results[it.idx] = connector.Result{Key: it.key, ID: it.id}
-				continue
-			}
-			if len(sr.Errors) > 0 && sr.Errors[0].StatusCode == "UNABLE_TO_LOCK_ROW" && attempt < c.opts.LockRetries {
-				locked = append(locked, it)
-				continue
-			}
-			results[it.idx] = connector.Result{Key: it.key, ID: it.id, Err: c.saveError("delete", o, it.key, sr.Errors)}
-		}
-		if len(locked) == 0 {
-			return nil
-		}
-		if err := sleep(ctx, c.opts.LockWait<<attempt); err != nil {
-			return err
-		}
-		pending = locked
-	}
+			q := url.Values{"ids": {strings.Join(ids, ",")}, "allOrNone": {"false"}}
+			return c.cl.do(ctx, request{op: "delete", object: o.Name, method: http.MethodDelete, path: path, query: q, retrySafe: true}, res)
+		},
+		func(it writeItem, _ api.SaveResult) connector.Result {
+			return connector.Result{Key: it.key, ID: it.id}
+		})
 }
 
 // SetKeys sets the key field of records identified by their Salesforce Id:
@@ -534,30 +525,18 @@ func (c *Connector) SetKeys(ctx context.Context, object string, records []connec
 	}
 	path := c.cl.dataPath("composite", "sobjects")
 	err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
-		req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(batch))}
-		for i, it := range batch {
-			req.Records[i] = it.body
-		}
-		var res []api.SaveResult
-		// Setting a field to a fixed value by Id is idempotent: safe to re-send.
-		err := c.cl.do(ctx, request{op: "set_keys", object: o.Name, method: http.MethodPatch, path: path, body: req, retrySafe: true}, &res)
-		if err == nil && len(res) != len(batch) {
-			err = &APIError{Op: "set_keys", Object: o.Name, Status: 200, Malformed: true, Message: fmt.Sprintf("%d results for %d records", len(res), len(batch))}
-		}
-		if err != nil {
-			if mustStop(ctx, err) {
-				return err
-			}
-			c.requestFailed("set_keys", o, batch, results, err)
-			return nil
-		}
-		for j, sr := range res {
-			if !sr.Success {
-				it := batch[j]
-				results[it.idx].Err = c.saveError("set_keys", o, it.key, sr.Errors)
-			}
-		}
-		return nil
+		return c.sendBatch(ctx, "set_keys", o, batch, results,
+			func(pending []writeItem, res *[]api.SaveResult) error {
+				req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(pending))}
+				for i, it := range pending {
+					req.Records[i] = it.body
+				}
+				// Setting a field to a fixed value by Id is idempotent: safe to re-send.
+				return c.cl.do(ctx, request{op: "set_keys", object: o.Name, method: http.MethodPatch, path: path, body: req, retrySafe: true}, res)
+			},
+			func(it writeItem, _ api.SaveResult) connector.Result {
+				return connector.Result{Key: it.key, ID: it.id}
+			})
 	})
 	if err != nil {
 		return nil, err
