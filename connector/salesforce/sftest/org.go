@@ -292,7 +292,13 @@ func (o *Org) LockRows(keys ...string) {
 	}
 }
 
-// Requests returns a copy of the request log.
+// maxLogEntries bounds the request log: past it the older half is dropped,
+// so `casebridge fakeorg` left running does not grow without limit. Tests
+// make far fewer requests between ResetRequests.
+var maxLogEntries = 100000
+
+// Requests returns a copy of the request log (the newest 100,000 entries
+// at most).
 func (o *Org) Requests() []LogEntry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -399,6 +405,10 @@ func (o *Org) serve(w http.ResponseWriter, r *http.Request) {
 		sw.WriteHeader(http.StatusOK)
 	}
 	o.mu.Lock()
+	if len(o.log) >= maxLogEntries { // a long-running fakeorg keeps the newest
+		n := copy(o.log, o.log[len(o.log)-maxLogEntries/2:])
+		o.log = o.log[:n]
+	}
 	o.log = append(o.log, LogEntry{Time: start, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
 		Endpoint: info.endpoint, Object: info.object, Status: sw.status, Records: info.records})
 	o.mu.Unlock()
