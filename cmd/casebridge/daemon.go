@@ -18,6 +18,7 @@ import (
 func (a *app) daemonCommand() *cobra.Command {
 	var stopTimeout time.Duration
 	var adminAddr, tokenFile string
+	var adminHosts []string
 	cmd := &cobra.Command{
 		Use:   "daemon CONFIG",
 		Short: "Run the configured jobs on their schedules until stopped",
@@ -80,7 +81,9 @@ run is then taken by one of them.`,
 				if err != nil {
 					return withCode(exitError, fmt.Errorf("admin API: %w", err))
 				}
-				hs = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+				// Only loopback names and --admin-host names: a web page
+				// cannot rebind a name of its own to 127.0.0.1 and read the API.
+				hs = &http.Server{Handler: admin.HostGuard(srv.Handler(), adminHosts...), ReadHeaderTimeout: 10 * time.Second}
 				go hs.Serve(ln)
 				a.log.Info().Str("addr", ln.Addr().String()).Bool("token", token != "").Msg("admin API listening")
 			}
@@ -107,6 +110,7 @@ run is then taken by one of them.`,
 	}
 	cmd.Flags().DurationVar(&stopTimeout, "stop-timeout", 30*time.Second, "how long runs in progress get to stop")
 	cmd.Flags().StringVar(&adminAddr, "admin", admin.DefaultAddr, "admin API address (loopback by default; \"\" turns it off)")
+	cmd.Flags().StringSliceVar(&adminHosts, "admin-host", nil, "a host name the admin API answers besides localhost, 127.0.0.1 and ::1 (a reverse proxy's); repeat for several")
 	cmd.Flags().StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (default: $CASEBRIDGE_ADMIN_TOKEN; none: the API is read-only)")
 	return cmd
 }

@@ -83,6 +83,17 @@ func TestDaemonRunsScheduledJobs(t *testing.T) {
 			t.Errorf("admin %s serves a record value", path)
 		}
 	}
+	// A name that is not loopback (DNS rebinding) is refused.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+adminAddr+"/api/v1/jobs", nil)
+	req.Host = "rebound.attacker.example"
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("a foreign Host header: %v", err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("a foreign Host header: status %d, want 421", resp.StatusCode)
+		}
+	}
 	resp, err := http.Post("http://"+adminAddr+"/api/v1/jobs/th_cases/run", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
