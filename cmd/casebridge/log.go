@@ -27,10 +27,10 @@ func newLogger(w io.Writer, level, format string) (zerolog.Logger, error) {
 	switch format {
 	case "json":
 	case "console":
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime, NoColor: !isTerminal(w)}
+		w = consoleWriter(w, !isTerminal(w))
 	case "auto", "":
 		if isTerminal(w) {
-			w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime}
+			w = consoleWriter(w, false)
 		}
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format: %q is not one of json, console, auto", format)
@@ -41,4 +41,13 @@ func newLogger(w io.Writer, level, format string) (zerolog.Logger, error) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// consoleWriter writes human-readable log lines. Messages and field values
+// pass through escapeUnsafe: a record key from a spreadsheet must not drive
+// the terminal (JSON lines escape control characters by themselves).
+func consoleWriter(w io.Writer, noColor bool) zerolog.ConsoleWriter {
+	esc := func(i any) string { return escapeUnsafe(fmt.Sprint(i)) }
+	return zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime, NoColor: noColor,
+		FormatMessage: esc, FormatFieldValue: esc, FormatErrFieldValue: esc}
 }

@@ -18,7 +18,10 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	log            zerolog.Logger
+	// term is stderr as given: the logger and the progress line look at
+	// it to tell a terminal, and write their own escapes to it.
+	term io.Writer
+	log  zerolog.Logger
 
 	logLevel  string
 	logFormat string
@@ -35,7 +38,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // runContext is run under a given context.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	// What commands print names record keys that come from editable
+	// files: escape what could drive the terminal.
+	a := &app{stdin: stdin, stdout: printableWriter{stdout}, stderr: printableWriter{stderr}, term: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -78,7 +83,7 @@ did not map or are unknown); 2 usage; 3 configuration error; 4 safety brake
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(a.stderr, a.logLevel, a.logFormat)
+			log, err := newLogger(a.term, a.logLevel, a.logFormat)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

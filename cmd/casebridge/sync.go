@@ -124,7 +124,7 @@ func (a *app) runConfigJobs(ctx context.Context, path string, names []string, op
 func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool, reports reportFlags) error {
 	var first error
 	failed := false
-	prog := newProgress(a.stderr)
+	prog := newProgress(a.term)
 	r.Progress = prog.add
 	defer func() { r.Progress = nil }()
 	for _, name := range jobs {
