@@ -149,7 +149,7 @@ func (r *runner) record(w Write) (connector.Record, bool) {
 		return connector.Record{}, false
 	}
 	rec := connector.Record{Key: w.Key, Fields: make(map[string]connector.Value, len(w.Changes))}
-	if e.moved != "" && e.keys[w.Side] != "" {
+	if e.ro().moved != "" && e.keys[w.Side] != "" {
 		rec.Key = e.keys[w.Side] // rekeyed before apply: the key it has now
 	}
 	if w.Op == OpCreate && w.Side == Local {
@@ -301,13 +301,13 @@ func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
 // whose write succeeded get their new baseline, the rest keep theirs; the
 // pending reasons and conflicts follow.
 func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
-	if e.moved != "" {
+	if e.ro().moved != "" {
 		// Rekeyed: the record's state moves to its new key.
-		if err := tx.ClearPending(e.moved); err != nil {
+		if err := tx.ClearPending(e.ro().moved); err != nil {
 			return err
 		}
 		if e.has {
-			if err := tx.DeleteRecord(e.moved); err != nil {
+			if err := tx.DeleteRecord(e.ro().moved); err != nil {
 				return err
 			}
 		}
@@ -353,8 +353,8 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			return err
 		}
 	}
-	if e.rekeyErr != nil {
-		if err := pend(state.ReasonFailedWrite, string(cmp.Or(connector.CodeOf(e.rekeyErr), connector.CodeNotProcessed))); err != nil {
+	if e.ro().rekeyErr != nil {
+		if err := pend(state.ReasonFailedWrite, string(cmp.Or(connector.CodeOf(e.ro().rekeyErr), connector.CodeNotProcessed))); err != nil {
 			return err
 		}
 	}
@@ -384,7 +384,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		}
 	}
 	if e.dec == nil {
-		if e.has && (e.newFlags != e.flags || e.fp[SF] != nil || e.fp[Local] != nil || e.moved != "") {
+		if e.has && (e.newFlags != e.flags || e.fp[SF] != nil || e.fp[Local] != nil || e.ro().moved != "") {
 			return tx.PutRecord(r.lastSeen(e))
 		}
 		return nil
@@ -394,7 +394,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 	for i, d := range e.dec {
 		s, l := e.cur(SF, i), e.cur(Local, i)
 		fs := e.fs[i]
-		ns := state.FieldState{Field: r.names[i], Base: fs.Base, SF: s, Local: l, Rule: fs.Rule}
+		ns := state.FieldState{Field: r.names[i], Base: fs.Base, SF: s, Local: l, Rule: r.ruleOf(e, i)}
 		// An unknown side keeps its last seen fingerprint.
 		if s == 0 {
 			ns.SF = fs.SF
@@ -474,7 +474,8 @@ func (r *runner) createdState(e *entry, to Side) state.RecordState {
 func (r *runner) lastSeen(e *entry) state.RecordState {
 	rs := state.RecordState{Key: e.id, SFKey: e.keys[SF], LocalKey: e.keys[Local], Flags: e.newFlags, Fields: make([]state.FieldState, 0, len(r.names))}
 	for i := range r.names {
-		ns := e.fs[i]
+		fs := e.fs[i]
+		ns := state.FieldState{Field: r.names[i], Base: fs.Base, SF: fs.SF, Local: fs.Local, Rule: r.ruleOf(e, i)}
 		// A field unknown on a side (0) keeps its last seen fingerprint.
 		if c := e.cur(SF, i); e.pres[SF] == pPresent && c != 0 {
 			ns.SF = c

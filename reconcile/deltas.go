@@ -45,7 +45,7 @@ func (r *runner) delta(e *entry, i int, cur state.Fingerprint) Delta {
 	var d Delta
 	fs := &e.fs[i]
 	switch {
-	case fs.Rule != r.rule[i]:
+	case r.ruleOf(e, i) != r.rule[i]:
 		d |= DeltaNew | DeltaChanged
 	case cur != fs.Base:
 		d |= DeltaChanged

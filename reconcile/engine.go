@@ -176,7 +176,7 @@ type entry struct {
 	has           bool // has state
 	keys          [2]string
 	flags         state.Flags
-	fs            []state.FieldState // by internal field index
+	fs            []fstate // by internal field index
 	pres          [2]presence
 	fp            [2][]state.Fingerprint // current fingerprints; nil: as last seen
 	x             *extra                 // the rarer parts, allocated when needed
@@ -189,19 +189,28 @@ type entry struct {
 	newFlags state.Flags
 	drop     bool // forget the record (gone on both sides)
 	unknown  bool
-	matched  bool   // paired by match_on
-	linked   bool   // paired by the local record's link to the Salesforce Id
-	rekey    bool   // the Salesforce record is to take the local key (link.go)
-	rekeyErr error  // why it did not
-	moved    string // the state key the record was kept under before a rekey
-	gated    bool   // created without the consent-gated fields
-	tomb     bool   // consent withdrawn: keep a tombstone of the key
-	dirty    bool   // state changes without a write
+	matched  bool // paired by match_on
+	linked   bool // paired by the local record's link to the Salesforce Id
+	rekey    bool // the Salesforce record is to take the local key (link.go)
+	gated    bool // created without the consent-gated fields
+	tomb     bool // consent withdrawn: keep a tombstone of the key
+	dirty    bool // state changes without a write
+}
+
+// fstate is a state.FieldState without its name (runner.names gives it)
+// and its rule (entry.rule gives it): what a record keeps of each field.
+type fstate struct {
+	Base, SF, Local state.Fingerprint
 }
 
 // extra holds what only records with something to do need, so that the
 // 99% that have nothing to do stay small.
 type extra struct {
+	// rules holds each field's stored rule when one of them is not the
+	// job's current rule (nil: every field is under its current rule).
+	rules    []state.Fingerprint
+	rekeyErr error                // why a rekey did not happen
+	moved    string               // the state key the record was kept under before a rekey
 	vals     [2][]connector.Value // kept canonical values, when needed
 	mod      [2]time.Time         // modification times of kept records
 	why      [2]string            // why a side is unknown
@@ -228,6 +237,18 @@ func (e *entry) rw() *extra {
 		e.x = new(extra)
 	}
 	return e.x
+}
+
+// rule returns the rule the baseline of field i was made under, as
+// stored (0: none).
+func (r *runner) ruleOf(e *entry, i int) state.Fingerprint {
+	if !e.has {
+		return 0 // no state: nothing stored
+	}
+	if e.x == nil || e.x.rules == nil {
+		return r.rule[i]
+	}
+	return e.x.rules[i]
 }
 
 // cur returns the current (or last seen) fingerprint of field i on side
@@ -272,6 +293,7 @@ type runner struct {
 	keyCase  bool
 	links    bool // the local side's records carry their link (Linker)
 	fpBuf    []state.Fingerprint
+	noState  []fstate // the field states of a record without state (all zero)
 	valBuf   []connector.Value
 	decBuf   []fdec
 	consent  int                        // internal index of the consent field, -1 if none
@@ -519,6 +541,7 @@ func (r *runner) prepare(ctx context.Context) error {
 		}
 	}
 	r.fpBuf = make([]state.Fingerprint, n)
+	r.noState = make([]fstate, n)
 	r.valBuf = make([]connector.Value, n)
 	r.decBuf = make([]fdec, n)
 	return nil
@@ -570,18 +593,35 @@ func (r *runner) load(ctx context.Context) error {
 		for i := 0; aligned && i < len(r.names); i++ {
 			aligned = rs.Fields[i].Field == r.names[i]
 		}
+		e.fs = make([]fstate, len(r.names))
+		var rules []state.Fingerprint // nil while every rule is current
 		if aligned {
-			e.fs = rs.Fields
-		} else {
-			e.fs = make([]state.FieldState, len(r.names))
-			for i, n := range r.names {
-				e.fs[i].Field = n
-			}
-			for _, f := range rs.Fields {
-				if i, ok := idx[f.Field]; ok {
-					e.fs[i] = f
+			for i := range rs.Fields {
+				f := &rs.Fields[i]
+				e.fs[i] = fstate{Base: f.Base, SF: f.SF, Local: f.Local}
+				if f.Rule != r.rule[i] {
+					if rules == nil {
+						rules = slices.Clone(r.rule)
+					}
+					rules[i] = f.Rule
 				}
 			}
+		} else {
+			// Fields the job does not have are dropped; fields the state
+			// does not have are zero (rule 0: new to the job).
+			rules = make([]state.Fingerprint, len(r.names))
+			for _, f := range rs.Fields {
+				if i, ok := idx[f.Field]; ok {
+					e.fs[i] = fstate{Base: f.Base, SF: f.SF, Local: f.Local}
+					rules[i] = f.Rule
+				}
+			}
+			if slices.Equal(rules, r.rule) {
+				rules = nil
+			}
+		}
+		if rules != nil {
+			e.rw().rules = rules
 		}
 		e.newFlags = e.flags
 		r.entries[e.id] = e
@@ -635,10 +675,7 @@ func (r *runner) entry(id string) *entry {
 	e := r.entries[id]
 	if e == nil {
 		e = &entry{id: id}
-		e.fs = make([]state.FieldState, len(r.names))
-		for i, n := range r.names {
-			e.fs[i].Field = n
-		}
+		e.fs = r.noState // read only: no state, nothing stored
 		r.entries[id] = e
 	}
 	return e
@@ -654,12 +691,15 @@ func (r *runner) needsFull() bool {
 		if !e.has {
 			continue
 		}
+		if e.x == nil || e.x.rules == nil {
+			continue // every rule current
+		}
 		for i := range e.fs {
-			fs := &e.fs[i]
+			fs, rule := &e.fs[i], e.x.rules[i]
 			// A field never initialised because it was unknown on the
 			// local side has its Salesforce last seen stored: it needs no
 			// complete read. A field new to the job (nothing stored) does.
-			if fs.Rule != r.rule[i] && !(fs.Rule == 0 && fs.SF != 0) {
+			if rule != r.rule[i] && !(rule == 0 && fs.SF != 0) {
 				return true
 			}
 		}
@@ -935,7 +975,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 		if fps[i] != last {
 			same = false
 		}
-		if fps[i] != e.fs[i].Base || e.fs[i].Rule != r.rule[i] {
+		if fps[i] != e.fs[i].Base || r.ruleOf(e, i) != r.rule[i] {
 			keep = true
 		}
 	}
@@ -1175,7 +1215,7 @@ func (r *runner) gate(e *entry) {
 		}
 		// A withdrawal, unless the withdrawn side is the old state and the
 		// other side granted consent again since.
-		if fp := e.cur(from, c); fp != e.fs[c].Base || e.fs[c].Rule != r.rule[c] {
+		if fp := e.cur(from, c); fp != e.fs[c].Base || r.ruleOf(e, c) != r.rule[c] {
 			r.decBuf[c] = write(from.Other(), fp, "consent withdrawn on "+from.String())
 		}
 	}

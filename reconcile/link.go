@@ -173,13 +173,13 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			}
 			failed = append(failed, re)
 			r.counts.Failures++
-			e.rekeyErr, e.dirty = ferr, true
+			e.rw().rekeyErr, e.dirty = ferr, true
 			continue
 		}
 		e.keys[SF] = e.keys[Local]
 		if nid := r.keyID(e.keys[Local]); nid != e.id {
-			if e.moved == "" {
-				e.moved = e.id
+			if e.ro().moved == "" {
+				e.rw().moved = e.id
 			}
 			e.id = nid
 		}
