@@ -239,7 +239,7 @@ func (e *entry) rw() *extra {
 	return e.x
 }
 
-// rule returns the rule the baseline of field i was made under, as
+// ruleOf returns the rule the baseline of field i was made under, as
 // stored (0: none).
 func (r *runner) ruleOf(e *entry, i int) state.Fingerprint {
 	if !e.has {
@@ -293,7 +293,9 @@ type runner struct {
 	keyCase  bool
 	links    bool // the local side's records carry their link (Linker)
 	fpBuf    []state.Fingerprint
-	noState  []fstate // the field states of a record without state (all zero)
+	fpc      []fpCache // by internal field index
+	enc      []byte    // a canonical encoding
+	noState  []fstate  // the field states of a record without state (all zero)
 	valBuf   []connector.Value
 	decBuf   []fdec
 	consent  int                        // internal index of the consent field, -1 if none
@@ -541,6 +543,7 @@ func (r *runner) prepare(ctx context.Context) error {
 		}
 	}
 	r.fpBuf = make([]state.Fingerprint, n)
+	r.fpc = make([]fpCache, n)
 	r.noState = make([]fstate, n)
 	r.valBuf = make([]connector.Value, n)
 	r.decBuf = make([]fdec, n)
@@ -958,7 +961,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 			return
 		}
 		vals[i] = v
-		fps[i] = r.FP.Value(v)
+		fps[i] = r.fingerprint(i, v)
 	}
 	e.pres[s] = pPresent
 	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {

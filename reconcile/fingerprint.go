@@ -74,13 +74,76 @@ func Canonical(v connector.Value, sf *connector.Field) (connector.Value, error) 
 func (f *Fingerprinter) Value(v connector.Value) state.Fingerprint {
 	h := f.pool.Get().(*hasher)
 	h.buf = v.AppendCanonical(h.buf[:0])
+	fp := h.fingerprint(h.buf)
+	f.pool.Put(h)
+	return fp
+}
+
+// encoded returns the fingerprint of a value's canonical encoding b
+// (connector.Value.AppendCanonical): Value without the encoding.
+func (f *Fingerprinter) encoded(b []byte) state.Fingerprint {
+	h := f.pool.Get().(*hasher)
+	fp := h.fingerprint(b)
+	f.pool.Put(h)
+	return fp
+}
+
+func (h *hasher) fingerprint(b []byte) state.Fingerprint {
 	h.mac.Reset()
-	h.mac.Write(h.buf)
+	h.mac.Write(b)
 	h.sum = h.mac.Sum(h.sum[:0])
 	fp := state.Fingerprint(binary.BigEndian.Uint64(h.sum))
-	f.pool.Put(h)
 	if fp == 0 {
 		fp = 1
+	}
+	return fp
+}
+
+// fpCache remembers, for one field and one run, the fingerprints of short
+// canonical encodings: picklist values, checkboxes, dates and small
+// numbers repeat from record to record, and a map lookup costs far less
+// than an HMAC. A field whose values rarely repeat (names, free text)
+// turns the cache off after a window of misses.
+type fpCache struct {
+	m            map[string]state.Fingerprint
+	hits, looked int // in the current window
+	off          bool
+}
+
+const (
+	fpCacheMaxLen  = 64   // longest encoding cached, in bytes
+	fpCacheMax     = 4096 // most encodings cached per field
+	fpCacheWindow  = 1024 // lookups between two checks of the hit rate
+	fpCacheMinHits = fpCacheWindow / 4
+)
+
+// fingerprint returns the fingerprint of the canonical value v of field
+// i: FP.Value(v), cached.
+func (r *runner) fingerprint(i int, v connector.Value) state.Fingerprint {
+	c := &r.fpc[i]
+	if c.off {
+		return r.FP.Value(v)
+	}
+	r.enc = v.AppendCanonical(r.enc[:0])
+	if len(r.enc) > fpCacheMaxLen {
+		return r.FP.encoded(r.enc)
+	}
+	if c.looked++; c.looked == fpCacheWindow {
+		if c.hits < fpCacheMinHits {
+			c.off, c.m = true, nil
+		}
+		c.hits, c.looked = 0, 0
+	}
+	if fp, ok := c.m[string(r.enc)]; ok {
+		c.hits++
+		return fp
+	}
+	fp := r.FP.encoded(r.enc)
+	if !c.off && len(c.m) < fpCacheMax {
+		if c.m == nil {
+			c.m = map[string]state.Fingerprint{}
+		}
+		c.m[string(r.enc)] = fp
 	}
 	return fp
 }

@@ -1,6 +1,9 @@
 package reconcile
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/casebridge/casebridge/connector"
@@ -49,5 +52,31 @@ func TestCanonicalFastPath(t *testing.T) {
 				t.Errorf("%s %v: fingerprint differs from Canonicalize's", f.Type, v)
 			}
 		}
+	}
+}
+
+// The fingerprint cache gives what Fingerprinter.Value gives, for values
+// that repeat, values that do not (the cache turns itself off) and long
+// ones.
+func TestFingerprintCache(t *testing.T) {
+	fp, err := NewFingerprinter([]byte(strings.Repeat("k", MinKeyLen)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{Engine: &Engine{FP: fp}, fpc: make([]fpCache, 3)}
+	for n := range 3 * fpCacheWindow {
+		vals := []connector.Value{
+			connector.Text([]string{"Active", "Closed", ""}[n%3]),
+			connector.Text(fmt.Sprintf("unique %d", n)),
+			connector.Text(strings.Repeat("long ", 20) + strconv.Itoa(n%5)),
+		}
+		for i, v := range vals {
+			if got, want := r.fingerprint(i, v), fp.Value(v); got != want {
+				t.Fatalf("value %d of field %d: cached fingerprint %v, want %v", n, i, got, want)
+			}
+		}
+	}
+	if r.fpc[0].off || !r.fpc[1].off {
+		t.Errorf("cache off: repeating field %v, unique field %v", r.fpc[0].off, r.fpc[1].off)
 	}
 }
