@@ -2,6 +2,7 @@ package connector
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ func canonicalText(v Value) (Value, error) {
 		if v.s == "" {
 			return Null(), nil
 		}
+		if isNFC(v.s) {
+			return v, nil // already canonical: no copy
+		}
 		return Text(nfc(v.s)), nil
 	case KindNumber:
 		return Text(canonicalDecimal(v.num)), nil
@@ -95,6 +99,9 @@ func canonicalNumber(v Value, f *Field) (Value, error) {
 	scale := int32(f.Scale)
 	if f.Type == TypeInt {
 		scale = 0
+	}
+	if v.kind == KindNumber && d.Exponent() == -scale {
+		return v, nil // Round would return d as it is
 	}
 	return Number(d.Round(scale)), nil
 }
@@ -140,6 +147,9 @@ func canonicalDateTime(v Value) (Value, error) {
 	case KindNull:
 		return v, nil
 	case KindDateTime:
+		if v.t.Nanosecond() == 0 {
+			return v, nil // whole seconds in UTC already
+		}
 		return DateTime(v.t.Truncate(time.Second)), nil
 	case KindText:
 		s := strings.TrimSpace(v.s)
@@ -176,6 +186,9 @@ func canonicalMulti(v Value) (Value, error) {
 		}
 		return canonicalMulti(Multi(strings.Split(v.s, ";")...))
 	case KindMulti:
+		if !slices.ContainsFunc(v.multi, func(m string) bool { return !isNFC(m) }) {
+			return v, nil // sorted and de-duplicated already, and NFC
+		}
 		vals := make([]string, len(v.multi))
 		for i, m := range v.multi {
 			vals[i] = nfc(m)

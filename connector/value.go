@@ -325,9 +325,12 @@ func canonicalDecimal(d decimal.Decimal) string {
 	return s
 }
 
+// isNFC reports whether s is in Unicode normalisation form C.
+func isNFC(s string) bool { return norm.NFC.IsNormalString(s) }
+
 // nfc returns s in Unicode normalisation form C.
 func nfc(s string) string {
-	if norm.NFC.IsNormalString(s) {
+	if isNFC(s) {
 		return s
 	}
 	return norm.NFC.String(s)
