@@ -60,7 +60,22 @@ func ParseDate(s string) (Date, error) {
 
 // String returns the date as YYYY-MM-DD.
 func (d Date) String() string {
+	if b, ok := d.appendISO(make([]byte, 0, 10)); ok {
+		return string(b)
+	}
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+}
+
+// appendISO appends d as String prints it, without fmt, for years 0 to
+// 9999 and months and days 0 to 99; ok is false (nothing appended)
+// otherwise.
+func (d Date) appendISO(dst []byte) ([]byte, bool) {
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return dst, false
+	}
+	y, m := d.Year, int(d.Month)
+	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10)), true
 }
 
 // Time returns midnight UTC at the start of d.
@@ -290,7 +305,13 @@ func (v Value) AppendCanonical(dst []byte) []byte {
 	case KindText:
 		str(v.s)
 	case KindNumber:
-		str(canonicalDecimal(v.num))
+		var buf [48]byte
+		if b, ok := appendCanonicalDecimal(buf[:0], v.num); ok {
+			dst = binary.AppendUvarint(dst, uint64(len(b)))
+			dst = append(dst, b...)
+		} else {
+			str(canonicalDecimal(v.num))
+		}
 	case KindBool:
 		if v.b {
 			dst = append(dst, 1)
@@ -298,7 +319,13 @@ func (v Value) AppendCanonical(dst []byte) []byte {
 			dst = append(dst, 0)
 		}
 	case KindDate:
-		str(v.d.String())
+		var buf [10]byte
+		if b, ok := v.d.appendISO(buf[:0]); ok {
+			dst = binary.AppendUvarint(dst, uint64(len(b)))
+			dst = append(dst, b...)
+		} else {
+			str(v.d.String())
+		}
 	case KindDateTime:
 		dst = binary.AppendVarint(dst, v.t.Unix())
 		dst = binary.AppendUvarint(dst, uint64(v.t.Nanosecond()))
@@ -327,6 +354,51 @@ func canonicalDecimal(d decimal.Decimal) string {
 
 // isNFC reports whether s is in Unicode normalisation form C.
 func isNFC(s string) bool { return norm.NFC.IsNormalString(s) }
+
+// appendCanonicalDecimal appends canonicalDecimal(d) without going
+// through big.Int's String, for the common numbers: a coefficient of at
+// most 18 digits and 0 to 18 decimals. ok is false (nothing appended)
+// otherwise.
+func appendCanonicalDecimal(dst []byte, d decimal.Decimal) ([]byte, bool) {
+	exp := d.Exponent()
+	if exp > 0 || exp < -18 || d.NumDigits() > 18 {
+		return dst, false
+	}
+	c := d.CoefficientInt64()
+	if c == 0 {
+		return append(dst, '0'), true
+	}
+	var buf [20]byte
+	u := uint64(c)
+	if c < 0 {
+		dst = append(dst, '-')
+		u = -u
+	}
+	digits := strconv.AppendUint(buf[:0], u, 10)
+	n := int(-exp) // decimals
+	if n == 0 {
+		return append(dst, digits...), true
+	}
+	var intPart, frac []byte
+	lead := 0 // zeros between the point and the digits
+	if len(digits) > n {
+		intPart, frac = digits[:len(digits)-n], digits[len(digits)-n:]
+	} else {
+		intPart, frac, lead = []byte{'0'}, digits, n-len(digits)
+	}
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	dst = append(dst, intPart...)
+	if len(frac) > 0 {
+		dst = append(dst, '.')
+		for range lead {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, frac...)
+	}
+	return dst, true
+}
 
 // nfc returns s in Unicode normalisation form C.
 func nfc(s string) string {
