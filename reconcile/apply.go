@@ -162,7 +162,7 @@ func (r *runner) record(w Write) (connector.Record, bool) {
 				rec.Fields[n] = vals[i]
 			}
 		case OpUpdate:
-			if d := e.dec[i]; d.kind == dWrite && d.to == w.Side {
+			if d := e.ro().dec[i]; d.kind == dWrite && d.to == w.Side {
 				rec.Fields[n] = vals[i]
 			}
 		}
@@ -383,15 +383,15 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			return tx.PutRecord(r.createdState(e, s))
 		}
 	}
-	if e.dec == nil {
-		if e.has && (e.newFlags != e.flags || e.fp[SF] != nil || e.fp[Local] != nil || e.ro().moved != "") {
+	if e.ro().dec == nil {
+		if e.has && (e.newFlags != e.flags || e.ro().fp[SF] != nil || e.ro().fp[Local] != nil || e.ro().moved != "") {
 			return tx.PutRecord(r.lastSeen(e))
 		}
 		return nil
 	}
 	rs := state.RecordState{Key: e.id, SFKey: e.keys[SF], LocalKey: e.keys[Local], Flags: e.newFlags, Fields: make([]state.FieldState, 0, len(r.names))}
 	conflict := false
-	for i, d := range e.dec {
+	for i, d := range e.x.dec {
 		s, l := e.cur(SF, i), e.cur(Local, i)
 		fs := e.fs[i]
 		ns := state.FieldState{Field: r.names[i], Base: fs.Base, SF: s, Local: l, Rule: r.ruleOf(e, i)}

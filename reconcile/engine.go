@@ -178,12 +178,10 @@ type entry struct {
 	flags         state.Flags
 	fs            []fstate // by internal field index
 	pres          [2]presence
-	fp            [2][]state.Fingerprint // current fingerprints; nil: as last seen
-	x             *extra                 // the rarer parts, allocated when needed
+	x             *extra // the rarer parts, allocated when needed
 	listed        bool
 	pendingBefore bool
 
-	dec      []fdec
 	op       [2]Op
 	out      [2]outcome
 	newFlags state.Flags
@@ -206,6 +204,8 @@ type fstate struct {
 // extra holds what only records with something to do need, so that the
 // 99% that have nothing to do stay small.
 type extra struct {
+	fp  [2][]state.Fingerprint // current fingerprints; nil: as last seen
+	dec []fdec                 // field decisions; nil: nothing to do
 	// rules holds each field's stored rule when one of them is not the
 	// job's current rule (nil: every field is under its current rule).
 	rules    []state.Fingerprint
@@ -254,8 +254,8 @@ func (r *runner) ruleOf(e *entry, i int) state.Fingerprint {
 // cur returns the current (or last seen) fingerprint of field i on side
 // s; 0 means unknown (the field was missing from the record read).
 func (e *entry) cur(s Side, i int) state.Fingerprint {
-	if e.fp[s] != nil {
-		return e.fp[s][i]
+	if e.x != nil && e.x.fp[s] != nil {
+		return e.x.fp[s][i]
 	}
 	if s == SF {
 		return e.fs[i].SF
@@ -839,7 +839,7 @@ func (r *runner) refetch(ctx context.Context) error {
 			case OpCreate:
 				miss[s.Other()] = miss[s.Other()] || e.ro().vals[s.Other()] == nil
 			case OpUpdate:
-				for _, d := range e.dec {
+				for _, d := range e.ro().dec {
 					if d.kind == dWrite && d.to == s && e.ro().vals[s.Other()] == nil {
 						miss[s.Other()] = true
 					}
@@ -863,9 +863,9 @@ func (r *runner) refetch(ctx context.Context) error {
 		keys := make([]string, len(es))
 		for i, e := range es {
 			keys[i] = e.keys[s]
-			e.pres[s], e.fp[s] = pNone, nil
+			e.pres[s] = pNone
 			if e.x != nil {
-				e.x.vals[s] = nil
+				e.x.fp[s], e.x.vals[s] = nil, nil
 			}
 			r.pending[e.id] = true // keep the values this time
 		}
@@ -882,9 +882,9 @@ func (r *runner) refetch(ctx context.Context) error {
 			if e.pres[s] == pNone {
 				e.pres[s] = pAbsent
 			}
-			e.dec, e.op, e.gated, e.tomb = nil, [2]Op{}, false, false
+			e.op, e.gated, e.tomb = [2]Op{}, false, false
 			if e.x != nil {
-				e.x.opReason = [2]string{}
+				e.x.dec, e.x.opReason = nil, [2]string{}
 			}
 			e.newFlags, e.drop, e.unknown, e.dirty = e.flags, false, false, false
 			r.decide(e)
@@ -942,7 +942,7 @@ func (r *runner) take(s Side, rec connector.Record) {
 	if e.pres[s] == pPresent {
 		e.pres[s] = pUnknown
 		e.rw().why[s] = "duplicate key"
-		e.fp[s], e.x.vals[s] = nil, nil
+		e.x.fp[s], e.x.vals[s] = nil, nil
 		return
 	}
 	fps, vals := r.fpBuf, r.valBuf
@@ -984,9 +984,9 @@ func (r *runner) take(s Side, rec connector.Record) {
 	}
 	if keep {
 		x := e.rw()
-		e.fp[s], x.vals[s], x.mod[s] = slices.Clone(fps), slices.Clone(vals), rec.Modified
+		x.fp[s], x.vals[s], x.mod[s] = slices.Clone(fps), slices.Clone(vals), rec.Modified
 	} else if !same {
-		e.fp[s] = slices.Clone(fps)
+		e.rw().fp[s] = slices.Clone(fps)
 	}
 	if rec.ID != "" && r.keepID(e, s, keep, rec.Key) {
 		e.rw().id[s] = rec.ID
@@ -1012,7 +1012,7 @@ func (r *runner) matchOn() {
 	sig := func(e *entry, s Side) (tuple, bool) {
 		b := make([]byte, 0, 8*len(idx))
 		for _, i := range idx {
-			fp := e.fp[s][i]
+			fp := e.x.fp[s][i]
 			if fp == r.null[i] || fp == 0 {
 				return "", false
 			}
@@ -1029,7 +1029,7 @@ func (r *runner) matchOn() {
 			continue
 		}
 		for s := SF; s <= Local; s++ {
-			if e.pres[s] == pPresent && e.pres[s.Other()] == pAbsent && e.fp[s] != nil {
+			if e.pres[s] == pPresent && e.pres[s.Other()] == pAbsent && e.ro().fp[s] != nil {
 				if t, ok := sig(e, s); ok {
 					side[s][t] = append(side[s][t], e)
 				}
@@ -1042,7 +1042,7 @@ func (r *runner) matchOn() {
 			continue
 		}
 		a, b := sfs[0], ls[0]
-		a.pres[Local], a.keys[Local], a.fp[Local] = pPresent, b.keys[Local], b.fp[Local]
+		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
 		a.rw().vals[Local], a.rw().mod[Local] = b.ro().vals[Local], b.ro().mod[Local]
 		a.matched = true
 		delete(r.entries, b.id)
@@ -1095,7 +1095,7 @@ func (r *runner) decide(e *entry) {
 		e.dirty = e.pendingBefore
 	case sfP && locP:
 		e.newFlags = 0
-		e.dirty = e.flags != 0 || e.fp[SF] != nil || e.fp[Local] != nil || e.pendingBefore
+		e.dirty = e.flags != 0 || e.ro().fp[SF] != nil || e.ro().fp[Local] != nil || e.pendingBefore
 		r.decideFields(e)
 	case !sfP && !locP:
 		e.drop = true
@@ -1116,7 +1116,7 @@ func (r *runner) deleted(e *entry, gone Side) {
 	if gone == Local {
 		goneFlag = state.FlagLocalDeleted
 	}
-	e.dirty = e.fp[keep] != nil || e.pendingBefore
+	e.dirty = e.ro().fp[keep] != nil || e.pendingBefore
 	policy := r.job.deletes()
 	if e.flags&goneFlag != 0 && policy != Propagate {
 		if policy == Flag {
@@ -1164,7 +1164,7 @@ func (r *runner) decideFields(e *entry) {
 		}
 	}
 	if any {
-		e.dec = slices.Clone(r.decBuf)
+		e.rw().dec = slices.Clone(r.decBuf)
 		r.setOps(e)
 	}
 	if e.tomb {
@@ -1237,7 +1237,7 @@ func (r *runner) creates(e *entry, to Side, i int) bool {
 
 // setOps turns field decisions into per-side update operations.
 func (r *runner) setOps(e *entry) {
-	for _, d := range e.dec {
+	for _, d := range e.ro().dec {
 		if d.kind == dWrite && e.op[d.to] == 0 {
 			e.op[d.to] = OpUpdate
 		}
@@ -1416,10 +1416,10 @@ func (r *runner) buildPlan(order []*entry) {
 			p.Notes = append(p.Notes, Note{Kind: NoteFlag, Key: e.key(), Detail: "deleted on " + gone.String() + ", kept on " + gone.Other().String()})
 		}
 		for _, i := range r.jobOrder {
-			if e.dec == nil {
+			if e.ro().dec == nil {
 				break
 			}
-			d := e.dec[i]
+			d := e.x.dec[i]
 			switch d.kind {
 			case dBaseline:
 				if d.reason != "initial: equal" {
@@ -1449,7 +1449,7 @@ func (r *runner) buildPlan(order []*entry) {
 				ups[s] = append(ups[s], w)
 			case OpUpdate:
 				for _, i := range r.jobOrder {
-					if d := e.dec[i]; d.kind == dWrite && d.to == s {
+					if d := e.x.dec[i]; d.kind == dWrite && d.to == s {
 						w.Changes = append(w.Changes, Change{Field: r.names[i], Reason: d.reason})
 					}
 				}

@@ -78,7 +78,7 @@ func (r *runner) linkPairs() {
 			continue
 		}
 		delete(bySF, link)
-		a.pres[Local], a.keys[Local], a.fp[Local] = pPresent, b.keys[Local], b.fp[Local]
+		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
 		x := a.rw()
 		x.vals[Local], x.mod[Local], x.id[Local] = b.ro().vals[Local], b.ro().mod[Local], link
 		a.linked = true
