@@ -581,8 +581,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 
 // load reads the job's state: records, pending keys, conflicts, tombstones.
 func (r *runner) load(ctx context.Context) error {
-	r.entries = map[string]*entry{}
 	r.alias = map[string]string{}
+	var loaded []*entry // the map is made once their number is known
 	idx := make(map[string]int, len(r.names))
 	for i, n := range r.names {
 		idx[n] = i
@@ -627,7 +627,7 @@ func (r *runner) load(ctx context.Context) error {
 			e.rw().rules = rules
 		}
 		e.newFlags = e.flags
-		r.entries[e.id] = e
+		loaded = append(loaded, e)
 		if rs.LocalKey != rs.SFKey {
 			if lid := r.keyID(rs.LocalKey); lid != e.id {
 				r.alias[lid] = e.id
@@ -638,12 +638,19 @@ func (r *runner) load(ctx context.Context) error {
 	if r.opts.Resync {
 		// A resync is a first sync over the state: what is stored is set
 		// aside (and overwritten record by record as the run commits).
-		clear(r.entries)
+		loaded = nil
 		clear(r.alias)
 	}
 	if err != nil {
 		return err
 	}
+	// Room for the records new this run too, so that the first of them
+	// do not grow the map.
+	r.entries = make(map[string]*entry, len(loaded)+len(loaded)/64)
+	for _, e := range loaded {
+		r.entries[e.id] = e
+	}
+	loaded = nil
 	r.first = len(r.entries) == 0
 	pend, err := r.Store.Pending(ctx, r.job.Name)
 	if err != nil {
