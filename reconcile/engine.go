@@ -1063,7 +1063,7 @@ func (r *runner) decideAll() []*entry {
 	for _, e := range r.entries {
 		order = append(order, e)
 	}
-	slices.SortFunc(order, func(a, b *entry) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(order, func(a, b *entry) int { return strings.Compare(a.id, b.id) })
 	for _, e := range order {
 		r.decide(e)
 	}
