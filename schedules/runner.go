@@ -219,6 +219,11 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 
 func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, lease int64) (*JobResult, error) {
 	log := r.Log.With().Str("job", job.Name).Logger()
+	// Describe once per run, not once per process: a daemon runs for
+	// months, and an admin adds fields and picklist values meanwhile.
+	if f, ok := r.Salesforce.(interface{ ForgetDescribes() }); ok {
+		f.ForgetDescribes()
+	}
 	objects := map[string]*connector.Object{}
 	names := []string{job.Salesforce.Object}
 	for _, c := range job.Children {
