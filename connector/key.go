@@ -1,9 +1,11 @@
 package connector
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 )
@@ -58,4 +60,60 @@ func isASCIILower(s string) bool {
 		}
 	}
 	return true
+}
+
+// MaxKeyLength is the longest key, in characters, CheckKey accepts when
+// given no limit of its own: the length of the longest Salesforce Text
+// external id field.
+const MaxKeyLength = 255
+
+// CheckKey reports whether key can be a record's key: not empty after
+// NormalizeKey, valid UTF-8, at most maxLen characters after NormalizeKey
+// (MaxKeyLength when maxLen <= 0; Salesforce counts characters, not bytes),
+// and free of the characters that would let a key drive a terminal, break
+// a line of a log or report, or read differently from what it is:
+// control characters (C0, DEL, C1), the line and paragraph separators
+// U+2028 and U+2029, and the bidirectional embeddings, overrides,
+// isolates and marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
+// U+061C). Keys are typed into spreadsheets anyone can edit, and reach
+// terminals, URLs and SOQL. Zero-width spaces and no-break spaces are
+// trimmed by NormalizeKey at the edges and allowed inside.
+//
+// The error is a *ValueError with CodeInvalidKey that says what is wrong
+// and never repeats the key.
+func CheckKey(key string, maxLen int) error {
+	if maxLen <= 0 {
+		maxLen = MaxKeyLength
+	}
+	if !utf8.ValidString(key) {
+		return &ValueError{Code: CodeInvalidKey, Detail: "the key is not valid UTF-8 text"}
+	}
+	k := NormalizeKey(key)
+	if k == "" {
+		return &ValueError{Code: CodeInvalidKey, Detail: "empty key"}
+	}
+	n := 0
+	for _, r := range k {
+		if badKeyRune(r) {
+			return &ValueError{Code: CodeInvalidKey, Detail: fmt.Sprintf("the key holds U+%04X, a control, line-separator or text-direction character", r)}
+		}
+		n++
+	}
+	if n > maxLen {
+		return &ValueError{Code: CodeInvalidKey, Detail: fmt.Sprintf("the key is %d characters long, at most %d", n, maxLen)}
+	}
+	return nil
+}
+
+// badKeyRune reports the characters CheckKey refuses in a key.
+func badKeyRune(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r <= 0x9f: // C0, DEL, C1
+		return true
+	case r == '\u2028', r == '\u2029': // line and paragraph separators
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', r == '\u200e', r == '\u200f', r == '\u061c':
+		return true // bidi embeddings, overrides, isolates and marks
+	}
+	return false
 }

@@ -1,6 +1,8 @@
 package connector_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/casebridge/casebridge/connector"
@@ -84,5 +86,68 @@ func TestObjectKeyID(t *testing.T) {
 	// No key field: compared case-insensitively.
 	if a, b := (&connector.Object{Name: "X"}).KeyID("ab"), (&connector.Object{Name: "X"}).KeyID("AB"); a != b {
 		t.Errorf("object without key field: %q != %q", a, b)
+	}
+}
+
+func TestCheckKey(t *testing.T) {
+	long := strings.Repeat("k", 300)
+	for _, tc := range []struct {
+		name   string
+		key    string
+		maxLen int
+		ok     bool
+	}{
+		{"plain", "TH-CL-0007", 0, true},
+		{"prefixed", "ngo-th-cm:TH-CL-0007", 0, true},
+		{"Thai", "รหัส-๐๐๑", 0, true},
+		{"Arabic needs no direction marks", "حالة-١٢", 0, true},
+		{"inner space", "TH 1", 0, true},
+		{"edge white space is trimmed, not refused", " \u00a0TH-1\u200b\t", 0, true},
+		{"inner zero-width space", "TH\u200b1", 0, true},
+		{"empty", "", 0, false},
+		{"only white space", " \u00a0\u200b ", 0, false},
+		{"NUL", "TH-\x001", 0, false},
+		{"NUL alone", "\x00", 0, false},
+		{"escape", "TH-1\x1b[2J", 0, false},
+		{"inner new line", "TH\n1", 0, false},
+		{"inner tab", "TH\t1", 0, false},
+		{"DEL", "TH\x7f1", 0, false},
+		{"C1 (CSI)", "TH\u009b1", 0, false},
+		{"line separator", "TH\u20281", 0, false},
+		{"paragraph separator", "TH\u20291", 0, false},
+		{"right-to-left override", "TH-\u202e1000", 0, false},
+		{"left-to-right isolate", "\u2066TH-1\u2069", 0, false},
+		{"right-to-left mark", "TH-1\u200f", 0, false},
+		{"Arabic letter mark", "TH\u061c1", 0, false},
+		{"invalid UTF-8", "TH-\xff1", 0, false},
+		{"255 characters", strings.Repeat("k", 255), 0, true},
+		{"256 characters", strings.Repeat("k", 256), 0, false},
+		{"300 characters", long, 0, false},
+		{"255 Thai characters (765 bytes) fit", strings.Repeat("ก", 255), 0, true},
+		{"length counted after trimming", "  " + strings.Repeat("k", 255) + "  ", 0, true},
+		{"field length 80: 80 fits", strings.Repeat("k", 80), 80, true},
+		{"field length 80: 81 does not", strings.Repeat("k", 81), 80, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := connector.CheckKey(tc.key, tc.maxLen)
+			if (err == nil) != tc.ok {
+				t.Fatalf("CheckKey = %v, want ok %v", err, tc.ok)
+			}
+			if err == nil {
+				return
+			}
+			var ve *connector.ValueError
+			if !errors.As(err, &ve) || ve.Code != connector.CodeInvalidKey {
+				t.Errorf("error %v (%T) is not a *ValueError with %s", err, err, connector.CodeInvalidKey)
+			}
+			// The message never repeats the key, nor any part of it.
+			msg := err.Error()
+			if k := strings.TrimSpace(tc.key); len(k) >= 3 && strings.Contains(msg, k[:3]) && !strings.Contains(msg, "at most") {
+				t.Errorf("error %q repeats the key", msg)
+			}
+			if strings.Contains(msg, "kkk") || strings.ContainsFunc(msg, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd || r > 0x7e }) {
+				t.Errorf("error %q repeats (part of) the key or holds a character of it", msg)
+			}
+		})
 	}
 }
