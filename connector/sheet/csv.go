@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -56,6 +57,7 @@ func csvRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) error {
 			return nil
 		}
 		row.num, row.bad, row.badCol = rec.num, rec.bad, rec.badCol
+		row.line, row.lines, row.quotedLines, row.quotedCol = rec.line, rec.lines, rec.quotedLines, rec.quotedCol
 		row.cells = row.cells[:0]
 		for _, f := range rec.fields {
 			if sc.guard {
@@ -98,7 +100,8 @@ func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
 		if !ok {
 			break
 		}
-		row := &rawRow{num: rec.num, bad: rec.bad, badCol: rec.badCol, cells: make([]string, len(rec.fields))}
+		row := &rawRow{num: rec.num, bad: rec.bad, badCol: rec.badCol, cells: make([]string, len(rec.fields)),
+			line: rec.line, lines: rec.lines, quotedLines: slices.Clone(rec.quotedLines), quotedCol: rec.quotedCol}
 		for i, v := range rec.fields {
 			if sc.guard {
 				v = unguard(v)

@@ -240,6 +240,17 @@ type csvRecord struct {
 	spans            []int64
 	bad              string // why the row is unreadable (never a value), or ""
 	badCol           int    // the column where it became unreadable
+	// line is the file's line (1-based, as a text editor counts lines) the
+	// row starts on, lines how many it spans: more than one when a quoted
+	// cell holds line breaks.
+	line, lines int
+	// quotedLines holds, for each whole line inside a quoted cell (a line
+	// that both starts and ends within the quotes), how many cells it
+	// would have read as a row of its own: an unclosed quote swallows the
+	// rows after it, and those lines still look like rows (see
+	// layout.swallowed). quotedCol is the column of the first such cell.
+	quotedLines []int
+	quotedCol   int
 }
 
 // csvScanner reads CSV records from an encoded byte stream, keeping byte
@@ -253,6 +264,7 @@ type csvScanner struct {
 	keepSpans bool
 	off       int64 // offset of the next byte
 	num       int
+	line      int // line breaks read so far
 	eof       bool
 	eol       string // first line ending seen
 	buf       []byte
@@ -347,11 +359,21 @@ func (s *csvScanner) unread(r rune, size int, bad bool) {
 
 // scan reads the next record into rec, reusing its slices. It returns
 // false at the end of the input.
+//
+// A quoted cell that holds line breaks is where a stray quote does its
+// damage: the cell swallows the rows after it up to the next quote in the
+// file. The scanner records what a person looking at the file would see:
+// the lines inside the quotes that read as rows of their own
+// (quotedLines), and text after the closing quote of such a cell (the
+// "closing" quote was really the opening quote of a later cell), which
+// makes the row bad.
 func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 	rec.fields = rec.fields[:0]
 	rec.spans = rec.spans[:0]
+	rec.quotedLines = rec.quotedLines[:0]
 	rec.bad = ""
 	rec.start = s.off
+	rec.line = s.line + 1
 	if s.eof {
 		return false, nil
 	}
@@ -361,15 +383,32 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 	quoted := false   // inside a quoted section
 	atStart := true   // at the start of a field
 	anything := false // the row has at least one rune
+	spanned := 0      // line breaks inside the current field's quotes
+	closed := false   // right after a closing quote
+	// A whole line inside quotes read as a row of its own: its cell count.
+	// (Inside a swallowed row a single quote ends the swallowing cell, so
+	// such a line holds no quoted cells of its own.)
+	lineCells, lineOn := 0, false
+	bad := func(why string) {
+		if rec.bad == "" {
+			rec.bad, rec.badCol = why, len(rec.fields)
+		}
+	}
 	endField := func(end int64) {
 		rec.fields = append(rec.fields, string(s.buf))
 		if s.keepSpans {
 			rec.spans = append(rec.spans, fieldStart, end)
 		}
 		s.buf = s.buf[:0]
+		spanned, closed, lineOn = 0, false, false
+	}
+	finish := func() {
+		s.num++
+		rec.num = s.num
+		rec.lines = s.line + 1 - rec.line
 	}
 	for {
-		r, size, bad, err := s.next()
+		r, size, isBad, err := s.next()
 		if err != nil {
 			if !errors.Is(err, errEOF) {
 				return false, err
@@ -378,23 +417,22 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 			if !anything {
 				return false, nil
 			}
-			if quoted && rec.bad == "" {
-				rec.bad = "a quoted cell is not closed before the end of the file"
-				rec.badCol = len(rec.fields)
+			if quoted {
+				bad(fmt.Sprintf("a quoted cell opened on line %d is not closed before the end of the file (line %d): an unclosed quote", s.line+1-spanned, s.line+1))
 			}
 			endField(s.off)
 			rec.end, rec.next = s.off, s.off
-			s.num++
-			rec.num = s.num
+			finish()
+			s.line++ // the last line, not ended by a line break
 			return true, nil
 		}
 		anything = true
-		if bad && rec.bad == "" {
-			rec.bad = "bytes that are not valid " + s.f.enc.String()
-			rec.badCol = len(rec.fields)
+		if isBad {
+			bad("bytes that are not valid " + s.f.enc.String())
 		}
 		if quoted {
-			if r == '"' {
+			switch r {
+			case '"':
 				r2, size2, bad2, err := s.next()
 				if err == nil && r2 == '"' {
 					s.buf = append(s.buf, '"')
@@ -403,11 +441,37 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 				if err == nil {
 					s.unread(r2, size2, bad2)
 				}
-				quoted = false
+				quoted, closed = false, true
 				continue
+			case '\r', '\n':
+				if r == '\r' {
+					if r2, size2, bad2, err := s.next(); err == nil && r2 == '\n' {
+						s.buf = append(s.buf, '\r')
+						r = '\n'
+					} else if err == nil {
+						s.unread(r2, size2, bad2)
+					}
+				}
+				s.line++
+				if lineOn {
+					if len(rec.quotedLines) == 0 {
+						rec.quotedCol = len(rec.fields)
+					}
+					rec.quotedLines = append(rec.quotedLines, lineCells)
+				}
+				spanned++
+				lineOn, lineCells = true, 1
+			case d:
+				lineCells++
 			}
 			s.buf = utf8.AppendRune(s.buf, r)
 			continue
+		}
+		if closed && r != d && r != '\r' && r != '\n' {
+			if spanned > 0 {
+				bad(fmt.Sprintf("text follows the closing quote of a cell that spans lines %d-%d: the quote that closed it probably opened a later cell (an unclosed quote)", s.line+1-spanned, s.line+1))
+			}
+			closed = false
 		}
 		switch {
 		case r == '"' && atStart:
@@ -432,8 +496,8 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 			}
 			endField(end)
 			rec.end, rec.next = end, s.off
-			s.num++
-			rec.num = s.num
+			finish()
+			s.line++
 			return true, nil
 		default:
 			atStart = false

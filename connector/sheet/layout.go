@@ -21,6 +21,13 @@ type rawRow struct {
 	bad   string   // why the row could not be decoded, never a value
 	// badCol is the column where decoding failed
 	badCol int
+	// CSV only: the file line the row starts on and how many lines it
+	// spans (0 when unknown), and the cell counts of the whole lines
+	// inside its quoted cells, from the column quotedCol on (see
+	// csvRecord).
+	line, lines int
+	quotedLines []int
+	quotedCol   int
 }
 
 // headerScanLimit is how many rows header detection looks at.
@@ -264,12 +271,19 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
 	switch {
 	case r.bad != "":
 		return key, rowProblem{connector.CodeRowUnreadable, r.badCol, r.bad}
+	case c.format == formatCSV && l.swallowed(r) > 0:
+		return key, rowProblem{connector.CodeRowUnreadable, r.quotedCol, fmt.Sprintf(
+			"a quoted cell runs over %d line(s) that read as rows of their own (the row spans lines %d-%d): an unclosed quote swallows the rows after it; close the quote in the file",
+			l.swallowed(r), r.line, r.line+r.lines-1)}
 	case c.format == formatCSV && len(r.cells) < l.width: // a workbook row simply omits empty cells
 		col := len(r.cells)
 		for col < len(l.names) && !l.field(col) {
 			col++
 		}
 		return key, rowProblem{connector.CodeRowUnreadable, col, fmt.Sprintf("the row has %d columns, the header %d", len(r.cells), l.width)}
+	case c.format == formatCSV && l.wider(r) >= 0:
+		return key, rowProblem{connector.CodeRowUnreadable, l.wider(r), fmt.Sprintf(
+			"the row has %d cells, the header %d: a delimiter typed inside a cell that is not quoted splits it and moves the cells after it; quote the cell or remove the extra cells", len(r.cells), len(l.cells))}
 	case key == "":
 		return "", rowProblem{connector.CodeInvalidKey, l.key, "the key cell is empty"}
 	case c.keyRE != nil && !c.keyRE.MatchString(key):
@@ -280,9 +294,46 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
 	return key, rowProblem{}
 }
 
+// swallowed returns how many whole lines inside the row's quoted cells
+// read as rows of the sheet: as many cells as the header row or as a data
+// row must have. Such a row is what an unclosed quote leaves: a cell that
+// holds the rows after it. A note with line breaks rarely has exactly as
+// many delimiters on a line as the sheet has columns; sheets of fewer than
+// three columns are not judged this way (any note line with a delimiter
+// would look like a row), only by the other signs of an unclosed quote.
+func (l *layout) swallowed(r *rawRow) int {
+	if l.width < 3 {
+		return 0
+	}
+	n := 0
+	for _, cells := range r.quotedLines {
+		if cells == len(l.cells) || cells == l.width {
+			n++
+		}
+	}
+	return n
+}
+
+// wider returns the first column past the header row that holds text, or
+// -1: a row wider than its header has cells in no column.
+func (l *layout) wider(r *rawRow) int {
+	for i := len(l.cells); i < len(r.cells); i++ {
+		if connector.TrimSpace(r.cells[i]) != "" {
+			return i
+		}
+	}
+	return -1
+}
+
+// damaged reports whether p makes the file one casebridge does not write
+// to: a row it could not read whole may hide other rows (an unclosed quote)
+// or may shift into the wrong columns, and an append or a cell written
+// into such a file could land inside it.
+func (p rowProblem) damaged() bool { return p.code == connector.CodeRowUnreadable }
+
 // rowError is the error of a row that could not be read, naming file,
-// row and column.
-func (c *sheetConf) rowError(l *layout, num int, key string, p rowProblem) error {
+// row and column (rowDetail).
+func (c *sheetConf) rowError(l *layout, r *rawRow, key string, p rowProblem) error {
 	field := ""
 	if p.col >= 0 && p.col < len(l.names) {
 		field = l.names[p.col]
@@ -293,8 +344,19 @@ func (c *sheetConf) rowError(l *layout, num int, key string, p rowProblem) error
 	return &connector.RecordError{
 		Op: "read", Connector: c.conn, Object: c.Object, Key: key, Field: field,
 		Code: p.code, Class: connector.Permanent,
-		Err: &connector.ValueError{Code: p.code, Detail: fmt.Sprintf("%s row %d column %s: %s", c.where(), num, columnLetter(p.col), p.detail)},
+		Err: &connector.ValueError{Code: p.code, Detail: c.rowDetail(r, p)},
 	}
+}
+
+// rowDetail says where a row's problem is and what it is: file (and
+// sheet), row, column, and for a CSV row that is not on the line of the
+// same number or spans lines, its line.
+func (c *sheetConf) rowDetail(r *rawRow, p rowProblem) string {
+	at := fmt.Sprintf("row %d", r.num)
+	if r.line > 0 && (r.line != r.num || r.lines > 1) {
+		at = fmt.Sprintf("row %d (line %d)", r.num, r.line)
+	}
+	return fmt.Sprintf("%s %s column %s: %s", c.where(), at, columnLetter(p.col), p.detail)
 }
 
 // columnLetter is a column's name as a spreadsheet program shows it: A,

@@ -418,7 +418,14 @@ func (c *Connector) each(ctx context.Context, sc *sheetConf, fn func(l *layout, 
 		}
 		var rerr error
 		if p.code != "" {
-			rerr = sc.rowError(l, r.num, key, p)
+			if p.damaged() {
+				// The key cell of a row that could not be read whole is
+				// not trusted (cells may have shifted into it, a name
+				// among them): the row names no record, so the read
+				// counts as incomplete and decides no deletes.
+				key = ""
+			}
+			rerr = sc.rowError(l, r, key, p)
 		}
 		fnErr = fn(l, r, key, rerr)
 		return fnErr

@@ -42,6 +42,10 @@ type model struct {
 	marked  map[string][]int // key ID -> refs of rows marked deleted
 	changed bool
 	now     time.Time
+	// damaged says where the first row that could not be read whole is
+	// and why (rowProblem.damaged), "" if none: nothing is written into
+	// such a file, neither cells nor appended rows, until it is mended.
+	damaged string
 }
 
 func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
@@ -62,6 +66,9 @@ func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
 		switch sc.classify(m.l, r) {
 		case rowData:
 			key, p := sc.rowKey(m.l, r)
+			if p.damaged() && m.damaged == "" {
+				m.damaged = sc.rowDetail(r, p)
+			}
 			if key == "" {
 				continue
 			}
@@ -240,10 +247,20 @@ type cellWrite struct {
 	v   string
 }
 
+// refused is the error of a write into a damaged file (model.damaged).
+func (m *model) refused(op, key string) *connector.RecordError {
+	return m.fail(op, key, "", connector.CodeRowUnreadable, fmt.Errorf(
+		"not written: casebridge writes nothing into a file it could not read whole (%s); once the row is mended the next run writes", m.damaged))
+}
+
 func (m *model) upsert(rec connector.Record) connector.Result {
 	l, ed := m.l, m.ed
 	key := connector.NormalizeKey(rec.Key)
 	res := connector.Result{Key: key}
+	if m.damaged != "" {
+		res.Err = m.refused("upsert", key)
+		return res
+	}
 	keyName := l.names[l.key]
 	if key == "" {
 		res.Err = m.fail("upsert", "", keyName, connector.CodeInvalidKey, errors.New("empty key"))
@@ -347,6 +364,9 @@ func (m *model) delete(k string) connector.Result {
 	refs := m.live[id]
 	keyName := m.l.names[m.l.key]
 	switch {
+	case m.damaged != "":
+		res.Err = m.refused("delete", key)
+		return res
 	case key == "" || len(refs) == 0:
 		res.Err = m.fail("delete", key, "", connector.CodeNotFound, connector.ErrNotFound)
 		return res
@@ -390,7 +410,11 @@ func (c *Connector) Status(ctx context.Context, object string, results []connect
 	if sc.StatusColumn == "" {
 		return nil
 	}
+	damaged := ""
 	_, err = c.write(ctx, "status", object, func(m *model) []connector.Result {
+		if damaged = m.damaged; damaged != "" {
+			return nil
+		}
 		for _, r := range results {
 			refs := m.live[connector.KeyID(r.Key, false)]
 			if len(refs) != 1 {
@@ -404,5 +428,8 @@ func (c *Connector) Status(ctx context.Context, object string, results []connect
 		}
 		return nil
 	})
+	if err == nil && damaged != "" {
+		err = fmt.Errorf("status %s %s: not written into a file casebridge could not read whole (%s)", c.name, object, damaged)
+	}
 	return err
 }
