@@ -293,6 +293,17 @@ func (c *Connector) record(t *table, vals []any) connector.Record {
 			r.Deleted = softDeleted(v)
 		}
 	}
+	if r.Key != "" {
+		if err := connector.CheckKey(r.Key, 0); err != nil {
+			// A key that cannot be a key (a control character, too
+			// long): the row is this error alone, and neither the record
+			// nor the error holds the key's text.
+			delete(r.Fields, t.key.field.Name)
+			r.Key = ""
+			r.Err = connector.NewRecordError("read", c.name, t.object, "", t.key.field.Name, connector.CodeInvalidKey, connector.Permanent, err)
+			return r
+		}
+	}
 	if t.keyGen {
 		r.ID = r.Key
 	}
@@ -395,8 +406,8 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(key str
 			continue // unreadable: unknown, not listed
 		}
 		k := keyText(kv)
-		if k == "" {
-			continue
+		if connector.CheckKey(k, 0) != nil {
+			continue // empty or not a key: unknown, not listed
 		}
 		if buffer {
 			held = append(held, k)
@@ -430,7 +441,7 @@ func (c *Connector) ReadKeys(ctx context.Context, object string, keys []string, 
 	for _, k := range keys {
 		k = connector.NormalizeKey(k)
 		id := connector.KeyID(k, t.keyCase)
-		if seen[id] || !validKey(t, k) {
+		if seen[id] || !validKey(t, k) || connector.CheckKey(k, 0) != nil {
 			continue
 		}
 		seen[id] = true
