@@ -284,6 +284,8 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
 	case c.format == formatCSV && l.wider(r) >= 0:
 		return key, rowProblem{connector.CodeRowUnreadable, l.wider(r), fmt.Sprintf(
 			"the row has %d cells, the header %d: a delimiter typed inside a cell that is not quoted splits it and moves the cells after it; quote the cell or remove the extra cells", len(r.cells), len(l.cells))}
+	case key != "" && connector.CheckKey(key, 0) != nil:
+		return "", badKey(l, connector.CheckKey(key, 0)) // never the key's text
 	case key == "":
 		return "", rowProblem{connector.CodeInvalidKey, l.key, "the key cell is empty"}
 	case c.keyRE != nil && !c.keyRE.MatchString(key):
