@@ -83,6 +83,10 @@ type csvEditor struct {
 	edits   map[int]map[int]string
 	removed map[int]bool
 	added   []map[int]string // appended rows
+	// header is the ref of the header row (-1 until the model finds it):
+	// when a column is added to it, the rows as wide as it was grow with
+	// it, so the file stays rectangular.
+	header int
 }
 
 func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
@@ -90,7 +94,7 @@ func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &csvEditor{sc: sc, data: data, f: f, edits: map[int]map[int]string{}, removed: map[int]bool{}}
+	e := &csvEditor{sc: sc, data: data, f: f, edits: map[int]map[int]string{}, removed: map[int]bool{}, header: -1}
 	for {
 		var rec csvRecord
 		ok, err := s.scan(&rec)
@@ -228,11 +232,11 @@ func (e *csvEditor) quote(v string) string {
 	return b.String()
 }
 
-// renderRow appends row ref with its edits: unchanged cells keep their
-// original bytes.
-func (e *csvEditor) renderRow(dst []byte, ref int, edits map[int]string) []byte {
+// renderRow appends row ref with its edits, at least width cells wide:
+// unchanged cells keep their original bytes.
+func (e *csvEditor) renderRow(dst []byte, ref int, edits map[int]string, width int) []byte {
 	rec := &e.recs[ref]
-	n := len(rec.fields)
+	n := max(len(rec.fields), width)
 	for col := range edits {
 		n = max(n, col+1)
 	}
@@ -250,20 +254,49 @@ func (e *csvEditor) renderRow(dst []byte, ref int, edits map[int]string) []byte 
 	return dst
 }
 
-// bytes returns the edited file.
+// widths returns the header row's cell count as read and as it will be
+// written (casebridge adds its delete and status columns to the header).
+func (e *csvEditor) widths() (old, now int) {
+	if e.header < 0 || e.header >= len(e.recs) {
+		return 0, 0
+	}
+	old = len(e.recs[e.header].fields)
+	now = old
+	for col := range e.edits[e.header] {
+		now = max(now, col+1)
+	}
+	return old, now
+}
+
+// bytes returns the edited file. It stays rectangular: when the header
+// grows, every row that was as wide as the header grows with it (a blank
+// line or a row of another width keeps its shape), and appended rows are
+// as wide as the header.
 func (e *csvEditor) bytes() ([]byte, error) {
 	out := make([]byte, 0, len(e.data)+256*len(e.added))
+	oldW, newW := e.widths()
 	pos := int64(0)
 	for ref := range e.recs {
 		rec := &e.recs[ref]
 		edits, edited := e.edits[ref]
+		grow := newW > oldW && len(rec.fields) == oldW
 		switch {
 		case e.removed[ref]:
 			out = append(out, e.data[pos:rec.start]...)
 			pos = rec.next
 		case edited:
 			out = append(out, e.data[pos:rec.start]...)
-			out = e.renderRow(out, ref, edits)
+			w := 0
+			if grow || len(rec.fields) > oldW {
+				w = newW
+			}
+			out = e.renderRow(out, ref, edits, w)
+			pos = rec.end
+		case grow:
+			out = append(out, e.data[pos:rec.end]...)
+			for range newW - oldW {
+				out = e.encode(out, string(e.f.delim))
+			}
 			pos = rec.end
 		}
 	}
@@ -275,7 +308,7 @@ func (e *csvEditor) bytes() ([]byte, error) {
 			}
 		}
 		for _, cells := range e.added {
-			n := 0
+			n := newW
 			for col := range cells {
 				n = max(n, col+1)
 			}

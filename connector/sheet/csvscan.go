@@ -405,7 +405,7 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 	finish := func() {
 		s.num++
 		rec.num = s.num
-		rec.lines = s.line + 1 - rec.line
+		rec.lines = s.line + 2 - rec.line
 	}
 	for {
 		r, size, isBad, err := s.next()

@@ -87,6 +87,9 @@ func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
 	if m.l == nil {
 		return nil, sc.noHeader()
 	}
+	if ce, ok := ed.(*csvEditor); ok {
+		ce.header = m.header
+	}
 	if xe, ok := ed.(*xlsxEditor); ok {
 		xe.keyCol = m.l.key
 		for _, refs := range m.live {
