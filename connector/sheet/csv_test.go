@@ -468,7 +468,7 @@ func TestDeleteMarkAndRemove(t *testing.T) {
 		t.Fatalf("%v %+v", err, res)
 	}
 	after, _ := os.ReadFile(p)
-	if want := "Code,Name,Deleted,Sync\nA-1,x\nA-2,y,deleted,deleted 2026-04-03T10:00:00Z\nA-3,z\n"; string(after) != want {
+	if want := "Code,Name,Deleted,Sync\nA-1,x,,\nA-2,y,deleted,deleted 2026-04-03T10:00:00Z\nA-3,z,,\n"; string(after) != want {
 		t.Fatalf("got %q", after)
 	}
 	recs, errs := readAll(t, c, "o")
@@ -489,7 +489,7 @@ func TestDeleteMarkAndRemove(t *testing.T) {
 		t.Errorf("re-created record should say Created")
 	}
 	after, _ = os.ReadFile(p)
-	if want := "Code,Name,Deleted,Sync\nA-1,x\nA-2,y,deleted,deleted 2026-04-03T10:00:00Z\nA-3,z\nA-2,back,,synced 2026-04-03T10:00:00Z\n"; string(after) != want {
+	if want := "Code,Name,Deleted,Sync\nA-1,x,,\nA-2,y,deleted,deleted 2026-04-03T10:00:00Z\nA-3,z,,\nA-2,back,,synced 2026-04-03T10:00:00Z\n"; string(after) != want {
 		t.Fatalf("got %q", after)
 	}
 
