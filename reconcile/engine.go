@@ -291,6 +291,7 @@ type runner struct {
 	names    []string
 	jobOrder []int // internal field index of each job field
 	keyCase  bool
+	keyLen   int  // the Salesforce key field's length (0: connector.MaxKeyLength)
 	links    bool // the local side's records carry their link (Linker)
 	fpBuf    []state.Fingerprint
 	fpc      []fpCache // by internal field index
@@ -514,6 +515,7 @@ func (r *runner) prepare(ctx context.Context) error {
 		r.null[i] = r.FP.Value(nv)
 	}
 	r.keyCase = r.obj[SF].KeyField().CaseSensitive
+	r.keyLen = r.obj[SF].KeyField().Length
 	if l, ok := r.Local.(Linker); ok {
 		r.links = l.Links(r.job.Object)
 	}
@@ -916,7 +918,10 @@ func (r *runner) listDue(ctx context.Context) bool {
 
 // take records one record read from side s.
 func (r *runner) take(s Side, rec connector.Record) {
-	if rec.Key == "" {
+	if rec.Key == "" || !r.keyOK(rec.Key) {
+		// No usable key: a key that cannot be a key (keyOK) is never
+		// asked of Salesforce, stored or named, and, like an emptied key
+		// cell, makes the records not seen this run unknown.
 		r.unread[s]++
 		return
 	}

@@ -27,6 +27,26 @@ func (r *runner) keyID(k string) string {
 	return k
 }
 
+// keyOK reports whether k can be a key (connector.CheckKey) under the
+// length of the Salesforce key field, with a fast path for printable ASCII
+// keys (the common case), whose length is their byte count once trimmed.
+func (r *runner) keyOK(k string) bool {
+	lim := r.keyLen
+	if lim <= 0 {
+		lim = connector.MaxKeyLength
+	}
+	t := strings.TrimSpace(k)
+	if t == "" || len(t) > lim {
+		return connector.CheckKey(k, lim) == nil // non-ASCII: count characters
+	}
+	for i := 0; i < len(t); i++ {
+		if b := t[i]; b < 0x20 || b >= 0x7f {
+			return connector.CheckKey(k, lim) == nil
+		}
+	}
+	return true
+}
+
 // canonical is connector.Canonicalize with fast paths for values already
 // in canonical form: non-empty ASCII text in a text field (NFC already),
 // and numbers with no more decimals than the field's scale (rounding

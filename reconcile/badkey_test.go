@@ -1,0 +1,127 @@
+package reconcile_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
+)
+
+// askSide records every key the engine names to a side: asked by key,
+// written or deleted.
+type askSide struct {
+	*side
+	mu    sync.Mutex
+	asked []string
+}
+
+func (a *askSide) note(keys ...string) {
+	a.mu.Lock()
+	a.asked = append(a.asked, keys...)
+	a.mu.Unlock()
+}
+
+func (a *askSide) ReadKeys(ctx context.Context, object string, keys []string, fn func(connector.Record) error) error {
+	a.note(keys...)
+	return a.side.ReadKeys(ctx, object, keys, fn)
+}
+
+func (a *askSide) Upsert(ctx context.Context, object string, recs []connector.Record) ([]connector.Result, error) {
+	for _, r := range recs {
+		a.note(r.Key)
+	}
+	return a.side.Upsert(ctx, object, recs)
+}
+
+func (a *askSide) Delete(ctx context.Context, object string, keys []string) ([]connector.Result, error) {
+	a.note(keys...)
+	return a.side.Delete(ctx, object, keys)
+}
+
+// A local record whose key cannot be a key (a NUL, a bidi override, longer
+// than the Salesforce key field's 80 characters) is that record's problem
+// only: the rest of the plan goes on (an edit and a create reach
+// Salesforce), the bad keys are never asked of Salesforce, written, stored
+// or named in the plan, they count as rows without a usable key, and
+// nothing synced before is deleted because of them.
+func TestInvalidKeyLeavesThePlanIntact(t *testing.T) {
+	w := newWorld(t)
+	w.job.Deletes = reconcile.Propagate
+	seed(t, w)
+	sf := &askSide{side: w.sf}
+	w.eng.SF = sf
+	// The local store takes keys longer than Salesforce's key field, as a
+	// sheet does.
+	o := testObject()
+	o.Fields[0].Length = 0
+	w.local.AddObject(o) // the store re-read: its records set again below
+	for _, k := range []string{"TH-0002", "TH-0003"} {
+		if err := w.local.set(k, map[string]string{"Name__c": "n" + k, "Stage__c": "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := strings.Repeat("L", 81)
+	bad := []string{"TH-\x00005", "TH-\u202e0006", long}
+	for _, k := range append([]string{"TH-0004"}, bad...) {
+		if err := w.local.set(k, map[string]string{"Name__c": "new", "Stage__c": "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.local.set("TH-0001", map[string]string{"Name__c": "edited", "Stage__c": "Active"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	p := res.Plan
+	if got, want := p.Unreadable, [2]int{0, 3}; got != want {
+		t.Errorf("unreadable = %v, want %v", got, want)
+	}
+	if p.Count(reconcile.OpCreate) != 1 || p.Count(reconcile.OpUpdate) != 1 || p.Count(reconcile.OpDelete) != 0 {
+		t.Errorf("plan, want one create (TH-0004) and one update (TH-0001):\n%s", p)
+	}
+	if s := p.String(); strings.Contains(s, "LLLL") || strings.ContainsAny(s, "\x00\u202e") {
+		t.Errorf("the plan names a bad key:\n%q", s)
+	}
+	got := strings.Join(w.sf.dump(), "\n")
+	for _, want := range []string{"TH-0001 Name__c=edited", "TH-0004 Name__c=new"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("salesforce lacks %q:\n%s", want, got)
+		}
+	}
+	for _, k := range sf.asked {
+		if connector.CheckKey(k, 80) != nil {
+			t.Errorf("salesforce was asked about a key that cannot be a key (%d bytes)", len(k))
+		}
+	}
+	if err := w.store.Records(context.Background(), "cases", func(rs state.RecordState) error {
+		if connector.CheckKey(rs.Key, 80) != nil || connector.CheckKey(rs.LocalKey, 80) != nil {
+			t.Errorf("the state holds a bad key")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pend, err := w.store.Pending(context.Background(), "cases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pe := range pend {
+		if connector.CheckKey(pe.Key, 80) != nil {
+			t.Errorf("the state holds a bad key as pending")
+		}
+	}
+	// The next run: the same, nothing written.
+	res, err = w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if len(res.Plan.Writes) != 0 || res.Plan.Unreadable != [2]int{0, 3} {
+		t.Errorf("second run plan (unreadable %v):\n%s", res.Plan.Unreadable, res.Plan)
+	}
+}
