@@ -41,6 +41,112 @@ const (
 // maxCellChars is the most characters an Excel cell holds.
 const maxCellChars = 32767
 
+// Limits of the workbook reader. A workbook is a zip of XML parts, and
+// deflate inflates up to about 1,000 times: a 1 MB file can hold a GiB of
+// white space between two rows, a GiB-long cell or shared string. Each
+// part's size is checked against what the zip header declares and against
+// the bytes actually inflated (headers lie), and the scanner never holds
+// more than one bounded token, so a workbook past a limit costs at most
+// a second or two and a few MiB before its read fails with ErrTooLarge.
+// Variables, so tests can lower them.
+var (
+	// maxPartBytes is the most a worksheet or shared-strings part may
+	// inflate to. A 100,000-row register of 8 columns is a 12 MiB
+	// worksheet (BenchmarkReadXLSX), so 256 MiB is about two million such
+	// rows, past Excel's own 1,048,576; the worksheet is streamed, so the
+	// limit bounds time (about a second to inflate 256 MiB), not memory.
+	maxPartBytes int64 = 256 << 20
+	// maxMetaPartBytes is the most the workbook, styles and relationships
+	// parts may inflate to. encoding/xml reads them and holds a token
+	// whole, so they get less room; a styles part with Excel's 64,000
+	// cell formats is under 10 MiB.
+	maxMetaPartBytes int64 = 64 << 20
+	// maxXMLToken is the most bytes of one tag or text run the worksheet
+	// and shared-strings scanner holds: four times maxCellBytes. Longer
+	// text between elements (white space between rows) is read on, not
+	// kept; a longer tag fails the read.
+	maxXMLToken = 1 << 20
+	// maxCellBytes is the most bytes of a cell's text (before _xHHHH_
+	// decoding) kept while reading it; a cell is then checked against
+	// maxCellChars.
+	maxCellBytes = 8 * maxCellChars
+	// maxSharedStrings and maxSharedBytes bound the shared-string table,
+	// the one part held in memory: 4,194,304 strings (a 1,048,576-row
+	// sheet with four columns of distinct text) and 128 MiB of text.
+	maxSharedStrings       = 4 << 20
+	maxSharedBytes   int64 = 128 << 20
+	// maxRows is Excel's row limit, 1,048,576: rows past it (by count or
+	// by number) are not a spreadsheet Excel could have saved.
+	maxRows = 1 << 20
+	// maxRowBytes is the most text one row may hold (16 MiB, about 500
+	// full Khmer cells): a row of 16,384 cells each pointing at the same
+	// long shared string would otherwise be gigabytes in memory.
+	maxRowBytes = 16 << 20
+	// maxMerges is the most merged ranges of a sheet kept (each costs
+	// some 50 bytes); real registers have a handful.
+	maxMerges = 1 << 18
+	// maxEditBytes is the most the whole package may inflate to for a
+	// write-back: excelize holds every part in memory, and its cell
+	// structures take about ten times the XML (BenchmarkUpsert: a 12 MiB
+	// worksheet), so 256 MiB is a write of a few GiB at most. Passed to
+	// excelize as UnzipSizeLimit and as UnzipXMLSizeLimit, so that
+	// excelize never inflates a worksheet into a temporary file of the
+	// system's (it would hold personal data outside casebridge's control).
+	maxEditBytes int64 = 256 << 20
+)
+
+// ErrTooLarge is wrapped by the error of a workbook past one of the
+// reader's limits (a damaged file, or a zip bomb). The read fails, fatal
+// for its object; other objects and jobs are not affected.
+var ErrTooLarge = errors.New("workbook past casebridge's size limits")
+
+// bytesText renders a limit: "256 MiB", "64 KiB", "1000 bytes".
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// countText renders a count with thousands separators: 1,048,576.
+func countText(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// partReader counts the bytes a part inflates to and fails past limit,
+// whatever its zip header declared.
+type partReader struct {
+	rc    io.ReadCloser
+	part  string
+	n     int64
+	limit int64
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	if room := p.limit - p.n + 1; int64(len(b)) > room {
+		b = b[:room] // one byte past the limit tells it was passed
+	}
+	n, err := p.rc.Read(b)
+	p.n += int64(n)
+	if p.n > p.limit {
+		return n - int(p.n-p.limit), p.tooLarge()
+	}
+	return n, err
+}
+
+func (p *partReader) Close() error { return p.rc.Close() }
+
+func (p *partReader) tooLarge() error {
+	return fmt.Errorf("%s decompresses past %s: %w", p.part, bytesText(p.limit), ErrTooLarge)
+}
+
 type cellInfo struct {
 	present bool // the cell has a value or a formula
 	formula bool
@@ -97,13 +203,29 @@ func openBook(r io.ReaderAt, size int64) (*xbook, error) {
 	return b, nil
 }
 
-func (b *xbook) open(name string) (io.ReadCloser, error) {
+// open opens a part that may inflate to at most limit bytes: one whose
+// zip header declares more fails at once, and reading past limit fails
+// with ErrTooLarge.
+func (b *xbook) open(name string, limit int64) (io.ReadCloser, error) {
 	f := b.files[name]
 	if f == nil {
 		return nil, os.ErrNotExist
 	}
-	return f.Open()
+	p := &partReader{part: name, limit: limit}
+	if f.UncompressedSize64 > uint64(limit) {
+		return nil, p.tooLarge()
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	p.rc = rc
+	return p, nil
 }
+
+// tooLarge reports whether err is a workbook past a limit of the reader
+// (as against a damaged one).
+func tooLarge(err error) bool { return errors.Is(err, ErrTooLarge) }
 
 func attr(se xml.StartElement, local string) string {
 	for _, a := range se.Attr {
@@ -115,19 +237,26 @@ func attr(se xml.StartElement, local string) string {
 }
 
 // readRels reads a relationships part: id -> (type suffix, target part
-// resolved against dir).
-func (b *xbook) readRels(part, dir string) map[string][2]string {
+// resolved against dir). A damaged part gives what could be read; only a
+// part past a limit is an error.
+func (b *xbook) readRels(part, dir string) (map[string][2]string, error) {
 	rels := map[string][2]string{}
-	rc, err := b.open(part)
+	rc, err := b.open(part, maxMetaPartBytes)
 	if err != nil {
-		return rels
+		if tooLarge(err) {
+			return nil, err
+		}
+		return rels, nil
 	}
 	defer rc.Close()
 	d := xml.NewDecoder(rc)
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return rels
+			if tooLarge(err) {
+				return nil, err
+			}
+			return rels, nil
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "Relationship" {
 			t := attr(se, "Target")
@@ -147,14 +276,22 @@ func (b *xbook) readRels(part, dir string) map[string][2]string {
 // shared strings parts.
 func (b *xbook) readWorkbook() error {
 	wb := "xl/workbook.xml"
-	for _, r := range b.readRels("_rels/.rels", "") {
+	pkgRels, err := b.readRels("_rels/.rels", "")
+	if err != nil {
+		return err
+	}
+	for _, r := range pkgRels {
 		if r[0] == "officeDocument" && b.files[r[1]] != nil {
 			wb = r[1]
 		}
 	}
 	b.stylesPart, b.sstPart = "xl/styles.xml", "xl/sharedStrings.xml"
 	rels := map[string]string{}
-	for id, r := range b.readRels(path.Join(path.Dir(wb), "_rels", path.Base(wb)+".rels"), path.Dir(wb)) {
+	wbRels, err := b.readRels(path.Join(path.Dir(wb), "_rels", path.Base(wb)+".rels"), path.Dir(wb))
+	if err != nil {
+		return err
+	}
+	for id, r := range wbRels {
 		rels[id] = r[1]
 		switch r[0] {
 		case "styles":
@@ -163,8 +300,11 @@ func (b *xbook) readWorkbook() error {
 			b.sstPart = r[1]
 		}
 	}
-	rc, err := b.open(wb)
+	rc, err := b.open(wb, maxMetaPartBytes)
 	if err != nil {
+		if tooLarge(err) {
+			return err
+		}
 		return fmt.Errorf("not a valid .xlsx file (no workbook part)")
 	}
 	defer rc.Close()
@@ -175,6 +315,9 @@ func (b *xbook) readWorkbook() error {
 			return nil
 		}
 		if err != nil {
+			if tooLarge(err) {
+				return err
+			}
 			return fmt.Errorf("not a valid .xlsx file (workbook part unreadable)")
 		}
 		se, ok := tok.(xml.StartElement)
@@ -198,8 +341,11 @@ func (b *xbook) readWorkbook() error {
 }
 
 func (b *xbook) readStyles() error {
-	rc, err := b.open(b.stylesPart)
+	rc, err := b.open(b.stylesPart, maxMetaPartBytes)
 	if err != nil {
+		if tooLarge(err) {
+			return err
+		}
 		return nil // no styles: every cell is General
 	}
 	defer rc.Close()
@@ -212,6 +358,9 @@ func (b *xbook) readStyles() error {
 			return nil
 		}
 		if err != nil {
+			if tooLarge(err) {
+				return err
+			}
 			return fmt.Errorf("not a valid .xlsx file (styles unreadable)")
 		}
 		switch se := tok.(type) {
@@ -304,45 +453,79 @@ func classifyFormat(id int, code string) xfmt {
 	return f
 }
 
+// readSST reads the shared-string table (held in memory: cells refer to
+// it by index) with the worksheet scanner, within the limits on its part,
+// on each string (maxCellChars), on their count and on their bytes.
 func (b *xbook) readSST() error {
-	rc, err := b.open(b.sstPart)
+	rc, err := b.open(b.sstPart, maxPartBytes)
 	if err != nil {
+		if tooLarge(err) {
+			return err
+		}
 		return nil
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	var cur strings.Builder
-	inT, inPh := false, 0
+	var (
+		x     = newXScan(rc)
+		tok   xtok
+		cur   []byte
+		total int64
+		inT   bool
+		inPh  int
+	)
+	long := func() error {
+		return fmt.Errorf("%s: shared string %d is longer than the %s characters a cell holds (Excel's limit): %w",
+			b.sstPart, len(b.sst), countText(maxCellChars), ErrTooLarge)
+	}
 	for {
-		tok, err := d.Token()
+		err := x.next(&tok)
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
+			if tooLarge(err) {
+				return err
+			}
+			if err == errXMLLong {
+				return fmt.Errorf("%s: an XML tag longer than %s: %w", b.sstPart, bytesText(int64(maxXMLToken)), ErrTooLarge)
+			}
 			return fmt.Errorf("not a valid .xlsx file (shared strings unreadable)")
 		}
-		switch se := tok.(type) {
-		case xml.StartElement:
-			switch se.Name.Local {
+		switch tok.kind {
+		case tokStart:
+			switch string(tok.name) {
 			case "si":
-				cur.Reset()
+				cur = cur[:0]
 			case "t":
 				inT = true
 			case "rPh":
 				inPh++
 			}
-		case xml.EndElement:
-			switch se.Name.Local {
+		case tokEnd:
+			switch string(tok.name) {
 			case "si":
-				b.sst = append(b.sst, unescapeX(cur.String()))
+				if len(b.sst) >= maxSharedStrings {
+					return fmt.Errorf("%s: more than %s shared strings: %w", b.sstPart, countText(maxSharedStrings), ErrTooLarge)
+				}
+				v := unescapeX(string(cur))
+				if utf8.RuneCountInString(v) > maxCellChars {
+					return long()
+				}
+				if total += int64(len(v)); total > maxSharedBytes {
+					return fmt.Errorf("%s: the shared strings hold more than %s of text: %w", b.sstPart, bytesText(maxSharedBytes), ErrTooLarge)
+				}
+				b.sst = append(b.sst, v)
 			case "t":
 				inT = false
 			case "rPh":
 				inPh--
 			}
-		case xml.CharData:
+		case tokText:
 			if inT && inPh == 0 {
-				cur.Write(se)
+				if tok.long || len(cur)+len(tok.text) > maxCellBytes {
+					return long()
+				}
+				cur = append(cur, tok.text...)
 			}
 		}
 	}
@@ -487,10 +670,15 @@ func serial(v string, date1904 bool) (string, bool) {
 }
 
 // streamSheet streams the rows of a worksheet part. fn gets each row with
-// its cell infos; merges are returned at the end by top row.
+// its cell infos; merges are returned at the end by top row. A sheet past
+// a limit (part size, rows, a cell's or a row's text, merged ranges)
+// fails with ErrTooLarge.
 func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow, info []cellInfo) error) (map[int][][2]int, error) {
-	rc, err := b.open(part)
+	rc, err := b.open(part, maxPartBytes)
 	if err != nil {
+		if tooLarge(err) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("not a valid .xlsx file (worksheet part missing)")
 	}
 	defer rc.Close()
@@ -500,6 +688,7 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 		row      rawRow
 		info     []cellInfo
 		merges   = map[int][][2]int{}
+		nMerges  int
 		col      int
 		t        string
 		style    int
@@ -509,13 +698,34 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 		vb, isb  []byte
 		lastRow  int
 		n        int
+		rowBytes int
 	)
+	// limit is the error of a sheet past one of the limits.
+	limit := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %s: %w", part, fmt.Sprintf(format, args...), ErrTooLarge)
+	}
+	cellName := func() string {
+		name, err := excelize.CoordinatesToCellName(col+1, max(row.num, 1))
+		if err != nil {
+			return fmt.Sprintf("row %d", row.num)
+		}
+		return fmt.Sprintf("row %d cell %s", row.num, name)
+	}
+	longCell := func() error {
+		return limit("%s is longer than the %s characters a cell holds (Excel's limit)", cellName(), countText(maxCellChars))
+	}
 	for {
 		err := x.next(&tok)
 		if err == io.EOF {
 			return merges, nil
 		}
 		if err != nil {
+			switch {
+			case tooLarge(err):
+				return nil, err
+			case err == errXMLLong:
+				return nil, limit("after row %d, an XML tag longer than %s", row.num, bytesText(int64(maxXMLToken)))
+			}
 			return nil, fmt.Errorf("not a valid .xlsx file (worksheet XML unreadable)")
 		}
 		switch tok.kind {
@@ -534,8 +744,11 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 						num = v
 					}
 				}
+				if n > maxRows || num > maxRows {
+					return nil, limit("more than %s rows (Excel's limit)", countText(maxRows))
+				}
 				lastRow = num
-				row.num, row.bad, row.cells, info, col = num, "", row.cells[:0], info[:0], -1
+				row.num, row.bad, row.cells, info, col, rowBytes = num, "", row.cells[:0], info[:0], -1, 0
 			case "c":
 				col++
 				if r, ok := x.attrOf(tok.attrs, "r"); ok {
@@ -560,6 +773,9 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 			case "mergeCell":
 				ref, _ := x.attrOf(tok.attrs, "ref")
 				if c1, r1, c2, r2, ok := rangeRef(ref); ok && r2 >= r1 && c2 > c1 {
+					if nMerges++; nMerges > maxMerges {
+						return nil, limit("more than %s merged ranges", countText(maxMerges))
+					}
 					merges[r1] = append(merges[r1], [2]int{c1, c2})
 				}
 			}
@@ -573,6 +789,12 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 				inT = false
 			case "c":
 				text, kind := b.cellText(t, string(vb), string(isb), style)
+				if len(text) > maxCellChars && utf8.RuneCountInString(text) > maxCellChars {
+					return nil, longCell()
+				}
+				if rowBytes += len(text); rowBytes > maxRowBytes {
+					return nil, limit("row %d holds more than %s of text", row.num, bytesText(int64(maxRowBytes)))
+				}
 				if col >= 0 && col < 16384 && (text != "" || formula) {
 					for len(row.cells) <= col {
 						row.cells = append(row.cells, "")
@@ -589,8 +811,14 @@ func (b *xbook) streamSheet(ctx context.Context, part string, fn func(r *rawRow,
 		case tokText:
 			switch {
 			case inV:
+				if tok.long || len(vb)+len(tok.text) > maxCellBytes {
+					return nil, longCell()
+				}
 				vb = append(vb, tok.text...)
 			case inIS && inT:
+				if tok.long || len(isb)+len(tok.text) > maxCellBytes {
+					return nil, longCell()
+				}
 				isb = append(isb, tok.text...)
 			}
 		}
@@ -610,7 +838,9 @@ func rangeRef(ref string) (c1, r1, c2, r2 int, ok bool) {
 	return x1 - 1, y1, x2 - 1, y2, true
 }
 
-// xlsxRows streams the rows of the configured sheet.
+// xlsxRows streams the rows of the configured sheet. A workbook past a
+// limit fails with a fatal *connector.RecordError naming the file, the
+// sheet and the limit, wrapping ErrTooLarge.
 func xlsxRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) (map[int][][2]int, error) {
 	f, err := os.Open(sc.Path)
 	if err != nil {
@@ -621,15 +851,28 @@ func xlsxRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) (map[i
 	if err != nil {
 		return nil, err
 	}
+	name := sc.Sheet
+	fatal := func(err error) error {
+		if !tooLarge(err) {
+			return err
+		}
+		where := sc.Path
+		if name != "" {
+			where += fmt.Sprintf(" sheet %q", name)
+		}
+		return &connector.RecordError{Op: "read", Connector: sc.conn, Object: sc.Object, Class: connector.Fatal,
+			Err: fmt.Errorf("%s: %w", where, err)}
+	}
 	b, err := openBook(f, fi.Size())
 	if err != nil {
-		return nil, err
+		return nil, fatal(err)
 	}
-	_, part, err := b.sheetPath(sc.Path, sc.Sheet)
+	name, part, err := b.sheetPath(sc.Path, sc.Sheet)
 	if err != nil {
 		return nil, err
 	}
-	return b.streamSheet(ctx, part, func(r *rawRow, _ []cellInfo) error { return fn(r) })
+	m, err := b.streamSheet(ctx, part, func(r *rawRow, _ []cellInfo) error { return fn(r) })
+	return m, fatal(err)
 }
 
 // xlsxEditor edits a workbook through excelize. Reads (which row holds
@@ -671,7 +914,18 @@ func newXLSXEditor(sc *sheetConf, data []byte) (*xlsxEditor, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.f, err = excelize.OpenReader(bytes.NewReader(data))
+	// excelize holds the whole package: its declared size (which
+	// archive/zip holds the inflated parts to) is bounded as a whole.
+	var total uint64
+	for _, f := range b.zr.File {
+		if total += min(f.UncompressedSize64, uint64(maxEditBytes)+1); total > uint64(maxEditBytes) {
+			break
+		}
+	}
+	if total > uint64(maxEditBytes) {
+		return nil, fmt.Errorf("the workbook decompresses past %s, the most casebridge writes back into: %w", bytesText(maxEditBytes), ErrTooLarge)
+	}
+	e.f, err = excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxEditBytes, UnzipXMLSizeLimit: maxEditBytes})
 	if err != nil {
 		return nil, fmt.Errorf("not a valid .xlsx file")
 	}
@@ -764,7 +1018,7 @@ func (e *xlsxEditor) put(cell string, ref, col int, v string) error {
 		}
 	}
 	if col == e.keyCol || !src.present || src.kind == kindString {
-		return e.f.SetCellStr(e.sheet, cell, v)
+		return e.f.SetCellStr(e.sheet, cell, escapeX(v))
 	}
 	var cands []string
 	if isPlainNumber(v) && !strings.Contains(v, ",") {
@@ -778,7 +1032,38 @@ func (e *xlsxEditor) put(cell string, ref, col int, v string) error {
 			return e.f.SetCellDefault(e.sheet, cell, raw)
 		}
 	}
-	return e.f.SetCellStr(e.sheet, cell, v)
+	return e.f.SetCellStr(e.sheet, cell, escapeX(v))
+}
+
+// escapeX returns v with each literal _xHHHH_ in it escaped as
+// _x005F_xHHHH_, as OOXML requires: excelize stores a shared string's text
+// as given, and a reader (this one, Excel) would decode "_x0041_" typed in
+// a note as "A".
+func escapeX(v string) string {
+	if !strings.Contains(v, "_x") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '_' && isXEscape(v[i:]) {
+			b.WriteString("_x005F")
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
+}
+
+// isXEscape reports whether s starts with an _xHHHH_ escape.
+func isXEscape(s string) bool {
+	if len(s) < 7 || s[0] != '_' || s[1] != 'x' || s[6] != '_' {
+		return false
+	}
+	for _, c := range []byte(s[2:6]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // columnModel returns the cell of column col in the nearest data row

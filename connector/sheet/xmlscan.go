@@ -22,6 +22,11 @@ type xscan struct {
 	lt      bool   // the '<' of the next tag has been read
 	pendEnd bool   // a self-closing tag still owes its end token
 	name    []byte
+	// max is the most bytes of one tag or text run held (maxXMLToken): a
+	// longer tag is an error, a longer text run is cut to max bytes and
+	// marked long (white space between rows may run on; a cell may not).
+	max  int
+	long bool // the text run being read went past max
 }
 
 const (
@@ -36,25 +41,49 @@ type xtok struct {
 	name  []byte // local name, without a namespace prefix
 	attrs []byte // a start tag's raw attributes
 	text  []byte // unescaped text
+	// long: the text run was longer than the scanner holds; text is its
+	// first part.
+	long bool
 }
 
-func newXScan(r io.Reader) *xscan { return &xscan{br: bufio.NewReaderSize(r, 64<<10)} }
+func newXScan(r io.Reader) *xscan {
+	return &xscan{br: bufio.NewReaderSize(r, 64<<10), max: maxXMLToken}
+}
 
-var errXML = errors.New("malformed XML")
+var (
+	errXML = errors.New("malformed XML")
+	// errXMLLong: a tag or a CDATA section longer than the scanner holds.
+	errXMLLong = errors.New("an XML tag longer than the reader holds")
+)
 
 // until reads up to and including delim, returning what came before it.
 // With quoted, a delim inside a quoted attribute value does not count.
+// It holds at most s.max bytes: past them, a tag fails with
+// errXMLLong and text is read on but not kept (s.long; the text returned
+// is its first s.max bytes).
 func (s *xscan) until(delim byte, quoted bool) ([]byte, error) {
 	s.buf = s.buf[:0]
+	s.long = false
 	var q byte
 	for {
 		chunk, err := s.br.ReadSlice(delim)
-		s.buf = append(s.buf, chunk...)
+		if len(s.buf)+len(chunk) > s.max && s.max > 0 {
+			if delim == '>' {
+				return nil, errXMLLong
+			}
+			s.buf = append(s.buf, chunk[:max(0, s.max-len(s.buf))]...)
+			s.long = true
+		} else {
+			s.buf = append(s.buf, chunk...)
+		}
 		if err == bufio.ErrBufferFull {
 			continue
 		}
 		if err != nil {
 			return s.buf, err
+		}
+		if s.long {
+			return s.buf, nil // the delimiter was not kept
 		}
 		if quoted {
 			for _, c := range chunk {
@@ -94,7 +123,7 @@ func (s *xscan) next(t *xtok) error {
 		}
 		s.lt = err == nil
 		if len(raw) > 0 {
-			t.kind, t.text = tokText, s.unescape(raw)
+			t.kind, t.text, t.long = tokText, s.unescape(raw), s.long
 			return nil
 		}
 		if err == io.EOF {
@@ -106,20 +135,20 @@ func (s *xscan) next(t *xtok) error {
 	peek, _ := s.br.Peek(1)
 	tag, err := s.until('>', len(peek) == 1 && peek[0] != '!' && peek[0] != '?')
 	if err != nil {
-		return errXML
+		return tagErr(err)
 	}
 	switch {
 	case len(tag) > 0 && tag[0] == '?': // processing instruction
 		for len(tag) == 0 || tag[len(tag)-1] != '?' {
 			if tag, err = s.until('>', false); err != nil {
-				return errXML
+				return tagErr(err)
 			}
 		}
 		return s.next(t)
 	case bytes.HasPrefix(tag, []byte("!--")):
 		for !bytes.HasSuffix(tag, []byte("--")) {
 			if tag, err = s.until('>', false); err != nil {
-				return errXML
+				return tagErr(err)
 			}
 		}
 		return s.next(t)
@@ -128,11 +157,14 @@ func (s *xscan) next(t *xtok) error {
 		for !bytes.HasSuffix(cdata, []byte("]]")) {
 			more, err := s.until('>', false)
 			if err != nil {
-				return errXML
+				return tagErr(err)
+			}
+			if s.long || len(cdata)+len(more) > s.max && s.max > 0 {
+				return errXMLLong
 			}
 			cdata = append(append(cdata, '>'), more...)
 		}
-		t.kind, t.text = tokText, cdata[:len(cdata)-2]
+		t.kind, t.text, t.long = tokText, cdata[:len(cdata)-2], false
 		return nil
 	case len(tag) > 0 && tag[0] == '!': // DOCTYPE: not used by SpreadsheetML
 		return s.next(t)
@@ -154,6 +186,16 @@ func (s *xscan) next(t *xtok) error {
 		s.name = append(s.name[:0], t.name...)
 	}
 	return nil
+}
+
+// tagErr is the error of a tag that could not be read: the end of the
+// part inside a tag is errXML, anything else (errXMLLong, a limit, the
+// zip's own errors) is returned as it is.
+func tagErr(err error) error {
+	if err == io.EOF {
+		return errXML
+	}
+	return err
 }
 
 // unescape decodes entities and normalises line breaks (XML turns \r\n
