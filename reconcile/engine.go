@@ -1117,8 +1117,28 @@ func (r *runner) decide(e *entry) {
 		if sfP {
 			gone = Local
 		}
+		if s, n := r.incomplete(); n > 0 {
+			// A read that passed rows it could not use (an unclosed quote
+			// that swallowed rows, an emptied key cell) decides no delete
+			// on either side: the record stays as it was until a run
+			// reads both sides whole.
+			e.unknown, e.dirty, e.pres[gone] = true, true, pUnknown
+			e.rw().why[gone] = fmt.Sprintf("deleted on %s; a delete waits for a complete read (%d %s row(s) unreadable)", gone, n, s)
+			return
+		}
 		r.deleted(e, gone)
 	}
+}
+
+// incomplete returns a side whose read passed rows without a usable key,
+// and how many, or 0.
+func (r *runner) incomplete() (Side, int) {
+	for s := SF; s <= Local; s++ {
+		if r.unread[s] > 0 {
+			return s, r.unread[s]
+		}
+	}
+	return SF, 0
 }
 
 // deleted decides a record with state that side gone no longer has.
