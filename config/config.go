@@ -249,7 +249,7 @@ func (r *Rule) Writes(job Direction) (salesforce, local bool) {
 type DateRule struct {
 	Meta
 	Formats     []string `yaml:"formats" doc:"Go layouts tried in order, such as 02/01/2006"`
-	Era         Era      `yaml:"era" default:"gregorian" doc:"gregorian or buddhist (years 2400 and above are BE)"`
+	Era         Era      `yaml:"era" default:"gregorian" doc:"the column's calendar: gregorian, or a Buddhist Era, buddhist (or buddhist_thai: CE + 543), buddhist_khmer, buddhist_lao, buddhist_myanmar (CE + 544); years 2400 and above are read as BE, and dates are written back in BE"`
 	ExcelSerial bool     `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
 	DayFirst    bool     `yaml:"day_first" doc:"read ambiguous dates day first"`
 	BareYear    bool     `yaml:"bare_year" doc:"read a four-digit year alone as 1 January of that year, flagged estimated (see flags)"`

@@ -134,16 +134,26 @@ const (
 
 func (PII) enumValues() []string { return []string{"none", "direct", "quasi", "sensitive"} }
 
-// Era is the calendar a date column's years are written in.
+// Era is the calendar a date column's years are written in. A Buddhist
+// Era column reads four-digit years of 2400 and above as Buddhist Era (and
+// below as Gregorian) and is written back in Buddhist Era years.
 type Era string
 
-// The eras. Buddhist-era years are Gregorian + 543.
+// The eras. Thai Buddhist Era years are Gregorian + 543 (2551 is 2008);
+// Cambodian, Lao and Myanmar ones Gregorian + 544 (2552 is 2008).
 const (
 	Gregorian Era = "gregorian"
-	Buddhist  Era = "buddhist"
+	// Buddhist is the Thai Buddhist Era, the name first configurations use.
+	Buddhist        Era = "buddhist"
+	BuddhistThai    Era = "buddhist_thai"
+	BuddhistKhmer   Era = "buddhist_khmer"
+	BuddhistLao     Era = "buddhist_lao"
+	BuddhistMyanmar Era = "buddhist_myanmar"
 )
 
-func (Era) enumValues() []string { return []string{"gregorian", "buddhist"} }
+func (Era) enumValues() []string {
+	return []string{"gregorian", "buddhist", "buddhist_thai", "buddhist_khmer", "buddhist_lao", "buddhist_myanmar"}
+}
 
 // YesNoPreset names a built-in list of yes/no/unknown words (domain.md
 // §5.5 rule 3).

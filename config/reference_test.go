@@ -46,7 +46,7 @@ func TestReference(t *testing.T) {
 		"salesforce.auth.flow: jwt | client_credentials | refresh_token | password | soap (required)",
 		"salesforce.auth.client_secret: string (secret; or client_secret_file)",
 		"jobs.<name>.conflict: salesforce_wins | local_wins | newest_wins | manual (default manual)",
-		"jobs.<name>.fields[].date.era: gregorian | buddhist (default gregorian)",
+		"jobs.<name>.fields[].date.era: gregorian | buddhist | buddhist_thai | buddhist_khmer | buddhist_lao | buddhist_myanmar (default gregorian)",
 		"sources.<name>.header_row: integer",
 		"sources.<name>.backups: integer (default 3)",
 		"jobs.<name>.max_delete: count or percentage (default 10%)",

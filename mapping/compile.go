@@ -799,13 +799,11 @@ func nonBlank(words []string) []string {
 
 // dateOptions converts a rule's date: day first when day_first says so or
 // every layout puts the day before the month; written in write_form, else
-// in the first layout with a four-digit year, else ISO.
+// in the first layout with a four-digit year, else ISO, with the year in
+// the column's era (a Buddhist Era column gets Buddhist Era years back).
 func dateOptions(r *config.Rule) DateOptions {
 	dr := r.Date
-	o := DateOptions{ExcelSerial: dr.ExcelSerial, BareYear: dr.BareYear, Pivot: dr.Pivot}
-	if dr.Era == config.Buddhist {
-		o.Era = EraBuddhist
-	}
+	o := DateOptions{ExcelSerial: dr.ExcelSerial, BareYear: dr.BareYear, Pivot: dr.Pivot, Era: Era(dr.Era)}
 	if dr.DayFirst {
 		o.Order = DayFirst
 	} else {

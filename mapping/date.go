@@ -26,14 +26,65 @@ const (
 // Era is the calendar era of a source's years.
 type Era string
 
-// Eras.
+// Eras. In a Buddhist Era (BE) column a four-digit year of 2400 or more is
+// a BE year (CE = BE - the era's offset), and a two-digit year is the last
+// two digits of a BE year (67 -> 2567); four-digit years below 2400 are
+// Gregorian, so a column may mix both. A year followed or preceded by an
+// era word (2567 พ.ศ., ព.ស. 2568, ค.ศ. 2024) is read in that word's era
+// whatever the column's. The offset is fixed for the whole Gregorian
+// year, as computers and forms count it (the BE year of Cambodia, Laos
+// and Myanmar traditionally turns at Visakha Bucha, not on 1 January).
 const (
 	EraGregorian Era = "gregorian"
-	// EraBuddhist: a four-digit year of 2400 or more is Buddhist Era (minus
-	// 543), and a two-digit year is the last two digits of a BE year
-	// (67 -> 2567 -> 2024). Four-digit years below 2400 are Gregorian.
+	// EraBuddhist is the Thai Buddhist Era, CE + 543 (2551 is 2008).
 	EraBuddhist Era = "buddhist"
+	// EraBuddhistThai is EraBuddhist by its explicit name.
+	EraBuddhistThai Era = "buddhist_thai"
+	// EraBuddhistKhmer is Cambodia's Buddhist Era, CE + 544 (2552 is 2008).
+	EraBuddhistKhmer Era = "buddhist_khmer"
+	// EraBuddhistLao is Laos's Buddhist Era, CE + 544.
+	EraBuddhistLao Era = "buddhist_lao"
+	// EraBuddhistMyanmar is Myanmar's Buddhist Era (Sasana year), CE + 544.
+	EraBuddhistMyanmar Era = "buddhist_myanmar"
 )
+
+// Eras lists every era a date profile accepts, in the order documented.
+func Eras() []Era {
+	return []Era{EraGregorian, EraBuddhist, EraBuddhistThai, EraBuddhistKhmer, EraBuddhistLao, EraBuddhistMyanmar}
+}
+
+// Offset returns how many years the era's count runs ahead of the
+// Gregorian one (0, 543 or 544), and false for an unknown era.
+func (e Era) Offset() (int, bool) {
+	switch e {
+	case EraGregorian:
+		return 0, true
+	case EraBuddhist, EraBuddhistThai:
+		return 543, true
+	case EraBuddhistKhmer, EraBuddhistLao, EraBuddhistMyanmar:
+		return 544, true
+	}
+	return 0, false
+}
+
+// offset is Offset for an era known valid.
+func (e Era) offset() int {
+	n, _ := e.Offset()
+	return n
+}
+
+// minBE is the first year read as Buddhist Era in a BE column.
+const minBE = 2400
+
+// writableYears returns the Gregorian years a four-digit year written in
+// era e holds and reads back as that era: every year for gregorian, BE
+// 2400 to 9999 for a Buddhist Era.
+func (e Era) writableYears() (lo, hi int) {
+	if off := e.offset(); off != 0 {
+		return minBE - off, 9999 - off
+	}
+	return 1, 9999
+}
 
 // DateOptions are a source's date profile (domain.md §5.5 rule 2). Every
 // profile reads ISO dates (2024-04-03, also with / or . between the parts)
@@ -63,9 +114,11 @@ type DateOptions struct {
 	// as they are. Default 2006-01-02. It must read back under this
 	// profile, and needs a four-digit year.
 	Write string `json:"write" yaml:"write"`
-	// WriteEra writes years in this era; default gregorian, which every
-	// profile reads. A Buddhist Era write form holds only the years 1857
-	// to 9456 (BE 2400 to 9999); Format refuses others.
+	// WriteEra writes years in this era: Era itself (the default, so
+	// that a Buddhist Era column gets Buddhist Era years back and keeps
+	// its calendar) or gregorian. A Buddhist Era write form holds only the
+	// years BE 2400 to 9999 (1857 to 9456 Thai, 1856 to 9455 at 544);
+	// Format refuses others.
 	WriteEra Era `json:"write_era" yaml:"write_era"`
 }
 
@@ -80,6 +133,23 @@ type DateTimeOptions struct {
 	Zone string `json:"zone" yaml:"zone"`
 }
 
+// eraList names the eras for an error message.
+func eraList() string {
+	var names []string
+	for _, e := range Eras() {
+		names = append(names, string(e))
+	}
+	return strings.Join(names, ", ")
+}
+
+// canonical returns the era's one name among equal ones.
+func (e Era) canonical() Era {
+	if e == EraBuddhistThai {
+		return EraBuddhist
+	}
+	return e
+}
+
 func (o *DateOptions) normalize(defaultWrite string) error {
 	switch o.Order {
 	case OrderUnspecified, DayFirst, MonthFirst:
@@ -90,15 +160,17 @@ func (o *DateOptions) normalize(defaultWrite string) error {
 		o.Era = EraGregorian
 	}
 	if o.WriteEra == "" {
-		o.WriteEra = EraGregorian
+		o.WriteEra = o.Era
 	}
 	for _, e := range []Era{o.Era, o.WriteEra} {
-		if e != EraGregorian && e != EraBuddhist {
-			return fmt.Errorf("date: unknown era %q (want gregorian or buddhist)", e)
+		if _, ok := e.Offset(); !ok {
+			return fmt.Errorf("date: unknown era %q (want one of %s)", e, eraList())
 		}
 	}
-	if o.WriteEra == EraBuddhist && o.Era != EraBuddhist {
-		return fmt.Errorf("date: write_era buddhist needs era buddhist, or the written years will not read back")
+	// buddhist_thai is buddhist by another name: one behaviour, one hash.
+	o.Era, o.WriteEra = o.Era.canonical(), o.WriteEra.canonical()
+	if o.WriteEra != EraGregorian && o.WriteEra != o.Era {
+		return fmt.Errorf("date: write_era %s needs era %s, or the written years will not read back", o.WriteEra, o.WriteEra)
 	}
 	if o.Pivot == 0 {
 		o.Pivot = 70
@@ -176,11 +248,19 @@ func (t *dateTransform) Format(v connector.Value) (string, error) {
 		d, _ := v.Date()
 		s := formatDate(d, &t.opts)
 		if got, _, st := parseDate(s, &t.opts, true); st != dateOK || got != d {
-			return "", invalid("expected a date the write form can hold (" + t.opts.Write + ")")
+			return "", invalid(t.cannotHold())
 		}
 		return s, nil
 	}
 	return "", wrongKind(v, "date")
+}
+
+// cannotHold is Format's error for a date the write form cannot hold.
+func (t *dateTransform) cannotHold() string {
+	if lo, hi := t.opts.WriteEra.writableYears(); t.opts.WriteEra != EraGregorian {
+		return fmt.Sprintf("expected a date from %d to %d, which a %s write form holds (%s; Buddhist Era years 2400 to 9999)", lo, hi, t.opts.WriteEra, t.opts.Write)
+	}
+	return "expected a date the write form can hold (" + t.opts.Write + ")"
 }
 
 const errAmbiguous = "ambiguous day and month: expected a date like 2024-12-31, or a date profile that says day first or month first"
@@ -239,10 +319,19 @@ type dateToken struct {
 	digits int // digits of a number; 0 for a word
 }
 
-const (
-	markBE = 100 + iota
-	markCE
-)
+// markEra is what monthWord returns for eraMarks[i]: markEra + i.
+const markEra = 100
+
+// eraMarks are the words that name the era of a cell's year (2567 พ.ศ.,
+// ព.ស. ២៥៦៨, ค.ศ. 2024): Thai, Khmer and Lao, Buddhist and Common Era.
+var eraMarks = []struct {
+	word string
+	era  Era
+}{
+	{"พ.ศ.", EraBuddhist}, {"ค.ศ.", EraGregorian},
+	{"ព.ស.", EraBuddhistKhmer}, {"គ.ស.", EraGregorian},
+	{"ພ.ສ.", EraBuddhistLao}, {"ຄ.ສ.", EraGregorian},
+}
 
 // The Excel serials read: five digits up to 9999-12-31.
 const (
@@ -297,10 +386,8 @@ func parseDate(s string, o *DateOptions, loose bool) (connector.Date, Flags, dat
 			switch {
 			case w >= 1 && w <= 12 && month == 0:
 				month = w
-			case w == markBE:
-				era = EraBuddhist
-			case w == markCE:
-				era = EraGregorian
+			case w >= markEra:
+				era = eraMarks[w-markEra].era
 			default:
 				return connector.Date{}, 0, dateInvalid
 			}
@@ -381,31 +468,28 @@ func monthOf(t dateToken) int {
 // year.
 func yearOf(t dateToken, o *DateOptions, era Era) int {
 	y := t.val
+	off := era.offset()
 	switch t.digits {
 	case 4:
-		if era == EraBuddhist && y >= 2400 {
-			y -= 543
+		if off != 0 && y >= minBE {
+			y -= off
 		}
 		return y
 	case 2:
 		century := 2000
-		if era == EraBuddhist {
+		if off != 0 {
 			century = 2500
 		}
 		if y >= o.Pivot {
 			century -= 100
 		}
-		y += century
-		if era == EraBuddhist {
-			y -= 543
-		}
-		return y
+		return y + century - off
 	}
 	return -1
 }
 
-// monthWord returns the month (1-12) a word names, markBE/markCE for an
-// era marker, or 0.
+// monthWord returns the month (1-12) a word names, markEra+i for
+// eraMarks[i], or 0.
 func monthWord(w string) int {
 	if m, ok := monthNames[w]; ok {
 		return m
@@ -426,7 +510,10 @@ func monthWord(w string) int {
 }
 
 var monthNames = func() map[string]int {
-	m := map[string]int{"พ.ศ.": markBE, "ค.ศ.": markCE}
+	m := map[string]int{}
+	for i, e := range eraMarks {
+		m[Clean(e.word)] = markEra + i
+	}
 	lists := [][]string{
 		{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"},
 		{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"},
@@ -471,10 +558,7 @@ func layoutTokens(layout string) []string {
 var englishMonths = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
 
 func formatDate(d connector.Date, o *DateOptions) string {
-	y := d.Year
-	if o.WriteEra == EraBuddhist {
-		y += 543
-	}
+	y := d.Year + o.WriteEra.offset()
 	b := make([]byte, 0, 16)
 	pad := func(v, w int) {
 		s := strconv.Itoa(v)

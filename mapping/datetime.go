@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -9,14 +10,12 @@ import (
 )
 
 // NewDateTime returns the "datetime" transform. Write is a Go time layout
-// (default 2006-01-02 15:04:05), written in Zone; it must read back under
-// the profile, so zone abbreviations (MST) are refused.
+// (default 2006-01-02 15:04:05), written in Zone with its year (2006) in
+// WriteEra; it must read back under the profile, so zone abbreviations
+// (MST) are refused.
 func NewDateTime(o DateTimeOptions) (Transform, error) {
 	if err := o.normalize("2006-01-02 15:04:05"); err != nil {
 		return nil, err
-	}
-	if o.WriteEra != EraGregorian {
-		return nil, fmt.Errorf("datetime: write_era must be gregorian")
 	}
 	if o.Zone == "" {
 		o.Zone = "UTC"
@@ -229,11 +228,29 @@ func (t *dateTimeTransform) Format(v connector.Value) (string, error) {
 	case connector.KindDateTime:
 		tm, _ := v.DateTime()
 		tm = tm.Truncate(time.Second)
-		s := tm.In(t.loc).Format(t.opts.Write)
+		s := formatTimeEra(tm.In(t.loc), t.opts.Write, t.opts.WriteEra.offset())
 		if got, st := t.parse(s); st != dateOK || !got.Equal(tm) {
 			return "", invalid("expected an instant the write form can hold (" + t.opts.Write + " in " + t.opts.Zone + ")")
 		}
 		return s, nil
 	}
 	return "", wrongKind(v, "datetime")
+}
+
+// formatTimeEra formats tm in layout with each four-digit year (2006)
+// written off years ahead, as a Buddhist Era year; Format's read-back
+// check refuses what this cannot write.
+func formatTimeEra(tm time.Time, layout string, off int) string {
+	if off == 0 {
+		return tm.Format(layout)
+	}
+	year := strconv.Itoa(tm.Year() + off)
+	var b strings.Builder
+	for i, part := range strings.Split(layout, "2006") {
+		if i > 0 {
+			b.WriteString(year)
+		}
+		b.WriteString(tm.Format(part))
+	}
+	return b.String()
 }

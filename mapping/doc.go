@@ -61,6 +61,13 @@
 //     Salesforce value changed.
 //   - Date profile: a source's date conventions (day or month first, era,
 //     Excel serials, bare years, two-digit year pivot).
+//   - Era: the calendar of a column's years. The Thai Buddhist Era
+//     (buddhist, or buddhist_thai) runs 543 years ahead of the Gregorian,
+//     the Cambodian, Lao and Myanmar ones (buddhist_khmer, buddhist_lao,
+//     buddhist_myanmar) 544. A Buddhist Era column reads years of 2400
+//     and above as Buddhist Era and writes dates back in its own era and
+//     write form (12/03/2551 stays 2551), so that what is written reads
+//     back as the same date and a sheet keeps its calendar.
 //   - Expected form: what an error names instead of the value it refused,
 //     e.g. "expected a date like 31/12/2024 (day first) or an Excel serial".
 package mapping

@@ -39,7 +39,7 @@ func Example() {
 	// 2008-03-12
 	// 2024-04-03
 	// INVALID_VALUE: expected a date like 2024-12-31, 31/12/2024 (day first) or 31-Dec-2024, or an Excel serial
-	// 12/03/2008
+	// 12/03/2551
 }
 
 // A name cell feeds two rules, first and last name; each writes its part

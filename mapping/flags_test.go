@@ -96,7 +96,7 @@ func TestFlagsBecomeFields(t *testing.T) {
 	}
 	out, lerrs := m.ToLocal("vcms__Survivor_Case__c", connector.Record{Key: "ngo-th-cm:TH-CL-0007", Fields: map[string]connector.Value{
 		"vcms__Birthdate_Estimated__c": connector.Bool(true), "vcms__Birthdate__c": date(2008, 3, 12)}}, nil)
-	if len(lerrs) > 0 || len(out.Fields) != 1 || out.Fields["วันเกิด"].Raw() != "12/03/2008" {
+	if len(lerrs) > 0 || len(out.Fields) != 1 || out.Fields["วันเกิด"].Raw() != "12/03/2551" {
 		t.Errorf("ToLocal wrote %v %v", out.Fields, lerrs)
 	}
 }

@@ -86,7 +86,11 @@ func checkProperties(t *testing.T, tr Transform, static map[string]bool, cell st
 func mayRefuse(tr Transform, v connector.Value) bool {
 	d, ok := v.Date()
 	dt, _ := tr.(*dateTransform)
-	return ok && dt != nil && dt.opts.WriteEra == EraBuddhist && (d.Year < 1857 || d.Year > 9999-543)
+	if !ok || dt == nil {
+		return false
+	}
+	lo, hi := dt.opts.WriteEra.writableYears()
+	return d.Year < lo || d.Year > hi
 }
 
 func fuzzTransforms(f *testing.F, trs []Transform, extra func(t *testing.T, cell string)) {
@@ -109,6 +113,7 @@ func FuzzParseDate(f *testing.F) {
 	fuzzTransforms(f, []Transform{
 		must(NewDate(DateOptions{Order: DayFirst, Era: EraBuddhist, ExcelSerial: true, Write: "02/01/2006", WriteEra: EraBuddhist})),
 		must(NewDate(DateOptions{Order: DayFirst, BareYear: true, ExcelSerial: true, Pivot: 50, Write: "2/1/2006"})),
+		must(NewDate(DateOptions{Era: EraBuddhistKhmer, BareYear: true, Pivot: 50, Write: "2 Jan 2006"})),
 		must(NewDate(DateOptions{Write: "02-Jan-2006"})),
 		must(NewDate(DateOptions{Order: MonthFirst, Write: "January 2, 2006"})),
 		must(NewDateTime(DateTimeOptions{DateOptions: DateOptions{Order: DayFirst, ExcelSerial: true}, Zone: "America/Guatemala"})),
