@@ -227,6 +227,13 @@ func (c *Connector) decodeRecord(o *connector.Object, raw map[string]any) connec
 	}
 	key, _ := raw[o.Key].(string)
 	rec.Key = connector.NormalizeKey(key)
+	if rec.Key != "" {
+		if err := c.keyErr("read", o, rec.Key, rec.ID); err != nil {
+			// A key that cannot be a key: the record names no key, and
+			// its error the record's Id, never the key's text.
+			return connector.Record{ID: rec.ID, Deleted: rec.Deleted, Err: err}
+		}
+	}
 	for i := range o.Fields {
 		f := &o.Fields[i]
 		v, present := raw[f.Name]
@@ -504,6 +511,9 @@ func (c *Connector) outsideRecord(o *connector.Object, raw map[string]any) conne
 	id, _ := raw["Id"].(string)
 	k, _ := raw[o.Key].(string)
 	rec := connector.Record{Key: connector.NormalizeKey(k), ID: id}
+	if connector.CheckKey(rec.Key, keyLength(o)) != nil {
+		rec.Key = "" // no key: left out, as a record without one
+	}
 	if o.Modified != "" {
 		if s, ok := raw[o.Modified].(string); ok {
 			if t, err := api.ParseTime(s); err == nil {
@@ -563,21 +573,24 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(string)
 	}
 	return c.query(ctx, "list_keys", o.Name, soql, false, func(raw map[string]any) error {
 		k, _ := raw[o.Key].(string)
-		if k = connector.NormalizeKey(k); k == "" {
-			return nil // a record without a key is unknown, not listed
+		if k = connector.NormalizeKey(k); connector.CheckKey(k, keyLength(o)) != nil {
+			return nil // a record without a usable key is unknown, not listed
 		}
 		return fn(k)
 	})
 }
 
-// uniqueKeys normalises keys and drops empty ones and repeats (by KeyID).
+// uniqueKeys normalises keys and drops repeats (by KeyID) and the keys
+// that cannot be keys of o (empty ones among them: connector.CheckKey), so
+// that no such key reaches a SOQL literal.
 func uniqueKeys(o *connector.Object, keys []string) []string {
 	seen := map[string]bool{}
 	var out []string
+	lim := keyLength(o)
 	for _, k := range keys {
 		k = connector.NormalizeKey(k)
 		id := o.KeyID(k)
-		if k == "" || seen[id] {
+		if seen[id] || connector.CheckKey(k, lim) != nil {
 			continue
 		}
 		seen[id] = true

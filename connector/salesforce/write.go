@@ -308,6 +308,10 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"})
 			continue
 		}
+		if err := c.keyErr("upsert", o, key, ""); err != nil {
+			results[i].Err = err // never in a request: it fails alone
+			continue
+		}
 		body, err := c.encodeRecord(ctx, o, key, r.Fields)
 		if err != nil {
 			if mustStop(ctx, err) {
@@ -437,6 +441,12 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 	for i, k := range keys {
 		key := connector.NormalizeKey(k)
 		results[i].Key = key
+		if key != "" {
+			if err := c.keyErr("delete", o, key, ""); err != nil {
+				results[i].Err = err // never in a query: it fails alone
+				continue
+			}
+		}
 		kid := o.KeyID(key)
 		id, ok := ids[kid]
 		if key == "" || !ok {
@@ -515,6 +525,10 @@ func (c *Connector) SetKeys(ctx context.Context, object string, records []connec
 		if key == "" || !isSalesforceID(r.ID) {
 			results[i].Err = connector.NewRecordError("set_keys", c.name, o.Name, key, o.Key, connector.CodeInvalidKey, connector.Permanent,
 				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "a key and a Salesforce Id are needed"})
+			continue
+		}
+		if err := c.keyErr("set_keys", o, key, r.ID); err != nil {
+			results[i].Err = err // never in a request: it fails alone
 			continue
 		}
 		if err := connector.Check(connector.Text(key), kf); err != nil {
