@@ -282,6 +282,7 @@ func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*surv
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	c.w.sweep(sc.Path) // temporary files of interrupted writes hold personal data
 	st, err := hashFile(sc.Path)
 	if err != nil {
 		return nil, c.fileError(sc, err)

@@ -182,6 +182,7 @@ func (c *Connector) write(ctx context.Context, op, object string, fn func(m *mod
 		}
 		return fmt.Errorf("%s %s %s: %w", op, c.name, object, err)
 	}
+	c.w.sweep(sc.Path) // temporary files of interrupted writes hold personal data
 	if err := checkLocks(sc.Path); err != nil {
 		return nil, wrap(err)
 	}
