@@ -61,6 +61,8 @@ import (
 //	exitcode CODE PROGRAM ARGS...   run PROGRAM and require exactly this exit code
 //	                                (a number or ok, findings, usage, config, abort, budget, locked, error, lockedout)
 //	sleep DURATION                  wait (modification times must differ)
+//	unescape FILE                   rewrite FILE with each \xHH replaced by the byte HH: a NUL
+//	                                or another control character a script cannot type
 //	lease STATEDB JOB               another process holds the job's lease (until the script ends)
 //
 // The org's write calls are counted by endpoint class (creates, updates,
@@ -80,6 +82,7 @@ func TestE2E(t *testing.T) {
 			"xlsx":     cmdXLSX,
 			"exitcode": cmdExitcode,
 			"sleep":    cmdSleep,
+			"unescape": cmdUnescape,
 			"lease":    cmdLease,
 		},
 	})
@@ -512,6 +515,29 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// cmdUnescape rewrites a file with each \xHH replaced by the byte HH.
+func cmdUnescape(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "unescape")
+	if len(args) != 1 {
+		ts.Fatalf("usage: unescape FILE")
+	}
+	name := ts.MkAbs(args[0])
+	data, err := os.ReadFile(name)
+	ts.Check(err)
+	var out []byte
+	for i := 0; i < len(data); i++ {
+		if data[i] == '\\' && i+3 < len(data) && data[i+1] == 'x' {
+			if b, err := strconv.ParseUint(string(data[i+2:i+4]), 16, 8); err == nil {
+				out = append(out, byte(b))
+				i += 3
+				continue
+			}
+		}
+		out = append(out, data[i])
+	}
+	ts.Check(os.WriteFile(name, out, 0o644))
 }
 
 // cmdLease takes a job's lease in a SQLite state store as another process
