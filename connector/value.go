@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/unicode/norm"
@@ -337,6 +338,87 @@ func (v Value) AppendCanonical(dst []byte) []byte {
 	}
 	return dst
 }
+
+// AppendComparable appends the encoding of v's comparison form to dst:
+// AppendCanonical, except that text is first reduced to the form in which
+// two texts that read the same are equal (ComparableText): a text and its
+// cleaned reading in a spreadsheet (trimmed, a line ending or a zero-width
+// space less) encode alike, and white space alone encodes as null. It is
+// what fingerprints are computed over, so a value written as Salesforce
+// holds it and read back cleaned is not a change on either side.
+//
+// A text already in comparison form (NFC, no carriage return, no white
+// space at the ends, no zero-width space, word joiner or byte-order mark
+// inside) encodes exactly as AppendCanonical encodes it, and so does every
+// other kind: fingerprints stored for clean values stay valid.
+func (v Value) AppendComparable(dst []byte) []byte {
+	if v.kind != KindText {
+		return v.AppendCanonical(dst)
+	}
+	s := ComparableText(v.s)
+	if s == "" {
+		return append(dst, byte(KindNull))
+	}
+	dst = append(dst, byte(KindText))
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// ComparableText returns the form in which texts are compared: CRLF and
+// CR as LF, white space trimmed at both ends (TrimSpace: including
+// no-break and zero-width spaces), zero-width spaces (U+200B), word
+// joiners (U+2060) and byte-order marks (U+FEFF) removed inside, and
+// Unicode NFC. ZWNJ and ZWJ are kept inside: they change how Bengali and
+// Khmer are written. "" means white space alone, which compares as null.
+//
+// It is for comparing only: a text is written and stored as it is, never
+// in this form (inside Khmer text U+200B separates words).
+//
+// ComparableText does not allocate when s is already in that form.
+func ComparableText(s string) string {
+	if comparableASCII(s) {
+		return s
+	}
+	if strings.ContainsRune(s, '\r') {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+	}
+	s = TrimSpace(s)
+	if strings.ContainsFunc(s, isInnerZW) {
+		s = strings.Map(func(r rune) rune {
+			if isInnerZW(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if norm.NFC.QuickSpanString(s) == len(s) { // IsNormalString allocates
+		return s
+	}
+	return nfc(s)
+}
+
+// comparableASCII reports whether s is ASCII already in comparison form:
+// no carriage return and no white space at either end.
+func comparableASCII(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c == '\r' {
+			return false
+		}
+	}
+	return !asciiSpace(s[0]) && !asciiSpace(s[len(s)-1])
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f'
+}
+
+// isInnerZW reports the invisible characters ComparableText removes inside
+// a text.
+func isInnerZW(r rune) bool { return r == '\u200b' || r == '\u2060' || r == '\ufeff' }
 
 // canonicalDecimal prints d with no trailing fractional zeros, so 3000,
 // 3000.00 and 3e3 encode alike.

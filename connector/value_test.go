@@ -346,3 +346,81 @@ func TestValueNeverPrintsContent(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendComparable(t *testing.T) {
+	// Texts that read the same in a cell compare equal: a value written as
+	// Salesforce holds it and its cleaned reading.
+	for _, tc := range []struct {
+		name string
+		a, b connector.Value
+		same bool
+	}{
+		{"trailing line break", connector.Text("met family\n"), connector.Text("met family"), true},
+		{"CRLF", connector.Text("a\r\nb\r\n"), connector.Text("a\nb"), true},
+		{"CR", connector.Text("a\rb"), connector.Text("a\nb"), true},
+		{"edge spaces and tab", connector.Text("  x\t"), connector.Text("x"), true},
+		{"leading NBSP", connector.Text("\u00a0Dara"), connector.Text("Dara"), true},
+		{"Khmer word separators", connector.Text("សុខ\u200bដារ៉ា"), connector.Text("សុខដារ៉ា"), true},
+		{"word joiner and BOM inside", connector.Text("a\u2060b\ufeffc"), connector.Text("abc"), true},
+		{"ZWSP composes after removal", connector.Text("e\u200b\u0301"), connector.Text("é"), true},
+		{"formula guard", connector.Text("\t=1+1"), connector.Text("=1+1"), true},
+		{"white space alone is null", connector.Text(" \u00a0\n\u200b"), connector.Null(), true},
+		{"empty text is null", connector.Text(""), connector.Null(), true},
+		{"inner space kept", connector.Text("a b"), connector.Text("ab"), false},
+		{"inner line break kept", connector.Text("a\nb"), connector.Text("a b"), false},
+		{"ZWNJ kept inside", connector.Text("a\u200cb"), connector.Text("ab"), false},
+		{"case kept", connector.Text("Dara"), connector.Text("dara"), false},
+		{"digits kept", connector.Text("១២"), connector.Text("12"), false},
+		{"text vs number", connector.Text("1"), connector.Int(1), false},
+		{"numbers as canonical", num(t, "3000"), num(t, "3000.00"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := tc.a.AppendComparable(nil)
+			b := tc.b.AppendComparable(nil)
+			if got := bytes.Equal(a, b); got != tc.same {
+				t.Errorf("equal encodings = %v, want %v (%x vs %x)", got, tc.same, a, b)
+			}
+		})
+	}
+}
+
+func TestAppendComparableOfCleanIsCanonical(t *testing.T) {
+	// Stored fingerprints of clean values stay valid: their comparison
+	// encoding is their canonical one.
+	for _, v := range []connector.Value{
+		connector.Null(), connector.Text("ab"), connector.Text("สมหญิง ตัวอย่าง"), connector.Text("a\nb"),
+		connector.Text("র\u200d্য"), num(t, "-12.50"), connector.Bool(true), date(2008, 3, 12),
+		connector.DateTime(at("2024-01-15T10:30:00Z")), connector.Multi("b", "a"),
+	} {
+		prefix := []byte("prefix")
+		if got, want := v.AppendComparable(bytes.Clone(prefix)), v.AppendCanonical(bytes.Clone(prefix)); !bytes.Equal(got, want) {
+			t.Errorf("%v: AppendComparable = %x, AppendCanonical = %x", v, got, want)
+		}
+	}
+	for _, s := range []string{"already clean", "สมหญิง ตัวอย่าง", "a\nb"} {
+		if n := testing.AllocsPerRun(100, func() { _ = connector.ComparableText(s) }); n != 0 {
+			t.Errorf("ComparableText(%q) allocates %v times", s, n)
+		}
+	}
+}
+
+func FuzzComparableText(f *testing.F) {
+	for _, s := range []string{"", " ", "a\r\n", "\u00a0x\u200b", "e\u200b\u0301", "\r\r\n", "សុខ\u200bដារ៉ា", "\ufeff\u2060"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := connector.ComparableText(s)
+		if connector.ComparableText(c) != c {
+			t.Fatalf("not idempotent: %+q -> %+q -> %+q", s, c, connector.ComparableText(c))
+		}
+		if connector.TrimSpace(c) != c || strings.ContainsAny(c, "\r\u200b\u2060\ufeff") {
+			t.Fatalf("%+q -> %+q: not in comparison form", s, c)
+		}
+		// Edge white space and line endings never make a difference.
+		for _, w := range []string{" " + s, s + "\n", "\u00a0" + s + "\r\n", "\u200b" + s} {
+			if got := connector.ComparableText(w); got != c {
+				t.Fatalf("%+q -> %+q, but %+q -> %+q", s, c, w, got)
+			}
+		}
+	})
+}

@@ -10,21 +10,24 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// Clean is the shared text clean-up (domain.md §5.5 rule 1): Unicode NFC,
-// white space trimmed at both ends (including no-break and zero-width
-// spaces), zero-width spaces, word joiners and byte-order marks removed
-// inside, and Thai (U+0E50–59), Khmer (U+17E0–E9) and Bengali (U+09E6–EF)
-// digits folded to ASCII. ZWJ and ZWNJ are kept inside: they shape
-// Bengali and Khmer conjuncts.
+// Clean is the shared text clean-up (domain.md §5.5 rule 1), in the form
+// used to match a cell against configured words: Unicode NFC, white space
+// trimmed at both ends (including no-break and zero-width spaces),
+// zero-width spaces, word joiners and byte-order marks removed inside, and
+// Thai (U+0E50–59), Khmer (U+17E0–E9) and Bengali (U+09E6–EF) digits
+// folded to ASCII. ZWJ and ZWNJ are kept inside: they shape Bengali and
+// Khmer conjuncts.
 //
 // Clean does not allocate when s is already clean.
-func Clean(s string) string { return clean(s, true) }
+func Clean(s string) string { return clean(s, true, true) }
 
-// CleanText is Clean without the digit folding, for text kept as written
-// (Name_Local_Script, case notes).
-func CleanText(s string) string { return clean(s, false) }
+// CleanText is the clean-up of text kept as written (Name_Local_Script,
+// case notes): Unicode NFC and white space trimmed at both ends, as Clean,
+// but nothing removed or changed inside. Inside Khmer text a zero-width
+// space (U+200B) separates words; removing it would join them.
+func CleanText(s string) string { return clean(s, false, false) }
 
-func clean(s string, foldDigits bool) string {
+func clean(s string, foldDigits, innerZW bool) string {
 	s = connector.TrimSpace(s)
 	i := 0
 	for i < len(s) && s[i] < utf8.RuneSelf {
@@ -36,9 +39,12 @@ func clean(s string, foldDigits bool) string {
 	if norm.NFC.QuickSpanString(s) != len(s) { // IsNormalString allocates
 		s = norm.NFC.String(s)
 	}
+	if !foldDigits && !innerZW {
+		return s
+	}
 	dirty := false
 	for _, r := range s[i:] {
-		if isInnerZW(r) || (foldDigits && nativeDigit(r) >= 0) {
+		if innerZW && isInnerZW(r) || (foldDigits && nativeDigit(r) >= 0) {
 			dirty = true
 			break
 		}
@@ -51,12 +57,15 @@ func clean(s string, foldDigits bool) string {
 	b.WriteString(s[:i])
 	for _, r := range s[i:] {
 		switch {
-		case isInnerZW(r):
+		case innerZW && isInnerZW(r):
 		case foldDigits && nativeDigit(r) >= 0:
 			b.WriteByte(byte('0' + nativeDigit(r)))
 		default:
 			b.WriteRune(r)
 		}
+	}
+	if innerZW && norm.NFC.QuickSpanString(b.String()) != b.Len() {
+		return norm.NFC.String(b.String()) // "e\u200b\u0301" composes once the ZWSP is gone
 	}
 	return b.String()
 }
@@ -177,11 +186,15 @@ type TextOptions struct {
 	FoldDigits bool `json:"fold_digits" yaml:"fold_digits"`
 }
 
-// NewText returns the "text" transform: Parse cleans the cell (Clean, or
-// CleanText without FoldDigits) and returns a text Value, or null for a
-// blank cell; Format writes the text cleaned the same way, so the round
-// trip holds for every clean text (every value Parse returns), and a value
-// with surrounding white space is written without it.
+// NewText returns the "text" transform. Parse reads a cell as a person
+// typed it: CleanText (NFC, white space trimmed at the ends, inner
+// characters kept), digits folded with FoldDigits, and null for a blank
+// cell. Format writes a text value as it is, with its white space, line
+// endings and zero-width spaces (only its digits folded with
+// FoldDigits): text from Salesforce lands in the cell as Salesforce holds
+// it. Parse(Format(v)) is v for every value Parse returns; for any other
+// text it is v cleaned, which the engine compares as equal to v
+// (connector.ComparableText), so writing it is never taken for an edit.
 func NewText(o TextOptions) (Transform, error) {
 	return &textTransform{opts: o, hash: hashOptions("text", o)}, nil
 }
@@ -199,7 +212,7 @@ func (t *textTransform) Lossy() bool  { return t.opts.FoldDigits }
 func (t *textTransform) Hash() string { return t.hash }
 
 func (t *textTransform) Parse(cell string) (Result, error) {
-	s := clean(cell, t.opts.FoldDigits)
+	s := clean(cell, t.opts.FoldDigits, false)
 	if s == "" {
 		return Result{}, nil
 	}
@@ -212,7 +225,10 @@ func (t *textTransform) Format(v connector.Value) (string, error) {
 		return "", nil
 	case connector.KindText:
 		s, _ := v.Text()
-		return clean(s, t.opts.FoldDigits), nil
+		if t.opts.FoldDigits {
+			s = FoldDigits(s)
+		}
+		return s, nil
 	}
 	return "", wrongKind(v, "text")
 }

@@ -22,10 +22,21 @@ import (
 // MinKeyLen is the shortest fingerprint key accepted, in bytes.
 const MinKeyLen = 32
 
-// Fingerprinter computes fingerprints: HMAC-SHA256 of a value's canonical
-// encoding (connector.Value.AppendCanonical, after connector.Canonicalize
-// against the Salesforce field), truncated to 64 bits, under the
-// installation's fingerprint key. It is safe for concurrent use.
+// Fingerprinter computes fingerprints: HMAC-SHA256 of the encoding of a
+// value's comparison form (connector.Value.AppendComparable, after
+// connector.Canonicalize against the Salesforce field), truncated to 64
+// bits, under the installation's fingerprint key. It is safe for
+// concurrent use.
+//
+// The comparison form makes a text equal to its cleaned reading (trimmed,
+// CRLF as LF, zero-width spaces removed, white space alone as null): a
+// value written into a cell as Salesforce holds it and read back cleaned
+// is the same fingerprint, so it is never seen as an edit on either side.
+// A clean value encodes exactly as AppendCanonical encodes it, so the
+// fingerprints states already hold for clean values do not change; those
+// of values with white space at the ends do, once, and as both sides
+// change to the same fingerprint the engine takes it as the new baseline
+// without writing.
 type Fingerprinter struct {
 	key  []byte
 	pool sync.Pool
@@ -69,18 +80,18 @@ func Canonical(v connector.Value, sf *connector.Field) (connector.Value, error) 
 	return connector.Canonicalize(v, sf)
 }
 
-// Value returns the fingerprint of the canonical value v. It is never zero
-// (zero means "none" in the state).
+// Value returns the fingerprint of the canonical value v (of its
+// comparison form). It is never zero (zero means "none" in the state).
 func (f *Fingerprinter) Value(v connector.Value) state.Fingerprint {
 	h := f.pool.Get().(*hasher)
-	h.buf = v.AppendCanonical(h.buf[:0])
+	h.buf = v.AppendComparable(h.buf[:0])
 	fp := h.fingerprint(h.buf)
 	f.pool.Put(h)
 	return fp
 }
 
-// encoded returns the fingerprint of a value's canonical encoding b
-// (connector.Value.AppendCanonical): Value without the encoding.
+// encoded returns the fingerprint of a value's encoding b
+// (connector.Value.AppendComparable): Value without the encoding.
 func (f *Fingerprinter) encoded(b []byte) state.Fingerprint {
 	h := f.pool.Get().(*hasher)
 	fp := h.fingerprint(b)
@@ -100,7 +111,7 @@ func (h *hasher) fingerprint(b []byte) state.Fingerprint {
 }
 
 // fpCache remembers, for one field and one run, the fingerprints of short
-// canonical encodings: picklist values, checkboxes, dates and small
+// value encodings: picklist values, checkboxes, dates and small
 // numbers repeat from record to record, and a map lookup costs far less
 // than an HMAC. A field whose values rarely repeat (names, free text)
 // turns the cache off after a window of misses.
@@ -124,7 +135,7 @@ func (r *runner) fingerprint(i int, v connector.Value) state.Fingerprint {
 	if c.off {
 		return r.FP.Value(v)
 	}
-	r.enc = v.AppendCanonical(r.enc[:0])
+	r.enc = v.AppendComparable(r.enc[:0])
 	if len(r.enc) > fpCacheMaxLen {
 		return r.FP.encoded(r.enc)
 	}

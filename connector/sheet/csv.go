@@ -202,7 +202,8 @@ func (e *csvEditor) encode(dst []byte, s string) []byte {
 }
 
 // quote returns the cell as written: guarded, and quoted when it holds
-// the delimiter, a quote or a line break.
+// the delimiter, a quote or a line break, or starts or ends with white
+// space (a tab, a no-break or zero-width space).
 func (e *csvEditor) quote(v string) string {
 	if e.sc.guard {
 		v = guard(v)
@@ -214,8 +215,8 @@ func (e *csvEditor) quote(v string) string {
 			break
 		}
 	}
-	if v != "" && (v[0] == ' ' || v[len(v)-1] == ' ') {
-		need = true
+	if hasEdgeSpace(v) {
+		need = true // no reader may trim it
 	}
 	if !need {
 		return v

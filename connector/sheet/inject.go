@@ -1,5 +1,7 @@
 package sheet
 
+import "github.com/casebridge/casebridge/connector"
+
 // CSV injection (OWASP "CSV Injection"): a cell that starts with = + - @,
 // a tab or a carriage return is executed as a formula by Excel and
 // LibreOffice when a CSV file is opened. Values written to a CSV file are
@@ -78,3 +80,7 @@ func isPlainNumber(s string) bool {
 	}
 	return digits > 0
 }
+
+// hasEdgeSpace reports whether v starts or ends with white space,
+// including no-break and zero-width spaces (connector.TrimSpace).
+func hasEdgeSpace(v string) bool { return v != "" && connector.TrimSpace(v) != v }

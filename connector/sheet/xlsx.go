@@ -968,7 +968,9 @@ func (e *xlsxEditor) formula(ref, col int) bool { return e.cellInfo(ref, col).fo
 
 // check rejects what a workbook cannot hold.
 func (e *xlsxEditor) check(_, _ int, v string) error {
-	if len(v) > maxCellChars && utf8.RuneCountInString(v) > maxCellChars {
+	if len(v) > maxCellChars && utf16Len(v) > maxCellChars {
+		// Excel counts UTF-16 units (an emoji is two), and excelize cuts a
+		// longer text short without a word.
 		return fmt.Errorf("longer than the 32,767 characters a cell holds")
 	}
 	for _, r := range v {
@@ -1018,7 +1020,7 @@ func (e *xlsxEditor) put(cell string, ref, col int, v string) error {
 		}
 	}
 	if col == e.keyCol || !src.present || src.kind == kindString {
-		return e.f.SetCellStr(e.sheet, cell, escapeX(v))
+		return e.setStr(cell, v)
 	}
 	var cands []string
 	if isPlainNumber(v) && !strings.Contains(v, ",") {
@@ -1032,25 +1034,49 @@ func (e *xlsxEditor) put(cell string, ref, col int, v string) error {
 			return e.f.SetCellDefault(e.sheet, cell, raw)
 		}
 	}
-	return e.f.SetCellStr(e.sheet, cell, escapeX(v))
+	return e.setStr(cell, v)
 }
 
-// escapeX returns v with each literal _xHHHH_ in it escaped as
-// _x005F_xHHHH_, as OOXML requires: excelize stores a shared string's text
-// as given, and a reader (this one, Excel) would decode "_x0041_" typed in
-// a note as "A".
-func escapeX(v string) string {
-	if !strings.Contains(v, "_x") {
-		return v
+// setStr writes v into a cell as a string. A text holding what reads as
+// an _xHHHH_ escape ("_x0041_" typed in a note) goes in as a one-run rich
+// text, which excelize escapes as OOXML requires (_x005F_x0041_): its
+// SetCellStr stores the text as given, so a reader (this one, Excel) would
+// decode it, and its shared-string index is keyed inconsistently for such
+// texts (a second one could be given the first one's string).
+func (e *xlsxEditor) setStr(cell, v string) error {
+	if !hasXEscape(v) {
+		return e.f.SetCellStr(e.sheet, cell, v)
 	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		if v[i] == '_' && isXEscape(v[i:]) {
-			b.WriteString("_x005F")
+	if err := e.f.SetCellStr(e.sheet, cell, ""); err != nil { // drops a formula, keeps the style
+		return err
+	}
+	return e.f.SetCellRichText(e.sheet, cell, []excelize.RichTextRun{{Text: v}})
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		if n++; r > 0xFFFF {
+			n++ // a surrogate pair
 		}
-		b.WriteByte(v[i])
 	}
-	return b.String()
+	return n
+}
+
+// hasXEscape reports whether v holds an _xHHHH_ escape.
+func hasXEscape(v string) bool {
+	for i := strings.Index(v, "_x"); i >= 0; {
+		if isXEscape(v[i:]) {
+			return true
+		}
+		j := strings.Index(v[i+1:], "_x")
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // isXEscape reports whether s starts with an _xHHHH_ escape.
