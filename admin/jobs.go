@@ -22,6 +22,9 @@ type Counts struct {
 	Deletes   int `json:"deletes"`
 	Conflicts int `json:"conflicts"`
 	Failures  int `json:"failures"`
+	// Unreadable counts rows read without a usable key (their errors are
+	// in the run's errors).
+	Unreadable int `json:"unreadable"`
 }
 
 // Run is one entry of a job's run history.
@@ -172,6 +175,7 @@ func toRun(r state.Run) Run {
 		Counts: Counts{
 			Read: r.Counts.Read, Creates: r.Counts.Creates, Updates: r.Counts.Updates,
 			Deletes: r.Counts.Deletes, Conflicts: r.Counts.Conflicts, Failures: r.Counts.Failures,
+			Unreadable: r.Counts.Unreadable,
 		},
 		APICalls:  r.APICalls,
 		Error:     r.Error,

@@ -319,6 +319,9 @@ type runner struct {
 	counts    state.Counts
 	failed    []state.RecordErr
 	unread    [2]int
+	// unreadErrs are the errors of the rows read without a usable key
+	// (value-free by the connector contract), for the run's error log.
+	unreadErrs []state.RecordErr
 	listDone  bool
 	attempted int
 }
@@ -439,6 +442,24 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 	res, err := r.run(ctx)
 	if errors.Is(err, errKilled) {
 		return res, r, err // as if the process died: no end in the history
+	}
+	r.counts.Unreadable = r.unread[SF] + r.unread[Local]
+	if len(r.unreadErrs) > 0 && !opts.DryRun && !errors.Is(err, ErrSafetyAbort) {
+		// The rows a run could not read are in its error log (history,
+		// the admin API), keyless: they name file, row and column.
+		now := e.now()
+		lerr := r.update(ctx, func(tx state.Tx) error {
+			for _, re := range r.unreadErrs {
+				re.RunID, re.At = id, now
+				if err := tx.LogError(re); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if lerr != nil && err == nil {
+			err = fmt.Errorf("job %s: state: %w", job.Name, lerr)
+		}
 	}
 	run := state.Run{ID: id, Job: job.Name, Start: r.start, End: e.now(), Counts: r.counts, APICalls: r.calls}
 	switch {
@@ -923,6 +944,15 @@ func (r *runner) take(s Side, rec connector.Record) {
 		// asked of Salesforce, stored or named, and, like an emptied key
 		// cell, makes the records not seen this run unknown.
 		r.unread[s]++
+		if rec.Err != nil && len(r.unreadErrs) < maxUnreadLogged {
+			re := state.RecordErr{Code: string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable)), Message: rec.Err.Error()}
+			for err := rec.Err; err != nil && re.Field == ""; err = errors.Unwrap(err) {
+				if ferr, ok := err.(*connector.RecordError); ok {
+					re.Field = ferr.Field // a view wraps the connector's, which names the column
+				}
+			}
+			r.unreadErrs = append(r.unreadErrs, re)
+		}
 		return
 	}
 	id := r.keyID(rec.Key)
@@ -1129,6 +1159,10 @@ func (r *runner) decide(e *entry) {
 		r.deleted(e, gone)
 	}
 }
+
+// maxUnreadLogged bounds the unreadable rows one run logs (a file of
+// garbage must not fill the state store); the count is exact.
+const maxUnreadLogged = 1000
 
 // incomplete returns a side whose read passed rows without a usable key,
 // and how many, or 0.

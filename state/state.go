@@ -217,6 +217,10 @@ type Counts struct {
 	Deletes   int
 	Conflicts int
 	Failures  int
+	// Unreadable counts the rows or records read without a usable key
+	// (a row an unclosed quote swallowed others into, an emptied key
+	// cell): while there are any, the run decides no delete.
+	Unreadable int
 }
 
 // Run is one entry of a job's run history.
