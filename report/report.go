@@ -250,6 +250,11 @@ type Options struct {
 	// ShowClasses lists the classes (direct, quasi, sensitive) whose
 	// values are shown rather than masked, with ShowValues.
 	ShowClasses []string
+	// Unreadable are the errors of the rows the run could not read (an
+	// unclosed quote, an emptied key cell): they name file, row and
+	// column, never a value, and are listed with the job's errors (side
+	// local, op read) so that whoever mends the file sees where.
+	Unreadable []error
 }
 
 // FromResult builds the report of a run of job from the engine's result.
@@ -266,8 +271,27 @@ func FromResult(job string, res *reconcile.Result, opt Options) *Report {
 	}
 	b := builder{opt: opt, r: r}
 	b.result(res, opt.Job, true)
+	b.unreadable()
 	b.finish()
 	return r
+}
+
+// unreadable lists the rows the run could not read with the first
+// object's errors (the job's own object: rows are read for the parent).
+func (b *builder) unreadable() {
+	if len(b.opt.Unreadable) == 0 || len(b.r.Objects) == 0 {
+		return
+	}
+	o := &b.r.Objects[0]
+	for _, err := range b.opt.Unreadable {
+		e := Error{Object: o.Object, Side: reconcile.Local.String(), Op: "read", Code: string(connector.CodeOf(err)), Message: err.Error()}
+		for u := err; u != nil && e.Field == ""; u = errors.Unwrap(u) {
+			if re, ok := u.(*connector.RecordError); ok {
+				e.Field = re.Field
+			}
+		}
+		o.Errors = append(o.Errors, e)
+	}
 }
 
 // FromPlan builds the report of a dry run or comparison from its plan
@@ -282,6 +306,7 @@ func FromPlan(job string, p *reconcile.Plan, opt Options) *Report {
 	r := newReport(job, opt)
 	b := builder{opt: opt, r: r}
 	b.result(&reconcile.Result{Plan: p}, opt.Job, true)
+	b.unreadable()
 	b.finish()
 	return r
 }

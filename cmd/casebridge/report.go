@@ -25,7 +25,7 @@ func writeReport(path string, res *schedules.JobResult, opts schedules.RunOption
 	case opts.DryRun:
 		mode = report.ModeDryRun
 	}
-	ropt := report.Options{Mode: mode, Start: res.Start, End: res.End, Err: runErr, Job: res.Engine}
+	ropt := report.Options{Mode: mode, Start: res.Start, End: res.End, Err: runErr, Job: res.Engine, Unreadable: res.Unreadable}
 	if res.Values != nil {
 		ropt.Values = res.Values.Get
 		ropt.ShowValues = true
