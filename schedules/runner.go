@@ -271,10 +271,16 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	}
 	res.Engine = rjob
 	sfSide, localSide := scopes(r.Salesforce, view, m)
+	seenUnreadable := map[string]bool{}
 	unreadable := func(err error) {
 		mu.Lock()
-		res.Unreadable = append(res.Unreadable, err)
-		mu.Unlock()
+		defer mu.Unlock()
+		// Each member of the job (the parent, each child) reads the same
+		// rows: a row is reported once.
+		if msg := err.Error(); !seenUnreadable[msg] {
+			seenUnreadable[msg] = true
+			res.Unreadable = append(res.Unreadable, err)
+		}
 	}
 	sfSide.unreadable, localSide.unreadable = unreadable, unreadable
 	if r.Progress != nil {
