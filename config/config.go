@@ -248,12 +248,13 @@ func (r *Rule) Writes(job Direction) (salesforce, local bool) {
 // DateRule says how dates are written in a local column.
 type DateRule struct {
 	Meta
-	Formats     []string `yaml:"formats" doc:"Go layouts tried in order, such as 02/01/2006"`
-	Era         Era      `yaml:"era" default:"gregorian" doc:"the column's calendar: gregorian, or a Buddhist Era, buddhist (or buddhist_thai: CE + 543), buddhist_khmer, buddhist_lao, buddhist_myanmar (CE + 544); years 2400 and above are read as BE, and dates are written back in BE"`
-	ExcelSerial bool     `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
-	DayFirst    bool     `yaml:"day_first" doc:"read ambiguous dates day first"`
-	BareYear    bool     `yaml:"bare_year" doc:"read a four-digit year alone as 1 January of that year, flagged estimated (see flags)"`
-	Pivot       int      `yaml:"pivot" default:"70" doc:"two-digit years below this fall in the era's current century (20xx, 25xx BE), the others in the previous one"`
+	Formats     []string   `yaml:"formats" doc:"Go layouts tried in order, such as 02/01/2006"`
+	Era         Era        `yaml:"era" default:"gregorian" doc:"the column's calendar: gregorian, or a Buddhist Era, buddhist (or buddhist_thai: CE + 543), buddhist_khmer, buddhist_lao, buddhist_myanmar (CE + 544); years 2400 and above are read as BE, and dates are written back in BE"`
+	ExcelSerial bool       `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
+	DayFirst    bool       `yaml:"day_first" doc:"read ambiguous dates day first"`
+	BareYear    bool       `yaml:"bare_year" doc:"read a four-digit year alone as 1 January of that year, flagged estimated (see flags)"`
+	MonthNames  MonthNames `yaml:"month_names" default:"en" doc:"language of the month names written for Jan and January in the layout (th writes 3 เม.ย. 2567 for 2 Jan 2006); month names of every language are read"`
+	Pivot       int        `yaml:"pivot" default:"70" doc:"two-digit years below this fall in the era's current century (20xx, 25xx BE), the others in the previous one"`
 }
 
 // NumberRule says how numbers are written in a local column.

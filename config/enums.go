@@ -155,6 +155,21 @@ func (Era) enumValues() []string {
 	return []string{"gregorian", "buddhist", "buddhist_thai", "buddhist_khmer", "buddhist_lao", "buddhist_myanmar"}
 }
 
+// MonthNames is the language of the month names a date column writes
+// for Jan and January in its layout.
+type MonthNames string
+
+// The month name languages.
+const (
+	MonthNamesEnglish MonthNames = "en"
+	MonthNamesThai    MonthNames = "th"
+	MonthNamesKhmer   MonthNames = "km"
+	MonthNamesBengali MonthNames = "bn"
+	MonthNamesSpanish MonthNames = "es"
+)
+
+func (MonthNames) enumValues() []string { return []string{"en", "th", "km", "bn", "es"} }
+
 // YesNoPreset names a built-in list of yes/no/unknown words (domain.md
 // §5.5 rule 3).
 type YesNoPreset string

@@ -47,6 +47,7 @@ func TestReference(t *testing.T) {
 		"salesforce.auth.client_secret: string (secret; or client_secret_file)",
 		"jobs.<name>.conflict: salesforce_wins | local_wins | newest_wins | manual (default manual)",
 		"jobs.<name>.fields[].date.era: gregorian | buddhist | buddhist_thai | buddhist_khmer | buddhist_lao | buddhist_myanmar (default gregorian)",
+		"jobs.<name>.fields[].date.month_names: en | th | km | bn | es (default en)",
 		"sources.<name>.header_row: integer",
 		"sources.<name>.backups: integer (default 3)",
 		"jobs.<name>.max_delete: count or percentage (default 10%)",

@@ -522,6 +522,9 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		if (dr.Pivot < 1 || dr.Pivot > 99) && !d.failed[dr.PathOf("pivot")] {
 			d.errAt(&dr.Meta, "pivot", "want a two-digit year, 1 to 99")
 		}
+		if dr.MonthNames != MonthNamesEnglish && !d.failed[dr.PathOf("month_names")] && !strings.Contains(dateWriteForm(r), "Jan") {
+			d.errAt(&dr.Meta, "month_names", "names the months of the layout written back, %q, which has no month name (Jan or January, such as 2 Jan 2006)", dateWriteForm(r))
+		}
 	}
 	if nr := r.Number; nr != nil {
 		if (nr.Scale < 0 || nr.Scale > 18) && !d.failed[nr.PathOf("scale")] {
@@ -594,6 +597,21 @@ func effectiveDirection(j *Job, r *Rule) Direction {
 		return j.Direction
 	}
 	return r.Direction
+}
+
+// dateWriteForm is the layout a date rule writes (mapping decides the
+// same): write_form, else the first format with a four-digit year, else
+// ISO.
+func dateWriteForm(r *Rule) string {
+	if r.WriteForm != "" {
+		return r.WriteForm
+	}
+	for _, l := range r.Date.Formats {
+		if strings.Contains(l, "2006") {
+			return l
+		}
+	}
+	return "2006-01-02"
 }
 
 // dateLayoutOK reports whether layout writes and reads back a day, a

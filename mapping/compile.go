@@ -803,7 +803,7 @@ func nonBlank(words []string) []string {
 // the column's era (a Buddhist Era column gets Buddhist Era years back).
 func dateOptions(r *config.Rule) DateOptions {
 	dr := r.Date
-	o := DateOptions{ExcelSerial: dr.ExcelSerial, BareYear: dr.BareYear, Pivot: dr.Pivot, Era: Era(dr.Era)}
+	o := DateOptions{ExcelSerial: dr.ExcelSerial, BareYear: dr.BareYear, Pivot: dr.Pivot, Era: Era(dr.Era), MonthNames: string(dr.MonthNames)}
 	if dr.DayFirst {
 		o.Order = DayFirst
 	} else {

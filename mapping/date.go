@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,10 @@ type DateOptions struct {
 	// years BE 2400 to 9999 (1857 to 9456 Thai, 1856 to 9455 at 544);
 	// Format refuses others.
 	WriteEra Era `json:"write_era" yaml:"write_era"`
+	// MonthNames is the language of the month names written for January
+	// and Jan in Write: en (the default), th (มีนาคม, มี.ค.), km, bn or es.
+	// Month names of every language are read whatever it says.
+	MonthNames string `json:"month_names,omitempty" yaml:"month_names"`
 }
 
 // DateTimeOptions configure the "datetime" transform: a date profile plus a
@@ -172,6 +177,12 @@ func (o *DateOptions) normalize(defaultWrite string) error {
 	if o.WriteEra != EraGregorian && o.WriteEra != o.Era {
 		return fmt.Errorf("date: write_era %s needs era %s, or the written years will not read back", o.WriteEra, o.WriteEra)
 	}
+	if o.MonthNames == "en" {
+		o.MonthNames = "" // the default, by its one name
+	}
+	if _, ok := monthLists[o.MonthNames]; !ok && o.MonthNames != "" {
+		return fmt.Errorf("date: unknown month_names %q (want one of %s)", o.MonthNames, strings.Join(MonthLanguages(), ", "))
+	}
 	if o.Pivot == 0 {
 		o.Pivot = 70
 	}
@@ -202,6 +213,9 @@ func NewDate(o DateOptions) (Transform, error) {
 	}
 	if y != 1 || m != 1 || d != 1 {
 		return nil, fmt.Errorf("date: write form %q needs one year, one month and one day (2006, 01, 02)", o.Write)
+	}
+	if o.MonthNames != "" && !slices.ContainsFunc(layoutTokens(o.Write), func(tok string) bool { return tok == "Jan" || tok == "January" }) {
+		return nil, fmt.Errorf("date: month_names %s needs a write form with a month name (Jan or January), such as 2 Jan 2006; %q has none", o.MonthNames, o.Write)
 	}
 	if !strings.Contains(o.Write, "2006") {
 		return nil, fmt.Errorf("date: write form %q needs a four-digit year (2006): a two-digit year cannot hold every date", o.Write)
@@ -514,19 +528,11 @@ var monthNames = func() map[string]int {
 	for i, e := range eraMarks {
 		m[Clean(e.word)] = markEra + i
 	}
-	lists := [][]string{
-		{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"},
-		{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"},
-		{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
-		{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
-		{"มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"},
-		{"ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."},
-		{"មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"},
-		{"জানুয়ারি", "ফেব্রুয়ারি", "মার্চ", "এপ্রিল", "মে", "জুন", "জুলাই", "আগস্ট", "সেপ্টেম্বর", "অক্টোবর", "নভেম্বর", "ডিসেম্বর"},
-	}
-	for _, l := range lists {
-		for i, name := range l {
-			m[Clean(name)] = i + 1
+	for _, names := range monthLists {
+		for _, l := range names {
+			for i, name := range l {
+				m[strings.ToLower(Clean(name))] = i + 1
+			}
 		}
 	}
 	m["setiembre"], m["set"] = 9, 9
@@ -555,7 +561,34 @@ func layoutTokens(layout string) []string {
 	return out
 }
 
-var englishMonths = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+// monthLists holds each language's month names, full and abbreviated
+// (Khmer and Bengali write the full name for both). Every list is read
+// whatever the profile's MonthNames; MonthNames picks the one written.
+var monthLists = map[string][2][12]string{
+	"en": {
+		{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+		{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
+	},
+	"es": {
+		{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
+		{"ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic"},
+	},
+	"th": {
+		{"มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม"},
+		{"ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค."},
+	},
+	"km": {
+		{"មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"},
+		{"មករា", "កុម្ភៈ", "មីនា", "មេសា", "ឧសភា", "មិថុនា", "កក្កដា", "សីហា", "កញ្ញា", "តុលា", "វិច្ឆិកា", "ធ្នូ"},
+	},
+	"bn": {
+		{"জানুয়ারি", "ফেব্রুয়ারি", "মার্চ", "এপ্রিল", "মে", "জুন", "জুলাই", "আগস্ট", "সেপ্টেম্বর", "অক্টোবর", "নভেম্বর", "ডিসেম্বর"},
+		{"জানুয়ারি", "ফেব্রুয়ারি", "মার্চ", "এপ্রিল", "মে", "জুন", "জুলাই", "আগস্ট", "সেপ্টেম্বর", "অক্টোবর", "নভেম্বর", "ডিসেম্বর"},
+	},
+}
+
+// MonthLanguages lists the languages a profile may write month names in.
+func MonthLanguages() []string { return []string{"en", "th", "km", "bn", "es"} }
 
 func formatDate(d connector.Date, o *DateOptions) string {
 	y := d.Year + o.WriteEra.offset()
@@ -567,17 +600,22 @@ func formatDate(d connector.Date, o *DateOptions) string {
 		}
 		b = append(b, s...)
 	}
+	lang := o.MonthNames
+	if lang == "" {
+		lang = "en"
+	}
+	names := monthLists[lang]
 	layout := o.Write
 	for len(layout) > 0 {
 		switch {
 		case strings.HasPrefix(layout, "January"):
-			b = append(b, englishMonths[d.Month-1]...)
+			b = append(b, names[0][d.Month-1]...)
 			layout = layout[7:]
 		case strings.HasPrefix(layout, "2006"):
 			pad(y, 4)
 			layout = layout[4:]
 		case strings.HasPrefix(layout, "Jan"):
-			b = append(b, englishMonths[d.Month-1][:3]...)
+			b = append(b, names[1][d.Month-1]...)
 			layout = layout[3:]
 		case strings.HasPrefix(layout, "01"):
 			pad(int(d.Month), 2)

@@ -135,28 +135,36 @@ func TestDateFormatEra(t *testing.T) {
 	}
 }
 
-// Every date from 1900 to 2100 (every fifth day, and every leap day) written in every era and
-// several layouts reads back as itself, with the year in the era, and
-// writing what was read writes the same bytes: a sheet's cells keep their
-// era and layout, and a second run has nothing to write. The permissive
-// readings (Excel serials, bare years, two-digit years by pivot) are on in
-// half the profiles; none of them may capture a written cell.
+// Every date from 1900 to 2100 (every seventh day, every leap day and
+// every turn of a leap year) written in every era and several layouts,
+// month names in five languages among them, reads back as itself, with
+// the year in the era, and writing what was read writes the same bytes: a
+// sheet's cells keep their era and layout, and a second run has nothing
+// to write. The permissive readings (Excel serials, bare years, two-digit
+// years by pivot) are on in half the profiles; none of them may capture a
+// written cell.
 func TestDateEraRoundTrip(t *testing.T) {
 	layouts := []struct {
 		layout string
 		order  Order
+		months string
 	}{
-		{"02/01/2006", DayFirst},
-		{"2/1/2006", DayFirst},
-		{"01/02/2006", MonthFirst},
-		{"2006-01-02", OrderUnspecified},
-		{"02.01.2006", DayFirst},
-		{"20060102", OrderUnspecified},
-		{"2 Jan 2006", OrderUnspecified},
-		{"02-Jan-2006", OrderUnspecified},
-		{"January 2, 2006", OrderUnspecified},
+		{"02/01/2006", DayFirst, ""},
+		{"2/1/2006", DayFirst, ""},
+		{"01/02/2006", MonthFirst, ""},
+		{"2006-01-02", OrderUnspecified, ""},
+		{"02.01.2006", DayFirst, ""},
+		{"20060102", OrderUnspecified, ""},
+		{"2 Jan 2006", OrderUnspecified, ""},
+		{"02-Jan-2006", OrderUnspecified, ""},
+		{"January 2, 2006", OrderUnspecified, ""},
+		{"2 Jan 2006", OrderUnspecified, "th"},
+		{"2 January 2006", OrderUnspecified, "th"},
+		{"2 January 2006", OrderUnspecified, "km"},
+		{"2 January 2006", OrderUnspecified, "bn"},
+		{"2 Jan 2006", OrderUnspecified, "es"},
 	}
-	step := 5
+	step := 7
 	if testing.Short() {
 		step = 17
 	}
@@ -171,7 +179,7 @@ func TestDateEraRoundTrip(t *testing.T) {
 		off := era.offset()
 		for _, l := range layouts {
 			for _, loose := range []bool{false, true} {
-				o := DateOptions{Order: l.order, Era: era, Write: l.layout}
+				o := DateOptions{Order: l.order, Era: era, Write: l.layout, MonthNames: l.months}
 				if loose {
 					o.ExcelSerial, o.BareYear, o.Pivot = true, true, 50
 				}
@@ -180,14 +188,14 @@ func TestDateEraRoundTrip(t *testing.T) {
 					v := connector.DateValue(connector.DateOf(d))
 					s, err := tr.Format(v)
 					if err != nil {
-						t.Fatalf("%s %s loose=%v: Format(%s): %v", era, l.layout, loose, d.Format(time.DateOnly), err)
+						t.Fatalf("%s %s %s loose=%v: Format(%s): %v", era, l.layout, l.months, loose, d.Format(time.DateOnly), err)
 					}
 					if !strings.Contains(s, strconv.Itoa(d.Year()+off)) {
 						t.Fatalf("%s %s: Format(%s) = %q, want the year %d", era, l.layout, d.Format(time.DateOnly), s, d.Year()+off)
 					}
 					r, err := tr.Parse(s)
 					if err != nil || !r.Value.Equal(v) || r.Flags != 0 {
-						t.Fatalf("%s %s loose=%v: Parse(%q) = %s [%s], %v; want %s", era, l.layout, loose, s, describe(r.Value), r.Flags, err, d.Format(time.DateOnly))
+						t.Fatalf("%s %s %s loose=%v: Parse(%q) = %s [%s], %v; want %s", era, l.layout, l.months, loose, s, describe(r.Value), r.Flags, err, d.Format(time.DateOnly))
 					}
 					if again, _ := tr.Format(r.Value); again != s {
 						t.Fatalf("%s %s: Format(Parse(%q)) = %q", era, l.layout, s, again)
@@ -262,5 +270,64 @@ func TestCompileDateEra(t *testing.T) {
 		if s, err := at.Format(connector.DateTime(time.Date(2008, 3, 13, 10, 15, 0, 0, time.UTC))); err != nil || s != c.written+" 10:15" {
 			t.Errorf("%s: datetime Format = %q, %v; want %q", c.era, s, err, c.written+" 10:15")
 		}
+	}
+}
+
+// A sheet that writes its months in Thai (3 เม.ย. 2567) gets Thai month
+// names back, in its era; the names of every language are read whatever
+// month_names says, in any letter case.
+func TestDateMonthNames(t *testing.T) {
+	for _, c := range []struct {
+		opts DateOptions
+		want string // 3 April 2024
+	}{
+		{DateOptions{Era: EraBuddhist, Write: "2 Jan 2006", MonthNames: "th"}, "3 เม.ย. 2567"},
+		{DateOptions{Era: EraBuddhist, Write: "2 January 2006", MonthNames: "th"}, "3 เมษายน 2567"},
+		{DateOptions{Era: EraBuddhistKhmer, Write: "2 January 2006", MonthNames: "km"}, "3 មេសា 2568"},
+		{DateOptions{Write: "2 January 2006", MonthNames: "bn"}, "3 এপ্রিল 2024"},
+		{DateOptions{Write: "2 January 2006", MonthNames: "es"}, "3 abril 2024"},
+		{DateOptions{Write: "02-Jan-2006", MonthNames: "en"}, "03-Apr-2024"},
+		{DateOptions{Write: "02-Jan-2006"}, "03-Apr-2024"},
+	} {
+		tr := must(NewDate(c.opts))
+		s, err := tr.Format(date(2024, 4, 3))
+		if err != nil || s != c.want {
+			t.Errorf("%+v: Format = %q, %v; want %q", c.opts, s, err, c.want)
+		}
+	}
+	tr := must(NewDate(DateOptions{Order: DayFirst, Era: EraBuddhist, Write: "2 Jan 2006", MonthNames: "th"}))
+	runParse(t, tr, []parseCase{
+		{cell: "3 april 2024", want: date(2024, 4, 3)},
+		{cell: "3 APRIL 2024", want: date(2024, 4, 3)},
+		{cell: "3 Apr 2567", want: date(2024, 4, 3)},
+		{cell: "3 มี.ค. 2567", want: date(2024, 3, 3)},
+	})
+	if a, b := must(NewDate(DateOptions{Write: "2 Jan 2006"})), must(NewDate(DateOptions{Write: "2 Jan 2006", MonthNames: "en"})); a.Hash() != b.Hash() {
+		t.Error("month_names en hashes differently from the default")
+	}
+	for _, bad := range []DateOptions{
+		{Write: "02/01/2006", Order: DayFirst, MonthNames: "th"}, // no month name to write
+		{Write: "2 Jan 2006", MonthNames: "thai"},
+	} {
+		if _, err := NewDate(bad); err == nil {
+			t.Errorf("NewDate(%+v): want an error", bad)
+		}
+	}
+}
+
+// month_names reaches the transform from the configuration.
+func TestCompileMonthNames(t *testing.T) {
+	cfg := parseInline(t, inlineHead+`    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: s, key: id }
+    fields:
+      - { sf: vcms__Closure_Date__c, local: closed, date: { formats: [2 Jan 2006], era: buddhist, month_names: th } }
+`)
+	m, err := Compile(cfg.Jobs["j"], seedObjects(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := m.Parent.Rules[0].Transform
+	if s, err := tr.Format(date(2024, 4, 5)); err != nil || s != "5 เม.ย. 2567" {
+		t.Errorf("Format = %q, %v; want 5 เม.ย. 2567", s, err)
 	}
 }

@@ -67,7 +67,9 @@
 //     buddhist_myanmar) 544. A Buddhist Era column reads years of 2400
 //     and above as Buddhist Era and writes dates back in its own era and
 //     write form (12/03/2551 stays 2551), so that what is written reads
-//     back as the same date and a sheet keeps its calendar.
+//     back as the same date and a sheet keeps its calendar. Month names
+//     of English, Spanish, Thai, Khmer and Bengali are read; MonthNames
+//     says which language a write form's Jan and January are written in.
 //   - Expected form: what an error names instead of the value it refused,
 //     e.g. "expected a date like 31/12/2024 (day first) or an Excel serial".
 package mapping
