@@ -319,6 +319,10 @@ type runner struct {
 	counts    state.Counts
 	failed    []state.RecordErr
 	unread    [2]int
+	// damaged counts, of those, the rows read unreadable (ROW_UNREADABLE:
+	// an unclosed quote may have swallowed others): the run decides no
+	// delete on either side.
+	damaged [2]int
 	// unreadErrs are the errors of the rows read without a usable key
 	// (value-free by the connector contract), for the run's error log.
 	unreadErrs []state.RecordErr
@@ -944,6 +948,9 @@ func (r *runner) take(s Side, rec connector.Record) {
 		// asked of Salesforce, stored or named, and, like an emptied key
 		// cell, makes the records not seen this run unknown.
 		r.unread[s]++
+		if connector.CodeOf(rec.Err) == connector.CodeRowUnreadable {
+			r.damaged[s]++
+		}
 		if rec.Err != nil && len(r.unreadErrs) < maxUnreadLogged {
 			re := state.RecordErr{Code: string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable)), Message: rec.Err.Error()}
 			for err := rec.Err; err != nil && re.Field == ""; err = errors.Unwrap(err) {
@@ -1148,10 +1155,11 @@ func (r *runner) decide(e *entry) {
 			gone = Local
 		}
 		if s, n := r.incomplete(); n > 0 {
-			// A read that passed rows it could not use (an unclosed quote
-			// that swallowed rows, an emptied key cell) decides no delete
+			// A read that passed rows it could not read whole (an
+			// unclosed quote may have swallowed others) decides no delete
 			// on either side: the record stays as it was until a run
-			// reads both sides whole.
+			// reads both sides whole. (A row with an emptied key cell
+			// only makes the records not seen on its side unknown.)
 			e.unknown, e.dirty, e.pres[gone] = true, true, pUnknown
 			e.rw().why[gone] = fmt.Sprintf("deleted on %s; a delete waits for a complete read (%d %s row(s) unreadable)", gone, n, s)
 			return
@@ -1164,12 +1172,12 @@ func (r *runner) decide(e *entry) {
 // garbage must not fill the state store); the count is exact.
 const maxUnreadLogged = 1000
 
-// incomplete returns a side whose read passed rows without a usable key,
-// and how many, or 0.
+// incomplete returns a side whose read passed rows it could not read
+// whole, and how many, or 0.
 func (r *runner) incomplete() (Side, int) {
 	for s := SF; s <= Local; s++ {
-		if r.unread[s] > 0 {
-			return s, r.unread[s]
+		if r.damaged[s] > 0 {
+			return s, r.damaged[s]
 		}
 	}
 	return SF, 0

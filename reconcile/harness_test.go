@@ -48,13 +48,14 @@ type side struct {
 	mu         sync.Mutex
 	unreadable map[string]bool     // KeyIDs
 	keyless    map[string]bool     // KeyIDs read as a row without a usable key
+	damaged    map[string]bool     // KeyIDs read as a row that could not be read whole
 	dup        map[string]bool     // KeyIDs read twice (a repeated row)
 	failing    map[string]bool     // KeyIDs
 	hidden     map[string][]string // KeyID -> fields reads leave out (unknown)
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -72,6 +73,7 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 		s.mu.Lock()
 		bad := s.unreadable[connector.KeyID(r.Key, false)]
 		keyless := s.keyless[connector.KeyID(r.Key, false)]
+		damaged := s.damaged[connector.KeyID(r.Key, false)]
 		dup := s.dup[connector.KeyID(r.Key, false)]
 		r = s.hide(r)
 		s.mu.Unlock()
@@ -80,6 +82,9 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 		}
 		if keyless && !r.Deleted {
 			r = connector.Record{Err: connector.NewRecordError("read", s.Name(), object, "", "", connector.CodeInvalidKey, connector.Permanent, fmt.Errorf("injected: empty key cell"))}
+		}
+		if damaged && !r.Deleted {
+			r = connector.Record{Err: connector.NewRecordError("read", s.Name(), object, "", "Notes", connector.CodeRowUnreadable, connector.Permanent, fmt.Errorf("injected: row 9 column C: an unclosed quote"))}
 		}
 		if dup && since == "" {
 			if err := fn(r.Clone()); err != nil {

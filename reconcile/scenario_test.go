@@ -33,6 +33,10 @@ package reconcile_test
 //	sf|local keyless KEY               complete reads return KEY's row without
 //	                                   a key (an emptied key cell), Record.Err set
 //	sf|local keyed KEY                 ... no longer
+//	sf|local damaged KEY               complete reads return KEY's row without
+//	                                   a key and ROW_UNREADABLE (a row an
+//	                                   unclosed quote swallowed others into)
+//	sf|local mended KEY                ... no longer
 //	sf|local dup KEY                   complete reads return KEY twice
 //	sf|local undup KEY                 ... no longer
 //	sf|local hide KEY F ...            reads leave F out of KEY (unknown)
@@ -246,6 +250,10 @@ func runScenario(t *testing.T, dir string) {
 				s.keyless[id] = true
 			case "keyed":
 				delete(s.keyless, id)
+			case "damaged":
+				s.damaged[id] = true
+			case "mended":
+				delete(s.damaged, id)
 			case "dup":
 				s.dup[id] = true
 			case "undup":
