@@ -17,7 +17,11 @@
 // save (whole-second datetimes, numbers rounded to the field's scale, empty
 // text as null, NFC text, sorted de-duplicated multi-select values). Equal
 // and AppendCanonical work on canonical values, so fingerprints of a value
-// written and read back do not change.
+// written and read back do not change. AppendComparable, what fingerprints
+// are computed over, also reduces text to the form in which a text and its
+// cleaned reading are equal (ComparableText: line endings, edge white space
+// and zero-width spaces do not count); it is for comparing only, never for
+// writing.
 //
 // # Keys
 //

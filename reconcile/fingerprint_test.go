@@ -1,6 +1,9 @@
 package reconcile_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
 )
 
 func TestKeyFile(t *testing.T) {
@@ -65,5 +69,32 @@ func TestFingerprints(t *testing.T) {
 	cy, _ := reconcile.Canonical(y, f)
 	if a.Value(cx) != a.Value(cy) {
 		t.Fatal("3000 and 3000.00 fingerprint differently")
+	}
+}
+
+func TestFingerprintsCompareText(t *testing.T) {
+	fp, _ := reconcile.NewFingerprinter([]byte(strings.Repeat("k", 32)))
+	// A value as Salesforce holds it and its cleaned reading in a cell are
+	// one fingerprint: writing the one and reading the other is no edit.
+	for held, read := range map[string]string{
+		"met family\n": "met family", "a\r\nb\r\n": "a\nb", "\u00a0Dara": "Dara", "\t=1+1": "=1+1",
+		"សុខ\u200bដារ៉ា": "សុខដារ៉ា", "Mother ": "Mother",
+	} {
+		if fp.Value(connector.Text(held)) != fp.Value(connector.Text(read)) {
+			t.Errorf("%+q and %+q fingerprint differently", held, read)
+		}
+	}
+	if fp.Value(connector.Text(" \n")) != fp.Value(connector.Null()) {
+		t.Error("white space alone does not fingerprint as null")
+	}
+	if fp.Value(connector.Text("a b")) == fp.Value(connector.Text("ab")) {
+		t.Error("inner white space ignored")
+	}
+	// Clean values keep the fingerprints states already hold: the HMAC of
+	// their canonical encoding, as before comparison forms.
+	h := hmac.New(sha256.New, []byte(strings.Repeat("k", 32)))
+	h.Write(connector.Text("Ann").AppendCanonical(nil))
+	if want := state.Fingerprint(binary.BigEndian.Uint64(h.Sum(nil))); fp.Value(connector.Text("Ann")) != want {
+		t.Errorf("the fingerprint of a clean text changed: %x, was %x", fp.Value(connector.Text("Ann")), want)
 	}
 }
