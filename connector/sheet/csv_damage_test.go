@@ -137,6 +137,7 @@ func TestMultiLineNotes(t *testing.T) {
 		"wide":   "Case ID,Name,Notes,Stage\n" + "C-1,a,\"line one, with a comma\nline two, again, and again\n\",Active\n" + "C-2,b,\"x\"\"y\"\"\",Active\n",
 		"narrow": "Case ID,Notes\n" + "C-1,\"a, b\nc, d\ne, f\"\n" + "C-2,plain\n",
 		"crlf":   "Case ID,Name,Notes,Stage\r\n" + "C-1,a,\"one\r\ntwo\r\n\",Active\r\n" + "C-2,b,ok,Active\r\n",
+		"blanks": "Case ID,Name,Notes,Stage\n" + "C-1,a,\"one\ntwo\"  ,Active\n" + "C-2,b,\"x\ny\"\t,Active\n",
 	} {
 		p := writeFile(t, name+".csv", []byte(data))
 		c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Case ID"})

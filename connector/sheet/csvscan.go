@@ -467,7 +467,9 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 			s.buf = utf8.AppendRune(s.buf, r)
 			continue
 		}
-		if closed && r != d && r != '\r' && r != '\n' {
+		if closed && r != d && r != '\r' && r != '\n' && r != ' ' && r != '\t' {
+			// (Blanks between a closing quote and the delimiter are a
+			// hand-edited file's, not damage.)
 			if spanned > 0 {
 				bad(fmt.Sprintf("text follows the closing quote of a cell that spans lines %d-%d: the quote that closed it probably opened a later cell (an unclosed quote)", s.line+1-spanned, s.line+1))
 			}
