@@ -1,7 +1,9 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -58,6 +60,8 @@ import (
 //	xlsx remove-row FILE SHEET ROW  delete a row, as a person in Excel would
 //	xlsx get FILE SHEET CELL        print a cell's text
 //	xlsx set FILE SHEET CELL VALUE  edit a cell, as a person in Excel would
+//	xlsx bomb FILE SHEET            a 1.3 MB workbook whose sheet (header Case ID, First name; one row
+//	                                B-001) inflates to 1 GiB: white space between its two rows
 //	exitcode CODE PROGRAM ARGS...   run PROGRAM and require exactly this exit code
 //	                                (a number or ok, findings, usage, config, abort, budget, locked, error, lockedout)
 //	sleep DURATION                  wait (modification times must differ)
@@ -414,7 +418,7 @@ func (st *e2eState) placeholders(stmt string) string {
 func cmdXLSX(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "xlsx")
 	if len(args) == 0 {
-		ts.Fatalf("usage: xlsx make|remove-row|get|set ...")
+		ts.Fatalf("usage: xlsx make|remove-row|get|set|bomb ...")
 	}
 	switch args[0] {
 	case "make":
@@ -469,9 +473,57 @@ func cmdXLSX(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Check(f.SetCellStr(args[2], args[3], args[4]))
 		ts.Check(f.Save())
+	case "bomb":
+		if len(args) != 3 {
+			ts.Fatalf("usage: xlsx bomb FILE SHEET")
+		}
+		ts.Check(xlsxBomb(ts.MkAbs(args[1]), args[2]))
 	default:
 		ts.Fatalf("xlsx: unknown subcommand %q", args[0])
 	}
+}
+
+// xlsxBomb writes a minimal workbook whose one sheet inflates to 1 GiB
+// (white space between its two rows), streamed through a BestSpeed
+// deflater: about 1.3 MB on disk, written in about a second.
+func xlsxBomb(path, sheet string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	z := zip.NewWriter(f)
+	z.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
+	const ns = `xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
+	const rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+	for _, p := range [][2]string{
+		{"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`},
+		{"_rels/.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="` + rel + `/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+		{"xl/workbook.xml", `<workbook ` + ns + ` xmlns:r="` + rel + `"><sheets><sheet name="` + sheet + `" sheetId="1" r:id="rId1"/></sheets></workbook>`},
+		{"xl/_rels/workbook.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="` + rel + `/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`},
+	} {
+		w, err := z.Create(p[0])
+		if err != nil {
+			return err
+		}
+		io.WriteString(w, p[1])
+	}
+	w, err := z.Create("xl/worksheets/sheet1.xml")
+	if err != nil {
+		return err
+	}
+	io.WriteString(w, `<worksheet `+ns+`><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Case ID</t></is></c><c r="B1" t="inlineStr"><is><t>First name</t></is></c></row>`)
+	space := bytes.Repeat([]byte(" "), 1<<20)
+	for range 1024 {
+		if _, err := w.Write(space); err != nil {
+			return err
+		}
+	}
+	io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>B-001</t></is></c><c r="B2" t="inlineStr"><is><t>Bomb</t></is></c></row></sheetData></worksheet>`)
+	if err := z.Close(); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 var exitNames = map[string]int{

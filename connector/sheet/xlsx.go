@@ -51,10 +51,11 @@ const maxCellChars = 32767
 // Variables, so tests can lower them.
 var (
 	// maxPartBytes is the most a worksheet or shared-strings part may
-	// inflate to. A 100,000-row register of 8 columns is a 12 MiB
-	// worksheet (BenchmarkReadXLSX), so 256 MiB is about two million such
-	// rows, past Excel's own 1,048,576; the worksheet is streamed, so the
-	// limit bounds time (about a second to inflate 256 MiB), not memory.
+	// inflate to. The 100,000-row, 8-column register of BenchmarkReadXLSX
+	// is a 43 MiB worksheet, so 256 MiB is about 600,000 such rows, far
+	// more than a field office's register; the worksheet is streamed, so
+	// the limit bounds time (0.3 s to read 255 MiB of white space twice,
+	// BenchmarkXLSXBomb), not memory.
 	maxPartBytes int64 = 256 << 20
 	// maxMetaPartBytes is the most the workbook, styles and relationships
 	// parts may inflate to. encoding/xml reads them and holds a token
@@ -87,12 +88,15 @@ var (
 	maxMerges = 1 << 18
 	// maxEditBytes is the most the whole package may inflate to for a
 	// write-back: excelize holds every part in memory, and its cell
-	// structures take about ten times the XML (BenchmarkUpsert: a 12 MiB
-	// worksheet), so 256 MiB is a write of a few GiB at most. Passed to
-	// excelize as UnzipSizeLimit and as UnzipXMLSizeLimit, so that
-	// excelize never inflates a worksheet into a temporary file of the
-	// system's (it would hold personal data outside casebridge's control).
-	maxEditBytes int64 = 256 << 20
+	// structures take about twenty times the XML (writing one cell into
+	// the 43 MiB worksheet of BenchmarkReadXLSX peaks at 850 MiB of heap),
+	// so 128 MiB (about 300,000 such rows) is a write of about 2.5 GiB at
+	// most. A larger workbook still reads; writing into it fails with
+	// ErrTooLarge. Passed to excelize as UnzipSizeLimit and as
+	// UnzipXMLSizeLimit, so that excelize never inflates a worksheet into
+	// a file in the system's temporary folder (by default it does past 16
+	// MB, and nothing removed the file: personal data left behind).
+	maxEditBytes int64 = 128 << 20
 )
 
 // ErrTooLarge is wrapped by the error of a workbook past one of the
