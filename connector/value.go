@@ -347,6 +347,8 @@ func (v Value) AppendCanonical(dst []byte) []byte {
 // what fingerprints are computed over, so a value written as Salesforce
 // holds it and read back cleaned is not a change on either side.
 //
+// v is a canonical value (Canonicalize): its text is taken to be in NFC.
+//
 // A text already in comparison form (NFC, no carriage return, no white
 // space at the ends, no zero-width space, word joiner or byte-order mark
 // inside) encodes exactly as AppendCanonical encodes it, and so does every
@@ -355,7 +357,7 @@ func (v Value) AppendComparable(dst []byte) []byte {
 	if v.kind != KindText {
 		return v.AppendCanonical(dst)
 	}
-	s := ComparableText(v.s)
+	s := comparableText(v.s, true)
 	if s == "" {
 		return append(dst, byte(KindNull))
 	}
@@ -375,7 +377,12 @@ func (v Value) AppendComparable(dst []byte) []byte {
 // in this form (inside Khmer text U+200B separates words).
 //
 // ComparableText does not allocate when s is already in that form.
-func ComparableText(s string) string {
+func ComparableText(s string) string { return comparableText(s, false) }
+
+// comparableText is ComparableText; with known set s is known to be in NFC
+// (a canonical value's text), and is normalised again only when a removed
+// zero-width space lets characters around it compose.
+func comparableText(s string, known bool) string {
 	if comparableASCII(s) {
 		return s
 	}
@@ -384,15 +391,16 @@ func ComparableText(s string) string {
 		s = strings.ReplaceAll(s, "\r", "\n")
 	}
 	s = TrimSpace(s)
-	if strings.ContainsFunc(s, isInnerZW) {
+	if strings.Contains(s, "\u200b") || strings.Contains(s, "\u2060") || strings.Contains(s, "\ufeff") {
 		s = strings.Map(func(r rune) rune {
 			if isInnerZW(r) {
 				return -1
 			}
 			return r
 		}, s)
+		known = false
 	}
-	if norm.NFC.QuickSpanString(s) == len(s) { // IsNormalString allocates
+	if known || norm.NFC.QuickSpanString(s) == len(s) { // IsNormalString allocates
 		return s
 	}
 	return nfc(s)

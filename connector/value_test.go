@@ -424,3 +424,21 @@ func FuzzComparableText(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAppendComparable: the fingerprint encoding of texts already in
+// comparison form (the usual case) against AppendCanonical.
+func BenchmarkAppendComparable(b *testing.B) {
+	vals := []connector.Value{connector.Text("TH-CL-0007"), connector.Text("สมหญิง ตัวอย่าง"),
+		connector.Text("met family, moved to shelter B"), connector.Text("met family\n")}
+	buf := make([]byte, 0, 128)
+	b.Run("canonical", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			buf = vals[i%len(vals)].AppendCanonical(buf[:0])
+		}
+	})
+	b.Run("comparable", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			buf = vals[i%len(vals)].AppendComparable(buf[:0])
+		}
+	})
+}
