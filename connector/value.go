@@ -442,8 +442,16 @@ func canonicalDecimal(d decimal.Decimal) string {
 	return s
 }
 
-// isNFC reports whether s is in Unicode normalisation form C.
-func isNFC(s string) bool { return norm.NFC.IsNormalString(s) }
+// isNFC reports whether s is in Unicode normalisation form C. The quick
+// check decides almost every text (ASCII keys, Thai, Khmer, Bengali
+// already composed) without allocating; IsNormalString, which allocates,
+// decides the rest.
+func isNFC(s string) bool {
+	if norm.NFC.QuickSpanString(s) == len(s) {
+		return true
+	}
+	return norm.NFC.IsNormalString(s)
+}
 
 // appendCanonicalDecimal appends canonicalDecimal(d) without going
 // through big.Int's String, for the common numbers: a coefficient of at

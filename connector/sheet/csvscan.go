@@ -357,6 +357,21 @@ func (s *csvScanner) unread(r rune, size int, bad bool) {
 	s.off -= int64(size)
 }
 
+// setBad marks the record unreadable at column col, keeping the first
+// reason.
+func (rec *csvRecord) setBad(col int, why string) {
+	if rec.bad == "" {
+		rec.bad, rec.badCol = why, col
+	}
+}
+
+// finish numbers a record that ends at the current position.
+func (s *csvScanner) finish(rec *csvRecord) {
+	s.num++
+	rec.num = s.num
+	rec.lines = s.line + 2 - rec.line
+}
+
 // scan reads the next record into rec, reusing its slices. It returns
 // false at the end of the input.
 //
@@ -389,23 +404,12 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 	// (Inside a swallowed row a single quote ends the swallowing cell, so
 	// such a line holds no quoted cells of its own.)
 	lineCells, lineOn := 0, false
-	bad := func(why string) {
-		if rec.bad == "" {
-			rec.bad, rec.badCol = why, len(rec.fields)
-		}
-	}
 	endField := func(end int64) {
 		rec.fields = append(rec.fields, string(s.buf))
 		if s.keepSpans {
 			rec.spans = append(rec.spans, fieldStart, end)
 		}
 		s.buf = s.buf[:0]
-		spanned, closed, lineOn = 0, false, false
-	}
-	finish := func() {
-		s.num++
-		rec.num = s.num
-		rec.lines = s.line + 2 - rec.line
 	}
 	for {
 		r, size, isBad, err := s.next()
@@ -418,17 +422,17 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 				return false, nil
 			}
 			if quoted {
-				bad(fmt.Sprintf("a quoted cell opened on line %d is not closed before the end of the file (line %d): an unclosed quote", s.line+1-spanned, s.line+1))
+				rec.setBad(len(rec.fields), fmt.Sprintf("a quoted cell opened on line %d is not closed before the end of the file (line %d): an unclosed quote", s.line+1-spanned, s.line+1))
 			}
 			endField(s.off)
 			rec.end, rec.next = s.off, s.off
-			finish()
+			s.finish(rec)
 			s.line++ // the last line, not ended by a line break
 			return true, nil
 		}
 		anything = true
 		if isBad {
-			bad("bytes that are not valid " + s.f.enc.String())
+			rec.setBad(len(rec.fields), "bytes that are not valid "+s.f.enc.String())
 		}
 		if quoted {
 			switch r {
@@ -471,7 +475,7 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 			// (Blanks between a closing quote and the delimiter are a
 			// hand-edited file's, not damage.)
 			if spanned > 0 {
-				bad(fmt.Sprintf("text follows the closing quote of a cell that spans lines %d-%d: the quote that closed it probably opened a later cell (an unclosed quote)", s.line+1-spanned, s.line+1))
+				rec.setBad(len(rec.fields), fmt.Sprintf("text follows the closing quote of a cell that spans lines %d-%d: the quote that closed it probably opened a later cell (an unclosed quote)", s.line+1-spanned, s.line+1))
 			}
 			closed = false
 		}
@@ -481,6 +485,7 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 		case r == d:
 			endField(s.off - int64(size))
 			fieldStart, atStart = s.off, true
+			spanned, closed, lineOn = 0, false, false
 		case r == '\r' || r == '\n':
 			end := s.off - int64(size)
 			eol := "\n"
@@ -498,7 +503,7 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 			}
 			endField(end)
 			rec.end, rec.next = end, s.off
-			finish()
+			s.finish(rec)
 			s.line++
 			return true, nil
 		default:
