@@ -57,7 +57,7 @@ func csvRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) error {
 			return nil
 		}
 		row.num, row.bad, row.badCol = rec.num, rec.bad, rec.badCol
-		row.line, row.lines, row.quotedLines, row.quotedCol = rec.line, rec.lines, rec.quotedLines, rec.quotedCol
+		row.line, row.lines, row.quoted, row.delim = rec.line, rec.lines, rec.quotedLines, s.f.delim
 		row.cells = row.cells[:0]
 		for _, f := range rec.fields {
 			if sc.guard {
@@ -65,6 +65,7 @@ func csvRows(ctx context.Context, sc *sheetConf, fn func(*rawRow) error) error {
 			}
 			row.cells = append(row.cells, f)
 		}
+		row.unguarded(rec.fields)
 		if err := fn(&row); err != nil {
 			return err
 		}
@@ -105,13 +106,14 @@ func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
 			break
 		}
 		row := &rawRow{num: rec.num, bad: rec.bad, badCol: rec.badCol, cells: make([]string, len(rec.fields)),
-			line: rec.line, lines: rec.lines, quotedLines: slices.Clone(rec.quotedLines), quotedCol: rec.quotedCol}
+			line: rec.line, lines: rec.lines, quoted: slices.Clone(rec.quotedLines), delim: f.delim}
 		for i, v := range rec.fields {
 			if sc.guard {
 				v = unguard(v)
 			}
 			row.cells[i] = v
 		}
+		row.unguarded(rec.fields)
 		e.recs = append(e.recs, rec)
 		e.rows = append(e.rows, row)
 	}

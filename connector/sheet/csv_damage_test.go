@@ -170,10 +170,10 @@ func TestRowWiderThanHeader(t *testing.T) {
 	}
 }
 
-// FuzzCSVRowAccounting: whatever the bytes, a read never panics, every
-// data row is either a record or an error (rows are never lost without a
-// trace), row numbers only grow, and an error names its row without
-// repeating a value.
+// FuzzCSVRowAccounting: whatever the bytes, a read never panics, the
+// scanner numbers rows one after another with lines only growing (a row
+// spans at least one line), a read hands out no more records than there
+// are rows, and every row error names its row.
 func FuzzCSVRowAccounting(f *testing.F) {
 	f.Add([]byte(cases100(40)))
 	f.Add([]byte("Case ID,Notes\nC-1,\"a\nb\"\nC-2,\"x\n"))
@@ -270,5 +270,67 @@ func TestRectangularAfterNewColumns(t *testing.T) {
 	after, _ = os.ReadFile(p)
 	if want := "Tracker 2567\r\n\r\nCase ID,Name,Deleted\r\nC-1,a,deleted\r\n\r\nC-2,b,\r\n"; string(after) != want {
 		t.Errorf("got %q, want %q", after, want)
+	}
+}
+
+// TestSwallowedRowsAsAPersonSeesThem: the swallowed lines start with
+// keys; a note's lines with as many commas as the sheet has columns do
+// not, and a note Salesforce sends with such lines is written and read
+// back as it is, leaving the file writable.
+func TestSwallowedRowsAsAPersonSeesThem(t *testing.T) {
+	for name, tc := range map[string]struct {
+		data string
+		keys []string
+		err  string
+	}{
+		// The swallowing row holds only the note: not a label row.
+		"label-like": {"Case ID,Name,Notes,Stage\n" + "C-1,a,ok,Active\n" + ",,\"stray\n" + "C-2,b,ok,Active\n" + "C-3,c,ok,Active\n" + "C-4,d,height 5'10\"\n" + "C-5,e,ok,Active\n",
+			[]string{"C-1", "C-5"}, "row 3 (line 3) column C: a quoted cell runs over 2 line(s)"},
+		// Two columns: the swallowed lines are rows of two cells.
+		"two-columns": {"Case ID,Notes\n" + "C-1,ok\n" + "C-2,\"stray\n" + "C-3,ok\n" + "C-4,ok\n" + "C-5,5'10\"\n" + "C-6,ok\n",
+			[]string{"C-1", "C-6"}, "row 3 (line 3) column B: a quoted cell runs over 2 line(s)"},
+		// key_pattern decides what a key looks like.
+		"pattern": {"Case ID,Name,Notes,Stage\n" + "TH-0001,a,\"never closed,x\n" + "TH-0002,b,ok,Active\n" + "TH-0003,c,\",Active\n",
+			[]string{}, "row 2 (line 2) column C: a quoted cell runs over 1 line(s)"},
+		// A note whose lines have the sheet's comma count: no damage.
+		"note-with-commas": {"Case ID,Name,Notes,Stage\n" + "C-1,a,\"Visit 1\nmother, father, sister, uncle\nall well\",Active\n" + "C-2,b,ok,Active\n",
+			[]string{"C-1", "C-2"}, ""},
+		// A damaged row is not read as marked deleted.
+		"mark": {"Case ID,Name,Notes,Deleted\n" + "C-1,a,ok,\n" + "C-2,b,met family,deleted, moved\n",
+			[]string{"C-1"}, "row 3 column E: the row has 5 cells, the header 4"},
+	} {
+		p := writeFile(t, name+".csv", []byte(tc.data))
+		sc := SheetConfig{Object: "o", Path: p, Key: "Case ID"}
+		if name == "pattern" {
+			sc.KeyPattern = `^TH-\d{4}$`
+		}
+		c := newConn(t, sc)
+		recs, errs := readAll(t, c, "o")
+		if got := sortedKeys(recs); !slices.Equal(got, tc.keys) {
+			t.Errorf("%s: records %v, want %v", name, got, tc.keys)
+		}
+		switch {
+		case tc.err == "" && len(errs) != 0:
+			t.Errorf("%s: errors %v", name, errs)
+		case tc.err != "" && (len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.err)):
+			t.Errorf("%s: errors %v, want one with %q", name, errs, tc.err)
+		}
+	}
+
+	// casebridge writes such a note itself: the file stays readable and
+	// writable.
+	p := writeFile(t, "written.csv", []byte("Case ID,Name,Notes,Stage\nC-1,a,ok,Active\nC-2,b,ok,Active\n"))
+	c := newConn(t, SheetConfig{Object: "o", Path: p, Key: "Case ID"})
+	readAll(t, c, "o")
+	note := "Visit 1\nmother, father, sister, uncle\nRoom 12, bed 3, floor 2, ok\nall well\n"
+	if res := upsert(t, c, "o", rec("C-1", "Notes", note)); res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	recs, errs := readAll(t, c, "o")
+	if len(errs) != 0 || recs["C-1"].Fields["Notes"].Raw() != note {
+		t.Fatalf("read back %q, errors %v", recs["C-1"].Fields["Notes"].Raw(), errs)
+	}
+	if res := upsert(t, c, "o", rec("C-2", "Stage", "Closed")); res[0].Err != nil {
+		t.Errorf("the file is no longer writable: %v", res[0].Err)
 	}
 }

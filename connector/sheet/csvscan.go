@@ -244,14 +244,16 @@ type csvRecord struct {
 	// row starts on, lines how many it spans: more than one when a quoted
 	// cell holds line breaks.
 	line, lines int
-	// quotedLines holds, for each whole line inside a quoted cell (a line
-	// that both starts and ends within the quotes), how many cells it
-	// would have read as a row of its own: an unclosed quote swallows the
-	// rows after it, and those lines still look like rows (see
-	// layout.swallowed). quotedCol is the column of the first such cell.
-	quotedLines []int
-	quotedCol   int
+	// quotedLines holds each whole line inside a quoted cell (a line that
+	// both starts and ends within the quotes): an unclosed quote swallows
+	// the rows after it, and those lines still look like rows (see
+	// layout.swallowed).
+	quotedLines []quotedLine
 }
+
+// quotedLine is a whole line inside a quoted cell: the bytes
+// [start,end) of the decoded text of field, line break excluded.
+type quotedLine struct{ field, start, end int }
 
 // csvScanner reads CSV records from an encoded byte stream, keeping byte
 // offsets so that write-back can splice single cells. Quotes are read
@@ -400,10 +402,9 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 	anything := false // the row has at least one rune
 	spanned := 0      // line breaks inside the current field's quotes
 	closed := false   // right after a closing quote
-	// A whole line inside quotes read as a row of its own: its cell count.
-	// (Inside a swallowed row a single quote ends the swallowing cell, so
-	// such a line holds no quoted cells of its own.)
-	lineCells, lineOn := 0, false
+	// The start (in s.buf) of the current line inside quotes, when it
+	// started inside them.
+	lineStart, lineOn := 0, false
 	endField := func(end int64) {
 		rec.fields = append(rec.fields, string(s.buf))
 		if s.keepSpans {
@@ -448,6 +449,9 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 				quoted, closed = false, true
 				continue
 			case '\r', '\n':
+				if lineOn {
+					rec.quotedLines = append(rec.quotedLines, quotedLine{len(rec.fields), lineStart, len(s.buf)})
+				}
 				if r == '\r' {
 					if r2, size2, bad2, err := s.next(); err == nil && r2 == '\n' {
 						s.buf = append(s.buf, '\r')
@@ -457,16 +461,10 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 					}
 				}
 				s.line++
-				if lineOn {
-					if len(rec.quotedLines) == 0 {
-						rec.quotedCol = len(rec.fields)
-					}
-					rec.quotedLines = append(rec.quotedLines, lineCells)
-				}
 				spanned++
-				lineOn, lineCells = true, 1
-			case d:
-				lineCells++
+				s.buf = utf8.AppendRune(s.buf, r)
+				lineStart, lineOn = len(s.buf), true
+				continue
 			}
 			s.buf = utf8.AppendRune(s.buf, r)
 			continue

@@ -22,12 +22,23 @@ type rawRow struct {
 	// badCol is the column where decoding failed
 	badCol int
 	// CSV only: the file line the row starts on and how many lines it
-	// spans (0 when unknown), and the cell counts of the whole lines
-	// inside its quoted cells, from the column quotedCol on (see
-	// csvRecord).
+	// spans (0 when unknown), the whole lines inside its quoted cells (see
+	// csvRecord) and the delimiter.
 	line, lines int
-	quotedLines []int
-	quotedCol   int
+	quoted      []quotedLine
+	delim       rune
+}
+
+// unguarded moves the quoted lines of cells whose injection guard was
+// stripped (raw holds the cells as read) onto the stripped text.
+func (r *rawRow) unguarded(raw []string) {
+	for i := range r.quoted {
+		q := &r.quoted[i]
+		if q.field < len(raw) && q.field < len(r.cells) {
+			d := len(raw[q.field]) - len(r.cells[q.field])
+			q.start, q.end = max(q.start-d, 0), max(q.end-d, 0)
+		}
+	}
 }
 
 // headerScanLimit is how many rows header detection looks at.
@@ -245,9 +256,10 @@ func (c *sheetConf) classify(l *layout, r *rawRow) rowKind {
 		return rowSkip
 	case l.key < len(r.cells) && l.isKeyHeader(r.cells[l.key]) && r.bad == "":
 		return rowSkip // the header row, repeated where rows were pasted in
-	case nonEmpty == 1 && only != l.key && r.bad == "":
+	case nonEmpty == 1 && only != l.key && r.bad == "" && (len(r.quoted) == 0 || c.swallowed(l, r) == 0):
 		return rowSkip // a label row ("เมษายน 2567") or a merged title
-	case l.mark >= 0 && l.mark < len(r.cells) && strings.EqualFold(connector.TrimSpace(r.cells[l.mark]), c.DeleteValue):
+	case l.mark >= 0 && l.mark < len(r.cells) && strings.EqualFold(connector.TrimSpace(r.cells[l.mark]), c.DeleteValue) &&
+		r.bad == "" && l.wider(r) < 0 && (len(r.quoted) == 0 || c.swallowed(l, r) == 0):
 		return rowMarked
 	}
 	return rowData
@@ -271,10 +283,10 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
 	switch {
 	case r.bad != "":
 		return key, rowProblem{connector.CodeRowUnreadable, r.badCol, r.bad}
-	case c.format == formatCSV && l.swallowed(r) > 0:
-		return key, rowProblem{connector.CodeRowUnreadable, r.quotedCol, fmt.Sprintf(
+	case c.format == formatCSV && c.swallowed(l, r) > 0:
+		return key, rowProblem{connector.CodeRowUnreadable, r.quoted[0].field, fmt.Sprintf(
 			"a quoted cell runs over %d line(s) that read as rows of their own (the row spans lines %d-%d): an unclosed quote swallows the rows after it; close the quote in the file",
-			l.swallowed(r), r.line, r.line+r.lines-1)}
+			c.swallowed(l, r), r.line, r.line+r.lines-1)}
 	case c.format == formatCSV && len(r.cells) < l.width: // a workbook row simply omits empty cells
 		col := len(r.cells)
 		for col < len(l.names) && !l.field(col) {
@@ -297,23 +309,72 @@ func (c *sheetConf) rowKey(l *layout, r *rawRow) (string, rowProblem) {
 }
 
 // swallowed returns how many whole lines inside the row's quoted cells
-// read as rows of the sheet: as many cells as the header row or as a data
-// row must have. Such a row is what an unclosed quote leaves: a cell that
-// holds the rows after it. A note with line breaks rarely has exactly as
-// many delimiters on a line as the sheet has columns; sheets of fewer than
-// three columns are not judged this way (any note line with a delimiter
-// would look like a row), only by the other signs of an unclosed quote.
-func (l *layout) swallowed(r *rawRow) int {
-	if l.width < 3 {
-		return 0
-	}
+// read as rows of the sheet, as a person looking at the file would see
+// them: at least as many cells as a data row must have, and in the key
+// column a cell that looks like a key (it matches key_pattern; or it has
+// the shape of the row's own key, letters and digits where the key has
+// them, C-09 like C-1; or, for a row without a key, it holds a digit and
+// no space). Such a row is what an unclosed quote leaves: a cell that holds
+// the rows after it. A note with line breaks and commas ("mother, father,
+// sister") does not start its lines with case ids.
+func (c *sheetConf) swallowed(l *layout, r *rawRow) int {
 	n := 0
-	for _, cells := range r.quotedLines {
-		if cells == len(l.cells) || cells == l.width {
+	own := ""
+	if l.key < len(r.cells) {
+		own = connector.NormalizeKey(r.cells[l.key])
+	}
+	for _, q := range r.quoted {
+		if q.field >= len(r.cells) || q.end > len(r.cells[q.field]) || q.start > q.end {
+			continue
+		}
+		line := r.cells[q.field][q.start:q.end]
+		cells := strings.Split(line, string(r.delim))
+		if len(cells) < max(l.width, 2) || l.key >= len(cells) {
+			continue
+		}
+		if c.looksLikeKey(cells[l.key], own) {
 			n++
 		}
 	}
 	return n
+}
+
+// looksLikeKey reports whether a cell of a line inside a quoted cell looks
+// like a key of this sheet (see swallowed).
+func (c *sheetConf) looksLikeKey(cell, own string) bool {
+	k := connector.NormalizeKey(cell)
+	if k == "" || len(k) > 64 || strings.ContainsFunc(k, unicode.IsSpace) {
+		return false
+	}
+	switch {
+	case c.keyRE != nil:
+		return c.keyRE.MatchString(k)
+	case own != "":
+		return keyShape(k) == keyShape(own)
+	}
+	return strings.ContainsFunc(k, unicode.IsDigit)
+}
+
+// keyShape is a key with each run of letters written "a" and each run of
+// digits "9", other characters kept: TH-CL-0007 and TH-CL-12 are both
+// a-a-9.
+func keyShape(k string) string {
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range k {
+		switch {
+		case unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r):
+			r = 'a'
+		case unicode.IsDigit(r):
+			r = '9'
+		}
+		if (r == 'a' || r == '9') && r == prev {
+			continue
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
 }
 
 // wider returns the first column past the header row that holds text, or
