@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -123,5 +124,58 @@ func TestInvalidKeyLeavesThePlanIntact(t *testing.T) {
 	}
 	if len(res.Plan.Writes) != 0 || res.Plan.Unreadable != [2]int{0, 3} {
 		t.Errorf("second run plan (unreadable %v):\n%s", res.Plan.Unreadable, res.Plan)
+	}
+}
+
+// keyErrSide reads every record whose key cannot be a key with an error
+// that, like a mapping layer's, names the record by that key.
+type keyErrSide struct{ *side }
+
+func (k keyErrSide) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	return k.side.Read(ctx, object, since, func(r connector.Record) error {
+		if connector.CheckKey(r.Key, 80) != nil {
+			r.Err = connector.NewRecordError("map", "local", object, r.Key, "", connector.CodeInvalidKey, connector.Permanent, errors.New("key too long for salesforce"))
+		}
+		return fn(r)
+	})
+}
+
+// The run's error log names a key that cannot be a key by why it cannot,
+// never by its text (a name typed into a key cell must not reach the
+// state, history or admin API), even when the record's own error names it.
+func TestInvalidKeyNotLogged(t *testing.T) {
+	w := newWorld(t)
+	o := testObject()
+	o.Fields[0].Length = 0
+	w.local.AddObject(o)
+	w.eng.Local = keyErrSide{w.local}
+	long := "Somchai " + strings.Repeat("Jaidee", 14) // 92 characters: over the key field's 80
+	for _, k := range []string{"TH-0001", long, "TH-\u202e0006"} {
+		if err := w.local.set(k, map[string]string{"Name__c": "n", "Stage__c": "Active"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := w.store.Errors(context.Background(), "cases", res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 2 {
+		t.Fatalf("%d errors logged, want 2: %+v", len(errs), errs)
+	}
+	for _, e := range errs {
+		if e.Code != string(connector.CodeInvalidKey) || e.Key != "" || strings.Contains(e.Message, "Somchai") || strings.Contains(e.Message, "Jaidee") || strings.ContainsRune(e.Message, '\u202e') {
+			t.Errorf("logged %+v", e)
+		}
+		if !strings.Contains(e.Message, "a key that cannot be a key") {
+			t.Errorf("logged %q: says not why", e.Message)
+		}
+	}
+	runs, _ := w.store.Runs(context.Background(), "cases", 1)
+	if len(runs) != 1 || runs[0].Counts.Unreadable != 2 {
+		t.Errorf("runs %+v, want 2 unreadable", runs)
 	}
 }

@@ -951,7 +951,18 @@ func (r *runner) take(s Side, rec connector.Record) {
 		if connector.CodeOf(rec.Err) == connector.CodeRowUnreadable {
 			r.damaged[s]++
 		}
-		if rec.Err != nil && len(r.unreadErrs) < maxUnreadLogged {
+		switch {
+		case len(r.unreadErrs) >= maxUnreadLogged:
+		case rec.Key != "":
+			// A key that cannot be a key: its error may carry the key
+			// (a name typed into the key cell), so only why is logged.
+			lim := r.keyLen
+			if lim <= 0 {
+				lim = connector.MaxKeyLength
+			}
+			r.unreadErrs = append(r.unreadErrs, state.RecordErr{Code: string(connector.CodeInvalidKey),
+				Message: fmt.Sprintf("%s: a key that cannot be a key: %v", s, connector.CheckKey(rec.Key, lim))})
+		case rec.Err != nil:
 			re := state.RecordErr{Code: string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable)), Message: rec.Err.Error()}
 			for err := rec.Err; err != nil && re.Field == ""; err = errors.Unwrap(err) {
 				if ferr, ok := err.(*connector.RecordError); ok {

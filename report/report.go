@@ -252,8 +252,9 @@ type Options struct {
 	ShowClasses []string
 	// Unreadable are the errors of the rows the run could not read (an
 	// unclosed quote, an emptied key cell): they name file, row and
-	// column, never a value, and are listed with the job's errors (side
-	// local, op read) so that whoever mends the file sees where.
+	// column, never a value, and are listed with the job's errors (op
+	// read; side local unless the error has a ReadSide method saying
+	// otherwise) so that whoever mends the file sees where.
 	Unreadable []error
 }
 
@@ -276,6 +277,17 @@ func FromResult(job string, res *reconcile.Result, opt Options) *Report {
 	return r
 }
 
+// HasErrors reports whether the report lists any error: a failed write or
+// a row that could not be read.
+func (r *Report) HasErrors() bool {
+	for _, o := range r.Objects {
+		if len(o.Errors) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // unreadable lists the rows the run could not read with the first
 // object's errors (the job's own object: rows are read for the parent).
 func (b *builder) unreadable() {
@@ -285,6 +297,9 @@ func (b *builder) unreadable() {
 	o := &b.r.Objects[0]
 	for _, err := range b.opt.Unreadable {
 		e := Error{Object: o.Object, Side: reconcile.Local.String(), Op: "read", Code: string(connector.CodeOf(err)), Message: err.Error()}
+		if s, ok := err.(interface{ ReadSide() string }); ok {
+			e.Side = s.ReadSide()
+		}
 		for u := err; u != nil && e.Field == ""; u = errors.Unwrap(u) {
 			if re, ok := u.(*connector.RecordError); ok {
 				e.Field = re.Field

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
 	"github.com/casebridge/casebridge/report"
 	"github.com/casebridge/casebridge/state"
@@ -610,5 +611,41 @@ func checkGolden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// sfReadError is an unreadable record of the Salesforce side (as the
+// runner's SideError reports it).
+type sfReadError struct{ error }
+
+func (sfReadError) ReadSide() string { return "salesforce" }
+
+func (e sfReadError) Unwrap() error { return e.error }
+
+// The rows a run could not read are listed with the job's errors, read
+// side and column named, in every format; a read error that says its side
+// keeps it.
+func TestUnreadableRowsListed(t *testing.T) {
+	sc := newScenario(t)
+	rowErr := connector.NewRecordError("read", "th_tracker", "th_tracker", "", "Notes", connector.CodeRowUnreadable, connector.Permanent,
+		errors.New("tracker.csv row 9 (line 9) column C: an unclosed quote"))
+	keyErr := sfReadError{connector.NewRecordError("read", "salesforce", "vcms__Survivor_Case__c", "", "", connector.CodeInvalidKey, connector.Permanent, errors.New("record a015g0000000002AAA has an empty key"))}
+	for name, r := range sc.reports(func(o *report.Options) { o.Unreadable = []error{rowErr, keyErr} }) {
+		var read []report.Error
+		for _, e := range r.Objects[0].Errors {
+			if e.Op == "read" {
+				read = append(read, e)
+			}
+		}
+		if len(read) != 2 || read[0].Side != "local" || read[0].Field != "Notes" || read[0].Code != "ROW_UNREADABLE" ||
+			read[1].Side != "salesforce" || read[1].Code != "INVALID_KEY" {
+			t.Errorf("%s: read errors %+v", name, read)
+		}
+		out := render(t, r)
+		for _, f := range []string{"json", "html", "csv"} {
+			if !strings.Contains(out[f], "row 9 (line 9) column C") {
+				t.Errorf("%s %s: the unreadable row is not listed", name, f)
+			}
+		}
 	}
 }

@@ -87,7 +87,8 @@ type JobResult struct {
 	// map (value-free; the rows' other fields still synced).
 	MappingErrors []*connector.RecordError
 	// Unreadable are the errors of rows read without a usable key (an
-	// emptied key cell): they name file, row and column, never a value.
+	// emptied key cell), each a *SideError naming the side: they name
+	// file, row and column, never a value.
 	// While there are any, records synced before and not seen this run are
 	// unknown rather than deleted.
 	Unreadable []error
@@ -97,6 +98,18 @@ type JobResult struct {
 	// Usage is the org's API usage after the run, when known.
 	Usage *salesforce.Usage
 }
+
+// SideError is an error of one side's read: "salesforce" or "local".
+type SideError struct {
+	Side string
+	Err  error
+}
+
+func (e *SideError) Error() string { return e.Err.Error() }
+func (e *SideError) Unwrap() error { return e.Err }
+
+// ReadSide returns the side whose read the error came from.
+func (e *SideError) ReadSide() string { return e.Side }
 
 // Open prepares a Runner for cfg: the state store, the fingerprint key and
 // the Salesforce login. Close releases them.
@@ -272,17 +285,19 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	res.Engine = rjob
 	sfSide, localSide := scopes(r.Salesforce, view, m)
 	seenUnreadable := map[string]bool{}
-	unreadable := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		// Each member of the job (the parent, each child) reads the same
-		// rows: a row is reported once.
-		if msg := err.Error(); !seenUnreadable[msg] {
-			seenUnreadable[msg] = true
-			res.Unreadable = append(res.Unreadable, err)
+	unreadable := func(side string) func(error) {
+		return func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			// Each member of the job (the parent, each child) reads the
+			// same rows: a row is reported once.
+			if msg := err.Error(); !seenUnreadable[msg] {
+				seenUnreadable[msg] = true
+				res.Unreadable = append(res.Unreadable, &SideError{Side: side, Err: err})
+			}
 		}
 	}
-	sfSide.unreadable, localSide.unreadable = unreadable, unreadable
+	sfSide.unreadable, localSide.unreadable = unreadable("salesforce"), unreadable("local")
 	if r.Progress != nil {
 		progress := func(side, op string, n int) { r.Progress(job.Name, side, op, n) }
 		sfSide.side, sfSide.progress = "salesforce", progress
