@@ -828,6 +828,12 @@ func dateOptions(r *config.Rule) DateOptions {
 			}
 		}
 	}
+	if o.Write == "" {
+		// No layout of the sheet's to write in: ISO 8601, which is
+		// Gregorian (and which a workbook's date cell takes as a date,
+		// where a Buddhist Era year would turn it into text).
+		o.WriteEra = EraGregorian
+	}
 	return o
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 )
 
@@ -329,5 +330,32 @@ func TestCompileMonthNames(t *testing.T) {
 	tr := m.Parent.Rules[0].Transform
 	if s, err := tr.Format(date(2024, 4, 5)); err != nil || s != "5 เม.ย. 2567" {
 		t.Errorf("Format = %q, %v; want 5 เม.ย. 2567", s, err)
+	}
+}
+
+// A Buddhist Era column with no layout of four-digit years writes ISO
+// 8601, which is Gregorian: a workbook's date cell takes 2024-04-03 as a
+// date, where 2567-04-03 would become text. The written date reads back.
+func TestBuddhistISOWritesGregorian(t *testing.T) {
+	for _, formats := range [][]string{nil, {"2/1/06"}} {
+		o := dateOptions(&config.Rule{Date: &config.DateRule{Formats: formats, Era: config.Era("buddhist"), DayFirst: true}})
+		tr, err := NewDate(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := connector.DateValue(connector.DateOf(time.Date(2024, 4, 3, 0, 0, 0, 0, time.UTC)))
+		cell, err := tr.Format(d)
+		if err != nil || cell != "2024-04-03" {
+			t.Errorf("formats %v: wrote %q, %v; want 2024-04-03", formats, cell, err)
+		}
+		back, err := tr.Parse(cell)
+		if err != nil || !back.Value.Equal(d) {
+			t.Errorf("formats %v: %q reads back as %v, %v", formats, cell, back.Value.Raw(), err)
+		}
+	}
+	o := dateOptions(&config.Rule{Date: &config.DateRule{Formats: []string{"02/01/2006"}, Era: config.Era("buddhist")}})
+	tr, _ := NewDate(o)
+	if cell, _ := tr.Format(connector.DateValue(connector.DateOf(time.Date(2024, 4, 3, 0, 0, 0, 0, time.UTC)))); cell != "03/04/2567" {
+		t.Errorf("a layout of the sheet's writes %q, want 03/04/2567", cell)
 	}
 }
