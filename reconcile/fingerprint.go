@@ -34,9 +34,12 @@ const MinKeyLen = 32
 // is the same fingerprint, so it is never seen as an edit on either side.
 // A clean value encodes exactly as AppendCanonical encodes it, so the
 // fingerprints states already hold for clean values do not change; those
-// of values with white space at the ends do, once, and as both sides
-// change to the same fingerprint the engine takes it as the new baseline
-// without writing.
+// of values with white space at the ends do, once. Where both sides are
+// read that run, both change alike and the engine takes the new baseline
+// without writing; on an incremental run that does not re-read the
+// Salesforce record, its stored fingerprint is the old one, and the local
+// value may be written to Salesforce once, the same text but for the white
+// space at its ends.
 type Fingerprinter struct {
 	key  []byte
 	pool sync.Pool

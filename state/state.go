@@ -219,7 +219,9 @@ type Counts struct {
 	Failures  int
 	// Unreadable counts the rows or records read without a usable key
 	// (a row an unclosed quote swallowed others into, an emptied key
-	// cell): while there are any, the run decides no delete.
+	// cell, a key that cannot be a key). Records not seen on that side
+	// are unknown, never deleted; a row that could not be read whole
+	// (ROW_UNREADABLE) holds deletes on both sides.
 	Unreadable int
 }
 
