@@ -304,21 +304,21 @@ type runner struct {
 	allowed  map[state.Fingerprint]bool // consent values that let gated fields flow
 	blank    state.Fingerprint          // the consent field's null, unless it reads as a value (a checkbox's false)
 
-	entries   map[string]*entry
-	alias     map[string]string // local KeyID -> state key, for match_on pairs
-	pending   map[string]bool
-	queue     map[[2]string]*state.Conflict
-	tombs     map[string]time.Time
-	first     bool
-	incr      bool
-	cursor    connector.Cursor
-	calls     int
-	runID     int64
-	start     time.Time
-	plan      *Plan
-	counts    state.Counts
-	failed    []state.RecordErr
-	unread    [2]int
+	entries map[string]*entry
+	alias   map[string]string // local KeyID -> state key, for match_on pairs
+	pending map[string]bool
+	queue   map[[2]string]*state.Conflict
+	tombs   map[string]time.Time
+	first   bool
+	incr    bool
+	cursor  connector.Cursor
+	calls   int
+	runID   int64
+	start   time.Time
+	plan    *Plan
+	counts  state.Counts
+	failed  []state.RecordErr
+	unread  [2]int
 	// damaged counts, of those, the rows read unreadable (ROW_UNREADABLE:
 	// an unclosed quote may have swallowed others): the run decides no
 	// delete on either side.
@@ -326,8 +326,8 @@ type runner struct {
 	// unreadErrs are the errors of the rows read without a usable key
 	// (value-free by the connector contract), for the run's error log.
 	unreadErrs []state.RecordErr
-	listDone  bool
-	attempted int
+	listDone   bool
+	attempted  int
 }
 
 func (e *Engine) now() time.Time {
