@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"time"
@@ -201,6 +202,9 @@ func (c *Connector) write(ctx context.Context, op, object string, fn func(m *mod
 	}
 	if err != nil {
 		return nil, wrap(fmt.Errorf("%s: %w", sc.where(), err))
+	}
+	if cl, ok := ed.(io.Closer); ok {
+		defer cl.Close()
 	}
 	m, err := c.newModel(sc, ed)
 	if err != nil {

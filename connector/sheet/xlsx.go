@@ -938,6 +938,10 @@ func newXLSXEditor(sc *sheetConf, data []byte) (*xlsxEditor, error) {
 
 func (e *xlsxEditor) allRows() []*rawRow { return e.rows }
 
+// Close releases what excelize holds (any part it spilled to a temporary
+// file: a copy of the workbook's data).
+func (e *xlsxEditor) Close() error { return e.f.Close() }
+
 func (e *xlsxEditor) merges(row int) map[int]int {
 	m := map[int]int{}
 	for _, span := range e.mrg[row] {
