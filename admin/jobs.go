@@ -25,6 +25,9 @@ type Counts struct {
 	// Unreadable counts rows read without a usable key (their errors are
 	// in the run's errors).
 	Unreadable int `json:"unreadable"`
+	// Unmapped counts cells that did not map (their errors are in the
+	// run's errors).
+	Unmapped int `json:"unmapped"`
 }
 
 // Run is one entry of a job's run history.
@@ -175,7 +178,7 @@ func toRun(r state.Run) Run {
 		Counts: Counts{
 			Read: r.Counts.Read, Creates: r.Counts.Creates, Updates: r.Counts.Updates,
 			Deletes: r.Counts.Deletes, Conflicts: r.Counts.Conflicts, Failures: r.Counts.Failures,
-			Unreadable: r.Counts.Unreadable,
+			Unreadable: r.Counts.Unreadable, Unmapped: r.Counts.Unmapped,
 		},
 		APICalls:  r.APICalls,
 		Error:     r.Error,

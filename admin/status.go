@@ -45,7 +45,7 @@ small { color: #666; }
 <table>
 <thead><tr>
 <th>Job</th><th>Schedule</th><th>Next run</th><th>Last run</th><th>Outcome</th><th>Started</th><th>Ended</th>
-<th>Read</th><th>Created</th><th>Updated</th><th>Deleted</th><th>Conflicts</th><th>Failed</th><th>Open conflicts</th><th>JSON</th>
+<th>Read</th><th>Created</th><th>Updated</th><th>Deleted</th><th>Conflicts</th><th>Failed</th><th>Unreadable rows</th><th>Unmapped cells</th><th>Open conflicts</th><th>JSON</th>
 </tr></thead>
 <tbody>
 {{range .Jobs}}<tr>
@@ -53,17 +53,17 @@ small { color: #666; }
 <td>{{if .Schedule}}<code>{{.Schedule}}</code>{{else}}<small>by hand</small>{{end}}</td>
 <td>{{when .NextRun}}</td>
 {{with .LastRun}}<td class="n">{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}</td><td>{{when .Start}}</td><td>{{when .End}}</td>
-<td class="n">{{.Counts.Read}}</td><td class="n">{{.Counts.Creates}}</td><td class="n">{{.Counts.Updates}}</td><td class="n">{{.Counts.Deletes}}</td><td class="n">{{.Counts.Conflicts}}</td><td class="n">{{.Counts.Failures}}</td>
-{{else}}<td colspan="10"><small>no run yet</small></td>{{end}}
+<td class="n">{{.Counts.Read}}</td><td class="n">{{.Counts.Creates}}</td><td class="n">{{.Counts.Updates}}</td><td class="n">{{.Counts.Deletes}}</td><td class="n">{{.Counts.Conflicts}}</td><td class="n">{{.Counts.Failures}}</td><td class="n">{{.Counts.Unreadable}}</td><td class="n">{{.Counts.Unmapped}}</td>
+{{else}}<td colspan="12"><small>no run yet</small></td>{{end}}
 <td class="n">{{.OpenConflicts}}</td>
 <td><a href="{{.Links.Runs}}">runs</a> · <a href="{{.Links.Conflicts}}">conflicts</a>{{with .LastRun}} · <a href="{{.ErrorsURL}}">errors</a>{{end}}</td>
 </tr>
 {{range .Children}}<tr>
 <td><small>└ {{.Name}}</small></td><td></td><td></td>
 {{with .LastRun}}<td class="n">{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}</td><td>{{when .Start}}</td><td>{{when .End}}</td>
-<td class="n">{{.Counts.Read}}</td><td class="n">{{.Counts.Creates}}</td><td class="n">{{.Counts.Updates}}</td><td class="n">{{.Counts.Deletes}}</td><td class="n">{{.Counts.Conflicts}}</td><td class="n">{{.Counts.Failures}}</td>
+<td class="n">{{.Counts.Read}}</td><td class="n">{{.Counts.Creates}}</td><td class="n">{{.Counts.Updates}}</td><td class="n">{{.Counts.Deletes}}</td><td class="n">{{.Counts.Conflicts}}</td><td class="n">{{.Counts.Failures}}</td><td class="n">{{.Counts.Unreadable}}</td><td class="n">{{.Counts.Unmapped}}</td>
 <td></td><td><a href="{{.ErrorsURL}}">errors</a></td>
-{{else}}<td colspan="12"><small>no run yet</small></td>{{end}}
+{{else}}<td colspan="14"><small>no run yet</small></td>{{end}}
 </tr>
 {{end}}{{end}}
 </tbody>

@@ -55,6 +55,11 @@ type Engine struct {
 	Hooks Hooks
 	// Now returns the current time; time.Now by default.
 	Now func() time.Time
+	// Unmapped, when set, returns (and forgets) the cells the sides could
+	// not map during the run of job so far: value-free errors naming key,
+	// field, column and rule. They are logged with the run's errors and
+	// counted (state.Counts.Unmapped); the fields stay unknown for the run.
+	Unmapped func(job string) []state.RecordErr
 }
 
 // RunOptions are per-run switches.
@@ -448,9 +453,15 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 		return res, r, err // as if the process died: no end in the history
 	}
 	r.counts.Unreadable = r.unread[SF] + r.unread[Local]
+	if e.Unmapped != nil {
+		unmapped := e.Unmapped(job.Name)
+		r.counts.Unmapped = len(unmapped)
+		r.unreadErrs = append(r.unreadErrs, unmapped[:min(len(unmapped), maxUnreadLogged)]...)
+	}
 	if len(r.unreadErrs) > 0 && !opts.DryRun && !errors.Is(err, ErrSafetyAbort) {
-		// The rows a run could not read are in its error log (history,
-		// the admin API), keyless: they name file, row and column.
+		// The rows a run could not read (keyless: they name file, row
+		// and column) and the cells it could not map are in its error
+		// log (history, the admin API).
 		now := e.now()
 		lerr := r.update(ctx, func(tx state.Tx) error {
 			for _, re := range r.unreadErrs {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -256,6 +257,10 @@ type Options struct {
 	// read; side local unless the error has a ReadSide method saying
 	// otherwise) so that whoever mends the file sees where.
 	Unreadable []error
+	// Unmapped are the errors of the cells that did not map (key, field,
+	// column and rule; never the value), listed with the job's errors
+	// (side local, op map).
+	Unmapped []error
 }
 
 // FromResult builds the report of a run of job from the engine's result.
@@ -288,24 +293,31 @@ func (r *Report) HasErrors() bool {
 	return false
 }
 
-// unreadable lists the rows the run could not read with the first
-// object's errors (the job's own object: rows are read for the parent).
+// unreadable lists the rows the run could not read and the cells it could
+// not map with the first object's errors (the job's own object: rows are
+// read for the parent).
 func (b *builder) unreadable() {
-	if len(b.opt.Unreadable) == 0 || len(b.r.Objects) == 0 {
+	if len(b.opt.Unreadable)+len(b.opt.Unmapped) == 0 || len(b.r.Objects) == 0 {
 		return
 	}
 	o := &b.r.Objects[0]
-	for _, err := range b.opt.Unreadable {
-		e := Error{Object: o.Object, Side: reconcile.Local.String(), Op: "read", Code: string(connector.CodeOf(err)), Message: err.Error()}
+	add := func(op string, err error) {
+		e := Error{Object: o.Object, Side: reconcile.Local.String(), Op: op, Code: string(connector.CodeOf(err)), Message: err.Error()}
 		if s, ok := err.(interface{ ReadSide() string }); ok {
 			e.Side = s.ReadSide()
 		}
 		for u := err; u != nil && e.Field == ""; u = errors.Unwrap(u) {
 			if re, ok := u.(*connector.RecordError); ok {
-				e.Field = re.Field
+				e.Field, e.Key = re.Field, cmp.Or(e.Key, re.Key)
 			}
 		}
 		o.Errors = append(o.Errors, e)
+	}
+	for _, err := range b.opt.Unreadable {
+		add("read", err)
+	}
+	for _, err := range b.opt.Unmapped {
+		add("map", err)
 	}
 }
 

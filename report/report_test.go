@@ -622,20 +622,31 @@ func (sfReadError) ReadSide() string { return "salesforce" }
 
 func (e sfReadError) Unwrap() error { return e.error }
 
-// The rows a run could not read are listed with the job's errors, read
-// side and column named, in every format; a read error that says its side
-// keeps it.
+// The rows a run could not read and the cells it could not map are
+// listed with the job's errors, side, key and column named, in every
+// format; a read error that says its side keeps it.
 func TestUnreadableRowsListed(t *testing.T) {
 	sc := newScenario(t)
 	rowErr := connector.NewRecordError("read", "th_tracker", "th_tracker", "", "Notes", connector.CodeRowUnreadable, connector.Permanent,
 		errors.New("tracker.csv row 9 (line 9) column C: an unclosed quote"))
 	keyErr := sfReadError{connector.NewRecordError("read", "salesforce", "vcms__Survivor_Case__c", "", "", connector.CodeInvalidKey, connector.Permanent, errors.New("record a015g0000000002AAA has an empty key"))}
-	for name, r := range sc.reports(func(o *report.Options) { o.Unreadable = []error{rowErr, keyErr} }) {
-		var read []report.Error
+	mapErr := connector.NewRecordError("map", "th_tracker", "vcms__Survivor_Case__c", "TH-0002", "Visit__c", connector.CodeInvalidValue, connector.Permanent,
+		errors.New(`expected a date (column "Found", rule jobs.cases.fields[2])`))
+	for name, r := range sc.reports(func(o *report.Options) {
+		o.Unreadable = []error{rowErr, keyErr}
+		o.Unmapped = []error{mapErr}
+	}) {
+		var read, mapped []report.Error
 		for _, e := range r.Objects[0].Errors {
-			if e.Op == "read" {
+			switch e.Op {
+			case "read":
 				read = append(read, e)
+			case "map":
+				mapped = append(mapped, e)
 			}
+		}
+		if len(mapped) != 1 || mapped[0].Key != "TH-0002" || mapped[0].Field != "Visit__c" || mapped[0].Code != "INVALID_VALUE" || mapped[0].Side != "local" {
+			t.Errorf("%s: unmapped cells %+v", name, mapped)
 		}
 		if len(read) != 2 || read[0].Side != "local" || read[0].Field != "Notes" || read[0].Code != "ROW_UNREADABLE" ||
 			read[1].Side != "salesforce" || read[1].Code != "INVALID_KEY" {

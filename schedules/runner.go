@@ -1,6 +1,7 @@
 package schedules
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -304,6 +305,17 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		localSide.side, localSide.progress = "local", progress
 	}
 	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now, Hooks: r.Hooks}
+	logged := 0 // res.MappingErrors already handed to a run's error log
+	eng.Unmapped = func(string) []state.RecordErr {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []state.RecordErr
+		for _, e := range res.MappingErrors[logged:] {
+			out = append(out, state.RecordErr{Key: e.Key, Field: e.Field, Code: string(cmp.Or(e.Code, connector.CodeOf(e))), Message: e.Error()})
+		}
+		logged = len(res.MappingErrors)
+		return out
+	}
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Bool("resync", opts.Resync).Msg("run starting")
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full, Lease: lease, Resync: opts.Resync})
 	res.Result = out

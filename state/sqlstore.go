@@ -63,6 +63,8 @@ CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
   PRIMARY KEY (job, scheduled_at));`,
 	// 6: rows a run could not read (their errors are in record_errors).
 	`ALTER TABLE runs ADD COLUMN unreadable BIGINT NOT NULL DEFAULT 0;`,
+	// 7: cells a run could not map (their errors are in record_errors).
+	`ALTER TABLE runs ADD COLUMN unmapped BIGINT NOT NULL DEFAULT 0;`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -346,8 +348,8 @@ VALUES (?, ?, 0, ?, 0, 0, 0, 0, 0, 0, 0, '') RETURNING id`), job, micros(start),
 func (s *SQLStore) FinishRun(ctx context.Context, r Run) error {
 	c := r.Counts
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET end_at = ?, outcome = ?, reads = ?, creates = ?, updates = ?, deletes = ?,
-conflicts = ?, failures = ?, unreadable = ?, api_calls = ?, error = ? WHERE id = ?`),
-		micros(r.End), string(r.Outcome), c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, r.APICalls, r.Error, r.ID)
+conflicts = ?, failures = ?, unreadable = ?, unmapped = ?, api_calls = ?, error = ? WHERE id = ?`),
+		micros(r.End), string(r.Outcome), c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, c.Unmapped, r.APICalls, r.Error, r.ID)
 	if err != nil {
 		return fmt.Errorf("state: finish run: %w", err)
 	}
@@ -359,7 +361,7 @@ conflicts = ?, failures = ?, unreadable = ?, api_calls = ?, error = ? WHERE id =
 
 // Runs implements Store.
 func (s *SQLStore) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, unreadable, api_calls, error
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, unreadable, unmapped, api_calls, error
 FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?`), job, limit)
 	if err != nil {
 		return nil, fmt.Errorf("state: runs: %w", err)
@@ -370,7 +372,7 @@ FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?`), job, limit)
 		var r Run
 		var start, end int64
 		c := &r.Counts
-		if err := rows.Scan(&r.ID, &r.Job, &start, &end, &r.Outcome, &c.Read, &c.Creates, &c.Updates, &c.Deletes, &c.Conflicts, &c.Failures, &c.Unreadable, &r.APICalls, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Job, &start, &end, &r.Outcome, &c.Read, &c.Creates, &c.Updates, &c.Deletes, &c.Conflicts, &c.Failures, &c.Unreadable, &c.Unmapped, &r.APICalls, &r.Error); err != nil {
 			return nil, err
 		}
 		r.Start, r.End = fromMicros(start), fromMicros(end)

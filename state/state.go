@@ -223,6 +223,9 @@ type Counts struct {
 	// are unknown, never deleted; a row that could not be read whole
 	// (ROW_UNREADABLE) holds deletes on both sides.
 	Unreadable int
+	// Unmapped counts the cells that did not map (an impossible date, a
+	// value no rule knows): the field is unknown for the run.
+	Unmapped int
 }
 
 // Run is one entry of a job's run history.

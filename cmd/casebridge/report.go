@@ -26,6 +26,9 @@ func writeReport(path string, res *schedules.JobResult, opts schedules.RunOption
 		mode = report.ModeDryRun
 	}
 	ropt := report.Options{Mode: mode, Start: res.Start, End: res.End, Err: runErr, Job: res.Engine, Unreadable: res.Unreadable}
+	for _, e := range res.MappingErrors {
+		ropt.Unmapped = append(ropt.Unmapped, e)
+	}
 	if res.Values != nil {
 		ropt.Values = res.Values.Get
 		ropt.ShowValues = true

@@ -171,7 +171,7 @@ func (a *app) historyCommand() *cobra.Command {
 					}
 					return tw.Flush()
 				}
-				fmt.Fprintln(tw, "JOB\tRUN\tSTARTED (UTC)\tTOOK\tOUTCOME\tREAD\tCREATED\tUPDATED\tDELETED\tCONFLICTS\tFAILED\tUNREADABLE\tAPI CALLS")
+				fmt.Fprintln(tw, "JOB\tRUN\tSTARTED (UTC)\tTOOK\tOUTCOME\tREAD\tCREATED\tUPDATED\tDELETED\tCONFLICTS\tFAILED\tUNREADABLE\tUNMAPPED\tAPI CALLS")
 				for _, job := range stateJobs(cfg, names) {
 					runs, err := st.Runs(cmd.Context(), job, limit)
 					if err != nil {
@@ -183,8 +183,8 @@ func (a *app) historyCommand() *cobra.Command {
 							took = r.End.Sub(r.Start).Round(time.Millisecond).String()
 						}
 						c := r.Counts
-						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", job, r.ID, r.Start.UTC().Format(time.DateTime), took,
-							r.Outcome, c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, r.APICalls)
+						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", job, r.ID, r.Start.UTC().Format(time.DateTime), took,
+							r.Outcome, c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, c.Unmapped, r.APICalls)
 					}
 				}
 				return tw.Flush()

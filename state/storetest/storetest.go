@@ -254,7 +254,7 @@ func testRuns(t *testing.T, s state.Store, _ func() state.Store) {
 		t.Fatalf("run ids not increasing: %d then %d", id1, id2)
 	}
 	r := state.Run{ID: id1, Job: "j", Start: t0, End: t0.Add(time.Minute), Outcome: state.OutcomeOK,
-		Counts: state.Counts{Read: 10, Creates: 1, Updates: 2, Deletes: 3, Conflicts: 4, Failures: 5, Unreadable: 6}, APICalls: 7}
+		Counts: state.Counts{Read: 10, Creates: 1, Updates: 2, Deletes: 3, Conflicts: 4, Failures: 5, Unreadable: 6, Unmapped: 8}, APICalls: 7}
 	must(t, s.FinishRun(ctx, r))
 	if err := s.FinishRun(ctx, state.Run{ID: id2 + 100}); !errors.Is(err, state.ErrNotFound) {
 		t.Fatalf("FinishRun(absent) = %v", err)
