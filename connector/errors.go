@@ -37,6 +37,7 @@ const (
 	CodeUnavailable     Code = "SERVER_UNAVAILABLE"                      // transient: retry
 	CodeRowUnreadable   Code = "ROW_UNREADABLE"                          // a source row could not be read
 	CodeNotProcessed    Code = "NOT_PROCESSED"                           // skipped, e.g. its parent failed
+	CodeOutOfScope      Code = "OUT_OF_SCOPE"                            // exists, outside the job's where: unknown to the job
 	CodeRolledBack      Code = "ALL_OR_NONE_OPERATION_ROLLED_BACK"       // rolled back with the batch
 	CodeRequestRejected Code = "REQUEST_REJECTED"                        // the whole request failed
 )

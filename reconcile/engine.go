@@ -331,8 +331,12 @@ type runner struct {
 	// unreadErrs are the errors of the rows read without a usable key
 	// (value-free by the connector contract), for the run's error log.
 	unreadErrs []state.RecordErr
-	listDone   bool
-	attempted  int
+	// outside holds the Salesforce records outside the job's where that
+	// the job never held (KeyID -> key): ignored unless the local side
+	// has the key.
+	outside   map[string]string
+	listDone  bool
+	attempted int
 }
 
 func (e *Engine) now() time.Time {
@@ -811,6 +815,9 @@ func (r *runner) read(ctx context.Context) error {
 			if e.pres[SF] != pNone {
 				continue
 			}
+			if _, out := r.outside[id]; out {
+				continue // read this run: outside the where, not the job's
+			}
 			if r.pending[id] || (!e.has && (e.pres[Local] != pNone || e.listed)) {
 				keys = append(keys, e.key())
 				ids = append(ids, id)
@@ -989,6 +996,26 @@ func (r *runner) take(s Side, rec connector.Record) {
 		if a, ok := r.alias[id]; ok {
 			id = a
 		}
+	}
+	if s == SF && connector.CodeOf(rec.Err) == connector.CodeOutOfScope {
+		// Outside the job's where. A record the job never held is none
+		// of its business: not unknown, not pending, not reported, never
+		// read again by key (unless the local side has the key: then the
+		// local read below makes it unknown). One the job holds left the
+		// scope: unknown, as any record read with an error.
+		// (An entry only a key listing made is no holding.)
+		if e, known := r.entries[id]; (!known || !e.has && e.pres[SF] == pNone && e.pres[Local] == pNone) && !r.pending[id] {
+			if r.outside == nil {
+				r.outside = map[string]string{}
+			}
+			r.outside[id] = connector.NormalizeKey(rec.Key)
+			return
+		}
+	}
+	if k, ok := r.outside[id]; ok && s == Local {
+		delete(r.outside, id)
+		r.entry(id) // known now: the Salesforce side reads as unknown
+		r.take(SF, connector.Record{Key: k, Err: &connector.ValueError{Code: connector.CodeOutOfScope, Detail: "the local row's key is a Salesforce record outside the job's where"}})
 	}
 	e := r.entry(id)
 	if e.keys[s] == "" {

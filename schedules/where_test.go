@@ -125,6 +125,23 @@ func TestRunnerWhere(t *testing.T) {
 		if !unknown["ngo-th-cm:TH-CL-0008"] {
 			t.Errorf("%s: TH-CL-0008 is not reported unknown; plan:\n%s", name, p)
 		}
+		// A case the job never held, outside its where, is none of its
+		// business: not unknown, not pending (issue 11: where jobs failed
+		// every run with such cases).
+		for _, n := range p.Notes {
+			if strings.Contains(n.Key, "TH-CL-0101") {
+				t.Errorf("%s: %s", name, n)
+			}
+		}
+		pend, err := r.Store.Pending(ctx, "th_cases")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pe := range pend {
+			if strings.Contains(pe.Key, "0101") {
+				t.Errorf("%s: pending %+v", name, pe)
+			}
+		}
 		mustHave("TH-CL-0008", true)
 		mustHave("TH-CL-0101", false)
 		rec, ok := org.GetByExternalKey(caseObj, "ngo-th-cm:TH-CL-0008")

@@ -472,7 +472,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 // CodeOutOfScope marks a record of a scoped view (Connector.Where) that
 // exists but does not match the view's condition: unknown to the view,
 // neither present nor deleted.
-const CodeOutOfScope connector.Code = "OUT_OF_SCOPE"
+const CodeOutOfScope = connector.CodeOutOfScope
 
 // errOutOfScope is the cause of an OUT_OF_SCOPE RecordError.
 var errOutOfScope = &connector.ValueError{Code: CodeOutOfScope, Detail: "the record does not match the job's where condition"}
