@@ -373,6 +373,12 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			}
 		}
 		if e.has {
+			// Gone from both sides: remember the key (hashed, no values),
+			// so that a row coming back (a restored copy of a sheet) is
+			// flagged, not created again, until a person forgets it.
+			if err := tx.AddTombstone(r.job.Object, r.FP.KeyHash(e.id), now); err != nil {
+				return err
+			}
 			return tx.DeleteRecord(e.id)
 		}
 		return nil

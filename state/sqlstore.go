@@ -314,6 +314,16 @@ func (s *SQLStore) ResolveConflict(ctx context.Context, job, key, field string, 
 	return nil
 }
 
+// ForgetTombstone implements Store.
+func (s *SQLStore) ForgetTombstone(ctx context.Context, scope, keyHash string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q("DELETE FROM tombstones WHERE scope = ? AND key_hash = ?"), scope, keyHash)
+	if err != nil {
+		return false, fmt.Errorf("state: forget tombstone: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
 // Tombstones implements Store.
 func (s *SQLStore) Tombstones(ctx context.Context, scope string) (map[string]time.Time, error) {
 	rows, err := s.db.QueryContext(ctx, s.q("SELECT key_hash, at FROM tombstones WHERE scope = ?"), scope)

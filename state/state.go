@@ -298,6 +298,9 @@ type Store interface {
 	ResolveConflict(ctx context.Context, job, key, field string, winner Side, at time.Time) error
 	// Tombstones returns the tombstoned key hashes of scope with their time.
 	Tombstones(ctx context.Context, scope string) (map[string]time.Time, error)
+	// ForgetTombstone removes a tombstone, so the key may be created
+	// again; false if there was none.
+	ForgetTombstone(ctx context.Context, scope, keyHash string) (bool, error)
 
 	// StartRun adds a run (outcome running) and returns its id.
 	StartRun(ctx context.Context, job string, start time.Time) (int64, error)

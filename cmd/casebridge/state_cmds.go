@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/schedules"
 	"github.com/casebridge/casebridge/state"
 )
@@ -140,6 +143,140 @@ record ("th_cases/stipend"). The next run writes the chosen value.`,
 	}
 	cmd.Flags().StringVar(&field, "field", "", "resolve only this field (default: every queued field of the record)")
 	return cmd
+}
+
+// tombstoneScope is the object a job's (or a child's, "job/child")
+// tombstones are kept under: as the runner names its members.
+func tombstoneScope(cfg *config.Config, job string) (string, error) {
+	base, child, isChild := strings.Cut(job, "/")
+	j, ok := cfg.Jobs[base]
+	if !ok {
+		return "", usageErrorf("no job %q in %s", base, cfg.File)
+	}
+	if !isChild {
+		return j.Salesforce.Object, nil
+	}
+	for _, c := range j.Children {
+		if c.Name == child {
+			return c.Object + "#" + c.Name, nil
+		}
+	}
+	return "", usageErrorf("job %s has no child %q", base, child)
+}
+
+func (a *app) tombstonesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tombstones",
+		Short: "List and forget the records deleted before, which are not created again",
+		Long: `When a record is gone from both sides (deleted on one and the delete
+propagated, or deleted on both), casebridge remembers its key as a tombstone:
+a hash of the key and when, no values. A row that comes back later (a restored
+copy of a sheet, one of casebridge's own backups) is flagged, not created
+again in Salesforce. Forget a tombstone when the record is meant to come
+back: the next run creates it.`,
+	}
+	cmd.AddCommand(a.tombstonesListCommand(), a.tombstonesForgetCommand())
+	return cmd
+}
+
+func (a *app) tombstonesListCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list CONFIG [JOB...]",
+		Short: "List the tombstones of jobs' objects (hashed keys and when; the keys are not kept)",
+		Long: `Lists the tombstones of the jobs' Salesforce objects ("object#child" for a
+child): the key's hash (the key itself is not kept, so that a deleted
+person's case id does not stay behind) and when the record was deleted. A
+run's summary names the key of a row a tombstone holds back.`,
+		Example: "  casebridge tombstones list casebridge.yaml th_cases",
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.withStore(cmd.Context(), argv[0], func(cfg *config.Config, st state.Store) error {
+				names, err := jobNames(cfg, argv[1:])
+				if err != nil {
+					return err
+				}
+				// Tombstones are kept per object (jobs sharing one share
+				// them; their key prefixes keep them apart).
+				var scopes []string
+				for _, job := range stateJobs(cfg, names) {
+					scope, err := tombstoneScope(cfg, job)
+					if err != nil {
+						return err
+					}
+					if !slices.Contains(scopes, scope) {
+						scopes = append(scopes, scope)
+					}
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "OBJECT\tKEY HASH\tDELETED (UTC)")
+				n := 0
+				for _, scope := range scopes {
+					ts, err := st.Tombstones(cmd.Context(), scope)
+					if err != nil {
+						return err
+					}
+					for _, h := range slices.Sorted(maps.Keys(ts)) {
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", scope, h, ts[h].UTC().Format(time.DateTime))
+						n++
+					}
+				}
+				tw.Flush()
+				fmt.Fprintf(a.stderr, "%d tombstone(s)\n", n)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) tombstonesForgetCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "forget CONFIG JOB KEY...",
+		Short: "Forget tombstones, so the records may be created again",
+		Long: `Forgets the tombstone of each KEY (as a run's summary names it, with the
+job's key_prefix: ngo-th-cm:TH-CL-0007). JOB is the job's name, or job/child
+for a child record. The next run creates the record from the side that has it.`,
+		Example: "  casebridge tombstones forget casebridge.yaml th_cases ngo-th-cm:TH-CL-0007",
+		Args:    args(cobra.MinimumNArgs(3)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			cfg, err := a.loadConfig(argv[0])
+			if err != nil {
+				return err
+			}
+			fp, err := schedules.Fingerprinter(cfg)
+			if err != nil {
+				return fmt.Errorf("fingerprint key: %w", err)
+			}
+			return a.withStore(cmd.Context(), argv[0], func(cfg *config.Config, st state.Store) error {
+				scope, err := tombstoneScope(cfg, argv[1])
+				if err != nil {
+					return err
+				}
+				missing := 0
+				for _, key := range argv[2:] {
+					forgot := false
+					// Keys compare case-insensitively unless the key field
+					// says otherwise: both forms are tried.
+					for _, id := range []string{connector.KeyID(key, false), connector.KeyID(key, true)} {
+						ok, err := st.ForgetTombstone(cmd.Context(), scope, fp.KeyHash(id))
+						if err != nil {
+							return err
+						}
+						forgot = forgot || ok
+					}
+					if forgot {
+						fmt.Fprintf(a.stdout, "%s %s: tombstone forgotten; the next run creates it\n", argv[1], key)
+					} else {
+						fmt.Fprintf(a.stdout, "%s %s: no tombstone\n", argv[1], key)
+						missing++
+					}
+				}
+				if missing > 0 {
+					return withCode(exitFindings, fmt.Errorf("%d key(s) had no tombstone", missing))
+				}
+				return nil
+			})
+		},
+	}
 }
 
 func (a *app) historyCommand() *cobra.Command {

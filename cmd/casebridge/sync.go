@@ -214,7 +214,7 @@ func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
 		}
 		for _, n := range p.Notes {
 			switch n.Kind {
-			case reconcile.NoteFlag:
+			case reconcile.NoteFlag, reconcile.NoteBlocked:
 				t.flagged = append(t.flagged, n)
 			case reconcile.NoteUnknown:
 				if strings.Contains(n.Detail, string(connector.CodeNotProcessed)) {
@@ -303,7 +303,11 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 		fmt.Fprintf(w, "  %d child record(s) wait for their parent to reach Salesforce\n", n)
 	}
 	for _, n := range t.flagged {
-		fmt.Fprintf(w, "  flagged %s: %s\n", n.Key, n.Detail)
+		hint := ""
+		if n.Kind == reconcile.NoteBlocked {
+			hint = " (deleted before; `casebridge tombstones forget` lets it be created)"
+		}
+		fmt.Fprintf(w, "  flagged %s: %s%s\n", n.Key, n.Detail, hint)
 	}
 	for _, e := range res.MappingErrors {
 		fmt.Fprintf(w, "  not mapped: %v\n", e)

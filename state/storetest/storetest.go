@@ -243,6 +243,19 @@ func testTombstones(t *testing.T, s state.Store, _ func() state.Store) {
 	if len(ts) != 1 || !ts["h1"].Equal(t0) {
 		t.Fatalf("Tombstones = %v", ts)
 	}
+	// Forgotten, in its scope only.
+	if ok, err := s.ForgetTombstone(ctx, "Other__c", "h1"); err != nil || ok {
+		t.Fatalf("ForgetTombstone(other scope) = %v, %v", ok, err)
+	}
+	if ok, err := s.ForgetTombstone(ctx, "Case__c", "h1"); err != nil || !ok {
+		t.Fatalf("ForgetTombstone = %v, %v", ok, err)
+	}
+	if ts, err := s.Tombstones(ctx, "Case__c"); err != nil || len(ts) != 0 {
+		t.Fatalf("after forget: %v, %v", ts, err)
+	}
+	if ts, err := s.Tombstones(ctx, "Other__c"); err != nil || len(ts) != 1 {
+		t.Fatalf("the other scope's: %v, %v", ts, err)
+	}
 }
 
 func testRuns(t *testing.T, s state.Store, _ func() state.Store) {
