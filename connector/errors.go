@@ -38,6 +38,7 @@ const (
 	CodeRowUnreadable   Code = "ROW_UNREADABLE"                          // a source row could not be read
 	CodeNotProcessed    Code = "NOT_PROCESSED"                           // skipped, e.g. its parent failed
 	CodeOutOfScope      Code = "OUT_OF_SCOPE"                            // exists, outside the job's where: unknown to the job
+	CodeConflictHeld    Code = "CONFLICT_HELD"                           // changed on both sides: held for a person (conflict: manual)
 	CodeRolledBack      Code = "ALL_OR_NONE_OPERATION_ROLLED_BACK"       // rolled back with the batch
 	CodeRequestRejected Code = "REQUEST_REJECTED"                        // the whole request failed
 )

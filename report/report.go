@@ -31,7 +31,7 @@ type Outcome string
 // Outcomes.
 const (
 	OutcomeOK      Outcome = "ok"      // applied; nothing failed or was held back
-	OutcomePartial Outcome = "partial" // applied; some writes failed or were held back
+	OutcomePartial Outcome = "partial" // applied; some writes failed or were held back (a conflict held for a person too)
 	OutcomeDryRun  Outcome = "dry_run" // planned only (dry run or comparison)
 	OutcomeAborted Outcome = "aborted" // a safety abort before any write
 	OutcomeFailed  Outcome = "failed"  // a fatal error
@@ -628,7 +628,7 @@ func (b *builder) finish() {
 		r.Outcome = OutcomeFailed
 	case r.Mode != ModeApply:
 		r.Outcome = OutcomeDryRun
-	case failures > 0 || held > 0:
+	case failures > 0 || held > 0 || r.Totals.Conflicts > 0:
 		r.Outcome = OutcomePartial
 	default:
 		r.Outcome = OutcomeOK

@@ -233,6 +233,13 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 			failed[connector.KeyID(f.Key, false)] = true
 		}
 		if p := r.Plan; p != nil {
+			// A field held by conflict: manual is the row's news, not
+			// "synced": field staff see which column waits for a person.
+			for _, n := range p.Notes {
+				if n.Kind == reconcile.NoteConflict {
+					fail(object, n.Key, n.Field, connector.CodeConflictHeld)
+				}
+			}
 			c := r.Counts
 			complete := c.Creates+c.Updates+c.Deletes+len(r.Failed) >= len(p.Writes)
 			for _, w := range p.Writes {

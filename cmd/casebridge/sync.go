@@ -197,6 +197,8 @@ type totals struct {
 	creates, updates, deletes, conflicts int
 	failed                               []state.RecordErr
 	flagged, unknown                     []reconcile.Note
+	// held are the fields conflict: manual holds for a person.
+	held []reconcile.Note
 	// waiting are children held back because their parent is not in
 	// Salesforce yet (a dry run before the first sync): not a finding.
 	waiting []reconcile.Note
@@ -226,6 +228,7 @@ func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
 				if dry {
 					c.Conflicts++
 				}
+				t.held = append(t.held, n)
 			}
 		}
 	}
@@ -251,7 +254,7 @@ func (t *totals) line(w io.Writer, head string, unreadable int) {
 func findings(res *schedules.JobResult) bool {
 	var t totals
 	sumResult(&t, res.Result, false, true)
-	return len(t.failed) > 0 || len(t.unknown) > 0 || len(res.MappingErrors) > 0 || len(res.Unreadable) > 0
+	return len(t.failed) > 0 || len(t.unknown) > 0 || len(t.held) > 0 || len(res.MappingErrors) > 0 || len(res.Unreadable) > 0
 }
 
 // writeSummary prints a run's closing summary, over the job and its
@@ -295,6 +298,9 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	}
 	for _, n := range t.unknown {
 		fmt.Fprintf(w, "  unknown %s: %s (left alone: neither synced nor deleted)\n", n.Key, n.Detail)
+	}
+	for _, n := range t.held {
+		fmt.Fprintf(w, "  conflict %s.%s: held for a person (casebridge conflicts list, then resolve)\n", n.Key, n.Field)
 	}
 	for _, e := range res.Unreadable {
 		fmt.Fprintf(w, "  unreadable row: %v\n", e)

@@ -145,6 +145,9 @@ func (m *model) status(ref int, text string) {
 
 func statusError(err error) string {
 	var re *connector.RecordError
+	if connector.CodeOf(err) == connector.CodeConflictHeld && errors.As(err, &re) {
+		return "conflict " + re.Field + ": held for a person to decide"
+	}
 	if errors.As(err, &re) && re.Field != "" {
 		return "error " + string(connector.CodeOf(err)) + " " + re.Field
 	}
