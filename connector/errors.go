@@ -15,6 +15,10 @@ var (
 	ErrFieldNotFound = errors.New("field not found")
 	// ErrReadOnly: the connector or object does not accept writes.
 	ErrReadOnly = errors.New("read-only")
+	// ErrStop: the run cannot go on and resumes next time (an API budget
+	// or daily limit reached). A write that fails with it as a whole is
+	// held (pending), not failed, and the run stops cleanly.
+	ErrStop = errors.New("the run stops here and resumes next time")
 )
 
 // Code is an error code. Connectors use Salesforce's codes where one fits,

@@ -69,6 +69,13 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 		batch := writes[:n:n]
 		writes = writes[n:]
 		var held []Write
+		if r.stopped != nil {
+			// Stopped by the budget or the org's limit: the rest waits.
+			held, batch = batch, nil
+			for _, w := range held {
+				w.e.out[w.Side] = oHeld
+			}
+		}
 		if budget > 0 {
 			left := max(budget-r.attempted, 0)
 			if left < len(batch) {
@@ -112,6 +119,10 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 				return err
 			}
 		}
+	}
+	if r.stopped != nil {
+		// The cursor stays: the next run reads from where this one did.
+		return r.stopped
 	}
 	if err := r.hookKill(ctx, BeforeCursor); err != nil {
 		return err
@@ -229,6 +240,15 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 		err = fmt.Errorf("%s returned %d results for %d records", s, len(results), len(sent))
 	}
 	if err != nil {
+		if errors.Is(err, connector.ErrStop) {
+			// The budget or the org's limit: nothing of the batch was
+			// written; it is held for the next run, not failed.
+			for _, w := range sent {
+				w.e.out[s] = oHeld
+			}
+			r.stopped = fmt.Errorf("job %s: write %s: %w", r.job.Name, s, err)
+			return nil
+		}
 		if connector.IsFatal(err) || ctx.Err() != nil {
 			return fmt.Errorf("job %s: write %s: %w", r.job.Name, s, err)
 		}

@@ -331,6 +331,9 @@ type runner struct {
 	// unreadErrs are the errors of the rows read without a usable key
 	// (value-free by the connector contract), for the run's error log.
 	unreadErrs []state.RecordErr
+	// stopped is the connector.ErrStop a write returned: the run holds
+	// the writes not yet sent (pending) and ends with it.
+	stopped error
 	// outside holds the Salesforce records outside the job's where that
 	// the job never held (KeyID -> key): ignored unless the local side
 	// has the key.
@@ -485,6 +488,9 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 	case errors.Is(err, ErrSafetyAbort):
 		run.Outcome = state.OutcomeAborted
 		run.Error = err.Error()
+	case errors.Is(err, connector.ErrStop):
+		run.Outcome = state.OutcomeStopped
+		run.Error = err.Error()
 	case err != nil:
 		run.Outcome = state.OutcomeFailed
 		run.Error = err.Error()
@@ -615,6 +621,10 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 	if err := r.apply(ctx, order); err != nil {
+		if errors.Is(err, connector.ErrStop) {
+			// Stopped cleanly: what was written is counted.
+			res.Counts, res.Failed = r.counts, r.failed
+		}
 		return res, err
 	}
 	res.Counts, res.Failed = r.counts, r.failed

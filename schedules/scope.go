@@ -209,8 +209,9 @@ func (r *routed) Upsert(ctx context.Context, object string, records []connector.
 	}
 	return writeInScope(rt, records, func(r connector.Record) string { return r.Key },
 		func(in []connector.Record) ([]connector.Result, error) {
-			defer r.count("write", len(in))
-			return s.Upsert(ctx, rt.object, in)
+			res, err := s.Upsert(ctx, rt.object, in)
+			r.count("write", written(res, err))
+			return res, err
 		},
 		func(k string) *connector.RecordError { return r.outOfScope("upsert", object, k) })
 }
@@ -222,10 +223,27 @@ func (r *routed) Delete(ctx context.Context, object string, keys []string) ([]co
 	}
 	return writeInScope(rt, keys, func(k string) string { return k },
 		func(in []string) ([]connector.Result, error) {
-			defer r.count("write", len(in))
-			return s.Delete(ctx, rt.object, in)
+			res, err := s.Delete(ctx, rt.object, in)
+			r.count("write", written(res, err))
+			return res, err
 		},
 		func(k string) *connector.RecordError { return r.outOfScope("delete", object, k) })
+}
+
+// written counts the records a write call wrote: its results without an
+// error (none when the call failed as a whole), so that progress says
+// what the other side received.
+func written(res []connector.Result, err error) int {
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, r := range res {
+		if r.Err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // writeInScope writes the items whose keys rt accepts and fails the others,
@@ -302,8 +320,9 @@ func (r *routed) SetKeys(ctx context.Context, object string, records []connector
 	}
 	return writeInScope(rt, records, func(r connector.Record) string { return r.Key },
 		func(in []connector.Record) ([]connector.Result, error) {
-			defer r.count("write", len(in))
-			return ks.SetKeys(ctx, rt.object, in)
+			res, err := ks.SetKeys(ctx, rt.object, in)
+			r.count("write", written(res, err))
+			return res, err
 		},
 		func(k string) *connector.RecordError { return r.outOfScope("set_keys", object, k) })
 }

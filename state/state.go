@@ -207,6 +207,7 @@ const (
 	OutcomeDryRun  Outcome = "dry_run" // planned, nothing written
 	OutcomeAborted Outcome = "aborted" // a safety abort before any write
 	OutcomeFailed  Outcome = "failed"  // a fatal error
+	OutcomeStopped Outcome = "stopped" // the API budget or limit reached: the rest is pending for the next run
 )
 
 // Counts are a run's totals.

@@ -199,6 +199,9 @@ type totals struct {
 	flagged, unknown                     []reconcile.Note
 	// held are the fields conflict: manual holds for a person.
 	held []reconcile.Note
+	// waitingWrites are planned writes not sent (a budget or the org's
+	// limit stopped the run): pending for the next run, not failed.
+	waitingWrites int
 	// waiting are children held back because their parent is not in
 	// Salesforce yet (a dry run before the first sync): not a finding.
 	waiting []reconcile.Note
@@ -231,6 +234,9 @@ func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
 				t.held = append(t.held, n)
 			}
 		}
+	}
+	if p := res.Plan; p != nil && !dry {
+		t.waitingWrites += max(len(p.Writes)-c.Creates-c.Updates-c.Deletes-c.Failures, 0)
 	}
 	t.creates += c.Creates
 	t.updates += c.Updates
@@ -265,6 +271,8 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	switch {
 	case errors.Is(runErr, reconcile.ErrSafetyAbort):
 		mode = "stopped before writing (safety brake)"
+	case errors.Is(runErr, connector.ErrStop):
+		mode = "stopped (API budget or daily limit reached; resumes next run)"
 	case runErr != nil:
 		mode = "stopped"
 	case dry:
@@ -304,6 +312,9 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	}
 	for _, e := range res.Unreadable {
 		fmt.Fprintf(w, "  unreadable row: %v\n", e)
+	}
+	if t.waitingWrites > 0 {
+		fmt.Fprintf(w, "  %d write(s) held for the next run (pending, not failed)\n", t.waitingWrites)
 	}
 	if n := len(t.waiting); n > 0 {
 		fmt.Fprintf(w, "  %d child record(s) wait for their parent to reach Salesforce\n", n)

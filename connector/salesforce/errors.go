@@ -14,17 +14,25 @@ import (
 // with errors.Is; IsStop reports any of them.
 var (
 	// ErrBudget: the next call would pass the configured API budget (a
-	// share of the org's daily limit, or a number of calls).
-	ErrBudget = errors.New("salesforce: API budget reached")
+	// share of the org's daily limit, or a number of calls). It is a
+	// connector.ErrStop.
+	ErrBudget error = &stopError{"salesforce: API budget reached"}
 	// ErrLimitExceeded: Salesforce answered 403 REQUEST_LIMIT_EXCEEDED,
-	// the org's daily API limit is used up.
-	ErrLimitExceeded = errors.New("salesforce: daily API request limit exceeded")
+	// the org's daily API limit is used up. It is a connector.ErrStop.
+	ErrLimitExceeded error = &stopError{"salesforce: daily API request limit exceeded"}
 	// ErrAuth: authentication failed; see *AuthError.
 	ErrAuth = errors.New("salesforce: authentication failed")
 	// ErrMalformedResponse: a response was not the JSON the API documents
 	// (an HTML error page, truncated JSON, an error body of [] or null).
 	ErrMalformedResponse = errors.New("salesforce: malformed response")
 )
+
+// stopError is a stop error that is also a connector.ErrStop: the engine
+// holds the writes it stopped, for the next run.
+type stopError struct{ msg string }
+
+func (e *stopError) Error() string        { return e.msg }
+func (e *stopError) Is(target error) bool { return target == connector.ErrStop }
 
 // IsStop reports whether err must stop the run: the budget or the daily
 // limit is reached, or authentication failed.
