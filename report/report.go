@@ -421,6 +421,10 @@ func (b *builder) plan(obj *Object, res *reconcile.Result, p *reconcile.Plan, cl
 	status := make([]Status, len(p.Writes))
 	base := StatusPlanned
 	switch {
+	case b.opt.Mode == ModeApply && errors.Is(b.opt.Err, connector.ErrStop):
+		// Stopped cleanly by a budget or limit: the counts are exact, the
+		// writes not sent are the plan's tail, held (below).
+		base = StatusDone
 	case b.opt.Mode == ModeApply && b.opt.Err != nil && !errors.Is(b.opt.Err, reconcile.ErrSafetyAbort):
 		base = StatusUnknown // the run stopped somewhere in apply
 	case b.applied():
@@ -624,6 +628,8 @@ func (b *builder) finish() {
 	switch {
 	case b.opt.Err != nil && errors.Is(b.opt.Err, reconcile.ErrSafetyAbort):
 		r.Outcome = OutcomeAborted
+	case b.opt.Err != nil && errors.Is(b.opt.Err, connector.ErrStop) && r.Mode == ModeApply:
+		r.Outcome = OutcomePartial // stopped by a budget or limit: the rest is held
 	case b.opt.Err != nil:
 		r.Outcome = OutcomeFailed
 	case r.Mode != ModeApply:
