@@ -51,6 +51,7 @@ import (
 //	org writes [N]                  print (or assert) casebridge's write calls since the last reset
 //	org reset                       clear the request log
 //	org lock KEY...                 the next write touching each key fails once with UNABLE_TO_LOCK_ROW
+//	org down | org up               every write answers 503 SERVER_UNAVAILABLE (an outage), or no longer
 //	db open sqlite|postgres|mysql   a fresh database for this script (internal/testdb); sets $DB_DSN
 //	db run FILE                     run the statements of FILE (each ending in ";" and a newline)
 //	db exec 'SQL' [PARAM...]        run a statement with ? placeholders ("null" binds NULL)
@@ -238,6 +239,9 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("usage: org lock KEY...")
 		}
 		org.LockRows(args[1:]...)
+	case "down", "up":
+		noNeg(ts, neg, "org "+args[0])
+		org.SetWritesDown(args[0] == "down")
 	case "reset":
 		noNeg(ts, neg, "org reset")
 		org.ResetRequests()

@@ -272,7 +272,7 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	case errors.Is(runErr, reconcile.ErrSafetyAbort):
 		mode = "stopped before writing (safety brake)"
 	case errors.Is(runErr, connector.ErrStop):
-		mode = "stopped (API budget or daily limit reached; resumes next run)"
+		mode = "stopped (resumes next run)"
 	case runErr != nil:
 		mode = "stopped"
 	case dry:

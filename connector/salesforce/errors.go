@@ -27,6 +27,17 @@ var (
 	ErrMalformedResponse = errors.New("salesforce: malformed response")
 )
 
+// OutageError is a write request the org did not answer after the
+// client's retries (an outage): the run stops there and resumes next time.
+// It is a connector.ErrStop; the exit code is not the budget's.
+type OutageError struct{ Err error }
+
+func (e *OutageError) Error() string {
+	return "salesforce did not answer (an outage?): " + e.Err.Error() + "; the writes not sent wait for the next run"
+}
+func (e *OutageError) Unwrap() error        { return e.Err }
+func (e *OutageError) Is(target error) bool { return target == connector.ErrStop }
+
 // stopError is a stop error that is also a connector.ErrStop: the engine
 // holds the writes it stopped, for the next run.
 type stopError struct{ msg string }

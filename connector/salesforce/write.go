@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -231,6 +232,20 @@ func (c *Connector) requestFailed(op string, o *connector.Object, items []writeI
 	}
 }
 
+// unavailable reports a request the org did not answer, after the
+// client's retries: a 5xx or SERVER_UNAVAILABLE, a rate limit that is not
+// the daily one, or a transport error (the outcome of an upsert by key is
+// then unknown, and sending it again next run is safe).
+func unavailable(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Temporary() && ae.Code != "UNABLE_TO_LOCK_ROW"
+	}
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne)
+}
+
 // mustStop reports errors that end the whole call: stops, cancellation.
 func mustStop(ctx context.Context, err error) bool {
 	return IsStop(err) || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
@@ -382,6 +397,12 @@ func (c *Connector) sendBatch(ctx context.Context, op string, o *connector.Objec
 		if err := send(pending, &res); err != nil {
 			if mustStop(ctx, err) {
 				return err
+			}
+			if unavailable(err) {
+				// The org did not answer (after the client's retries):
+				// the run stops here and the writes wait for the next
+				// one, rather than every record failing alone.
+				return &OutageError{Err: err}
 			}
 			c.requestFailed(op, o, pending, results, err)
 			return nil

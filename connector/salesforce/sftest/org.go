@@ -124,6 +124,7 @@ type Org struct {
 	log        []LogEntry
 	latency    time.Duration
 	fail503    int
+	writesDown bool // every data request but a GET answers 503: an outage during writes
 	sessionMax int
 	dailyLimit int
 	tokenSeq   int
@@ -241,6 +242,15 @@ func (o *Org) SetFail503Every(n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.fail503, o.dataReqs = n, 0
+}
+
+// SetWritesDown makes every data request but a GET (every write, and
+// queries sent by POST) fail with 503 SERVER_UNAVAILABLE while down is
+// true: an outage that starts after a run has read.
+func (o *Org) SetWritesDown(down bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.writesDown = down
 }
 
 // SetSessionMaxRequests makes every session expire after n data requests
@@ -503,7 +513,7 @@ func (o *Org) handleData(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		status, fault = http.StatusForbidden, apiErr{"TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED", nil}
 	default:
 		o.dataReqs++
-		if o.fail503 > 0 && o.dataReqs%o.fail503 == 0 {
+		if o.fail503 > 0 && o.dataReqs%o.fail503 == 0 || o.writesDown && r.Method != http.MethodGet {
 			status, fault = http.StatusServiceUnavailable, apiErr{"Server too busy", "SERVER_UNAVAILABLE", nil}
 		} else {
 			o.apiUsed++
