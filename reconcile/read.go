@@ -1,0 +1,348 @@
+package reconcile
+
+// This file is the second phase of a run: reading both sides into entries.
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/state"
+)
+
+func (r *runner) read(ctx context.Context) error {
+	var since connector.Cursor
+	// A tracker that does not see deletions (connector.DeleteTracker) is
+	// read incrementally only with a complete key listing beside it.
+	sf := r.feat[SF]
+	seesDeletes := sf.SeesDeletes(r.job.Object)
+	if !r.needsFull() && sf.Tracker != nil && sf.Tracker.TracksChanges(r.job.Object) && (seesDeletes || sf.KeyLister != nil) {
+		c, err := r.Store.Cursor(ctx, r.job.Name, cursorName)
+		if err != nil {
+			return err
+		}
+		since = connector.Cursor(c)
+	}
+	r.incr = since != ""
+	// Salesforce.
+	r.calls++
+	cur, err := r.SF.Read(ctx, r.job.Object, since, func(rec connector.Record) error {
+		r.take(SF, rec)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: read salesforce: %w", r.job.Name, err)
+	}
+	r.cursor = cur
+	if r.incr && sf.KeyLister != nil && (!seesDeletes || r.listDue(ctx)) {
+		r.calls++
+		err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
+			e := r.entry(r.keyID(k))
+			e.listed = true
+			if e.keys[SF] == "" {
+				e.keys[SF] = connector.NormalizeKey(k)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: list salesforce keys: %w", r.job.Name, err)
+		}
+		r.listDone = true
+	}
+	// Local: always a complete read.
+	r.calls++
+	if _, err := r.Local.Read(ctx, r.job.Object, "", func(rec connector.Record) error {
+		r.take(Local, rec)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
+	}
+	// Re-fetch by key what Salesforce did not return but we need: pending
+	// keys, records new on the local side, keys listed but not read.
+	if r.incr {
+		var keys []string
+		var ids []string
+		for id, e := range r.entries {
+			if e.pres[SF] != pNone {
+				continue
+			}
+			if _, out := r.outside[id]; out {
+				continue // read this run: outside the where, not the job's
+			}
+			if r.pending[id] || (!e.has && (e.pres[Local] != pNone || e.listed)) {
+				keys = append(keys, e.key())
+				ids = append(ids, id)
+			}
+		}
+		if len(keys) > 0 {
+			if r.feat[SF].KeyReader == nil {
+				return fmt.Errorf("job %s: salesforce connector cannot read by key; pending records need it", r.job.Name)
+			}
+			slices.Sort(keys)
+			r.calls++
+			err := r.feat[SF].KeyReader.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
+				r.take(SF, rec)
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("job %s: read salesforce by key: %w", r.job.Name, err)
+			}
+			for _, id := range ids {
+				if e := r.entries[id]; e.pres[SF] == pNone {
+					e.pres[SF] = pAbsent
+				}
+			}
+		}
+	}
+	// What was not seen: absent after a complete read or listing, as last
+	// seen otherwise. A read that passed rows without a usable key (an
+	// emptied key cell) is not a complete listing for the records synced
+	// before: any of them may be such a row, so those not seen are unknown,
+	// never deleted. Records never synced are not held back: at worst a
+	// create duplicates a row someone must mend, which loses nothing.
+	for _, e := range r.entries {
+		if e.pres[Local] == pNone {
+			e.pres[Local] = pAbsent
+			if e.has && r.unread[Local] > 0 {
+				e.pres[Local] = pUnknown
+				e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
+			}
+		}
+		if e.pres[SF] == pNone && e.has && r.unread[SF] > 0 {
+			e.pres[SF] = pUnknown
+			e.rw().why[SF] = fmt.Sprintf("not seen, and %d record(s) had no usable key", r.unread[SF])
+		}
+		if e.pres[SF] == pNone {
+			switch {
+			case !r.incr:
+				e.pres[SF] = pAbsent
+			case r.listDone && !e.listed:
+				e.pres[SF] = pAbsent
+			case !e.has:
+				e.pres[SF] = pAbsent
+			case e.flags&state.FlagSFDeleted != 0 && !e.listed:
+				e.pres[SF] = pAbsent
+			default:
+				e.pres[SF] = pPresent // unchanged since last seen
+			}
+		}
+	}
+	return nil
+}
+
+// refetch reads by key, and decides again, the records whose writes need
+// values the first read did not keep (a side not read this run, or read
+// unchanged). It is a safety net: pending keys are re-fetched up front.
+func (r *runner) refetch(ctx context.Context) error {
+	var need [2][]*entry
+	for _, e := range r.entries {
+		var miss [2]bool
+		for s := SF; s <= Local; s++ {
+			switch e.op[s] {
+			case OpCreate:
+				miss[s.Other()] = miss[s.Other()] || e.ro().vals[s.Other()] == nil
+			case OpUpdate:
+				for _, d := range e.ro().dec {
+					if d.kind == dWrite && d.to == s && e.ro().vals[s.Other()] == nil {
+						miss[s.Other()] = true
+					}
+				}
+			}
+		}
+		for s := range miss {
+			if miss[s] {
+				need[s] = append(need[s], e)
+			}
+		}
+	}
+	for s, es := range need {
+		if len(es) == 0 {
+			continue
+		}
+		kr := r.feat[s].KeyReader
+		if kr == nil {
+			continue // the writes fail as not processed and stay pending
+		}
+		keys := make([]string, len(es))
+		for i, e := range es {
+			keys[i] = e.keys[s]
+			e.pres[s] = pNone
+			if e.x != nil {
+				e.x.fp[s], e.x.vals[s] = nil, nil
+			}
+			r.pending[e.id] = true // keep the values this time
+		}
+		slices.Sort(keys)
+		r.calls++
+		err := kr.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
+			r.take(Side(s), rec)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: read %s by key: %w", r.job.Name, Side(s), err)
+		}
+		for _, e := range es {
+			if e.pres[s] == pNone {
+				e.pres[s] = pAbsent
+			}
+			e.op, e.gated, e.tomb = [2]Op{}, false, false
+			if e.x != nil {
+				e.x.dec, e.x.opReason = nil, [2]string{}
+			}
+			e.newFlags, e.drop, e.unknown, e.dirty = e.flags, false, false, false
+			r.decide(e)
+		}
+	}
+	return nil
+}
+
+// listDue reports whether this incremental run lists Salesforce keys.
+func (r *runner) listDue(ctx context.Context) bool {
+	every := min(r.job.KeyListEvery, 15*24*time.Hour)
+	if r.job.KeyListEvery == 0 {
+		return true
+	}
+	last, err := r.Store.Cursor(ctx, r.job.Name, listedName)
+	if err != nil || last == "" {
+		return true
+	}
+	t, err := time.Parse(time.RFC3339, last)
+	return err != nil || r.start.Sub(t) >= every
+}
+
+// take records one record read from side s.
+func (r *runner) take(s Side, rec connector.Record) {
+	if rec.Key == "" || !r.keyOK(rec.Key) {
+		// No usable key: a key that cannot be a key (keyOK) is never
+		// asked of Salesforce, stored or named, and, like an emptied key
+		// cell, makes the records not seen this run unknown.
+		r.unread[s]++
+		if connector.CodeOf(rec.Err) == connector.CodeRowUnreadable {
+			r.damaged[s]++
+		}
+		switch {
+		case len(r.unreadErrs) >= maxUnreadLogged:
+		case rec.Key != "":
+			// A key that cannot be a key: its error may carry the key
+			// (a name typed into the key cell), so only why is logged.
+			lim := r.keyLen
+			if lim <= 0 {
+				lim = connector.MaxKeyLength
+			}
+			r.unreadErrs = append(r.unreadErrs, state.RecordErr{Code: string(connector.CodeInvalidKey),
+				Message: fmt.Sprintf("%s: a key that cannot be a key: %v", s, connector.CheckKey(rec.Key, lim))})
+		case rec.Err != nil:
+			re := state.RecordErr{Code: string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable)), Message: rec.Err.Error()}
+			for err := rec.Err; err != nil && re.Field == ""; err = errors.Unwrap(err) {
+				if ferr, ok := err.(*connector.RecordError); ok {
+					re.Field = ferr.Field // a view wraps the connector's, which names the column
+				}
+			}
+			r.unreadErrs = append(r.unreadErrs, re)
+		}
+		return
+	}
+	id := r.keyID(rec.Key)
+	if s == Local {
+		if a, ok := r.alias[id]; ok {
+			id = a
+		}
+	}
+	if s == SF && connector.CodeOf(rec.Err) == connector.CodeOutOfScope {
+		// Outside the job's where. A record the job never held is none
+		// of its business: not unknown, not pending, not reported, never
+		// read again by key (unless the local side has the key: then the
+		// local read below makes it unknown). One the job holds left the
+		// scope: unknown, as any record read with an error.
+		// (An entry only a key listing made is no holding.)
+		if e, known := r.entries[id]; (!known || !e.has && e.pres[SF] == pNone && e.pres[Local] == pNone) && !r.pending[id] {
+			if r.outside == nil {
+				r.outside = map[string]string{}
+			}
+			r.outside[id] = connector.NormalizeKey(rec.Key)
+			return
+		}
+	}
+	if k, ok := r.outside[id]; ok && s == Local {
+		delete(r.outside, id)
+		r.entry(id) // known now: the Salesforce side reads as unknown
+		r.take(SF, connector.Record{Key: k, Err: &connector.ValueError{Code: connector.CodeOutOfScope, Detail: "the local row's key is a Salesforce record outside the job's where"}})
+	}
+	e := r.entry(id)
+	if e.keys[s] == "" {
+		// As the side spells it (plans, notes and errors name it so; the
+		// KeyID stays internal), even for a record that turns out unknown.
+		e.keys[s] = connector.NormalizeKey(rec.Key)
+	}
+	if e.pres[s] == pUnknown {
+		return
+	}
+	if rec.Err != nil {
+		e.pres[s] = pUnknown
+		e.rw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
+		return
+	}
+	if rec.Deleted {
+		if e.pres[s] == pNone {
+			e.pres[s] = pAbsent
+		}
+		return
+	}
+	if e.pres[s] == pPresent {
+		e.pres[s] = pUnknown
+		e.rw().why[s] = "duplicate key"
+		e.x.fp[s], e.x.vals[s] = nil, nil
+		return
+	}
+	fps, vals := r.fpBuf, r.valBuf
+	for i, name := range r.names {
+		raw, ok := rec.Fields[name]
+		if !ok {
+			// Unknown on this side for this run (a cell that did not map,
+			// a closed consent gate): fingerprint 0, never null.
+			vals[i], fps[i] = connector.Null(), 0
+			continue
+		}
+		v, err := canonical(raw, r.sfF[i])
+		if err != nil {
+			e.pres[s] = pUnknown
+			e.rw().why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
+			return
+		}
+		vals[i] = v
+		fps[i] = r.fingerprint(i, v)
+	}
+	e.pres[s] = pPresent
+	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {
+		e.keys[s] = k
+	}
+	r.counts.Read++
+	keep := !e.has || r.pending[id]
+	same := e.has
+	for i := range fps {
+		last := e.fs[i].SF
+		if s == Local {
+			last = e.fs[i].Local
+		}
+		if fps[i] != last {
+			same = false
+		}
+		if fps[i] != e.fs[i].Base || r.ruleOf(e, i) != r.rule[i] {
+			keep = true
+		}
+	}
+	if keep {
+		x := e.rw()
+		x.fp[s], x.vals[s], x.mod[s] = slices.Clone(fps), slices.Clone(vals), rec.Modified
+	} else if !same {
+		e.rw().fp[s] = slices.Clone(fps)
+	}
+	if rec.ID != "" && r.keepID(e, s, keep, rec.Key) {
+		e.rw().id[s] = rec.ID
+	}
+	clear(vals)
+}
