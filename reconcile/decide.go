@@ -167,12 +167,17 @@ func (r *runner) deleted(e *entry, gone Side) {
 		return
 	}
 	// Delete versus edit: an edit since the baseline wins, and the record
-	// is created again from the side that kept it.
+	// is created again from the side that kept it; never a record whose
+	// consent is withdrawn (the delete may be the person's erasure).
 	edited := false
 	for i := range r.names {
 		if c := e.cur(keep, i); r.dir[i].writes(gone) && c != 0 && c != e.fs[i].Base {
 			edited = true
 		}
+	}
+	if r.consent >= 0 && (r.withdrawal(e.fs[r.consent].Base) || r.withdrawn(e, keep)) {
+		edited = false
+		e.tomb = true
 	}
 	dir := r.job.direction()
 	if edited && dir.writes(gone) { // refetch reads the values if need be
@@ -236,6 +241,12 @@ func (r *runner) withdrawn(e *entry, s Side) bool {
 	return c != 0 && c != r.blank && !r.allowed[c]
 }
 
+// withdrawal reports whether a consent fingerprint is a withdrawal: known,
+// not blank, not allowed.
+func (r *runner) withdrawal(fp state.Fingerprint) bool {
+	return fp != 0 && fp != r.blank && !r.allowed[fp]
+}
+
 // gate applies consent to the field decisions in decBuf: a new withdrawal
 // on one side (a change into a value that is not allowed) is written to
 // the other whatever the direction or policy, and while either side is
@@ -262,6 +273,17 @@ func (r *runner) gate(e *entry) {
 		// other side granted consent again since.
 		if fp := e.cur(from, c); fp != e.fs[c].Base || r.ruleOf(e, c) != r.rule[c] {
 			r.decBuf[c] = write(from.Other(), fp, "consent withdrawn on "+from.String())
+		}
+	}
+	// Sticky withdrawal: while the agreed value is a withdrawal and
+	// Salesforce still holds it, a grant on the local side (most often a
+	// restored copy of the sheet) does not lift it by itself: it is
+	// queued for a person (conflicts resolve ... local confirms it,
+	// salesforce puts the withdrawal back). A grant made in Salesforce
+	// lifts it as any change does.
+	if wS && !wL && r.open(e, Local) && r.withdrawal(e.fs[c].Base) && r.ruleOf(e, c) == r.rule[c] {
+		if q := r.queue[[2]string{e.id, r.names[c]}]; q == nil || q.Resolution == "" {
+			r.decBuf[c] = fdec{kind: dConflict, reason: "consent granted again on local after a withdrawal: a person confirms"}
 		}
 	}
 	for i, g := range r.gatedF {
