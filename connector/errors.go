@@ -43,6 +43,8 @@ const (
 	CodeNotProcessed    Code = "NOT_PROCESSED"                           // skipped, e.g. its parent failed
 	CodeOutOfScope      Code = "OUT_OF_SCOPE"                            // exists, outside the job's where: unknown to the job
 	CodeConflictHeld    Code = "CONFLICT_HELD"                           // changed on both sides: held for a person (conflict: manual)
+	CodeNoKey           Code = "NO_KEY"                                  // a Salesforce record whose key field is empty: ID and Fields set, in no job until it takes a key
+	CodeAmbiguousMatch  Code = "AMBIGUOUS_MATCH"                         // match_on pairs it with several records: held for a person
 	CodeRolledBack      Code = "ALL_OR_NONE_OPERATION_ROLLED_BACK"       // rolled back with the batch
 	CodeRequestRejected Code = "REQUEST_REJECTED"                        // the whole request failed
 )

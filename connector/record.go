@@ -54,6 +54,11 @@ type Result struct {
 	ID string
 	// Created is true when an upsert created the record.
 	Created bool
+	// Note, for a status column (connector/sheet's Status), says in a
+	// word what happened to a record written without error when it is
+	// more than "synced": "adopted" (a case opened in Salesforce, given a
+	// key and brought here). It never holds a value.
+	Note string
 	// Err is nil on success, otherwise a *RecordError naming the key and,
 	// where known, the field.
 	Err error

@@ -430,7 +430,7 @@ func scopes(sf connector.Connector, view *mapping.View, m *mapping.JobMapping) (
 		sfSide.routes[name] = route{conn: memberSF(sf, m, mem), object: mem.Object, accept: func(key string) bool {
 			got, ok := m.MemberOf(mem.Object, key)
 			return ok && got.Name == mem.Name
-		}}
+		}, keyless: mem.IsParent()}
 		localSide.routes[name] = route{conn: view.Only(mem.Name), object: mem.Object, accept: func(string) bool { return true }}
 	}
 	return sfSide, localSide

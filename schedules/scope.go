@@ -55,6 +55,10 @@ type route struct {
 	conn   connector.Connector
 	object string
 	accept func(key string) bool
+	// keyless passes the object's Salesforce records without a key
+	// (NO_KEY): the parent's route, whose job may pair them by match_on
+	// or adopt them. A child's route never sees them.
+	keyless bool
 }
 
 // routed presents several (connector, object, key filter) routes as the
@@ -110,6 +114,13 @@ func (r *routed) Read(ctx context.Context, object string, since connector.Cursor
 	return rt.conn.Read(ctx, rt.object, since, func(rec connector.Record) error {
 		if rec.Key != "" && !rt.accept(rec.Key) {
 			return nil
+		}
+		if rec.Key == "" && connector.CodeOf(rec.Err) == connector.CodeNoKey {
+			if !rt.keyless {
+				return nil
+			}
+			r.count("read", 1)
+			return fn(rec)
 		}
 		if rec.Key == "" && rec.Err != nil && r.unreadable != nil {
 			r.unreadable(rec.Err)

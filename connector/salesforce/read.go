@@ -212,8 +212,9 @@ func jsonKind(v any) string {
 // readFields returns the fields a Read selects: every described field.
 func readFields(o *connector.Object) []string { return o.FieldNames() }
 
-// decodeRecord converts a query record. A value that cannot be decoded, or
-// an empty key, sets Record.Err (naming the field, not the value).
+// decodeRecord converts a query record. A value that cannot be decoded sets
+// Record.Err (naming the field, not the value); an empty key sets it to a
+// NO_KEY error and keeps ID and Fields.
 func (c *Connector) decodeRecord(o *connector.Object, raw map[string]any) connector.Record {
 	rec := connector.Record{Fields: make(map[string]connector.Value, len(o.Fields))}
 	if id, ok := raw["Id"].(string); ok {
@@ -255,8 +256,12 @@ func (c *Connector) decodeRecord(o *connector.Object, raw map[string]any) connec
 		}
 	}
 	if rec.Key == "" && rec.Err == nil {
-		rec.Err = connector.NewRecordError("read", c.name, o.Name, "", o.Key, connector.CodeInvalidKey, connector.Permanent,
-			&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "record " + rec.ID + " has an empty key"})
+		// A record without the job's key (a case a caseworker opened in
+		// Salesforce, or one that predates casebridge): NO_KEY, with its
+		// Id and fields, so that the engine can pair it by match_on or
+		// adopt it (give it a key).
+		rec.Err = connector.NewRecordError("read", c.name, o.Name, "", o.Key, connector.CodeNoKey, connector.Permanent,
+			&connector.ValueError{Code: connector.CodeNoKey, Detail: "record " + rec.ID + " has no key"})
 	}
 	return rec
 }
