@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // FindIDs returns the Ids of the records of object whose field equals
@@ -35,4 +36,95 @@ func (c *Connector) FindIDs(ctx context.Context, object, field, value string, li
 		return nil
 	})
 	return ids, err
+}
+
+// maxFindIn is the most values one FindIDsIn statement lists; the URL
+// length limit (maxQueryURL) usually ends a chunk first.
+const maxFindIn = 500
+
+// FindIDsIn finds the records of object whose field equals any of values:
+// for each value, the Ids of the records that hold it (none for a value no
+// record holds). It costs one query call per chunk of values, "SELECT Id,
+// field FROM object WHERE field IN (...)", each chunk kept under the URL
+// length limit (SOQL allows 100,000 characters, a request URI far less).
+// Values are escaped as SOQL literals and never appear in an error.
+//
+// A record matches a value as SOQL's IN matches it, case-insensitively for
+// text: the records returned are grouped by their field's value folded to
+// lower case, so "P01" and "p01" both get the Ids of a record holding
+// "p01". Unlike FindIDs there is no per-value limit: a value many records
+// share returns all their Ids.
+func (c *Connector) FindIDsIn(ctx context.Context, object, field string, values []string) (map[string][]string, error) {
+	o, err := c.describe(ctx, object)
+	if err != nil {
+		return nil, err
+	}
+	f := o.Field(field)
+	if f == nil {
+		return nil, fmt.Errorf("find %s.%s: no such field", object, field)
+	}
+	// The values asked for, by folded form; duplicates are asked once.
+	asked := map[string][]string{}
+	var list []string
+	out := make(map[string][]string, len(values))
+	for _, v := range values {
+		if _, dup := out[v]; dup {
+			continue
+		}
+		out[v] = nil
+		k := strings.ToLower(v)
+		if len(asked[k]) == 0 {
+			list = append(list, v)
+		}
+		asked[k] = append(asked[k], v)
+	}
+	if len(list) == 0 {
+		return out, nil
+	}
+	fields := []string{"Id"}
+	if !strings.EqualFold(f.Name, "Id") {
+		fields = append(fields, f.Name)
+	}
+	base, err := selectSOQL(fields, o.Name, f.Name+" IN ()", "")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, in := range inChunks(base, list, maxFindIn) {
+		soql, _ := selectSOQL(fields, o.Name, f.Name+" IN ("+in+")", "")
+		err := c.query(ctx, "find", o.Name, soql, false, func(raw map[string]any) error {
+			id, _ := raw["Id"].(string)
+			if id == "" || seen[id] {
+				return nil
+			}
+			seen[id] = true
+			held := id
+			if len(fields) > 1 {
+				held = fmt.Sprint(raw[fieldKey(raw, f.Name)])
+			}
+			for _, v := range asked[strings.ToLower(held)] {
+				out[v] = append(out[v], id)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// fieldKey returns the key under which a query record holds field: its
+// API name as the describe spells it, or as the record spells it if the
+// case differs.
+func fieldKey(raw map[string]any, field string) string {
+	if _, ok := raw[field]; ok {
+		return field
+	}
+	for k := range raw {
+		if strings.EqualFold(k, field) {
+			return k
+		}
+	}
+	return field
 }
