@@ -38,8 +38,8 @@ func TestSQLiteMigrationsIdempotent(t *testing.T) {
 	for range 2 {
 		s := openSQLite(t, path)
 		v, err := s.Version(context.Background())
-		if err != nil || v != 7 {
-			t.Fatalf("Version = %d, %v; want 7", v, err)
+		if err != nil || v != 8 {
+			t.Fatalf("Version = %d, %v; want 8", v, err)
 		}
 		s.Close()
 	}

@@ -65,6 +65,12 @@ CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
 	`ALTER TABLE runs ADD COLUMN unreadable BIGINT NOT NULL DEFAULT 0;`,
 	// 7: cells a run could not map (their errors are in record_errors).
 	`ALTER TABLE runs ADD COLUMN unmapped BIGINT NOT NULL DEFAULT 0;`,
+	// 8: the lookup cache: the Salesforce Id a lookup value resolved to,
+	// by (object and field) scope and the value's keyed hash, so that a
+	// run resolves only values it has not seen.
+	`CREATE TABLE lookup_ids (scope TEXT NOT NULL, value_hash TEXT NOT NULL, sf_id TEXT NOT NULL, at BIGINT NOT NULL,
+  PRIMARY KEY (scope, value_hash));
+CREATE INDEX lookup_ids_sf_id ON lookup_ids (scope, sf_id);`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -341,6 +347,77 @@ func (s *SQLStore) Tombstones(ctx context.Context, scope string) (map[string]tim
 		out[h] = fromMicros(at)
 	}
 	return out, rows.Err()
+}
+
+// LookupIDs implements Store.
+func (s *SQLStore) LookupIDs(ctx context.Context, scope string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q("SELECT value_hash, sf_id FROM lookup_ids WHERE scope = ?"), scope)
+	if err != nil {
+		return nil, fmt.Errorf("state: lookup ids: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var h, id string
+		if err := rows.Scan(&h, &id); err != nil {
+			return nil, fmt.Errorf("state: lookup ids: %w", err)
+		}
+		out[h] = id
+	}
+	return out, rows.Err()
+}
+
+// PutLookupIDs implements Store.
+func (s *SQLStore) PutLookupIDs(ctx context.Context, scope string, ids map[string]string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, s.q(`INSERT INTO lookup_ids (scope, value_hash, sf_id, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (scope, value_hash) DO UPDATE SET sf_id = excluded.sf_id, at = excluded.at`))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for h, id := range ids {
+			if _, err := st.ExecContext(ctx, scope, h, id, micros(at)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state: put lookup ids: %w", err)
+	}
+	return nil
+}
+
+// ForgetLookupIDs implements Store.
+func (s *SQLStore) ForgetLookupIDs(ctx context.Context, scope string, ids ...string) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if len(ids) == 0 {
+			res, err := tx.ExecContext(ctx, s.q("DELETE FROM lookup_ids WHERE scope = ?"), scope)
+			if err != nil {
+				return err
+			}
+			n, _ = res.RowsAffected()
+			return nil
+		}
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, s.q("DELETE FROM lookup_ids WHERE scope = ? AND sf_id = ?"), scope, id)
+			if err != nil {
+				return err
+			}
+			m, _ := res.RowsAffected()
+			n += m
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("state: forget lookup ids: %w", err)
+	}
+	return int(n), nil
 }
 
 // StartRun implements Store.

@@ -303,6 +303,19 @@ type Store interface {
 	// again; false if there was none.
 	ForgetTombstone(ctx context.Context, scope, keyHash string) (bool, error)
 
+	// LookupIDs returns the lookup cache of scope (a lookup's object and
+	// field, "account.vcms__partner_code__c"): the Salesforce Id each
+	// value resolved to, by the value's keyed hash (never the value).
+	LookupIDs(ctx context.Context, scope string) (map[string]string, error)
+	// PutLookupIDs remembers the Ids of values of scope, by value hash,
+	// replacing the Id an entry held.
+	PutLookupIDs(ctx context.Context, scope string, ids map[string]string, at time.Time) error
+	// ForgetLookupIDs forgets the entries of scope that resolve to any of
+	// ids (a deleted record's), or every entry of scope when no id is
+	// given, and returns how many it forgot. A forgotten value is resolved
+	// again next time.
+	ForgetLookupIDs(ctx context.Context, scope string, ids ...string) (int, error)
+
 	// StartRun adds a run (outcome running) and returns its id.
 	StartRun(ctx context.Context, job string, start time.Time) (int64, error)
 	// FinishRun records a run's end, outcome, counts and error.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Lockouts", testLockouts},
 		{"ClaimRun", testClaimRun},
 		{"ClaimRunConcurrent", testClaimRunConcurrent},
+		{"LookupIDs", testLookupIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -527,5 +529,49 @@ func testClaimRunConcurrent(t *testing.T, s state.Store, _ func() state.Store) {
 	}
 	if won != 1 {
 		t.Fatalf("%d of %d racing claims won, want 1", won, n)
+	}
+}
+
+// testLookupIDs: the lookup cache keeps an Id per value hash and scope,
+// replaces an entry's Id, survives a reopen, and forgets the entries of a
+// deleted record's Id, or a whole scope, in that scope only.
+func testLookupIDs(t *testing.T, s state.Store, reopen func() state.Store) {
+	const acc, user = "account.vcms__external_key__c", "user.email"
+	got, err := s.LookupIDs(ctx, acc)
+	must(t, err)
+	if len(got) != 0 {
+		t.Fatalf("LookupIDs(empty) = %v", got)
+	}
+	must(t, s.PutLookupIDs(ctx, acc, map[string]string{"h1": "001A", "h2": "001B", "h3": "001B"}, t0))
+	must(t, s.PutLookupIDs(ctx, acc, map[string]string{"h1": "001C"}, t0.Add(time.Hour))) // replaced
+	must(t, s.PutLookupIDs(ctx, user, map[string]string{"h1": "005A"}, t0))
+	must(t, s.PutLookupIDs(ctx, user, nil, t0))
+	if got, err = s.LookupIDs(ctx, acc); err != nil || !maps.Equal(got, map[string]string{"h1": "001C", "h2": "001B", "h3": "001B"}) {
+		t.Fatalf("LookupIDs = %v, %v", got, err)
+	}
+	if reopen != nil {
+		must(t, s.Close())
+		s = reopen()
+		defer s.Close()
+	}
+	// A deleted target: every value that resolved to it, in its scope.
+	if n, err := s.ForgetLookupIDs(ctx, acc, "001B", "001Z"); err != nil || n != 2 {
+		t.Fatalf("ForgetLookupIDs(001B) = %d, %v; want 2", n, err)
+	}
+	if n, err := s.ForgetLookupIDs(ctx, user, "001C"); err != nil || n != 0 {
+		t.Fatalf("ForgetLookupIDs(another scope's id) = %d, %v; want 0", n, err)
+	}
+	if got, err = s.LookupIDs(ctx, acc); err != nil || !maps.Equal(got, map[string]string{"h1": "001C"}) {
+		t.Fatalf("after forgetting 001B: %v, %v", got, err)
+	}
+	// --full: the whole scope.
+	if n, err := s.ForgetLookupIDs(ctx, acc); err != nil || n != 1 {
+		t.Fatalf("ForgetLookupIDs(scope) = %d, %v; want 1", n, err)
+	}
+	if got, err = s.LookupIDs(ctx, acc); err != nil || len(got) != 0 {
+		t.Fatalf("after forgetting the scope: %v, %v", got, err)
+	}
+	if got, err = s.LookupIDs(ctx, user); err != nil || !maps.Equal(got, map[string]string{"h1": "005A"}) {
+		t.Fatalf("the other scope's entries: %v, %v", got, err)
 	}
 }
