@@ -43,9 +43,11 @@ type View struct {
 	m     *JobMapping
 	sf    map[string]*connector.Object
 
-	// Resolver resolves lookup rules; set it before the first call (use a
-	// NewCachedResolver per run). Without it, lookup fields are per-field
-	// errors.
+	// Resolver resolves lookup rules and children's parent references;
+	// set it before the first call (a NewCachedResolver or a
+	// NewStoredResolver per run). A BatchResolver is asked for the values
+	// of a chunk of rows at once (Prefetch) before they are mapped.
+	// Without it, lookup fields are per-field errors.
 	Resolver Resolver
 	// OnError receives the per-field and per-key mapping errors of reads,
 	// so that the caller can collect them per run; nil drops them (the
@@ -402,8 +404,9 @@ func (v *View) Read(ctx context.Context, object string, since connector.Cursor, 
 		return "", err
 	}
 	incremental := since != "" && v.TracksChanges(object)
-	return v.local.Read(ctx, v.m.LocalObject, since, func(row connector.Record) error {
-		row = ls.fromLocal(row)
+	// With a BatchResolver, rows are held back a chunk at a time and their
+	// lookup values resolved together before they are mapped.
+	add, flush := v.prefetch(ctx, mems, func(row connector.Record) error {
 		fam, errs := v.m.ToSalesforce(ctx, row, v.Resolver)
 		if err := v.report(object, errs); err != nil {
 			return err
@@ -412,6 +415,13 @@ func (v *View) Read(ctx context.Context, object string, since connector.Cursor, 
 		v.linkOf(&fam, &row)
 		return v.emit(ctx, object, mems, &fam, incremental, fn)
 	})
+	cur, err := v.local.Read(ctx, v.m.LocalObject, since, func(row connector.Record) error {
+		return add(ls.fromLocal(row))
+	})
+	if err == nil {
+		err = flush()
+	}
+	return cur, err
 }
 
 // ListKeys implements connector.KeyLister. For the parent's object it
@@ -471,8 +481,7 @@ func (v *View) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 		return nil
 	}
 	sent := map[string]bool{}
-	each := func(row connector.Record) error {
-		row = ls.fromLocal(row)
+	add, flush := v.prefetch(ctx, mems, func(row connector.Record) error {
 		fam, errs := v.m.ToSalesforce(ctx, row, v.Resolver)
 		if err := v.report(object, errs); err != nil {
 			return err
@@ -487,11 +496,16 @@ func (v *View) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 			sent[id] = true
 			return fn(r)
 		})
-	}
+	})
+	each := func(row connector.Record) error { return add(ls.fromLocal(row)) }
 	if v.feat.KeyReader != nil {
-		return v.feat.KeyReader.ReadKeys(ctx, v.m.LocalObject, localKeys, each)
+		err = v.feat.KeyReader.ReadKeys(ctx, v.m.LocalObject, localKeys, each)
+	} else {
+		_, err = v.local.Read(ctx, v.m.LocalObject, "", each)
 	}
-	_, err = v.local.Read(ctx, v.m.LocalObject, "", each)
+	if err == nil {
+		err = flush()
+	}
 	return err
 }
 
