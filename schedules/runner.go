@@ -277,7 +277,11 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		res.MappingErrors = append(res.MappingErrors, e)
 		mu.Unlock()
 	}
-	view.Resolver = mapping.NewCachedResolver(orgResolver{r.Salesforce})
+	lookups, err := r.lookupResolver(ctx, m, opts, log)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	view.Resolver = lookups
 
 	rjob, err := engineJob(job, m)
 	if err != nil {
@@ -319,6 +323,7 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Bool("resync", opts.Resync).Msg("run starting")
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full, Lease: lease, Resync: opts.Resync})
 	res.Result = out
+	r.lookupsDone(ctx, lookups, view, m, out, log)
 	if err == nil && opts.DryRun && opts.CaptureValues {
 		if res.Values, err = captureValues(ctx, sfSide, localSide, out, rjob); err != nil {
 			err = fmt.Errorf("job %s: reading values for the report: %w", job.Name, err)
