@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -37,9 +38,24 @@ func (d *decoder) validate(c *Config) {
 		d.validateSource(s)
 	}
 	used := make(map[string]bool)
+	adopters := make(map[string]*Job) // lower-case object -> the first job adopting on it
 	for _, j := range c.Jobs {
 		d.validateJob(c, j)
 		used[j.Local.Source] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Jobs)) {
+		j := c.Jobs[name]
+		if strings.TrimSpace(j.Adopt) == "" || j.Salesforce.Object == "" {
+			continue
+		}
+		obj := strings.ToLower(j.Salesforce.Object)
+		if first := adopters[obj]; first != nil && (strings.TrimSpace(first.Salesforce.Where) == "" || strings.TrimSpace(j.Salesforce.Where) == "") {
+			// Both would adopt the same record, each setting its own key.
+			d.errAt(&j.Meta, "adopt", "job %s adopts %s records without a key too (line %d): give each job a salesforce where so that a record belongs to one, or let one job adopt",
+				first.Name, j.Salesforce.Object, first.At("adopt").Line)
+		} else if first == nil {
+			adopters[obj] = j
+		}
 	}
 	for name, s := range c.Sources {
 		if !used[name] {
@@ -275,6 +291,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 			d.errorf(d.posOf(p, j.At("match_on")), p, "%s is not the sf of a field rule of this job", d.word(p, f))
 		}
 	}
+	d.adopt(j)
 	if cs := j.Consent; cs != nil {
 		if _, ok := targets[cs.Field]; cs.Field != "" && !ok {
 			d.errAt(&cs.Meta, "field", "%s is not the sf of a field rule of this job", d.word(cs.PathOf("field"), cs.Field))
@@ -625,4 +642,28 @@ func dateLayoutOK(layout string) bool {
 	}
 	y, m, dd := t.Date()
 	return y == 2008 && m == time.March && dd == 25
+}
+
+// adopt checks a job's adopt: it creates local rows (so the job writes
+// locally), and a key made of a field's value must not be personal data.
+func (d *decoder) adopt(j *Job) {
+	a := strings.TrimSpace(j.Adopt)
+	if a == "" {
+		return
+	}
+	if j.Direction == ToSalesforce {
+		d.errAt(&j.Meta, "adopt", "adopt creates local rows for records opened in Salesforce, and this job's direction is to_salesforce; remove adopt or use direction: both")
+	}
+	if strings.EqualFold(a, "id") {
+		return
+	}
+	if strings.ContainsAny(a, " ,()'") {
+		d.errAt(&j.Meta, "adopt", "want id or the API name of a Salesforce field (an auto-number such as vcms__Case_Number__c), not %s", d.word(j.PathOf("adopt"), a))
+		return
+	}
+	for _, r := range j.Fields {
+		if strings.EqualFold(r.SF, a) && r.PII != "" && r.PII != PIINone {
+			d.errAt(&j.Meta, "adopt", "%s is classified %s here: a key shows in plans, reports, the state and Salesforce's key field, so it must not be personal data; use adopt: id, or an auto-number", d.word(j.PathOf("adopt"), a), r.PII)
+		}
+	}
 }

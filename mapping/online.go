@@ -123,6 +123,19 @@ func (o *online) job(j *config.Job) {
 	o.required(j, m)
 	o.lookups(m)
 	o.newestWins(j, m)
+	o.adopt(j, m)
+}
+
+// adopt: a key made of a field's value needs that field on the object.
+func (o *online) adopt(j *config.Job, m *JobMapping) {
+	a := strings.TrimSpace(j.Adopt)
+	parent := m.Members()[0]
+	if a == "" || strings.EqualFold(a, "id") || parent.Desc == nil {
+		return
+	}
+	if parent.Desc.Field(a) == nil {
+		o.errs = append(o.errs, j.Meta.Errorf("adopt", "%s has no field %s; use adopt: id, or the API name of an auto-number field", m.Object, a))
+	}
 }
 
 // keyFields: upserting by key needs the key field to be an external id.

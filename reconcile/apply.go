@@ -127,8 +127,17 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 	if err := r.hookKill(ctx, BeforeCursor); err != nil {
 		return err
 	}
-	if r.cursor != "" {
+	kc := r.keylessCursor()
+	if (r.cursor != "" && !r.holdCursor) || kc != r.keylessLoaded {
 		err := r.update(ctx, func(tx state.Tx) error {
+			if kc != r.keylessLoaded {
+				if err := tx.SetCursor(keylessName, kc); err != nil {
+					return err
+				}
+			}
+			if r.cursor == "" || r.holdCursor {
+				return nil
+			}
 			if r.listDone || !r.incr {
 				if err := tx.SetCursor(listedName, r.start.Format(time.RFC3339)); err != nil {
 					return err
@@ -193,6 +202,23 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 			fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", "", connector.Permanent, connector.ErrReadOnly))
 		}
 		return nil
+	}
+	{
+		// A Salesforce record without a key that has not taken one: no
+		// write to it (an upsert by the key would create a second record)
+		// and none from it once taking the key failed (keyless.go).
+		kept := batch[:0:0]
+		for _, w := range batch {
+			if e := w.e; e.keyless && e.keys[SF] == "" && (s == SF || e.ro().rekeyErr != nil) {
+				fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", connector.CodeNotProcessed, connector.Permanent,
+					errors.New("the Salesforce record did not take its key")))
+				continue
+			}
+			kept = append(kept, w)
+		}
+		if batch = kept; len(batch) == 0 {
+			return nil
+		}
 	}
 	if r.fam != nil {
 		kept := batch[:0:0]
@@ -321,6 +347,12 @@ func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
 // whose write succeeded get their new baseline, the rest keep theirs; the
 // pending reasons and conflicts follow.
 func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
+	if e.keyless && e.keys[SF] == "" {
+		// It did not take its key: nothing is recorded, the record is
+		// read again next run (the cursor is held).
+		r.holdCursor = true
+		return nil
+	}
 	if e.ro().moved != "" {
 		// Rekeyed: the record's state moves to its new key.
 		if err := tx.ClearPending(e.ro().moved); err != nil {

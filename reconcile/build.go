@@ -26,13 +26,18 @@ func (r *runner) buildPlan(order []*entry) {
 		if e.pres[SF] == pPresent && e.pres[Local] == pPresent && !e.has {
 			p.Matched++
 		}
-		if e.matched {
+		r.keylessNotes(p, e)
+		switch {
+		case e.matched && e.keyless:
+			p.Notes = append(p.Notes, Note{Kind: NoteMatched, Key: e.key(), Detail: "match_on pairs salesforce record " + e.ro().id[SF] + ", which has no key: it takes this key"})
+		case e.matched:
 			p.Notes = append(p.Notes, Note{Kind: NoteMatched, Key: e.key(), Detail: "match_on pairs local " + e.keys[Local]})
-		}
-		if e.linked {
+		case e.linked && e.keyless:
+			p.Notes = append(p.Notes, Note{Kind: NoteLinked, Key: e.key(), Detail: "this row links to salesforce record " + e.ro().id[SF] + ", which has no key: it takes this key"})
+		case e.linked:
 			p.Notes = append(p.Notes, Note{Kind: NoteLinked, Key: e.key(), Detail: "local " + e.keys[Local] + " links to this record"})
 		}
-		if e.rekey && !e.unknown {
+		if e.rekey && !e.unknown && !e.keyless {
 			p.Notes = append(p.Notes, Note{Kind: NoteRekey, Key: e.key(), Detail: "salesforce takes the local key " + e.keys[Local]})
 		}
 		switch {
@@ -99,6 +104,7 @@ func (r *runner) buildPlan(order []*entry) {
 		}
 	}
 	p.Writes = slices.Concat(ups[SF], ups[Local], dels[SF], dels[Local])
+	r.keylessReport(p)
 	r.plan = p
 }
 
@@ -110,8 +116,12 @@ func (r *runner) safety() error {
 	p := r.plan
 	if smaller := min(p.Seen[SF], p.Seen[Local]); r.first && r.job.minMatchRate() > 0 && smaller > 0 && smaller >= r.job.minMatchSample() {
 		if float64(p.Matched) < r.job.minMatchRate()*float64(smaller) {
-			return &AbortError{Reason: fmt.Sprintf("first sync of job %s matches %d of %d records (brake at %g); check the key and key_prefix, or use --force",
-				r.job.Name, p.Matched, smaller, r.job.minMatchRate())}
+			hint := "check the key and key_prefix, or use --force"
+			if p.Keyless > 0 {
+				hint = fmt.Sprintf("%d salesforce record(s) have no key: match_on pairs them with the local rows (a case code, say), adopt gives them keys; or use --force", p.Keyless)
+			}
+			return &AbortError{Reason: fmt.Sprintf("first sync of job %s matches %d of %d records (brake at %g); %s",
+				r.job.Name, p.Matched, smaller, r.job.minMatchRate(), hint)}
 		}
 	}
 	if err := r.parentDeletes(); err != nil {

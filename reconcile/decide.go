@@ -8,11 +8,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/state"
 )
 
 // matchOn pairs records new on both sides whose keys differ but whose
-// match_on fields agree (each tuple unique on its side).
+// match_on fields agree (each tuple unique on its side); a Salesforce
+// record without a key takes the local key (keyless.go). A tuple shared by
+// several records on a side, with records on the other side too, pairs
+// none of them: each is held for a person (never created).
 func (r *runner) matchOn() {
 	if len(r.job.MatchOn) == 0 {
 		return
@@ -26,12 +30,22 @@ func (r *runner) matchOn() {
 		}
 	}
 	type tuple string
+	// A tuple compares text as a person reading two sheets would: case
+	// and runs of white space aside ("bkk-003 " is "BKK-003"); other
+	// values by fingerprint. It lives in memory only.
 	sig := func(e *entry, s Side) (tuple, bool) {
 		b := make([]byte, 0, 8*len(idx))
 		for _, i := range idx {
 			fp := e.x.fp[s][i]
 			if fp == r.null[i] || fp == 0 {
 				return "", false
+			}
+			if vs := e.x.vals[s]; vs != nil && vs[i].Kind() == connector.KindText {
+				t, _ := vs[i].Text()
+				b = append(b, 't')
+				b = append(b, strings.ToLower(strings.Join(strings.Fields(t), " "))...)
+				b = append(b, 0)
+				continue
 			}
 			b = fmt.Appendf(b, "%016x", uint64(fp))
 		}
@@ -55,10 +69,23 @@ func (r *runner) matchOn() {
 	}
 	for t, sfs := range side[SF] {
 		ls := side[Local][t]
+		if len(ls) == 0 {
+			continue
+		}
 		if len(sfs) != 1 || len(ls) != 1 {
+			d := fmt.Sprintf("match_on %s: %d salesforce and %d local records agree; a person pairs them (sets the key in Salesforce) or tells them apart",
+				strings.Join(r.job.MatchOn, ","), len(sfs), len(ls))
+			for _, e := range slices.Concat(sfs, ls) {
+				e.ambiguous = true
+				e.rw().note = d
+			}
 			continue
 		}
 		a, b := sfs[0], ls[0]
+		if a.keyless {
+			r.absorb(a, b).matched = true
+			continue
+		}
 		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
 		a.rw().vals[Local], a.rw().mod[Local] = b.ro().vals[Local], b.ro().mod[Local]
 		a.matched = true
@@ -81,6 +108,9 @@ func (r *runner) decideAll() []*entry {
 }
 
 func (r *runner) decide(e *entry) {
+	if e.ambiguous || strings.HasPrefix(e.id, keylessPrefix) {
+		return // held for a person, or a keyless record left alone
+	}
 	if e.pres[SF] == pUnknown || e.pres[Local] == pUnknown {
 		e.unknown = true
 		e.dirty = e.has || e.pendingBefore || e.pres[SF] == pPresent || e.pres[Local] == pPresent

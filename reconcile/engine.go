@@ -132,8 +132,9 @@ type Result struct {
 }
 
 const (
-	cursorName = "salesforce"      // the Salesforce change cursor
-	listedName = "salesforce_keys" // when Salesforce keys were last listed
+	cursorName  = "salesforce"      // the Salesforce change cursor
+	listedName  = "salesforce_keys" // when Salesforce keys were last listed
+	keylessName = "keyless"         // keyless settings and records reported (keyless.go)
 )
 
 type presence uint8
@@ -195,8 +196,14 @@ type entry struct {
 	linked   bool // paired by the local record's link to the Salesforce Id
 	rekey    bool // the Salesforce record is to take the local key (link.go)
 	gated    bool // created without the consent-gated fields
-	tomb     bool // consent withdrawn: keep a tombstone of the key
-	dirty    bool // state changes without a write
+	// keyless: the Salesforce record was read without a key (id[SF]
+	// holds its Id) and has not taken one yet (keyless.go).
+	keyless   bool
+	adopt     bool // adopted: Salesforce takes keys[Local] before the local create
+	adopted   bool // adopted (or its stopped adoption finished)
+	ambiguous bool // match_on pairs it with several records: held for a person
+	tomb      bool // consent withdrawn: keep a tombstone of the key
+	dirty     bool // state changes without a write
 }
 
 // fstate is a state.FieldState without its name (runner.names gives it)
@@ -223,6 +230,10 @@ type extra struct {
 	// id holds each side's Record.ID as read (the Salesforce Id; locally,
 	// the Salesforce Id the row links to), or as a create returned it.
 	id [2]string
+	// adoptKey is the key a keyless record takes if adopted; note says
+	// why one is not, or why a match is ambiguous (value-free).
+	adoptKey string
+	note     string
 }
 
 var noExtra extra
@@ -268,6 +279,9 @@ func (e *entry) cur(s Side, i int) state.Fingerprint {
 }
 
 func (e *entry) key() string {
+	if strings.HasPrefix(e.id, keylessPrefix) {
+		return e.ro().id[SF] // a keyless record not paired nor adopted
+	}
 	if e.keys[SF] != "" {
 		return e.keys[SF]
 	}
@@ -339,6 +353,17 @@ type runner struct {
 	outside   map[string]string
 	listDone  bool
 	attempted int
+	// keylessLeft are the keyless records neither paired nor adopted;
+	// keylessSeen the hashes of those reported by earlier runs, and
+	// keylessChanged whether the settings for them changed since.
+	keylessLeft    []*entry
+	keylessSeen    map[string]bool
+	keylessChanged bool
+	keylessLoaded  string // the keyless cursor as loaded
+	adoptField     string // Job.Adopt.Field as Salesforce spells it
+	// holdCursor keeps the change cursor where it was: a keyless
+	// record could not take its key, and must be read again.
+	holdCursor bool
 }
 
 func (e *Engine) now() time.Time {
@@ -527,6 +552,13 @@ func (r *runner) prepare(ctx context.Context) error {
 	if err := r.job.Validate(r.obj[SF], r.obj[Local]); err != nil {
 		return err
 	}
+	if a := r.job.Adopt; a != nil && a.Field != "" {
+		f := r.obj[SF].Field(a.Field)
+		if f == nil {
+			return fmt.Errorf("job %s: adopt: %w: salesforce object %s: field %s", r.job.Name, ErrInvalidJob, r.obj[SF].Name, a.Field)
+		}
+		r.adoptField = f.Name
+	}
 	if err := r.Store.CheckKeyID(ctx, r.FP.KeyID()); err != nil {
 		return fmt.Errorf("job %s: %w", r.job.Name, err)
 	}
@@ -606,6 +638,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	r.linkPairs()
 	r.matchOn()
+	r.adoptKeyless()
 	order := r.decideAll()
 	if err := r.refetch(ctx); err != nil {
 		return nil, err

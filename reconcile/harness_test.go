@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -46,16 +47,17 @@ func testObject() *connector.Object {
 type side struct {
 	*memory.Connector
 	mu         sync.Mutex
-	unreadable map[string]bool     // KeyIDs
-	keyless    map[string]bool     // KeyIDs read as a row without a usable key
-	damaged    map[string]bool     // KeyIDs read as a row that could not be read whole
-	dup        map[string]bool     // KeyIDs read twice (a repeated row)
-	failing    map[string]bool     // KeyIDs
-	hidden     map[string][]string // KeyID -> fields reads leave out (unknown)
+	unreadable map[string]bool             // KeyIDs
+	keyless    map[string]bool             // KeyIDs read as a row without a usable key
+	damaged    map[string]bool             // KeyIDs read as a row that could not be read whole
+	dup        map[string]bool             // KeyIDs read twice (a repeated row)
+	failing    map[string]bool             // KeyIDs
+	hidden     map[string][]string         // KeyID -> fields reads leave out (unknown)
+	nokey      map[string]connector.Record // Id -> a record without a key
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}, nokey: map[string]connector.Record{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -69,6 +71,19 @@ func newSide(name string, clock func() time.Time) *side {
 }
 
 func (s *side) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	s.mu.Lock()
+	var nokey []connector.Record
+	for _, id := range slices.Sorted(maps.Keys(s.nokey)) {
+		r := s.nokey[id].Clone()
+		r.Err = connector.NewRecordError("read", s.Name(), object, "", "Key__c", connector.CodeNoKey, connector.Permanent, fmt.Errorf("record %s has no key", id))
+		nokey = append(nokey, r)
+	}
+	s.mu.Unlock()
+	for _, r := range nokey {
+		if err := fn(r); err != nil {
+			return "", err
+		}
+	}
 	return s.Connector.Read(ctx, object, since, func(r connector.Record) error {
 		s.mu.Lock()
 		bad := s.unreadable[connector.KeyID(r.Key, false)]
@@ -106,6 +121,44 @@ func (s *side) ReadKeys(ctx context.Context, object string, keys []string, fn fu
 		}
 		return fn(r)
 	})
+}
+
+// SetKeys implements reconcile.KeySetter for the records without a key:
+// the record takes the key (failing as writes of that key fail).
+func (s *side) SetKeys(ctx context.Context, object string, recs []connector.Record) ([]connector.Result, error) {
+	out := make([]connector.Result, len(recs))
+	for i, want := range recs {
+		out[i] = connector.Result{Key: want.Key, ID: want.ID}
+		s.mu.Lock()
+		rec, ok := s.nokey[want.ID]
+		failing := s.failing[connector.KeyID(want.Key, false)]
+		s.mu.Unlock()
+		switch {
+		case !ok:
+			out[i].Err = connector.NewRecordError("set_keys", s.Name(), object, want.Key, "", connector.CodeNotFound, connector.Permanent, connector.ErrNotFound)
+		case failing:
+			out[i].Err = connector.NewRecordError("set_keys", s.Name(), object, want.Key, "Key__c", connector.CodeLocked, connector.Retryable, errors.New("injected"))
+		default:
+			fields := map[string]connector.Value{}
+			for k, v := range rec.Fields {
+				if !v.IsNull() {
+					fields[k] = v
+				}
+			}
+			res, err := s.Connector.Upsert(ctx, object, []connector.Record{{Key: want.Key, Fields: fields}})
+			if err != nil {
+				return nil, err
+			}
+			if res[0].Err != nil {
+				out[i].Err = res[0].Err
+				continue
+			}
+			s.mu.Lock()
+			delete(s.nokey, want.ID)
+			s.mu.Unlock()
+		}
+	}
+	return out, nil
 }
 
 // hide leaves out of r the fields hidden for its key (s.mu held).
@@ -166,6 +219,12 @@ func (s *side) dump() []string {
 	if err != nil {
 		out = append(out, "error: "+err.Error())
 	}
+	s.mu.Lock()
+	for id, r := range s.nokey {
+		r.Key = "(no key: " + id + ")"
+		out = append(out, formatRecord(r))
+	}
+	s.mu.Unlock()
 	slices.Sort(out)
 	return out
 }

@@ -174,8 +174,14 @@ type Job struct {
 	// locale makes every value differ without a rule change.
 	MaxUpdate Limit
 	// MatchOn names fields whose values pair records with different keys
-	// that have no state yet (an org that predates casebridge).
+	// that have no state yet (an org that predates casebridge), and
+	// Salesforce records without a key with local rows (keyless.go).
 	MatchOn []string
+	// Adopt, when set, gives the Salesforce records without a key that
+	// match_on does not pair a key of their own and creates them on the
+	// local side (a case opened in Salesforce). Without it they are
+	// reported once and left alone.
+	Adopt *Adopt
 	// MinMatchRate is the match-rate brake: at first sync, with both sides
 	// non-empty, fewer matches than this share of the smaller side abort
 	// the run. 0 means 0.1; a negative value turns the brake off.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
 )
 
@@ -45,6 +46,12 @@ func killWorld(t *testing.T) *world {
 	must(w.local.set("TH-0012", map[string]string{"Name__c": "new local"}))
 	must(w.sf.del("TH-0005"))
 	must(w.local.del("TH-0006"))
+	// Two cases opened in Salesforce, adopted: each takes a key in
+	// Salesforce, then is created locally (keyless.go).
+	w.job.Adopt = &reconcile.Adopt{Prefix: "sf:"}
+	for _, id := range []string{"a0K1", "a0K2"} {
+		w.sf.nokey[id] = connector.Record{ID: id, Fields: map[string]connector.Value{"Name__c": connector.Text("opened in salesforce"), "Stage__c": connector.Null(), "Amount__c": connector.Null()}}
+	}
 	return w
 }
 
@@ -60,6 +67,14 @@ func TestKillPoints(t *testing.T) {
 	wantSF, wantLocal := ref.sf.dump(), ref.local.dump()
 	if !slices.Equal(wantSF, wantLocal) {
 		t.Fatalf("reference run did not converge:\n%v\n%v", wantSF, wantLocal)
+	}
+	for _, l := range wantSF {
+		if strings.HasPrefix(l, "(no key") {
+			t.Fatalf("reference run left a record without a key: %s", l)
+		}
+	}
+	if !slices.ContainsFunc(wantLocal, func(l string) bool { return strings.HasPrefix(l, "sf:a0K2 ") }) {
+		t.Fatalf("reference run did not adopt: %v", wantLocal)
 	}
 	if hits[reconcile.BeforeWrite] < 3 {
 		t.Fatalf("the scenario should write several batches, got %v", hits)

@@ -31,9 +31,9 @@ import (
 //     created on Salesforce; a pair whose keys differ while the local
 //     record links to the Salesforce one takes the local key as in 2.
 //
-// What it leaves: a Salesforce record without any key is never read as a
-// record (it names no row), and a child of a rekeyed record keeps the key
-// it was created under.
+// A Salesforce record without any key is paired the same way (keyless.go).
+// What it leaves: a child of a rekeyed record keeps the key it was created
+// under.
 
 // KeySetter is implemented by a Salesforce-side connector that sets the
 // key of records identified by their Id.
@@ -78,6 +78,10 @@ func (r *runner) linkPairs() {
 			continue
 		}
 		delete(bySF, link)
+		if a.keyless {
+			r.absorb(a, b).linked = true
+			continue
+		}
 		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
 		x := a.rw()
 		x.vals[Local], x.mod[Local], x.id[Local] = b.ro().vals[Local], b.ro().mod[Local], link
@@ -121,7 +125,7 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 	var todo []*entry
 	var recs []connector.Record
 	for _, e := range es {
-		if !e.rekey || e.unknown || (pre && e.op[Local] == OpCreate) {
+		if !e.rekey || e.unknown || (pre && e.op[Local] == OpCreate && !(e.adopt && !r.links)) {
 			continue
 		}
 		id := e.ro().id[SF]
@@ -166,7 +170,11 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 		if ferr != nil {
 			// The pair stays under its old key, both sides' keys recorded,
 			// and pending: the next run reads it by key and tries again.
-			re := state.RecordErr{RunID: r.runID, Key: e.keys[SF], Code: string(connector.CodeOf(ferr)), Message: "setting the key " + e.keys[Local] + ": " + ferr.Error(), At: now}
+			key := e.keys[SF]
+			if e.keyless {
+				key = e.keys[Local] // the row's: the record has none
+			}
+			re := state.RecordErr{RunID: r.runID, Key: key, Code: string(connector.CodeOf(ferr)), Message: "setting the key " + e.keys[Local] + ": " + ferr.Error(), At: now}
 			var rerr *connector.RecordError
 			if errors.As(ferr, &rerr) {
 				re.Field = rerr.Field
@@ -174,9 +182,16 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			failed = append(failed, re)
 			r.counts.Failures++
 			e.rw().rekeyErr, e.dirty = ferr, true
+			if e.keyless {
+				// No key in Salesforce: no write (an upsert by the key
+				// would create a second record) and no state; the record
+				// is read again next run.
+				r.holdCursor = true
+			}
 			continue
 		}
 		e.keys[SF] = e.keys[Local]
+		e.keyless = false
 		if nid := r.keyID(e.keys[Local]); nid != e.id {
 			if e.ro().moved == "" {
 				e.rw().moved = e.id

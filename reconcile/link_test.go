@@ -113,6 +113,17 @@ func (k *keyedSide) SetKeys(ctx context.Context, object string, recs []connector
 			out[i].Err = connector.NewRecordError("set_keys", k.Name(), object, want.Key, "Key__c", connector.CodeLocked, connector.Retryable, errors.New("injected"))
 			continue
 		}
+		k.mu.Lock()
+		_, keyless := k.nokey[want.ID]
+		k.mu.Unlock()
+		if keyless {
+			res, err := k.side.SetKeys(ctx, object, []connector.Record{want})
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res[0]
+			continue
+		}
 		var found *connector.Record
 		_, err := k.side.Connector.Read(ctx, object, "", func(r connector.Record) error {
 			if r.ID == want.ID && !r.Deleted {
@@ -356,5 +367,70 @@ func TestGeneratedKeyKillPoints(t *testing.T) {
 	}
 	if linked == 0 {
 		t.Fatal("no rerun paired a row by its link: the kill between insert and record is not tested")
+	}
+}
+
+// A case opened in Salesforce (no key) adopted into a table whose keys
+// the database generates: the row is created through its link, then
+// Salesforce takes the generated key. A kill at any point between leaves
+// no duplicate on either side: the rerun pairs the row by its link.
+func TestGeneratedKeyAdoptKillPoints(t *testing.T) {
+	setup := func(t *testing.T) *linkWorld {
+		w := newLinkWorld(t)
+		w.job.Adopt = &reconcile.Adopt{Prefix: "sf:"}
+		w.job.BatchSize = 1
+		for _, id := range []string{"a0K1", "a0K2"} {
+			w.sf.nokey[id] = connector.Record{ID: id, Fields: map[string]connector.Value{"Name__c": connector.Text("n " + id), "Stage__c": connector.Null(), "Amount__c": connector.Null()}}
+		}
+		return w
+	}
+	killed := errors.New("kill -9")
+	ref := setup(t)
+	hits := map[reconcile.Point]int{}
+	ref.eng.Hooks.At = func(_ context.Context, p reconcile.Point) error { hits[p]++; return nil }
+	if _, err := ref.sync(reconcile.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wantSF, wantLocal := ref.sf.dump(), ref.local.dump()
+	if !slices.Equal(wantSF, wantLocal) || len(wantSF) != 2 || !strings.HasPrefix(wantSF[0], "GEN-") {
+		t.Fatalf("reference run: %v / %v", wantSF, wantLocal)
+	}
+	for _, p := range reconcile.Points {
+		for n := 1; n <= hits[p]; n++ {
+			t.Run(fmt.Sprintf("%s#%d", p, n), func(t *testing.T) {
+				w := setup(t)
+				seen := 0
+				w.eng.Hooks.At = func(_ context.Context, at reconcile.Point) error {
+					if at == p {
+						if seen++; seen == n {
+							return killed
+						}
+					}
+					return nil
+				}
+				if _, err := w.sync(reconcile.RunOptions{}); !errors.Is(err, killed) {
+					t.Fatalf("run: %v", err)
+				}
+				w.eng.Hooks.At = nil
+				for i := 0; i < 2; i++ {
+					if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if got := w.sf.dump(); !slices.Equal(got, wantSF) {
+					t.Fatalf("salesforce %v, want %v", got, wantSF)
+				}
+				if got := w.local.dump(); !slices.Equal(got, wantLocal) {
+					t.Fatalf("local %v, want %v", got, wantLocal)
+				}
+				res, err := w.sync(reconcile.RunOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := planLines(res.Plan); len(got) != 0 {
+					t.Fatalf("fourth run plans %v", got)
+				}
+			})
+		}
 	}
 }

@@ -108,6 +108,11 @@ func (r *runner) load(ctx context.Context) error {
 		r.entry(k).pendingBefore = true
 	}
 	r.tombs, err = r.Store.Tombstones(ctx, r.job.Object)
+	if err != nil {
+		return err
+	}
+	kc, err := r.Store.Cursor(ctx, r.job.Name, keylessName)
+	r.loadKeyless(kc)
 	return err
 }
 
@@ -124,7 +129,7 @@ func (r *runner) entry(id string) *entry {
 // needsFull reports whether Salesforce must be read completely: first
 // sync, or a field's rule changed (every record must be looked at again).
 func (r *runner) needsFull() bool {
-	if r.first || r.opts.Full {
+	if r.first || r.opts.Full || r.keylessChanged {
 		return true
 	}
 	for _, e := range r.entries {

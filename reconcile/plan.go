@@ -94,6 +94,11 @@ const (
 	NoteGated    NoteKind = "gated"    // consent withdrawn: the field does not flow
 	NoteLinked   NoteKind = "linked"   // a new local row links to this Salesforce record (its Id in the link column)
 	NoteRekey    NoteKind = "rekey"    // the Salesforce record takes the key the local database generated
+	NoteAdopted  NoteKind = "adopted"  // a Salesforce record without a key takes one and is created on local (Job.Adopt)
+	NoteKeyless  NoteKind = "keyless"  // a Salesforce record without a key, not in the job (reported once)
+	// NoteAmbiguous: match_on pairs the record with several others: no
+	// pair, no create, held for a person.
+	NoteAmbiguous NoteKind = "ambiguous"
 )
 
 // Note is a decision that writes nothing to either side.
@@ -134,6 +139,10 @@ type Plan struct {
 	Matched int
 	// Unreadable counts records with no usable key.
 	Unreadable [2]int
+	// Keyless counts the Salesforce records without a key that the run
+	// left alone (neither paired nor adopted); KeylessNew those of them
+	// no earlier run reported (each has a NoteKeyless).
+	Keyless, KeylessNew int
 }
 
 // Count returns how many writes of op the plan holds.

@@ -216,6 +216,10 @@ func (r *runner) listDue(ctx context.Context) bool {
 
 // take records one record read from side s.
 func (r *runner) take(s Side, rec connector.Record) {
+	if s == SF && rec.Key == "" && rec.ID != "" && connector.CodeOf(rec.Err) == connector.CodeNoKey {
+		r.takeKeyless(rec) // not in the job until it takes a key
+		return
+	}
 	if rec.Key == "" || !r.keyOK(rec.Key) {
 		// No usable key: a key that cannot be a key (keyOK) is never
 		// asked of Salesforce, stored or named, and, like an emptied key
@@ -278,6 +282,12 @@ func (r *runner) take(s Side, rec connector.Record) {
 		// KeyID stays internal), even for a record that turns out unknown.
 		e.keys[s] = connector.NormalizeKey(rec.Key)
 	}
+	r.takeInto(e, s, rec, id)
+}
+
+// takeInto records rec, read from side s, in its entry e (id: its KeyID,
+// or for a keyless record its keyless id).
+func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	if e.pres[s] == pUnknown {
 		return
 	}

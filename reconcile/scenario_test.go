@@ -18,6 +18,7 @@ package reconcile_test
 //	# comment                          (whole line)
 //	job key=value ...                  conflict= initial= deletes= direction=
 //	                                   max_delete= max_update= match_on=F,G min_match=
+//	                                   adopt=id|Field (key prefix "sf:")
 //	                                   min_sample=
 //	                                   batch= max_writes=
 //	                                   consent=Field:Gated1,Gated2[:Allowed1,Allowed2]
@@ -37,6 +38,8 @@ package reconcile_test
 //	                                   a key and ROW_UNREADABLE (a row an
 //	                                   unclosed quote swallowed others into)
 //	sf|local mended KEY                ... no longer
+//	sf nokey ID F=v ...                a Salesforce record without a key
+//	                                   (NO_KEY), Id ID; SetKeys gives it one
 //	sf|local dup KEY                   complete reads return KEY twice
 //	sf|local undup KEY                 ... no longer
 //	sf|local hide KEY F ...            reads leave F out of KEY (unknown)
@@ -234,6 +237,17 @@ func runScenario(t *testing.T, dir string) {
 				s.mu.Unlock()
 				err = s.set(key, parseKV(t, where, args[2:]))
 				s.mu.Lock()
+			case "nokey":
+				rec := connector.Record{ID: key, Modified: w.now, Fields: map[string]connector.Value{}}
+				for _, f := range testObject().Fields {
+					if f.Name != "Key__c" {
+						rec.Fields[f.Name] = connector.Null() // as Salesforce reads a record: every field
+					}
+				}
+				for k, v := range parseKV(t, where, args[2:]) {
+					rec.Fields[k] = connector.Text(v)
+				}
+				s.nokey[key] = rec
 			case "del":
 				s.mu.Unlock()
 				err = s.del(key)
@@ -399,6 +413,11 @@ func setJob(t *testing.T, where string, j *reconcile.Job, args []string) {
 			j.MaxDelete, err = reconcile.ParseLimit(v)
 		case "max_update":
 			j.MaxUpdate, err = reconcile.ParseLimit(v)
+		case "adopt": // adopt=id or adopt=Field, with the prefix "sf:"
+			j.Adopt = &reconcile.Adopt{Prefix: "sf:"}
+			if v != "id" {
+				j.Adopt.Field = v
+			}
 		case "match_on":
 			j.MatchOn = strings.Split(v, ",")
 		case "min_match":

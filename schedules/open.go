@@ -180,6 +180,7 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 	type rowStatus struct {
 		err    error
 		synced bool
+		note   string // a success worth saying more of ("adopted")
 	}
 	rows := map[string]*rowStatus{}
 	var order []string
@@ -235,9 +236,23 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 		if p := r.Plan; p != nil {
 			// A field held by conflict: manual is the row's news, not
 			// "synced": field staff see which column waits for a person.
+			adopted := map[string]bool{}
 			for _, n := range p.Notes {
-				if n.Kind == reconcile.NoteConflict {
+				switch n.Kind {
+				case reconcile.NoteConflict:
 					fail(object, n.Key, n.Field, connector.CodeConflictHeld)
+				case reconcile.NoteAmbiguous:
+					fail(object, n.Key, "", connector.CodeAmbiguousMatch)
+				case reconcile.NoteAdopted:
+					adopted[connector.KeyID(n.Key, false)] = true
+				case reconcile.NoteMatched, reconcile.NoteLinked:
+					// Paired with a Salesforce record this run: the row
+					// says so, written to or not.
+					if !failed[connector.KeyID(n.Key, false)] {
+						if rs := row(object, n.Key); rs != nil {
+							rs.synced, rs.note = true, "matched"
+						}
+					}
 				}
 			}
 			c := r.Counts
@@ -246,6 +261,9 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 				if complete && !failed[connector.KeyID(w.Key, false)] {
 					if rs := row(object, w.Key); rs != nil {
 						rs.synced = true
+						if adopted[connector.KeyID(w.Key, false)] {
+							rs.note = "adopted"
+						}
 					}
 				}
 			}
@@ -264,7 +282,7 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 		case rs.err != nil:
 			out = append(out, connector.Result{Key: lk, Err: rs.err})
 		case rs.synced:
-			out = append(out, connector.Result{Key: lk})
+			out = append(out, connector.Result{Key: lk, Note: rs.note})
 		}
 	}
 	if len(out) == 0 {

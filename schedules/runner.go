@@ -377,6 +377,14 @@ func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a := strings.TrimSpace(job.Adopt); a != "" {
+		// Only the parent adopts: a child record is the job's through
+		// its parent's key.
+		parent.Adopt = &reconcile.Adopt{Prefix: job.Local.KeyPrefix}
+		if !strings.EqualFold(a, "id") {
+			parent.Adopt.Field = a
+		}
+	}
 	if cs := job.Consent; cs != nil {
 		// The engine's gate: withdrawal propagates and the parent's fields
 		// of the gated classes do not flow while consent is not allowed.

@@ -44,8 +44,9 @@ import (
 //	    client_secret: ${ORG_SECRET}) and writes $WORK/org.secret.
 //	org get OBJECT KEY FIELD        print a field of the record with that external key ("null" when null);
 //	                                ! org get OBJECT KEY: no live record has that key
-//	org set OBJECT KEY F=text F:=json ...
+//	org set OBJECT KEY|id:ID F=text F:=json ...
 //	                                an edit made in Salesforce: a REST upsert by external key
+//	org new VAR OBJECT F=text ...   a record without a key (a case opened in Salesforce); $VAR is its Id
 //	org delete OBJECT KEY           a delete made in Salesforce (REST)
 //	org count OBJECT [N]            print (or assert) the number of live records
 //	org writes [N]                  print (or assert) casebridge's write calls since the last reset
@@ -165,7 +166,7 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("org: run fakeorg first")
 	}
 	if len(args) == 0 {
-		ts.Fatalf("usage: org get|set|delete|count|writes|reset|lock ...")
+		ts.Fatalf("usage: org get|set|new|delete|count|writes|reset|lock ...")
 	}
 	org := st.org
 	switch args[0] {
@@ -210,7 +211,31 @@ func cmdOrg(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Fatalf("org set: %q is not FIELD=text or FIELD:=json", a)
 			}
 		}
+		if id, ok := strings.CutPrefix(args[2], "id:"); ok {
+			st.restURL(ts, http.MethodPatch, fmt.Sprintf("%s/services/data/v%s/sobjects/%s/%s", st.url, st.org.APIVersion(), args[1], url.PathEscape(id)), body)
+			break
+		}
 		st.rest(ts, http.MethodPatch, args[1], args[2], body)
+	case "new":
+		// A record without the job's key (a case a caseworker opened in
+		// Salesforce): its Id goes into the environment variable VAR.
+		noNeg(ts, neg, "org new")
+		if len(args) < 3 {
+			ts.Fatalf("usage: org new VAR OBJECT [FIELD=text ...]")
+		}
+		fields := map[string]any{}
+		for _, a := range args[3:] {
+			k, v, ok := strings.Cut(a, "=")
+			if !ok {
+				ts.Fatalf("org new: %q is not FIELD=text", a)
+			}
+			fields[k] = v
+		}
+		id, err := org.Insert(args[2], fields, false)
+		if err != nil {
+			ts.Fatalf("org new: %v", err)
+		}
+		ts.Setenv(args[1], id)
 	case "delete":
 		noNeg(ts, neg, "org delete")
 		if len(args) != 3 {
@@ -273,13 +298,16 @@ func (st *e2eState) printOrAssert(ts *testscript.TestScript, what string, n int,
 // rest makes one REST call by external key, as a person editing the
 // record in Salesforce would; it fails the script on an error status.
 func (st *e2eState) rest(ts *testscript.TestScript, method, object, key string, body map[string]any) {
+	st.restURL(ts, method, fmt.Sprintf("%s/services/data/v%s/sobjects/%s/vcms__External_Key__c/%s", st.url, st.org.APIVersion(), object, url.PathEscape(key)), body)
+}
+
+func (st *e2eState) restURL(ts *testscript.TestScript, method, u string, body map[string]any) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		ts.Check(err)
 		r = bytes.NewReader(b)
 	}
-	u := fmt.Sprintf("%s/services/data/v%s/sobjects/%s/vcms__External_Key__c/%s", st.url, st.org.APIVersion(), object, url.PathEscape(key))
 	req, err := http.NewRequest(method, u, r)
 	ts.Check(err)
 	req.Header.Set("Authorization", "Bearer "+st.token)
@@ -290,7 +318,7 @@ func (st *e2eState) rest(ts *testscript.TestScript, method, object, key string, 
 	out, _ := io.ReadAll(resp.Body)
 	st.own++
 	if resp.StatusCode >= 300 {
-		ts.Fatalf("org %s %s %s: %s %s", method, object, key, resp.Status, out)
+		ts.Fatalf("org %s %s: %s %s", method, u, resp.Status, out)
 	}
 }
 

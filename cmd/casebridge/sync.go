@@ -199,6 +199,14 @@ type totals struct {
 	flagged, unknown                     []reconcile.Note
 	// held are the fields conflict: manual holds for a person.
 	held []reconcile.Note
+	// ambiguous are the records match_on pairs with several others:
+	// held for a person, never created.
+	ambiguous []reconcile.Note
+	// adopted counts the Salesforce records without a key given one and
+	// brought to the local side; keyless those left alone, keylessNew
+	// (with notes) those no earlier run reported.
+	adopted, keyless int
+	keylessNew       []reconcile.Note
 	// waitingWrites are planned writes not sent (a budget or the org's
 	// limit stopped the run): pending for the next run, not failed.
 	waitingWrites int
@@ -232,8 +240,15 @@ func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
 					c.Conflicts++
 				}
 				t.held = append(t.held, n)
+			case reconcile.NoteAmbiguous:
+				t.ambiguous = append(t.ambiguous, n)
+			case reconcile.NoteAdopted:
+				t.adopted++
+			case reconcile.NoteKeyless:
+				t.keylessNew = append(t.keylessNew, n)
 			}
 		}
+		t.keyless += p.Keyless
 	}
 	if p := res.Plan; p != nil && !dry {
 		t.waitingWrites += max(len(p.Writes)-c.Creates-c.Updates-c.Deletes-c.Failures, 0)
@@ -255,12 +270,15 @@ func (t *totals) line(w io.Writer, head string, unreadable int) {
 		head, t.creates, t.updates, t.deletes, t.conflicts, len(t.failed), len(t.flagged), len(t.unknown)+unreadable)
 }
 
+// maxListed bounds the records of one kind a summary lists by key.
+const maxListed = 10
+
 // findings reports whether a run left something for a person to look at:
 // failed records, cells that did not map, unreadable rows, unknown keys.
 func findings(res *schedules.JobResult) bool {
 	var t totals
 	sumResult(&t, res.Result, false, true)
-	return len(t.failed) > 0 || len(t.unknown) > 0 || len(t.held) > 0 || len(res.MappingErrors) > 0 || len(res.Unreadable) > 0
+	return len(t.failed) > 0 || len(t.unknown) > 0 || len(t.held) > 0 || len(t.ambiguous) > 0 || len(res.MappingErrors) > 0 || len(res.Unreadable) > 0
 }
 
 // writeSummary prints a run's closing summary, over the job and its
@@ -310,10 +328,30 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	for _, n := range t.held {
 		fmt.Fprintf(w, "  conflict %s.%s: held for a person (casebridge conflicts list, then resolve)\n", n.Key, n.Field)
 	}
+	for _, n := range t.ambiguous {
+		fmt.Fprintf(w, "  ambiguous %s: %s (held for a person: nothing is paired or created)\n", n.Key, n.Detail)
+	}
+	if t.adopted > 0 {
+		verb := "adopted"
+		if dry {
+			verb = "to adopt"
+		}
+		fmt.Fprintf(w, "  %d case(s) opened in Salesforce %s: each takes a key in Salesforce and gets a local row\n", t.adopted, verb)
+	}
+	for i, n := range t.keylessNew {
+		if i == maxListed {
+			fmt.Fprintf(w, "  ... and %d more Salesforce record(s) without a key (the plan lists each: --plan)\n", len(t.keylessNew)-i)
+			break
+		}
+		fmt.Fprintf(w, "  keyless %s: %s\n", n.Key, n.Detail)
+	}
+	if old := t.keyless - len(t.keylessNew); old > 0 {
+		fmt.Fprintf(w, "  %d Salesforce record(s) without a key left alone, reported before (adopt or match_on brings them)\n", old)
+	}
 	for _, e := range res.Unreadable {
 		fmt.Fprintf(w, "  unreadable row: %v\n", e)
 	}
-	if t.waitingWrites > 0 {
+	if t.waitingWrites > 0 && errors.Is(runErr, connector.ErrStop) {
 		fmt.Fprintf(w, "  %d write(s) held for the next run (pending, not failed)\n", t.waitingWrites)
 	}
 	if n := len(t.waiting); n > 0 {

@@ -148,6 +148,9 @@ func statusError(err error) string {
 	if connector.CodeOf(err) == connector.CodeConflictHeld && errors.As(err, &re) {
 		return "conflict " + re.Field + ": held for a person to decide"
 	}
+	if connector.CodeOf(err) == connector.CodeAmbiguousMatch {
+		return "ambiguous match: held for a person to decide"
+	}
 	if errors.As(err, &re) && re.Field != "" {
 		return "error " + string(connector.CodeOf(err)) + " " + re.Field
 	}
@@ -431,9 +434,12 @@ func (c *Connector) Status(ctx context.Context, object string, results []connect
 			if len(refs) != 1 {
 				continue
 			}
-			if r.Err != nil {
+			switch {
+			case r.Err != nil:
 				m.status(refs[0], statusError(r.Err))
-			} else {
+			case r.Note != "":
+				m.status(refs[0], r.Note+" "+m.now.Format(time.RFC3339))
+			default:
 				m.status(refs[0], "synced "+m.now.Format(time.RFC3339))
 			}
 		}
