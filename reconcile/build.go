@@ -27,6 +27,9 @@ func (r *runner) buildPlan(order []*entry) {
 			p.Matched++
 		}
 		r.keylessNotes(p, e)
+		if e.leftNote {
+			p.Notes = append(p.Notes, Note{Kind: NoteLeftScope, Key: e.key(), Detail: "the salesforce record left the job's where: kept on both sides, no longer synced"})
+		}
 		switch {
 		case e.matched && e.keyless:
 			p.Notes = append(p.Notes, Note{Kind: NoteMatched, Key: e.key(), Detail: "match_on pairs salesforce record " + e.ro().id[SF] + ", which has no key: it takes this key"})

@@ -111,6 +111,15 @@ func (r *runner) decide(e *entry) {
 	if e.ambiguous || strings.HasPrefix(e.id, keylessPrefix) {
 		return // held for a person, or a keyless record left alone
 	}
+	if e.has && (e.outScope || e.flags&state.FlagLeftScope != 0 && !e.readSF) {
+		r.leftScope(e)
+		return
+	}
+	if e.flags&state.FlagLeftScope != 0 {
+		// Read in the where again: synced as before.
+		e.newFlags &^= state.FlagLeftScope
+		e.pendingBefore = true // the cleared flag is recorded
+	}
 	if e.pres[SF] == pUnknown || e.pres[Local] == pUnknown {
 		e.unknown = true
 		e.dirty = e.has || e.pendingBefore || e.pres[SF] == pPresent || e.pres[Local] == pPresent
@@ -465,4 +474,20 @@ func (r *runner) initialField(e *entry, i int, s, l state.Fingerprint, ds, dl De
 		return write(Local, s, "initial: fills null")
 	}
 	return r.policy(e, i, r.job.initial(), "initial")
+}
+
+// leftScope decides a record the job held whose Salesforce record is now
+// outside the job's where (read as OUT_OF_SCOPE, or flagged so by an
+// earlier run and not read in the where since): it is reported once, then
+// flagged; nothing is written to either side and nothing is pending, so it
+// is neither a finding nor read again by key run after run. Read in the
+// where again, it is synced as before (the flag clears).
+func (r *runner) leftScope(e *entry) {
+	e.unknown = false
+	e.pres[SF] = pUnknown // its last seen fingerprints are kept
+	if e.flags&state.FlagLeftScope == 0 {
+		e.leftNote = true
+	}
+	e.newFlags = e.flags | state.FlagLeftScope
+	e.dirty = e.newFlags != e.flags || e.pendingBefore
 }

@@ -202,6 +202,9 @@ type entry struct {
 	adopt     bool // adopted: Salesforce takes keys[Local] before the local create
 	adopted   bool // adopted (or its stopped adoption finished)
 	ambiguous bool // match_on pairs it with several records: held for a person
+	readSF    bool // read from Salesforce this run (in the job's where)
+	outScope  bool // read this run as outside the job's where (held before)
+	leftNote  bool // left the where this run: reported once
 	tomb      bool // consent withdrawn: keep a tombstone of the key
 	dirty     bool // state changes without a write
 }

@@ -54,10 +54,11 @@ type side struct {
 	failing    map[string]bool             // KeyIDs
 	hidden     map[string][]string         // KeyID -> fields reads leave out (unknown)
 	nokey      map[string]connector.Record // Id -> a record without a key
+	outside    map[string]bool             // KeyIDs read as OUT_OF_SCOPE (outside a where)
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}, nokey: map[string]connector.Record{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}, nokey: map[string]connector.Record{}, outside: map[string]bool{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -90,8 +91,12 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 		keyless := s.keyless[connector.KeyID(r.Key, false)]
 		damaged := s.damaged[connector.KeyID(r.Key, false)]
 		dup := s.dup[connector.KeyID(r.Key, false)]
+		out := s.outside[connector.KeyID(r.Key, false)]
 		r = s.hide(r)
 		s.mu.Unlock()
+		if out && !r.Deleted {
+			r = connector.Record{Key: r.Key, Err: connector.NewRecordError("read", s.Name(), object, r.Key, "", connector.CodeOutOfScope, connector.Permanent, fmt.Errorf("outside the where"))}
+		}
 		if bad && !r.Deleted {
 			r = connector.Record{Key: r.Key, Err: connector.NewRecordError("read", s.Name(), object, r.Key, "", connector.CodeRowUnreadable, connector.Permanent, fmt.Errorf("injected"))}
 		}

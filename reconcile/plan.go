@@ -96,6 +96,9 @@ const (
 	NoteRekey    NoteKind = "rekey"    // the Salesforce record takes the key the local database generated
 	NoteAdopted  NoteKind = "adopted"  // a Salesforce record without a key takes one and is created on local (Job.Adopt)
 	NoteKeyless  NoteKind = "keyless"  // a Salesforce record without a key, not in the job (reported once)
+	// NoteLeftScope: the Salesforce record left the job's where; kept on
+	// both sides, no longer synced (reported once).
+	NoteLeftScope NoteKind = "left_scope"
 	// NoteAmbiguous: match_on pairs the record with several others: no
 	// pair, no create, held for a person.
 	NoteAmbiguous NoteKind = "ambiguous"

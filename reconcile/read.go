@@ -294,6 +294,9 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	if rec.Err != nil {
 		e.pres[s] = pUnknown
 		e.rw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
+		if s == SF && e.has && connector.CodeOf(rec.Err) == connector.CodeOutOfScope {
+			e.outScope = true // left the where (decide.go, leftScope)
+		}
 		return
 	}
 	if rec.Deleted {
@@ -327,6 +330,9 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 		fps[i] = r.fingerprint(i, v)
 	}
 	e.pres[s] = pPresent
+	if s == SF {
+		e.readSF = true
+	}
 	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {
 		e.keys[s] = k
 	}

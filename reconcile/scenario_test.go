@@ -40,6 +40,9 @@ package reconcile_test
 //	sf|local mended KEY                ... no longer
 //	sf nokey ID F=v ...                a Salesforce record without a key
 //	                                   (NO_KEY), Id ID; SetKeys gives it one
+//	sf outside KEY                     reads return KEY as OUT_OF_SCOPE (it
+//	                                   left the job's where)
+//	sf inside KEY                      ... no longer
 //	sf|local dup KEY                   complete reads return KEY twice
 //	sf|local undup KEY                 ... no longer
 //	sf|local hide KEY F ...            reads leave F out of KEY (unknown)
@@ -268,6 +271,10 @@ func runScenario(t *testing.T, dir string) {
 				s.damaged[id] = true
 			case "mended":
 				delete(s.damaged, id)
+			case "outside":
+				s.outside[id] = true
+			case "inside":
+				delete(s.outside, id)
 			case "dup":
 				s.dup[id] = true
 			case "undup":

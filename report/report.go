@@ -558,9 +558,11 @@ func (b *builder) notes(obj *Object, p *reconcile.Plan, classes map[string]strin
 			} else {
 				both(n.Key)
 			}
-		case reconcile.NoteBlocked:
-			// Present on one side, which the note does not say: counted as
-			// unchanged there.
+		case reconcile.NoteBlocked, reconcile.NoteAmbiguous, reconcile.NoteKeyless, reconcile.NoteLeftScope:
+			// Present on one side, which the note does not say (or, left
+			// the where, no longer the job's): counted as unchanged there.
+		case reconcile.NoteAdopted:
+			// Written: the create's change marks it.
 		default: // baseline, matched, gated: present on both sides
 			both(n.Key)
 		}
@@ -622,6 +624,11 @@ func (b *builder) finish() {
 		for _, ch := range o.Changes {
 			if ch.Status == StatusUnknown {
 				held++ // not known to be done
+			}
+		}
+		for _, n := range o.Notes {
+			if n.Kind == string(reconcile.NoteAmbiguous) {
+				held++ // a match held for a person
 			}
 		}
 	}

@@ -59,6 +59,10 @@ const (
 	FlagSFDeleted Flags = 1 << iota
 	// FlagLocalDeleted: likewise for the local side.
 	FlagLocalDeleted
+	// FlagLeftScope: the Salesforce record left the job's where after
+	// being in the job. It was reported once; the job writes nothing to
+	// either side for it until it is read in the where again.
+	FlagLeftScope
 )
 
 // RecordState is the state of one record of a job.

@@ -207,6 +207,8 @@ type totals struct {
 	// (with notes) those no earlier run reported.
 	adopted, keyless int
 	keylessNew       []reconcile.Note
+	// left are the records that left the job's where this run.
+	left []reconcile.Note
 	// waitingWrites are planned writes not sent (a budget or the org's
 	// limit stopped the run): pending for the next run, not failed.
 	waitingWrites int
@@ -246,6 +248,8 @@ func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
 				t.adopted++
 			case reconcile.NoteKeyless:
 				t.keylessNew = append(t.keylessNew, n)
+			case reconcile.NoteLeftScope:
+				t.left = append(t.left, n)
 			}
 		}
 		t.keyless += p.Keyless
@@ -337,6 +341,9 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 			verb = "to adopt"
 		}
 		fmt.Fprintf(w, "  %d case(s) opened in Salesforce %s: each takes a key in Salesforce and gets a local row\n", t.adopted, verb)
+	}
+	for _, n := range t.left {
+		fmt.Fprintf(w, "  left the where %s: kept on both sides, no longer synced (reported once)\n", n.Key)
 	}
 	for i, n := range t.keylessNew {
 		if i == maxListed {
