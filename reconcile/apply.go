@@ -120,14 +120,20 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 			}
 		}
 	}
+	kc := r.keylessCursor()
 	if r.stopped != nil {
-		// The cursor stays: the next run reads from where this one did.
+		// The cursor stays: the next run reads from where this one did
+		// (the keyless records reported are recorded all the same).
+		if kc != r.keylessLoaded {
+			if err := r.update(context.WithoutCancel(ctx), func(tx state.Tx) error { return tx.SetCursor(keylessName, kc) }); err != nil {
+				return fmt.Errorf("job %s: state: %w", r.job.Name, err)
+			}
+		}
 		return r.stopped
 	}
 	if err := r.hookKill(ctx, BeforeCursor); err != nil {
 		return err
 	}
-	kc := r.keylessCursor()
 	if (r.cursor != "" && !r.holdCursor) || kc != r.keylessLoaded {
 		err := r.update(ctx, func(tx state.Tx) error {
 			if kc != r.keylessLoaded {

@@ -13,7 +13,7 @@ import (
 )
 
 func (r *runner) buildPlan(order []*entry) {
-	p := &Plan{Job: r.job.Name, First: r.first, Incremental: r.incr, Unreadable: r.unread}
+	p := &Plan{Job: r.job.Name, First: r.first, Incremental: r.incr, Unreadable: r.unread, Deferred: r.deferred}
 	var ups [2][]Write
 	var dels [2][]Write
 	for _, e := range order {

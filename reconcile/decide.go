@@ -111,6 +111,9 @@ func (r *runner) decide(e *entry) {
 	if e.ambiguous || strings.HasPrefix(e.id, keylessPrefix) {
 		return // held for a person, or a keyless record left alone
 	}
+	if r.deferred && !e.drain {
+		return // Salesforce's changes were not read: next run (readPending)
+	}
 	if e.has && (e.outScope || e.flags&state.FlagLeftScope != 0 && !e.readSF) {
 		r.leftScope(e)
 		return

@@ -205,6 +205,7 @@ type entry struct {
 	readSF    bool // read from Salesforce this run (in the job's where)
 	outScope  bool // read this run as outside the job's where (held before)
 	leftNote  bool // left the where this run: reported once
+	drain     bool // pending, decided by a run that writes held records first
 	tomb      bool // consent withdrawn: keep a tombstone of the key
 	dirty     bool // state changes without a write
 }
@@ -364,6 +365,11 @@ type runner struct {
 	keylessChanged bool
 	keylessLoaded  string // the keyless cursor as loaded
 	adoptField     string // Job.Adopt.Field as Salesforce spells it
+	// budgetHeld counts the writes an earlier run held back for the API
+	// budget or the org's limit; deferred is set when this run writes
+	// them before reading Salesforce's changes (read.go, readPending).
+	budgetHeld int
+	deferred   bool
 	// holdCursor keeps the change cursor where it was: a keyless
 	// record could not take its key, and must be read again.
 	holdCursor bool

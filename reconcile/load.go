@@ -89,6 +89,9 @@ func (r *runner) load(ctx context.Context) error {
 	r.pending = map[string]bool{}
 	for _, p := range pend {
 		r.pending[p.Key] = true
+		if p.Reason == state.ReasonBudget {
+			r.budgetHeld++
+		}
 	}
 	confl, err := r.Store.Conflicts(ctx, r.job.Name)
 	if err != nil {

@@ -142,6 +142,10 @@ type Plan struct {
 	Matched int
 	// Unreadable counts records with no usable key.
 	Unreadable [2]int
+	// Deferred is true when the run wrote the records an earlier run held
+	// back for the API budget before reading Salesforce's changes, which
+	// wait for the next run.
+	Deferred bool
 	// Keyless counts the Salesforce records without a key that the run
 	// left alone (neither paired nor adopted); KeylessNew those of them
 	// no earlier run reported (each has a NoteKeyless).

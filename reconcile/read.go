@@ -15,6 +15,9 @@ import (
 )
 
 func (r *runner) read(ctx context.Context) error {
+	if r.budgetHeld > 0 && !r.needsFull() && r.feat[SF].KeyReader != nil {
+		return r.readPending(ctx)
+	}
 	var since connector.Cursor
 	// A tracker that does not see deletions (connector.DeleteTracker) is
 	// read incrementally only with a complete key listing beside it.
@@ -128,6 +131,73 @@ func (r *runner) read(ctx context.Context) error {
 				e.pres[SF] = pAbsent
 			default:
 				e.pres[SF] = pPresent // unchanged since last seen
+			}
+		}
+	}
+	return nil
+}
+
+// readPending is the read of a run that follows one the API budget or the
+// org's limit stopped: the writes it held back go first, before calls are
+// spent on anything that can wait. The local side is read whole (it costs
+// no API call); Salesforce only for the pending records, by key. Salesforce's
+// change feed is not read, so the run decides the pending records alone
+// (the others wait, unchanged, for the next run) and leaves the cursor
+// where it was. A budget smaller than a run's reads so still moves the held
+// writes on, run after run.
+func (r *runner) readPending(ctx context.Context) error {
+	r.incr, r.deferred = true, true
+	r.calls++
+	if _, err := r.Local.Read(ctx, r.job.Object, "", func(rec connector.Record) error {
+		r.take(Local, rec)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
+	}
+	// At most ten write batches' worth, in key order: reading a large
+	// backlog by key must not spend the budget its writes need.
+	var ids []string
+	for id := range r.pending {
+		if e := r.entries[id]; e != nil && r.keyOK(cmp.Or(e.keys[SF], e.keys[Local])) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = ids[:min(len(ids), 10*r.job.batchSize())]
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		e := r.entries[id]
+		e.drain = true
+		keys[i] = cmp.Or(e.keys[SF], e.keys[Local])
+	}
+	if len(keys) > 0 {
+		slices.Sort(keys)
+		r.calls++
+		err := r.feat[SF].KeyReader.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
+			r.take(SF, rec)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: read salesforce by key: %w", r.job.Name, err)
+		}
+		for _, id := range ids {
+			if e := r.entries[id]; e.pres[SF] == pNone {
+				e.pres[SF] = pAbsent
+			}
+		}
+	}
+	for _, e := range r.entries {
+		if e.pres[Local] == pNone {
+			e.pres[Local] = pAbsent
+			if e.has && r.unread[Local] > 0 {
+				e.pres[Local] = pUnknown
+				e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
+			}
+		}
+		if e.pres[SF] == pNone {
+			e.pres[SF] = pPresent // unchanged since last seen, for all this run knows
+			if !e.has {
+				e.pres[SF] = pAbsent
 			}
 		}
 	}

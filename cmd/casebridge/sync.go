@@ -361,6 +361,9 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	if t.waitingWrites > 0 && errors.Is(runErr, connector.ErrStop) {
 		fmt.Fprintf(w, "  %d write(s) held for the next run (pending, not failed)\n", t.waitingWrites)
 	}
+	if res.Result != nil && res.Result.Plan != nil && res.Result.Plan.Deferred {
+		fmt.Fprintln(w, "  the writes held back last time went first: Salesforce's other changes are read next run")
+	}
 	if n := len(t.waiting); n > 0 {
 		fmt.Fprintf(w, "  %d child record(s) wait for their parent to reach Salesforce\n", n)
 	}
