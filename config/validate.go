@@ -654,6 +654,15 @@ func (d *decoder) adopt(j *Job) {
 	if j.Direction == ToSalesforce {
 		d.errAt(&j.Meta, "adopt", "adopt creates local rows for records opened in Salesforce, and this job's direction is to_salesforce; remove adopt or use direction: both")
 	}
+	for _, r := range j.Fields {
+		// The key column read into a Salesforce field: an adopted
+		// record's key would overwrite that field (its case code
+		// replaced by its Id), unless the key is made of that field.
+		if r.Local != "" && strings.EqualFold(r.Local, j.Local.Key) && r.Direction != FromSalesforce && !strings.EqualFold(r.SF, a) {
+			d.errAt(&j.Meta, "adopt", "the key column %s also writes %s: an adopted record's key would replace that field's value in Salesforce; use adopt: %s, so that the key is made of it", j.Local.Key, r.SF, r.SF)
+			return
+		}
+	}
 	if strings.EqualFold(a, "id") {
 		return
 	}
