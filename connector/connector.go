@@ -79,6 +79,11 @@ type Sink interface {
 	// of it is applied); the other records are written. A non-nil error
 	// means the call as a whole failed: results are nil and each record's
 	// outcome is unknown (retrying is safe, as upserts are idempotent).
+	// One exception: a call stopped partway by an ErrStop (a budget, a
+	// daily limit, an outage) may return the ErrStop together with one
+	// Result per record, those not sent failing with a NOT_PROCESSED
+	// RecordError that wraps the ErrStop (held for the next run) and the
+	// others as written. Delete follows the same rules.
 	Upsert(ctx context.Context, object string, records []Record) ([]Result, error)
 	// Delete deletes the records with the given keys and returns one
 	// Result per key, in order. A key with no record gets a *RecordError

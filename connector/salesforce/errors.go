@@ -97,7 +97,8 @@ func (e *APIError) Error() string {
 // on an APIError.
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrLimitExceeded:
+	case ErrLimitExceeded, connector.ErrStop:
+		// The daily limit stops the run (ErrLimitExceeded is a stop).
 		return e.Status == 403 && e.Code == "REQUEST_LIMIT_EXCEEDED" && isDailyLimit(e.Message)
 	case ErrMalformedResponse:
 		return e.Malformed

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -265,17 +266,59 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // runBatches sends batches concurrently (bounded by Options.Concurrency).
 // The first stop error cancels the rest and is returned.
-func (c *Connector) runBatches(ctx context.Context, batches [][]writeItem, send func(context.Context, []writeItem) error) error {
-	g, gctx := errgroup.WithContext(ctx)
+//
+// Once a batch must stop the run (the budget, the org's limit, an outage,
+// a cancelled context: a stop error), no further batch is sent; batches in
+// flight finish and keep their results, so that what the org received is
+// known. Each record of a batch not sent (or whose send stopped) gets, in
+// results, a NOT_PROCESSED error wrapping the stop error, and runBatches
+// returns the first stop error. Any other error from send is returned.
+func (c *Connector) runBatches(ctx context.Context, op string, o *connector.Object, results []connector.Result, batches [][]writeItem, send func(context.Context, []writeItem) error) error {
+	var mu sync.Mutex
+	var stop error
+	stopped := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if stop == nil && ctx.Err() != nil {
+			stop = ctx.Err()
+		}
+		return stop
+	}
+	var g errgroup.Group
 	g.SetLimit(c.opts.Concurrency)
 	for _, b := range batches {
-		g.Go(func() error { return send(gctx, b) })
+		g.Go(func() error {
+			if stopped() == nil {
+				err := send(ctx, b)
+				if err == nil {
+					return nil
+				}
+				if !mustStop(ctx, err) && !errors.Is(err, connector.ErrStop) {
+					return err
+				}
+				mu.Lock()
+				if stop == nil {
+					stop = err
+				}
+				mu.Unlock()
+			}
+			c.notSent(op, o, b, results, stopped())
+			return nil
+		})
 	}
-	err := g.Wait()
-	if err == nil {
-		err = ctx.Err()
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return err
+	return stopped()
+}
+
+// notSent fails the records of items with NOT_PROCESSED wrapping the stop
+// error that kept them from being sent: pending, not failed.
+func (c *Connector) notSent(op string, o *connector.Object, items []writeItem, results []connector.Result, stop error) {
+	for _, it := range items {
+		results[it.idx] = connector.Result{Key: it.key, ID: it.id, Err: connector.NewRecordError(op, c.name, o.Name, it.key, "", connector.CodeNotProcessed, connector.Retryable,
+			fmt.Errorf("not sent: %w", stop))}
+	}
 }
 
 // chunk splits items into batches of at most n.
@@ -348,24 +391,46 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 		rounds[n] = append(rounds[n], it)
 	}
 	path := c.cl.dataPath("composite", "sobjects", o.Name, o.Key)
+	var stop error
 	for _, round := range rounds {
+		if stop != nil {
+			c.notSent("upsert", o, round, results, stop)
+			continue
+		}
 		// Children of one parent travel together, so concurrent batches
 		// do not fight over the parent's lock.
 		sort.SliceStable(round, func(i, j int) bool { return round[i].parent < round[j].parent })
 		if c.useBulk(len(round)) {
 			if err := c.bulkUpsert(ctx, o, round, results); err != nil {
-				return nil, err
+				if !stops(ctx, err) {
+					return nil, err
+				}
+				stop = err
+				c.notSent("upsert", o, round, results, err)
 			}
 			continue
 		}
-		err := c.runBatches(ctx, chunk(round, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+		err := c.runBatches(ctx, "upsert", o, results, chunk(round, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
 			return c.upsertBatch(ctx, o, path, batch, results)
 		})
 		if err != nil {
-			return nil, err
+			if !stops(ctx, err) {
+				return nil, err
+			}
+			stop = err
 		}
 	}
+	if stop != nil {
+		// Partial results: what was sent, and NOT_PROCESSED for the rest.
+		return results, stop
+	}
 	return results, nil
+}
+
+// stops reports whether err stops the run (see runBatches), as opposed to
+// an error of the call alone.
+func stops(ctx context.Context, err error) bool {
+	return mustStop(ctx, err) || errors.Is(err, connector.ErrStop)
 }
 
 // upsertBatch sends one Collections upsert and re-sends the records that
@@ -483,13 +548,15 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 	}
 	path := c.cl.dataPath("composite", "sobjects")
 	if c.useBulk(len(items)) {
-		err = c.bulkDelete(ctx, o, items, results)
+		if err = c.bulkDelete(ctx, o, items, results); err != nil && stops(ctx, err) {
+			c.notSent("delete", o, items, results, err)
+		}
 	} else {
-		err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+		err = c.runBatches(ctx, "delete", o, results, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
 			return c.deleteBatch(ctx, o, path, batch, results)
 		})
 	}
-	if err != nil {
+	if err != nil && !stops(ctx, err) {
 		return nil, err
 	}
 	for _, i := range dups {
@@ -497,7 +564,7 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 		r.Key = results[i].Key
 		results[i] = r
 	}
-	return results, nil
+	return results, err // err: a stop, with partial results
 }
 
 // deleteBatch sends one Collections delete and re-sends the records that
@@ -559,7 +626,7 @@ func (c *Connector) SetKeys(ctx context.Context, object string, records []connec
 		items = append(items, writeItem{idx: i, key: key, id: r.ID, body: map[string]any{"attributes": api.Attributes{Type: o.Name}, "Id": r.ID, o.Key: key}})
 	}
 	path := c.cl.dataPath("composite", "sobjects")
-	err = c.runBatches(ctx, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
+	err = c.runBatches(ctx, "set_keys", o, results, chunk(items, c.opts.BatchSize), func(ctx context.Context, batch []writeItem) error {
 		return c.sendBatch(ctx, "set_keys", o, batch, results,
 			func(pending []writeItem, res *[]api.SaveResult) error {
 				req := api.CollectionRequest{AllOrNone: false, Records: make([]map[string]any, len(pending))}

@@ -333,7 +333,8 @@ func TestUpsertLockRetry(t *testing.T) {
 }
 
 // TestUpsertRequestErrors: a request-level error fails the batch's records
-// with its code; stop errors fail the whole call.
+// with its code; a stop error stops the call, every record not sent
+// NOT_PROCESSED wrapping it (pending, not failed).
 func TestUpsertRequestErrors(t *testing.T) {
 	f := newRecorded(t).withDescribe()
 	f.handle("PATCH "+upsertPath, f.file(400, "exceeded_id_limit.json"))
@@ -348,7 +349,8 @@ func TestUpsertRequestErrors(t *testing.T) {
 		}
 	}
 	f.handle("PATCH "+upsertPath, f.file(403, "request_limit_exceeded.json"))
-	if res, err := c.Upsert(context.Background(), caseObject, manyRecords(2)); !errors.Is(err, ErrLimitExceeded) || res != nil {
+	if res, err := c.Upsert(context.Background(), caseObject, manyRecords(2)); !errors.Is(err, ErrLimitExceeded) || len(res) != 2 ||
+		!errors.Is(res[1].Err, connector.ErrStop) || connector.CodeOf(res[1].Err) != connector.CodeNotProcessed {
 		t.Errorf("daily limit: %v %v", res, err)
 	}
 	f.handle("PATCH "+upsertPath, raw(200, `[{"id":"x","success":true,"errors":[]}]`))
@@ -393,5 +395,40 @@ func TestDelete(t *testing.T) {
 	}
 	if q := f.requests("GET " + queryPath); len(q) != 1 || !strings.Contains(q[0].Query["q"][0], "SELECT Id, vcms__External_Key__c FROM vcms__Survivor_Case__c WHERE vcms__External_Key__c IN (") {
 		t.Errorf("resolve query %+v", q)
+	}
+}
+
+// TestUpsertStopKeepsWhatWasSent: a budget reached partway through a large
+// upsert stops sending; the batches sent keep their results (what the org
+// received is known), the others are NOT_PROCESSED wrapping the stop.
+func TestUpsertStopKeepsWhatWasSent(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	var ok []string
+	for i := 0; i < 200; i++ {
+		ok = append(ok, `{"id":"a015g00000000`+fmt.Sprintf("%02d", i%100)+`AAA","success":true,"errors":[],"created":true}`)
+	}
+	f.handle("PATCH "+upsertPath, raw(200, "["+strings.Join(ok, ",")+"]"))
+	// The token is call 1, describe call 2: two upsert batches fit.
+	c := f.connect(t, func(o *Options) { o.MaxCalls = 4; o.Concurrency = 1 })
+	res, err := c.Upsert(context.Background(), caseObject, manyRecords(1000))
+	if !errors.Is(err, ErrBudget) || !errors.Is(err, connector.ErrStop) {
+		t.Fatalf("err = %v, want a budget stop", err)
+	}
+	if len(res) != 1000 {
+		t.Fatalf("%d results for 1000 records", len(res))
+	}
+	sent, held := 0, 0
+	for _, r := range res {
+		switch {
+		case r.Err == nil:
+			sent++
+		case errors.Is(r.Err, connector.ErrStop) && connector.CodeOf(r.Err) == connector.CodeNotProcessed:
+			held++
+		default:
+			t.Fatalf("result %+v", r)
+		}
+	}
+	if n := len(f.requests("PATCH " + upsertPath)); sent != 200*n || sent+held != 1000 || n == 0 {
+		t.Errorf("%d sent in %d requests, %d held", sent, n, held)
 	}
 }

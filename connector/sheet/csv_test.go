@@ -422,9 +422,10 @@ func TestWritePreservesBytes(t *testing.T) {
 	if got := text(t, recs["TH-CL-0099"], "หมายเหตุ"); got != "=cmd|' /C calc'!A0" {
 		t.Errorf("guard not stripped on read: %q", got)
 	}
-	// Backups: the original is kept.
+	// Backups: the original is kept, once for the two writes of this
+	// connector (one run).
 	bk, _ := filepath.Glob(filepath.Join(dir, ".casebridge-backup", "th_tracker.csv.*.bak"))
-	if len(bk) != 2 {
+	if len(bk) != 1 {
 		t.Errorf("backups %v", bk)
 	}
 	if b, _ := os.ReadFile(slices.Min(bk)); !bytes.Equal(b, orig) {
@@ -552,8 +553,8 @@ func TestBackupCount(t *testing.T) {
 	p := filepath.Join(dir, "f.csv")
 	os.WriteFile(p, []byte("Code,N\nA,0\n"), 0o644)
 	two := 2
-	c, _ := New(Config{Name: "f", Backups: &two, Sheets: []SheetConfig{{Object: "o", Path: p, Key: "Code"}}})
-	for i := range 5 {
+	for i := range 5 { // five runs, each with its own connector
+		c, _ := New(Config{Name: "f", Backups: &two, Sheets: []SheetConfig{{Object: "o", Path: p, Key: "Code"}}})
 		upsert(t, c, "o", rec("A", "N", strings.Repeat("x", i+1)))
 	}
 	bk, _ := filepath.Glob(filepath.Join(dir, ".casebridge-backup", "*.bak"))
@@ -562,6 +563,39 @@ func TestBackupCount(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(slices.Max(bk)); string(b) != "Code,N\nA,xxxx\n" {
 		t.Errorf("newest backup %q", b)
+	}
+}
+
+// TestOneBackupPerRun: a run (one connector) that writes a file several
+// times (rows, then statuses) keeps one backup, the file as it was before
+// the run; a file someone changed between two writes is backed up again.
+func TestOneBackupPerRun(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.csv")
+	os.WriteFile(p, []byte("Code,N\nA,0\n"), 0o644)
+	c, _ := New(Config{Name: "f", Sheets: []SheetConfig{{Object: "o", Path: p, Key: "Code"}}})
+	for i := range 3 {
+		upsert(t, c, "o", rec("A", "N", strings.Repeat("x", i+1)))
+	}
+	bk, _ := filepath.Glob(filepath.Join(dir, ".casebridge-backup", "*.bak"))
+	if len(bk) != 1 {
+		t.Fatalf("backups %v, want one", bk)
+	}
+	if b, _ := os.ReadFile(bk[0]); string(b) != "Code,N\nA,0\n" {
+		t.Errorf("backup %q, want the file before the run", b)
+	}
+	// A colleague saves the file; the connector reads it again and writes.
+	os.WriteFile(p, []byte("Code,N\nA,colleague\n"), 0o644)
+	if _, err := c.Read(context.Background(), "o", "", func(connector.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	upsert(t, c, "o", rec("A", "N", "after"))
+	bk, _ = filepath.Glob(filepath.Join(dir, ".casebridge-backup", "*.bak"))
+	if len(bk) != 2 {
+		t.Fatalf("backups %v, want two", bk)
+	}
+	if b, _ := os.ReadFile(slices.Max(bk)); string(b) != "Code,N\nA,colleague\n" {
+		t.Errorf("newest backup %q, want the colleague's save", b)
 	}
 }
 

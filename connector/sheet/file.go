@@ -210,6 +210,11 @@ type writer struct {
 	// backupFile, if set, wraps the temporary file a backup is written
 	// through (tests simulate a full disk).
 	backupFile func(*os.File) syncWriter
+	// mine holds, per file, the stamp of this writer's last replace: a
+	// file still as this writer left it is not backed up again (a run
+	// that writes a file several times, rows then statuses, keeps one
+	// backup: the file as it was before the run).
+	mine map[string]stamp
 }
 
 // syncWriter is what a backup is written through: the temporary file
@@ -322,8 +327,10 @@ func (w *writer) replace(path string, old stamp, orig, data []byte) (stamp, erro
 	if err := checkLocks(path); err != nil {
 		return stamp{}, err
 	}
-	if err := w.backup(path, orig); err != nil {
-		return stamp{}, err
+	if prev, ok := w.mine[path]; !ok || !prev.equal(old) {
+		if err := w.backup(path, orig); err != nil {
+			return stamp{}, err
+		}
 	}
 	if err := os.Rename(tmpName, path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -339,7 +346,12 @@ func (w *writer) replace(path string, old stamp, orig, data []byte) (stamp, erro
 	if err != nil {
 		return stamp{}, err
 	}
-	return stamp{size: nfi.Size(), mtime: nfi.ModTime(), sum: sha256.Sum256(data)}, nil
+	st := stamp{size: nfi.Size(), mtime: nfi.ModTime(), sum: sha256.Sum256(data)}
+	if w.mine == nil {
+		w.mine = map[string]stamp{}
+	}
+	w.mine[path] = st
+	return st, nil
 }
 
 // syncDir makes a rename in dir durable, best effort: not every platform
