@@ -44,6 +44,10 @@ type Salesforce struct {
 	APIVersion string `yaml:"api_version" default:"62.0" doc:"REST API version, such as \"62.0\""`
 	Auth       Auth   `yaml:"auth" required:"true" doc:"how to log in"`
 	APIBudget  Limit  `yaml:"api_budget" default:"20%" doc:"stop a run before it uses more than this share (20%) or number of the daily API calls"`
+	// Concurrency and BulkThreshold tune writes (issue 13's measurements
+	// chose the defaults).
+	Concurrency   int `yaml:"concurrency" default:"4" doc:"Collections write requests (200 records each) in flight at once; 1 sends one at a time"`
+	BulkThreshold int `yaml:"bulk_threshold" default:"5000" doc:"a run writing more than this many records of one object to Salesforce sends them as one Bulk API 2.0 job instead of Collections requests; -1 never uses Bulk"`
 }
 
 // Auth is how casebridge logs in to Salesforce. Which keys a flow needs:

@@ -84,6 +84,12 @@ var authKeys = map[AuthFlow]struct{ required, optional []string }{
 }
 
 func (d *decoder) validateSalesforce(sf *Salesforce) {
+	if sf.Concurrency < 1 || sf.Concurrency > 10 {
+		d.errAt(&sf.Meta, "concurrency", "want 1 to 10 requests in flight (Salesforce answers more with lock errors and 503s)")
+	}
+	if sf.BulkThreshold < -1 {
+		d.errAt(&sf.Meta, "bulk_threshold", "want a number of records, or -1 for never")
+	}
 	if sf.LoginURL != "" {
 		u, err := url.Parse(sf.LoginURL)
 		switch {

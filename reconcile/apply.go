@@ -268,19 +268,23 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 		r.calls++
 		results, err = sink.Upsert(ctx, r.job.Object, recs)
 	}
+	if err != nil && errors.Is(err, connector.ErrStop) {
+		// The budget, the org's limit or an outage: what was not sent is
+		// held for the next run, not failed. With a result per record the
+		// connector says which were sent (connector.Sink); without, none.
+		r.stopped = fmt.Errorf("job %s: write %s: %w", r.job.Name, s, err)
+		if len(results) != len(sent) {
+			for _, w := range sent {
+				w.e.out[s] = oHeld
+			}
+			return nil
+		}
+		err = nil
+	}
 	if err == nil && len(results) != len(sent) {
 		err = fmt.Errorf("%s returned %d results for %d records", s, len(results), len(sent))
 	}
 	if err != nil {
-		if errors.Is(err, connector.ErrStop) {
-			// The budget or the org's limit: nothing of the batch was
-			// written; it is held for the next run, not failed.
-			for _, w := range sent {
-				w.e.out[s] = oHeld
-			}
-			r.stopped = fmt.Errorf("job %s: write %s: %w", r.job.Name, s, err)
-			return nil
-		}
 		if connector.IsFatal(err) || ctx.Err() != nil {
 			return fmt.Errorf("job %s: write %s: %w", r.job.Name, s, err)
 		}
@@ -291,6 +295,13 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 	}
 	for i, w := range sent {
 		res := results[i]
+		if res.Err != nil && errors.Is(res.Err, connector.ErrStop) {
+			w.e.out[s] = oHeld // not sent: the run stopped
+			if r.stopped == nil {
+				r.stopped = fmt.Errorf("job %s: write %s: %w", r.job.Name, s, res.Err)
+			}
+			continue
+		}
 		if res.Err != nil && !(del && connector.CodeOf(res.Err) == connector.CodeNotFound) {
 			if connector.IsFatal(res.Err) {
 				return fmt.Errorf("job %s: write %s: %w", r.job.Name, s, res.Err)

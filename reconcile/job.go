@@ -191,7 +191,11 @@ type Job struct {
 	// the job's records (a first sync of 1 record against 4 others is not
 	// a key_prefix typo). 0 means 10; a negative value means 1.
 	MinMatchSample int
-	// BatchSize is the number of records per write call; 0 means 200.
+	// BatchSize is the number of records handed to a connector per write
+	// call, the state committed after each; 0 means 10,000. A connector
+	// splits a call into its own requests (Salesforce: Collections of 200,
+	// several in flight, or one Bulk API 2.0 job above its threshold), so
+	// a small batch here would keep those from working.
 	BatchSize int
 	// MaxWrites holds back record writes beyond this many in one run
 	// (they stay pending, reason budget); 0 means no limit.
@@ -285,7 +289,7 @@ func (j *Job) deletes() DeletePolicy {
 
 func (j *Job) batchSize() int {
 	if j.BatchSize <= 0 {
-		return 200
+		return 10000
 	}
 	return j.BatchSize
 }

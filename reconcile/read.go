@@ -145,6 +145,11 @@ func (r *runner) read(ctx context.Context) error {
 // (the others wait, unchanged, for the next run) and leaves the cursor
 // where it was. A budget smaller than a run's reads so still moves the held
 // writes on, run after run.
+// maxDrain bounds the held records one readPending run reads and writes:
+// ten Collections requests' worth of keys, so that reading a large backlog
+// by key does not spend the budget its writes need.
+const maxDrain = 2000
+
 func (r *runner) readPending(ctx context.Context) error {
 	r.incr, r.deferred = true, true
 	r.calls++
@@ -154,8 +159,7 @@ func (r *runner) readPending(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
 	}
-	// At most ten write batches' worth, in key order: reading a large
-	// backlog by key must not spend the budget its writes need.
+	// At most maxDrain of them, in key order.
 	var ids []string
 	for id := range r.pending {
 		if e := r.entries[id]; e != nil && r.keyOK(cmp.Or(e.keys[SF], e.keys[Local])) {
@@ -163,7 +167,7 @@ func (r *runner) readPending(ctx context.Context) error {
 		}
 	}
 	slices.Sort(ids)
-	ids = ids[:min(len(ids), 10*r.job.batchSize())]
+	ids = ids[:min(len(ids), maxDrain)]
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		e := r.entries[id]

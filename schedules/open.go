@@ -40,6 +40,8 @@ func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]
 			Audience:       a.Audience,
 		},
 	}
+	opts.Concurrency = sf.Concurrency
+	opts.BulkThreshold = sf.BulkThreshold
 	if b := sf.APIBudget; b.IsPercent() {
 		opts.Budget = b.Percent / 100
 	} else if b.Count > 0 {

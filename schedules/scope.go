@@ -2,6 +2,7 @@ package schedules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -245,7 +246,7 @@ func (r *routed) Delete(ctx context.Context, object string, keys []string) ([]co
 // error (none when the call failed as a whole), so that progress says
 // what the other side received.
 func written(res []connector.Result, err error) int {
-	if err != nil {
+	if err != nil && !errors.Is(err, connector.ErrStop) {
 		return 0
 	}
 	n := 0
@@ -276,7 +277,7 @@ func writeInScope[T any](rt route, items []T, key func(T) string, write func([]T
 		return results, nil
 	}
 	out, err := write(in)
-	if err != nil {
+	if err != nil && !(errors.Is(err, connector.ErrStop) && len(out) == len(in)) {
 		return nil, err
 	}
 	if len(out) != len(in) {
@@ -285,7 +286,7 @@ func writeInScope[T any](rt route, items []T, key func(T) string, write func([]T
 	for j, res := range out {
 		results[at[j]] = res
 	}
-	return results, nil
+	return results, err // err: a stop, with a result per record (connector.Sink)
 }
 
 // Links implements reconcile.Linker: the route's connector says.

@@ -222,12 +222,16 @@ jobs:
 	if got := strings.Join(keys(), ","); got != "TH-ST-0001,TH-ST-0002,TH-ST-0003" {
 		t.Fatalf("rows under the found header: %s", got)
 	}
-	sink := local.(connector.Sink)
 	stages := []string{"ติดตามผล", "ปิดเคส", "ส่งต่อ", "กำลังดำเนินการ", "ติดตามผล"}
 	clock := time.Date(2026, 4, 3, 10, 0, 0, 0, time.UTC)
-	local.(*sheet.Connector).Now = func() time.Time { clock = clock.Add(time.Minute); return clock }
 	for _, st := range stages {
-		res, err := sink.Upsert(ctx, "th", []connector.Record{{Key: "TH-ST-0001", Fields: map[string]connector.Value{"สถานะ": connector.Text(st)}}})
+		// One run each (a run opens the source and keeps one backup).
+		local, err := OpenSource(job, &mapping.JobMapping{LocalObject: "th"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		local.(*sheet.Connector).Now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+		res, err := local.(connector.Sink).Upsert(ctx, "th", []connector.Record{{Key: "TH-ST-0001", Fields: map[string]connector.Value{"สถานะ": connector.Text(st)}}})
 		if err != nil || res[0].Err != nil {
 			t.Fatalf("upsert: %v %+v", err, res)
 		}
@@ -235,7 +239,8 @@ jobs:
 	if backups, _ := filepath.Glob(filepath.Join(dir, ".casebridge-backup", "th.csv.*.bak")); len(backups) != 3 {
 		t.Errorf("%d backups kept, want 3 (the configuration's default)", len(backups))
 	}
-	res, err := sink.Delete(ctx, "th", []string{"TH-ST-0002"})
+	keys() // this connector reads the file the runs above wrote
+	res, err := local.(connector.Sink).Delete(ctx, "th", []string{"TH-ST-0002"})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("delete: %v %+v", err, res)
 	}

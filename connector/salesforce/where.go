@@ -256,7 +256,7 @@ func guard[T any](ctx context.Context, s *Scoped, op, object string, items []T, 
 		return results, nil
 	}
 	res, err := write(in)
-	if err != nil {
+	if err != nil && !(errors.Is(err, connector.ErrStop) && len(res) == len(in)) {
 		return nil, err
 	}
 	if len(res) != len(in) {
@@ -265,7 +265,7 @@ func guard[T any](ctx context.Context, s *Scoped, op, object string, items []T, 
 	for j, r := range res {
 		results[at[j]] = r
 	}
-	return results, nil
+	return results, err // err: a stop, with a result per record
 }
 
 // Interface guards.

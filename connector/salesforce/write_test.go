@@ -409,7 +409,7 @@ func TestUpsertStopKeepsWhatWasSent(t *testing.T) {
 	}
 	f.handle("PATCH "+upsertPath, raw(200, "["+strings.Join(ok, ",")+"]"))
 	// The token is call 1, describe call 2: two upsert batches fit.
-	c := f.connect(t, func(o *Options) { o.MaxCalls = 4; o.Concurrency = 1 })
+	c := f.connect(t, func(o *Options) { o.MaxCalls = 4 })
 	res, err := c.Upsert(context.Background(), caseObject, manyRecords(1000))
 	if !errors.Is(err, ErrBudget) || !errors.Is(err, connector.ErrStop) {
 		t.Fatalf("err = %v, want a budget stop", err)
