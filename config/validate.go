@@ -57,6 +57,7 @@ func (d *decoder) validate(c *Config) {
 			adopters[obj] = j
 		}
 	}
+	d.jobGraph(c)
 	for name, s := range c.Sources {
 		if !used[name] {
 			d.warnf(s.Pos, s.KeyPath, "no job uses this source")

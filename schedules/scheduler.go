@@ -23,6 +23,10 @@ type RunFunc func(ctx context.Context, job string) error
 // Scheduler fires jobs on their schedules. A job whose previous run is still
 // going is skipped, not queued; a panicking run is recovered and logged,
 // and the scheduler goes on (robfig/cron's default chain recovers nothing).
+//
+// Jobs due at the same time run in their order (SetOrder): a job waits
+// for the jobs it runs after that are due then too, as `casebridge sync`
+// runs every job one after another.
 type Scheduler struct {
 	log  zerolog.Logger
 	run  RunFunc
@@ -32,19 +36,41 @@ type Scheduler struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	jobs   map[string]cron.EntryID
+	scheds map[string]config.Schedule
+	after  func(job string) []string
+	// fired is each job's latest firing handled (run, or skipped because
+	// its previous run was still going), running whether a run is going;
+	// changed is closed (and replaced) when either changes.
+	fired   map[string]time.Time
+	running map[string]bool
+	changed chan struct{}
 }
 
 // New returns a Scheduler that calls run for each due job.
 func New(log zerolog.Logger, run RunFunc) *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	cl := cronLogger{log}
-	s := &Scheduler{log: log, run: run, ctx: ctx, cancel: cancel, jobs: map[string]cron.EntryID{}}
+	s := &Scheduler{log: log, run: run, ctx: ctx, cancel: cancel, jobs: map[string]cron.EntryID{},
+		scheds: map[string]config.Schedule{}, fired: map[string]time.Time{}, running: map[string]bool{}, changed: make(chan struct{})}
 	s.cron = cron.New(
 		cron.WithLocation(time.UTC),
 		cron.WithLogger(cl),
-		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)),
+		// Skipping a job whose run is still going is the scheduler's own
+		// (begin), so that a job waiting for it knows its firing passed.
+		cron.WithChain(cron.Recover(cl)),
 	)
 	return s
+}
+
+// SetOrder gives the jobs each job runs after (config.Config.RunsAfter:
+// the jobs writing the records its lookups search). When a job fires, it
+// waits for those of them due at the same time to have run (or to have
+// been skipped, then for their run in progress to end). Set it before
+// Start.
+func (s *Scheduler) SetOrder(after func(job string) []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.after = after
 }
 
 // Add schedules job. The schedule comes from the configuration
@@ -71,10 +97,11 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 	if _, dup := s.jobs[job]; dup {
 		return fmt.Errorf("job %s: scheduled twice", job)
 	}
+	s.scheds[job] = sched
 	s.jobs[job] = s.cron.Schedule(cronSchedule(sched), cron.FuncJob(func() {
-		// Recover here, innermost: robfig/cron's SkipIfStillRunning does
-		// not give its token back when the job panics, so a panic that
-		// reached it would skip the job forever.
+		// Recover here, innermost, after end has marked the run over: a
+		// panicking run must not keep the job running forever (skipped
+		// at every later firing, and waited for by the jobs after it).
 		defer func() {
 			if r := recover(); r != nil {
 				s.log.Error().Str("job", job).Str("panic", fmt.Sprintf("%T", r)).Bytes("stack", debug.Stack()).Msg("scheduled run panicked")
@@ -82,6 +109,14 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 		}()
 		start := time.Now()
 		at := scheduledTime(s.prev(job), start, sched)
+		if !s.begin(job, at) {
+			s.log.Info().Str("job", job).Time("scheduled_at", at).Msg("scheduled run skipped: the previous run is still going")
+			return
+		}
+		defer s.end(job)
+		if err := s.wait(job, at); err != nil {
+			return // stopping
+		}
 		ctx := WithScheduledAt(s.ctx, at)
 		s.log.Info().Str("job", job).Time("scheduled_at", at).Msg("scheduled run starting")
 		err := s.run(ctx, job)
@@ -96,6 +131,108 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 		s.log.Info().Str("job", job).Dur("took", time.Since(start)).Msg("scheduled run done")
 	}))
 	return nil
+}
+
+// begin records job's firing at at and marks it running; false when its
+// previous run is still going (the firing is skipped).
+func (s *Scheduler) begin(job string, at time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.notify()
+	if at.After(s.fired[job]) {
+		s.fired[job] = at
+	}
+	if s.running[job] {
+		return false
+	}
+	s.running[job] = true
+	return true
+}
+
+// end marks job's run over.
+func (s *Scheduler) end(job string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running[job] = false
+	s.notify()
+}
+
+// notify wakes the runs waiting; callers hold s.mu.
+func (s *Scheduler) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// wait waits, for job's firing at at, until the jobs it runs after that
+// are due at at too have handled that firing and have no run going. It
+// returns the scheduler's context's error when it stops first.
+func (s *Scheduler) wait(job string, at time.Time) error {
+	deps := s.dueBefore(job, at)
+	if len(deps) == 0 {
+		return nil
+	}
+	logged := false
+	for {
+		s.mu.Lock()
+		var waiting []string
+		for _, d := range deps {
+			if s.fired[d].Before(at) || s.running[d] {
+				waiting = append(waiting, d)
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		if len(waiting) == 0 {
+			return nil
+		}
+		if !logged {
+			s.log.Info().Str("job", job).Strs("after", waiting).Time("scheduled_at", at).Msg("scheduled run waits for the jobs writing what its lookups search")
+			logged = true
+		}
+		select {
+		case <-changed:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+	}
+}
+
+// dueBefore returns the scheduled jobs that job runs after and that are
+// due at at too. A job that runs after job itself (a cycle, which
+// validate refuses) is not waited for: two runs waiting for each other
+// would wait forever.
+func (s *Scheduler) dueBefore(job string, at time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.after == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range s.after(job) {
+		sched, ok := s.scheds[d]
+		if !ok || d == job || s.reaches(d, job, map[string]bool{}) {
+			continue
+		}
+		if next := cronSchedule(sched).Next(at.Add(-time.Second)); next.Equal(at) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// reaches reports whether from runs after to, directly or through other
+// jobs; callers hold s.mu.
+func (s *Scheduler) reaches(from, to string, seen map[string]bool) bool {
+	if seen[from] {
+		return false
+	}
+	seen[from] = true
+	for _, d := range s.after(from) {
+		if d == to || s.reaches(d, to, seen) {
+			return true
+		}
+	}
+	return false
 }
 
 // prev returns when job's entry was last due (robfig/cron sets it before

@@ -3,6 +3,7 @@ package schedules
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,5 +81,105 @@ func TestSchedulerStopCancelsRuns(t *testing.T) {
 	}
 	if !finished.Load() {
 		t.Error("Stop returned before the run finished")
+	}
+}
+
+// orderYAML lists a cases job before the partners job writing the
+// accounts its lookups search; both are due every second.
+const orderYAML = `version: 1
+salesforce:
+  auth: { flow: client_credentials, client_id: x, client_secret: y }
+sources:
+  s: { kind: csv, path: s.csv }
+jobs:
+  cases:
+    schedule: "@every 1s"
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: s, key: id }
+    fields:
+      - { sf: vcms__Partner_Org__c, local: partner, lookup: { object: Account, field: vcms__Partner_Code__c }, direction: to_salesforce }
+  partners:
+    schedule: "@every 1s"
+    salesforce: { object: Account, key: vcms__Partner_Code__c }
+    local: { source: s, key: code }
+    fields:
+      - { sf: Name, local: name }
+`
+
+// TestSchedulerJobOrder: jobs due at the same time run in the
+// configuration's job order: the cases job, listed first, starts only
+// once the partners job's run of that time is over.
+func TestSchedulerJobOrder(t *testing.T) {
+	cfg, err := config.Parse("casebridge.yaml", []byte(orderYAML), config.Options{BaseDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := cfg.JobNames(); names[0] != "cases" {
+		t.Fatalf("the configuration lists %v; the test wants cases first", names)
+	}
+	type event struct {
+		job   string
+		at    time.Time
+		start bool
+	}
+	var mu sync.Mutex
+	var events []event
+	casesRuns := 0
+	s := New(zerolog.Nop(), func(ctx context.Context, job string) error {
+		at, _ := ScheduledAt(ctx)
+		mu.Lock()
+		events = append(events, event{job, at, true})
+		mu.Unlock()
+		if job == "partners" {
+			time.Sleep(300 * time.Millisecond) // a run that takes a while
+		}
+		mu.Lock()
+		events = append(events, event{job, at, false})
+		if job == "cases" {
+			casesRuns++
+		}
+		mu.Unlock()
+		return nil
+	})
+	s.SetOrder(cfg.RunsAfter)
+	for _, name := range cfg.JobNames() {
+		if err := s.Add(name, cfg.Jobs[name].Schedule); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Start()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := casesRuns
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if casesRuns < 2 {
+		t.Fatalf("cases ran %d times in 10s", casesRuns)
+	}
+	partnersDone := map[time.Time]bool{}
+	checked := 0
+	for _, e := range events {
+		switch {
+		case e.job == "partners" && !e.start:
+			partnersDone[e.at.UTC()] = true
+		case e.job == "cases" && e.start:
+			if !partnersDone[e.at.UTC()] {
+				t.Errorf("cases' run of %s started before partners' run of that time was over", e.at.Format(time.TimeOnly))
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Error("no cases run checked")
 	}
 }

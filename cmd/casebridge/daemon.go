@@ -60,6 +60,7 @@ run is then taken by one of them.`,
 				NextRun: func(job string) time.Time { return sched.NextRun(job) },
 			})
 			sched = schedules.New(a.log, srv.ScheduledRun)
+			sched.SetOrder(cfg.RunsAfter) // jobs due together: lookups after the jobs writing what they search
 			scheduled := 0
 			for _, name := range cfg.JobNames() {
 				job := cfg.Jobs[name]

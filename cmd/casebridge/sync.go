@@ -36,17 +36,19 @@ func (a *app) loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// jobNames returns the jobs a command names, or every job of cfg.
+// jobNames returns the jobs a command names, or every job of cfg, in the
+// order they run: a job after the jobs writing the records its lookups
+// search (config.JobOrder), otherwise in the order given.
 func jobNames(cfg *config.Config, args []string) ([]string, error) {
 	if len(args) == 0 {
-		return cfg.JobNames(), nil
+		return cfg.JobOrder(cfg.JobNames()), nil
 	}
 	for _, n := range args {
 		if _, ok := cfg.Jobs[n]; !ok {
 			return nil, usageErrorf("no job %q in %s (jobs: %s)", n, cfg.File, strings.Join(cfg.JobNames(), ", "))
 		}
 	}
-	return args, nil
+	return cfg.JobOrder(args), nil
 }
 
 func (a *app) syncCommand() *cobra.Command {
