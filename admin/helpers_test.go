@@ -43,6 +43,7 @@ jobs:
     children:
       - name: stipend
         object: vcms__Assistance__c
+        key: vcms__External_Service_Key__c
         parent_field: vcms__Case__c
         fields:
           - { sf: vcms__Amount__c, local: stipend }

@@ -161,6 +161,7 @@ type Child struct {
 	Name        string     `yaml:"name" required:"true" doc:"the child's name in the job"`
 	Object      string     `yaml:"object" required:"true" doc:"sObject API name"`
 	KeySuffix   string     `yaml:"key_suffix" doc:"appended to the parent's key; default \":<name>\""`
+	Key         string     `yaml:"key" doc:"external id field of the child's object holding the child's key, such as vcms__External_Service_Key__c; default the job's salesforce.key, where the child's object has that field"`
 	ParentField string     `yaml:"parent_field" required:"true" doc:"the child's lookup or master-detail field to the parent"`
 	Each        *ChildEach `yaml:"each" doc:"one child record per value a multi-value cell lists (a services column), keyed by the mapped value"`
 	Fields      []*Rule    `yaml:"fields" doc:"field rules (required unless each is set); with each, they apply to every value's record and only write Salesforce"`

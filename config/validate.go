@@ -58,6 +58,7 @@ func (d *decoder) validate(c *Config) {
 		}
 	}
 	d.jobGraph(c)
+	d.validateKeys(c)
 	for name, s := range c.Sources {
 		if !used[name] {
 			d.warnf(s.Pos, s.KeyPath, "no job uses this source")

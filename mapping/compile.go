@@ -402,11 +402,11 @@ func (c *compiler) member(meta *config.Meta, key, object string, ch *config.Chil
 		c.errorf(meta, key, "the org has no object %q%s", object, suggestName(object, c.objectNames()))
 		return nil
 	}
-	view := &connector.Object{Name: desc.Name, Label: desc.Label, Key: c.job.Salesforce.Key, Modified: desc.Modified, Fields: desc.Fields}
-	if kf := desc.Field(c.job.Salesforce.Key); kf == nil {
-		c.errorf(&c.job.Salesforce.Meta, "key", "%s has no field %q%s", desc.Name, c.job.Salesforce.Key, suggestName(c.job.Salesforce.Key, desc.FieldNames()))
-	} else {
+	view := &connector.Object{Name: desc.Name, Label: desc.Label, Key: c.memberKey(ch), Modified: desc.Modified, Fields: desc.Fields}
+	if kf := desc.Field(view.Key); kf != nil {
 		view.Key = kf.Name
+	} else {
+		c.noKeyField(desc, ch)
 	}
 	mem := &Member{Object: desc.Name, Desc: view, cfg: ch}
 	if ch != nil {
@@ -419,13 +419,13 @@ func (c *compiler) member(meta *config.Meta, key, object string, ch *config.Chil
 		}
 	}
 	for _, r := range rules {
-		fr := c.rule(desc, r)
+		fr := c.rule(desc, view.Key, r)
 		if fr == nil {
 			continue
 		}
 		mem.Rules = append(mem.Rules, fr)
 		for _, ft := range r.Flags.Targets() {
-			if d := c.flagRule(desc, fr, ft); d != nil {
+			if d := c.flagRule(desc, view.Key, fr, ft); d != nil {
 				mem.Rules = append(mem.Rules, d)
 			}
 		}
@@ -433,12 +433,56 @@ func (c *compiler) member(meta *config.Meta, key, object string, ch *config.Chil
 	return mem
 }
 
+// memberKey is the configured key field of the parent (ch nil) or of a
+// child: the child's key, else the job's salesforce.key.
+func (c *compiler) memberKey(ch *config.Child) string {
+	if ch == nil {
+		return c.job.Salesforce.Key
+	}
+	return c.job.ChildKey(ch)
+}
+
+// noKeyField reports a member's object without its key field: at the
+// job's salesforce.key for the parent, at the child's key where it names
+// one, else at the child's object (it uses the job's salesforce.key by
+// default), listing the object's External ID fields to choose from.
+func (c *compiler) noKeyField(desc *connector.Object, ch *config.Child) {
+	key := c.memberKey(ch)
+	switch {
+	case ch == nil:
+		c.errorf(&c.job.Salesforce.Meta, "key", "%s has no field %q%s", desc.Name, key, suggestName(key, desc.FieldNames()))
+	case strings.TrimSpace(ch.Key) != "":
+		c.errorf(&ch.Meta, "key", "%s has no field %q%s%s", desc.Name, key, suggestName(key, desc.FieldNames()), externalIDs(desc))
+	default:
+		c.errorf(&ch.Meta, "object", "%s has no field %q (the job's salesforce.key, which a child without key uses): the child needs a key%s",
+			desc.Name, key, externalIDs(desc))
+	}
+}
+
+// externalIDs lists an object's External ID fields for a message that
+// asks for a key field.
+func externalIDs(desc *connector.Object) string {
+	var ids []string
+	for _, f := range desc.Fields {
+		if f.ExternalID {
+			ids = append(ids, f.Name)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return "; " + desc.Name + " has no External ID field"
+	case 1:
+		return "; set key: " + ids[0] + " (its External ID field)"
+	}
+	return "; set key to one of its External ID fields: " + strings.Join(ids, ", ")
+}
+
 // flagBits are the flags a rule's flags option names.
 var flagBits = map[string]Flags{"estimated": FlagEstimated, "low_confidence": FlagLowConfidence, "lossy": FlagLossy, "child": FlagChild}
 
 // flagRule compiles one flag of src's flags option: a to_salesforce rule
 // setting a checkbox from what src's transform learned reading the cell.
-func (c *compiler) flagRule(desc *connector.Object, src *FieldRule, ft config.FlagTarget) *FieldRule {
+func (c *compiler) flagRule(desc *connector.Object, key string, src *FieldRule, ft config.FlagTarget) *FieldRule {
 	fl := src.Rule.Flags
 	bit, ok := flagBits[ft.Flag]
 	if !ok {
@@ -453,8 +497,8 @@ func (c *compiler) flagRule(desc *connector.Object, src *FieldRule, ft config.Fl
 	case f.Type.ValueKind() != connector.KindBool:
 		c.errorf(&fl.Meta, ft.Flag, "a flag is true or false, which %s (%s) cannot hold; name a checkbox field", f.Name, describeField(f))
 		return nil
-	case f.Name == desc.Key || strings.EqualFold(f.Name, c.job.Salesforce.Key):
-		c.errorf(&fl.Meta, ft.Flag, "%s is the job's key field", f.Name)
+	case strings.EqualFold(f.Name, key):
+		c.errorf(&fl.Meta, ft.Flag, "%s is the record's key field", f.Name)
 		return nil
 	case f.Calculated || !f.Createable && !f.Updateable:
 		c.errorf(&fl.Meta, ft.Flag, "%s is not writable (a formula, or neither createable nor updateable)", f.Name)
@@ -482,7 +526,7 @@ func effective(job config.Direction, r *config.Rule) (config.Direction, bool) {
 }
 
 // rule compiles one field rule; nil when it cannot be used.
-func (c *compiler) rule(desc *connector.Object, r *config.Rule) *FieldRule {
+func (c *compiler) rule(desc *connector.Object, key string, r *config.Rule) *FieldRule {
 	f := desc.Field(r.SF)
 	if f == nil {
 		c.errorf(&r.Meta, "sf", "%s has no field %q%s", desc.Name, r.SF, suggestName(r.SF, desc.FieldNames()))
@@ -499,8 +543,8 @@ func (c *compiler) rule(desc *connector.Object, r *config.Rule) *FieldRule {
 	if fr.Class == config.PIINone {
 		fr.Class = ""
 	}
-	if f.Name == desc.Key || strings.EqualFold(f.Name, c.job.Salesforce.Key) {
-		c.errorf(&r.Meta, "sf", "%s is the job's key field: it is set from local.key and key_prefix, not by a rule", f.Name)
+	if strings.EqualFold(f.Name, key) {
+		c.errorf(&r.Meta, "sf", "%s is the record's key field: it is set from local.key and key_prefix, not by a rule", f.Name)
 		return nil
 	}
 	if fr.WritesSalesforce() {

@@ -22,6 +22,7 @@ const khServicesJob = inlineHead + `    salesforce: { object: vcms__Survivor_Cas
     children:
       - name: services
         object: vcms__Assistance__c
+        key: vcms__External_Service_Key__c
         parent_field: vcms__Case__c
         key_suffix: ":svc"
         each:

@@ -29,7 +29,11 @@ type DescribeFunc func(ctx context.Context, object string) (*connector.Object, e
 //     not createable or not updateable;
 //   - a required field (not nillable, createable, not a checkbox) of a
 //     written object that no rule maps;
-//   - a key field that is not an external id;
+//   - a key field that is not an external id (a child's key: its key, or
+//     the job's salesforce.key where it names none), listing the object's
+//     External ID fields, or that a run would not upsert the object by
+//     (the connector's key fields, config.Config.KeyFields, are looked up
+//     by the object's name as the org spells it);
 //   - a rule that writes the local side without a write form (a lookup);
 //   - a lookup's object or field the org lacks;
 //   - newest_wins where a Salesforce object has no modification time.
@@ -38,7 +42,7 @@ type DescribeFunc func(ctx context.Context, object string) (*connector.Object, e
 // record values. Describe failures other than "no such object" are
 // reported once per object, at the first option naming it.
 func CheckOnline(ctx context.Context, cfg *config.Config, describe DescribeFunc, objectNames ...string) config.Errors {
-	o := online{ctx: ctx, describe: describe, known: objectNames, cache: map[string]*connector.Object{}, failed: map[string]error{}}
+	o := online{ctx: ctx, describe: describe, known: objectNames, cache: map[string]*connector.Object{}, failed: map[string]error{}, keys: cfg.KeyFields()}
 	for _, name := range cfg.JobNames() {
 		if j := cfg.Jobs[name]; j != nil {
 			o.job(j)
@@ -59,6 +63,9 @@ type online struct {
 	failed   map[string]error
 	reported map[string]bool
 	errs     config.Errors
+	// keys are the key fields a run gives the Salesforce connector, by
+	// object name as configured (config.Config.KeyFields).
+	keys map[string]string
 }
 
 // get describes an object once. It returns nil for an object that does not
@@ -138,19 +145,43 @@ func (o *online) adopt(j *config.Job, m *JobMapping) {
 	}
 }
 
-// keyFields: upserting by key needs the key field to be an external id.
+// keyFields: upserting by key needs the key field to be an external id,
+// and the run must key the object by it: the Salesforce connector is given
+// one key field per object (config.Config.KeyFields, by the object's name
+// as configured), and finds it by the name the org describes.
 func (o *online) keyFields(j *config.Job, m *JobMapping) {
 	for _, mem := range m.Members() {
-		kf := mem.Desc.KeyField()
-		if kf == nil || kf.ExternalID {
-			continue
-		}
 		meta, key := &j.Salesforce.Meta, "key"
 		if !mem.IsParent() {
-			meta, key = &mem.cfg.Meta, "object"
+			meta, key = &mem.cfg.Meta, "key"
+			if strings.TrimSpace(mem.cfg.Key) == "" {
+				key = "object"
+			}
 		}
-		o.errs = append(o.errs, meta.Errorf(key, "%s.%s is not an external id field: records are upserted by key, which needs an External ID (and Unique) field", mem.Object, kf.Name))
+		kf := mem.Desc.KeyField()
+		if kf == nil {
+			continue // Compile reports it
+		}
+		if !kf.ExternalID {
+			o.errs = append(o.errs, meta.Errorf(key, "%s.%s is not an external id field: records are upserted by key, which needs an External ID (and Unique) field%s",
+				mem.Object, kf.Name, externalIDs(mem.Desc)))
+			continue
+		}
+		if o.keys == nil {
+			continue
+		}
+		if run := o.keys[mem.Object]; !strings.EqualFold(run, kf.Name) {
+			o.errs = append(o.errs, meta.Errorf(key, "a run would upsert %s by %s, not %s: write the object's name as the org spells it, %s",
+				mem.Object, cmpText(run, "the default key field"), kf.Name, mem.Object))
+		}
 	}
+}
+
+func cmpText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // writability: a rule writing Salesforce needs a field writable on create
@@ -189,7 +220,7 @@ func (o *online) required(j *config.Job, m *JobMapping) {
 		for i := range mem.Desc.Fields {
 			f := &mem.Desc.Fields[i]
 			if f.Nillable || f.Defaulted || !f.Createable || f.Calculated || f.Type == connector.TypeBoolean || f.Type == connector.TypeID ||
-				strings.EqualFold(f.Name, m.Key) || strings.EqualFold(f.Name, mem.ParentField) || mapped[strings.ToLower(f.Name)] {
+				strings.EqualFold(f.Name, mem.Desc.Key) || strings.EqualFold(f.Name, mem.ParentField) || mapped[strings.ToLower(f.Name)] {
 				continue
 			}
 			meta := &j.Meta

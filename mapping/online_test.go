@@ -56,7 +56,7 @@ func TestCheckOnlineFindings(t *testing.T) {
 		c.Field("vcms__Case_Code__c").Updateable = false
 		objs["vcms__Monitoring_Visit__c"].Field("vcms__Visit_Date__c").Nillable = false
 		a := objs["vcms__Assistance__c"]
-		a.Field("vcms__External_Key__c").ExternalID = false
+		a.Field("vcms__External_Service_Key__c").ExternalID = false
 	})
 	cfg := parseInline(t, `version: 1
 salesforce:
@@ -89,6 +89,7 @@ jobs:
           - { sf: vcms__Service_Type__c, constant: Other }
       - name: stipend
         object: vcms__Assistance__c
+        key: vcms__External_Service_Key__c
         parent_field: vcms__Case__c
         fields:
           - { sf: vcms__Amount__c, local: monto }
@@ -108,10 +109,11 @@ jobs:
 		`inline.yaml:16:83: jobs.gt.fields[4].lookup.field: Account has no field "Nmae" (did you mean "Name"?)`,
 		`inline.yaml:17:49: jobs.gt.fields[5].constant: the constant does not fit vcms__Source_System__c (picklist): INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: not one of the field's picklist values`,
 		`inline.yaml:18:15: jobs.gt.fields[6].sf: vcms__Survivor_Case__c has no field "vcms__Primary_Languag__c" (did you mean "vcms__Primary_Language__c"?)`,
+		`inline.yaml:21:17: jobs.gt.children[0].object: vcms__Monitoring_Visit__c has no field "vcms__External_Key__c" (the job's salesforce.key, which a child without key uses): the child needs a key; set key: vcms__Follow_Up_Key__c (its External ID field)`,
 		`inline.yaml:24:11: jobs.gt.children[0].fields: vcms__Monitoring_Visit__c.vcms__Visit_Date__c is required (not nillable) and no rule writes it: every record this job creates would fail; map it or give it a constant`,
 		`inline.yaml:26:17: jobs.gt.children[1].object: the org has no object "vcms__Assistence__c" (did you mean "vcms__Assistance__c"?)`,
-		`inline.yaml:31:17: jobs.gt.children[2].object: vcms__Assistance__c.vcms__External_Key__c is not an external id field: records are upserted by key, which needs an External ID (and Unique) field`,
-		`inline.yaml:36:17: jobs.gt.children[3].object: cannot describe vcms__Broken__c: describe vcms__Broken__c: 503 service unavailable`,
+		`inline.yaml:32:14: jobs.gt.children[2].key: vcms__Assistance__c.vcms__External_Service_Key__c is not an external id field: records are upserted by key, which needs an External ID (and Unique) field; vcms__Assistance__c has no External ID field`,
+		`inline.yaml:37:17: jobs.gt.children[3].object: cannot describe vcms__Broken__c: describe vcms__Broken__c: 503 service unavailable`,
 	}
 	got := make([]string, len(errs))
 	for i, e := range errs {

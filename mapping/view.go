@@ -176,8 +176,10 @@ func (v *View) Describe(ctx context.Context, object string) (*connector.Object, 
 	if err != nil {
 		return nil, err
 	}
-	out := &connector.Object{Name: mems[0].Object, Label: src.Label, Key: v.m.Key, Modified: local.Modified}
-	want := map[string]bool{strings.ToLower(v.m.Key): true}
+	// Every member of one object has one key field (config checks it).
+	key := mems[0].Desc.Key
+	out := &connector.Object{Name: mems[0].Object, Label: src.Label, Key: key, Modified: local.Modified}
+	want := map[string]bool{strings.ToLower(key): true}
 	for _, mem := range mems {
 		for _, r := range mem.Rules {
 			want[strings.ToLower(r.SF)] = true

@@ -40,6 +40,7 @@ jobs:
     children:
       - name: services
         object: vcms__Assistance__c
+        key: vcms__External_Service_Key__c
         parent_field: vcms__Case__c
         key_suffix: ":svc"
         each:
@@ -115,7 +116,7 @@ func TestEachServicesRun(t *testing.T) {
 
 	// A service recorded in Salesforce adds its word to the row's cell.
 	c32, _ := org.GetByExternalKey("vcms__Survivor_Case__c", "ngo-kh-sv:KH-RT-24-032")
-	if _, err := org.Insert("vcms__Assistance__c", map[string]any{"vcms__External_Key__c": "ngo-kh-sv:KH-RT-24-032:svc:Medical",
+	if _, err := org.Insert("vcms__Assistance__c", map[string]any{"vcms__External_Service_Key__c": "ngo-kh-sv:KH-RT-24-032:svc:Medical",
 		"vcms__Case__c": c32.ID, "vcms__Service_Type__c": "Medical", "CurrencyIsoCode": "KHR"}, false); err != nil {
 		t.Fatal(err)
 	}

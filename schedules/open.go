@@ -17,17 +17,24 @@ import (
 	"github.com/casebridge/casebridge/state"
 )
 
-// OpenSalesforce logs in to the org a configuration names. onBulkJob, when
-// not nil, hears of each Bulk API 2.0 job before its data is uploaded (the
-// runner records it, to drain it after a crash).
+// OpenSalesforce logs in to the org a configuration names. Each object its
+// jobs write is upserted by the key field the configuration gives it
+// (config.Config.KeyFields: a job's salesforce.key, a child's key);
+// objects adds or overrides key fields. onBulkJob, when not nil, hears of
+// each Bulk API 2.0 job before its data is uploaded (the runner records
+// it, to drain it after a crash).
 func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]string, onBulkJob func(object, operation, id string)) (*salesforce.Connector, error) {
 	sf := cfg.Salesforce
 	a := sf.Auth
+	keys := cfg.KeyFields()
+	for o, k := range objects {
+		keys[o] = k
+	}
 	opts := salesforce.Options{
 		Name:       "salesforce",
 		LoginURL:   sf.LoginURL,
 		APIVersion: sf.APIVersion,
-		KeyFields:  objects,
+		KeyFields:  keys,
 		OnBulkJob:  onBulkJob,
 		Auth: salesforce.Auth{
 			Flow:           salesforce.Flow(a.Flow),

@@ -127,11 +127,7 @@ func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner,
 	}
 	r.Store = st
 	r.closers = append(r.closers, st.Close)
-	keys := map[string]string{}
-	for _, j := range cfg.Jobs {
-		keys[j.Salesforce.Object] = j.Salesforce.Key
-	}
-	sf, err := OpenSalesforce(ctx, cfg, keys, r.OnBulkJob)
+	sf, err := OpenSalesforce(ctx, cfg, nil, r.OnBulkJob)
 	if err != nil {
 		r.Close()
 		return nil, fmt.Errorf("salesforce: %w", err)
@@ -255,6 +251,9 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	}
 	m, err := mapping.Compile(job, objects)
 	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	if err := sameKeys(m, objects); err != nil {
 		return nil, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	local, err := OpenSource(job, m)
@@ -419,6 +418,23 @@ func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
 		parent.Children = append(parent.Children, reconcile.Child{Job: cj, Suffix: suffix})
 	}
 	return parent, nil
+}
+
+// sameKeys checks that the Salesforce connector upserts each member's
+// object by the key field the mapping keys its records by (a child's key):
+// the two disagree only when the connector was given other key fields than
+// the configuration's (config.Config.KeyFields), or under another spelling
+// of the object's name.
+func sameKeys(m *mapping.JobMapping, described map[string]*connector.Object) error {
+	for _, mem := range m.Members() {
+		for name, o := range described {
+			if strings.EqualFold(name, mem.Object) && o != nil && !strings.EqualFold(o.Key, mem.Desc.Key) {
+				return fmt.Errorf("the Salesforce connector upserts %s by %s, and the job keys its records by %s; write the object's name as the org spells it (casebridge validate --online checks it)",
+					mem.Object, o.Key, mem.Desc.Key)
+			}
+		}
+	}
+	return nil
 }
 
 // memberObject is the object name a job member has on both sides of the

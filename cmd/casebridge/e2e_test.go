@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,9 +297,16 @@ func (st *e2eState) printOrAssert(ts *testscript.TestScript, what string, n int,
 }
 
 // rest makes one REST call by external key, as a person editing the
-// record in Salesforce would; it fails the script on an error status.
+// record in Salesforce would; it fails the script on an error status. The
+// key is the object's own external id (vcms__External_Key__c on cases,
+// vcms__External_Service_Key__c on Assistance: the fake org's objects
+// each have their own).
 func (st *e2eState) rest(ts *testscript.TestScript, method, object, key string, body map[string]any) {
-	st.restURL(ts, method, fmt.Sprintf("%s/services/data/v%s/sobjects/%s/vcms__External_Key__c/%s", st.url, st.org.APIVersion(), object, url.PathEscape(key)), body)
+	field := "vcms__External_Key__c"
+	if ids := st.org.ExternalIDFields(object); len(ids) > 0 && !slices.Contains(ids, field) {
+		field = ids[0]
+	}
+	st.restURL(ts, method, fmt.Sprintf("%s/services/data/v%s/sobjects/%s/%s/%s", st.url, st.org.APIVersion(), object, field, url.PathEscape(key)), body)
 }
 
 func (st *e2eState) restURL(ts *testscript.TestScript, method, u string, body map[string]any) {

@@ -251,7 +251,24 @@ func TestFakeOrgBudget(t *testing.T) {
 // parent's external id ("vcms__Case__r.vcms__External_Key__c"), with no Id
 // lookup call.
 func TestFakeOrgParentByKey(t *testing.T) {
-	org, c := fakeOrg(t, nil)
+	testParentByKey(t, false)
+}
+
+// TestFakeOrgParentByKeyBulk: the same through Bulk API 2.0, whose CSV
+// header names the reference column the same way
+// (vcms__Case__r.vcms__External_Key__c: RelationshipName.IndexedFieldName).
+func TestFakeOrgParentByKeyBulk(t *testing.T) {
+	testParentByKey(t, true)
+}
+
+func testParentByKey(t *testing.T, bulk bool) {
+	org, c := fakeOrg(t, func(o *Options) {
+		// Each object has its own key field, as in real orgs.
+		o.KeyFields = map[string]string{"vcms__Assistance__c": "vcms__External_Service_Key__c"}
+		if bulk {
+			o.BulkThreshold, o.BulkPoll = 1, time.Millisecond
+		}
+	})
 	ctx := context.Background()
 	if _, err := c.Upsert(ctx, caseObject, caseRecords(2, 0, "Ed")); err != nil {
 		t.Fatal(err)
@@ -292,6 +309,12 @@ func TestFakeOrgParentByKey(t *testing.T) {
 	}
 	if n := org.CountRequests("query"); n != 0 {
 		t.Errorf("%d queries to resolve parents", n)
+	}
+	if bulk {
+		if n := org.CountRequests("bulk.ingest.upload"); n != 1 {
+			t.Errorf("%d bulk uploads", n)
+		}
+		return
 	}
 	if n := org.CountRequests("collections.upsert"); n != 1 {
 		t.Errorf("%d upsert calls", n)

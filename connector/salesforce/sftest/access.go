@@ -3,6 +3,7 @@ package sftest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Record is a test-side copy of a stored record. Fields hold the values as
@@ -61,20 +62,51 @@ func (o *Org) Get(id string) (Record, bool) {
 	return o.export(r), true
 }
 
-// GetByExternalKey returns the live record whose vcms__External_Key__c
-// equals key (case-insensitively).
+// GetByExternalKey returns the live record whose external id equals key
+// (case-insensitively): each object has its own key field, as in real
+// orgs (vcms__External_Key__c on cases, vcms__External_Service_Key__c on
+// Assistance), so every External ID field of the object is searched,
+// vcms__External_Key__c first where the object has it.
 func (o *Org) GetByExternalKey(object, key string) (Record, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.object(object)
-	if s == nil || s.field("vcms__External_Key__c") == nil {
+	if s == nil {
 		return Record{}, false
 	}
-	m := o.lookup(s.field("vcms__External_Key__c"), key)
-	if len(m) != 1 {
-		return Record{}, false
+	fields := []*fieldDef{}
+	if f := s.field("vcms__External_Key__c"); f != nil {
+		fields = append(fields, f)
 	}
-	return o.export(m[0]), true
+	for _, f := range s.Fields {
+		if f.ExternalID && !strings.EqualFold(f.Name, "vcms__External_Key__c") {
+			fields = append(fields, f)
+		}
+	}
+	for _, f := range fields {
+		if m := o.lookup(f, key); len(m) == 1 {
+			return o.export(m[0]), true
+		}
+	}
+	return Record{}, false
+}
+
+// ExternalIDFields returns the names of object's External ID fields, in
+// describe order (nil for an unknown object).
+func (o *Org) ExternalIDFields(object string) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.object(object)
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range s.Fields {
+		if f.ExternalID {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // Insert creates a record as the first user, validating fields like a REST

@@ -24,7 +24,7 @@ func (c *tclient) putCSV(path, body string) *http.Response {
 
 func TestBulkIngestUpsert(t *testing.T) {
 	c := newTestClient(t, Options{LockKeys: []string{"ngo-th-cm:TH-CL-0001:stipend"}})
-	resp, b := c.do("POST", v+"/jobs/ingest", `{"object":"vcms__Assistance__c","externalIdFieldName":"vcms__External_Key__c","contentType":"CSV","operation":"upsert","lineEnding":"LF"}`)
+	resp, b := c.do("POST", v+"/jobs/ingest", `{"object":"vcms__Assistance__c","externalIdFieldName":"vcms__External_Service_Key__c","contentType":"CSV","operation":"upsert","lineEnding":"LF"}`)
 	assertStatus(t, resp, b, 200)
 	assertJSON(t, b, "bulk_job_created.json")
 	var job struct{ ID, ContentURL string }
@@ -32,14 +32,14 @@ func TestBulkIngestUpsert(t *testing.T) {
 	if job.ContentURL != "services/data/v62.0/jobs/ingest/"+job.ID+"/batches" || !strings.HasPrefix(job.ID, "750") {
 		t.Errorf("job %+v", job)
 	}
-	csvData := "vcms__External_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c\n" +
+	csvData := "vcms__External_Service_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c\n" +
 		"ngo-th-cm:TH-CL-0001:stipend,ngo-th-cm:TH-CL-0001,Stipend,3500,#N/A\n" +
 		"ngo-th-cm:TH-CL-0001:bulk1,ngo-th-cm:TH-CL-0001,Medical,12.345,\"note, with comma\"\n"
 	if r := c.putCSV(v+"/jobs/ingest/"+job.ID+"/batches", csvData); r.StatusCode != 201 {
 		t.Fatalf("upload: %d", r.StatusCode)
 	}
 	// A second upload is appended (its header row dropped).
-	more := "vcms__External_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c\n" +
+	more := "vcms__External_Service_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c\n" +
 		"ngo-th-cm:TH-CL-0001:bulk2,ngo-th-cm:TH-CL-0001,Nope,,\n" +
 		"ngo-th-cm:TH-CL-0001:bulk3,ngo-th-cm:TH-CL-0001,Medical,abc,\n"
 	c.putCSV(v+"/jobs/ingest/"+job.ID+"/batches", more)
@@ -59,7 +59,7 @@ func TestBulkIngestUpsert(t *testing.T) {
 	}
 	resp, b = c.do("GET", v+"/jobs/ingest/"+job.ID+"/successfulResults/", "")
 	assertStatus(t, resp, b, 200)
-	want := `"sf__Id","sf__Created",vcms__External_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c
+	want := `"sf__Id","sf__Created",vcms__External_Service_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c
 "` + stipend.ID + `","false","ngo-th-cm:TH-CL-0001:stipend","ngo-th-cm:TH-CL-0001","Stipend","3500","#N/A"
 "` + bulk1.ID + `","true","ngo-th-cm:TH-CL-0001:bulk1","ngo-th-cm:TH-CL-0001","Medical","12.345","note, with comma"
 `
@@ -67,7 +67,7 @@ func TestBulkIngestUpsert(t *testing.T) {
 		t.Errorf("successfulResults:\n%s\nwant\n%s", b, want)
 	}
 	resp, b = c.do("GET", v+"/jobs/ingest/"+job.ID+"/failedResults/", "")
-	want = `"sf__Id","sf__Error",vcms__External_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c
+	want = `"sf__Id","sf__Error",vcms__External_Service_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c
 "","INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:Service Type: bad value for restricted picklist field: Nope:vcms__Service_Type__c --","ngo-th-cm:TH-CL-0001:bulk2","ngo-th-cm:TH-CL-0001","Nope","",""
 "","INVALID_TYPE_ON_FIELD_IN_RECORD:Amount: value not of required type: abc:vcms__Amount__c --","ngo-th-cm:TH-CL-0001:bulk3","ngo-th-cm:TH-CL-0001","Medical","abc",""
 `
@@ -75,7 +75,7 @@ func TestBulkIngestUpsert(t *testing.T) {
 		t.Errorf("failedResults:\n%s\nwant\n%s", b, want)
 	}
 	resp, b = c.do("GET", v+"/jobs/ingest/"+job.ID+"/unprocessedrecords/", "")
-	if string(b) != "vcms__External_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c\n" {
+	if string(b) != "vcms__External_Service_Key__c,vcms__Case__r.vcms__External_Key__c,vcms__Service_Type__c,vcms__Amount__c,vcms__Notes__c\n" {
 		t.Errorf("unprocessedrecords: %q", b)
 	}
 }

@@ -231,7 +231,7 @@ vcms__Source_System__c picklist ngo-th-cm,ngo-kh-bb,ngo-bd-dk,ngo-gt-db
 vcms__Source_Modified_At__c datetime
 vcms__Case_Notes__c textarea 32768`,
 	"vcms__Assistance__c": `
-vcms__External_Key__c string 80 externalId unique
+vcms__External_Service_Key__c string 80 externalId unique
 vcms__Case__c reference vcms__Survivor_Case__c masterDetail
 vcms__Service_Type__c picklist Shelter,Medical,Psychosocial,Legal_Aid,School_Enrolment,School_Fees,Vocational_Training,Stipend,Family_Job_Offer,Family_Reunification,Livelihood_Support,Repatriation,Documentation,Other
 vcms__Status__c picklist Planned,Delivered,Not_Delivered,Cancelled
@@ -244,7 +244,7 @@ vcms__Funded_By__c picklist Factory,Buyer,NGO,Government,Other
 vcms__Provider__c reference Account
 vcms__Notes__c textarea 32768`,
 	"vcms__Referral__c": `
-vcms__External_Key__c string 80 externalId unique
+vcms__Referral_Key__c string 80 externalId unique
 vcms__Case__c reference vcms__Survivor_Case__c masterDetail
 vcms__Direction__c picklist Incoming,Outgoing
 vcms__Counterpart_Org__c reference Account
@@ -258,7 +258,7 @@ vcms__Consent_Checked__c boolean
 vcms__Consent_Override_Reason__c string 255
 vcms__Details__c textarea 32768`,
 	"vcms__Monitoring_Visit__c": `
-vcms__External_Key__c string 80 externalId unique
+vcms__Follow_Up_Key__c string 80 externalId unique
 vcms__Case__c reference vcms__Survivor_Case__c masterDetail
 vcms__Visit_Date__c date
 vcms__Next_Visit_Due__c date
@@ -271,7 +271,7 @@ vcms__Stipend_Received__c picklist Yes,Partial,No,Not_Applicable
 vcms__Risk_Level__c picklist High,Medium,Low
 vcms__Observations__c textarea 32768`,
 	"vcms__Consent__c": `
-vcms__External_Key__c string 80 externalId unique
+vcms__Consent_Key__c string 80 externalId unique
 vcms__Case__c reference vcms__Survivor_Case__c
 vcms__Given_By__c picklist Self,Parent,Legal_Guardian,Other_Caregiver
 vcms__Child_Assent__c picklist Yes,No,Not_Applicable

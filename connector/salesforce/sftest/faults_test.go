@@ -83,9 +83,9 @@ func TestLockRows(t *testing.T) {
 	stipend, _ := c.org.GetByExternalKey("vcms__Assistance__c", "ngo-th-cm:TH-CL-0001:stipend")
 	school, _ := c.org.GetByExternalKey("vcms__Assistance__c", "ngo-th-cm:TH-CL-0001:school")
 	body := collectionBody(false,
-		`{"attributes":{"type":"vcms__Assistance__c"},"vcms__External_Key__c":"ngo-th-cm:TH-CL-0001:stipend","vcms__Status__c":"Delivered"}`,
-		`{"attributes":{"type":"vcms__Assistance__c"},"vcms__External_Key__c":"ngo-th-cm:TH-CL-0001:school","vcms__Status__c":"Delivered"}`)
-	path := v + "/composite/sobjects/vcms__Assistance__c/vcms__External_Key__c"
+		`{"attributes":{"type":"vcms__Assistance__c"},"vcms__External_Service_Key__c":"ngo-th-cm:TH-CL-0001:stipend","vcms__Status__c":"Delivered"}`,
+		`{"attributes":{"type":"vcms__Assistance__c"},"vcms__External_Service_Key__c":"ngo-th-cm:TH-CL-0001:school","vcms__Status__c":"Delivered"}`)
+	path := v + "/composite/sobjects/vcms__Assistance__c/vcms__External_Service_Key__c"
 	resp, b := c.do("PATCH", path, body)
 	assertStatus(t, resp, b, 200)
 	assertJSON(t, b, `[
@@ -113,8 +113,8 @@ func TestRequestLog(t *testing.T) {
 	c := newTestClient(t, Options{})
 	c.org.ResetRequests()
 	c.query("SELECT Id FROM vcms__Assistance__c")
-	c.do("PATCH", v+"/composite/sobjects/vcms__Assistance__c/vcms__External_Key__c", collectionBody(false,
-		`{"attributes":{"type":"vcms__Assistance__c"},"vcms__External_Key__c":"ngo-th-cm:TH-CL-0001:stipend","vcms__Status__c":"Delivered"}`))
+	c.do("PATCH", v+"/composite/sobjects/vcms__Assistance__c/vcms__External_Service_Key__c", collectionBody(false,
+		`{"attributes":{"type":"vcms__Assistance__c"},"vcms__External_Service_Key__c":"ngo-th-cm:TH-CL-0001:stipend","vcms__Status__c":"Delivered"}`))
 	c.do("GET", v+"/sobjects/Account/describe", "")
 	c.token = ""
 	c.do("GET", v+"/limits", "")

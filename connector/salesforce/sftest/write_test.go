@@ -11,7 +11,7 @@ import (
 func TestCreateGetUpdateDelete(t *testing.T) {
 	c := newTestClient(t, Options{})
 	resp, b := c.do("POST", v+"/sobjects/vcms__Assistance__c", `{
-		"vcms__External_Key__c": "ngo-th-cm:TH-CL-0001:fees",
+		"vcms__External_Service_Key__c": "ngo-th-cm:TH-CL-0001:fees",
 		"vcms__Case__r": {"vcms__External_Key__c": "NGO-TH-CM:TH-CL-0001"},
 		"vcms__Service_Type__c": "School_Fees", "vcms__Status__c": "Planned",
 		"vcms__Period_Start__c": "2024-05-01", "vcms__Amount__c": 1500.456, "vcms__Notes__c": ""}`)
@@ -105,7 +105,7 @@ func TestSObjectNotFoundAndMethods(t *testing.T) {
 
 func TestUpsertByExternalID(t *testing.T) {
 	c := newTestClient(t, Options{})
-	path := v + "/sobjects/vcms__Monitoring_Visit__c/vcms__External_Key__c/ngo-th-cm:TH-CL-0001:visit:1"
+	path := v + "/sobjects/vcms__Monitoring_Visit__c/vcms__Follow_Up_Key__c/ngo-th-cm:TH-CL-0001:visit:1"
 	body := `{"vcms__Case__r": {"vcms__External_Key__c": "ngo-th-cm:TH-CL-0001"}, "vcms__Visit_Type__c": "Home_Visit", "vcms__Attendance_Pct__c": 87.6}`
 	resp, b := c.do("PATCH", path, body)
 	assertStatus(t, resp, b, 201)
@@ -257,12 +257,12 @@ func TestCollectionsUpdateUpsertDeleteRetrieve(t *testing.T) {
 
 	// Upsert by external id with created flags; allOrNone rollback keeps update ids.
 	up := func(key, typ string) string {
-		return fmt.Sprintf(`{"attributes": {"type": "vcms__Assistance__c"}, "vcms__External_Key__c": %q, "vcms__Case__r": {"vcms__External_Key__c": %q}, "vcms__Service_Type__c": %q}`, key, kh, typ)
+		return fmt.Sprintf(`{"attributes": {"type": "vcms__Assistance__c"}, "vcms__External_Service_Key__c": %q, "vcms__Case__r": {"vcms__External_Key__c": %q}, "vcms__Service_Type__c": %q}`, key, kh, typ)
 	}
-	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Assistance__c/vcms__External_Key__c", collectionBody(false, up("kh:a:1", "Shelter"), up("NGO-TH-CM:TH-CL-0001:STIPEND", "Stipend")))
+	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Assistance__c/vcms__External_Service_Key__c", collectionBody(false, up("kh:a:1", "Shelter"), up("NGO-TH-CM:TH-CL-0001:STIPEND", "Stipend")))
 	assertStatus(t, resp, b, 200)
 	assertJSON(t, b, `[{"id":"<id>","success":true,"errors":[],"created":true},{"id":"<id>","success":true,"errors":[],"created":false}]`)
-	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Assistance__c/vcms__External_Key__c", collectionBody(true, up("kh:a:2", "Shelter"), up("kh:a:1", "Medical"), up("kh:a:3", "Nope")))
+	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Assistance__c/vcms__External_Service_Key__c", collectionBody(true, up("kh:a:2", "Shelter"), up("kh:a:1", "Medical"), up("kh:a:3", "Nope")))
 	assertStatus(t, resp, b, 200)
 	assertJSON(t, b, `[
 		{"success":false,"errors":[{"statusCode":"ALL_OR_NONE_OPERATION_ROLLED_BACK","message":"Record rolled back because not all records were valid and the request was using AllOrNone header","fields":[]}],"created":false},
@@ -334,9 +334,9 @@ func TestValidationRules(t *testing.T) {
 	rec, _ := c.org.GetByExternalKey("vcms__Survivor_Case__c", th)
 	resp, b = c.do("PATCH", v+"/sobjects/vcms__Survivor_Case__c/"+rec.ID, `{"vcms__Last_Name__c": ""}`)
 	assertStatus(t, resp, b, 400)
-	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Referral__c/vcms__External_Key__c", collectionBody(false,
-		`{"attributes":{"type":"vcms__Referral__c"},"vcms__External_Key__c":"ngo-kh-bb:KH-RT-24-031:ref:1","vcms__Consent_Checked__c":false}`,
-		`{"attributes":{"type":"vcms__Referral__c"},"vcms__External_Key__c":"ngo-kh-bb:KH-RT-24-031:ref:1b","vcms__Case__r":{"vcms__External_Key__c":"`+kh+`"},"vcms__Direction__c":"Outgoing","vcms__Consent_Override_Reason__c":"vital interest (test)"}`))
+	resp, b = c.do("PATCH", v+"/composite/sobjects/vcms__Referral__c/vcms__Referral_Key__c", collectionBody(false,
+		`{"attributes":{"type":"vcms__Referral__c"},"vcms__Referral_Key__c":"ngo-kh-bb:KH-RT-24-031:ref:1","vcms__Consent_Checked__c":false}`,
+		`{"attributes":{"type":"vcms__Referral__c"},"vcms__Referral_Key__c":"ngo-kh-bb:KH-RT-24-031:ref:1b","vcms__Case__r":{"vcms__External_Key__c":"`+kh+`"},"vcms__Direction__c":"Outgoing","vcms__Consent_Override_Reason__c":"vital interest (test)"}`))
 	assertStatus(t, resp, b, 200)
 	assertJSON(t, b, `[{"id":"<id>","success":false,"errors":[{"statusCode":"FIELD_CUSTOM_VALIDATION_EXCEPTION","message":"An outgoing referral needs consent checked or an override reason.","fields":["vcms__Consent_Checked__c"]}],"created":false},
 		{"id":"<id>","success":true,"errors":[],"created":true}]`)

@@ -18,7 +18,7 @@ const jsforce = require('jsforce');
   console.log('collection create', JSON.stringify(rs));
   const up = await conn.sobject('vcms__Survivor_Case__c').upsert({ vcms__External_Key__c: 'JS:1', vcms__Stage__c: 'Closed' }, 'vcms__External_Key__c');
   console.log('upsert', JSON.stringify(up));
-  const ups = await conn.sobject('vcms__Assistance__c').upsert([{ vcms__External_Key__c: 'js:a:1', vcms__Case__r: { vcms__External_Key__c: 'js:1' }, vcms__Service_Type__c: 'Shelter' }], 'vcms__External_Key__c');
+  const ups = await conn.sobject('vcms__Assistance__c').upsert([{ vcms__External_Service_Key__c: 'js:a:1', vcms__Case__r: { vcms__External_Key__c: 'js:1' }, vcms__Service_Type__c: 'Shelter' }], 'vcms__External_Service_Key__c');
   console.log('upsert many', JSON.stringify(ups));
   const rec = await conn.sobject('vcms__Survivor_Case__c').retrieve(r.id);
   console.log('retrieve', rec.vcms__Stage__c, rec.SystemModstamp);
