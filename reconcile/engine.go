@@ -59,6 +59,12 @@ type Engine struct {
 	// field, column and rule. They are logged with the run's errors and
 	// counted (state.Counts.Unmapped); the fields stay unknown for the run.
 	Unmapped func(job string) []state.RecordErr
+	// APICalls, when set, returns the requests the Salesforce side has
+	// sent for the job's run so far (counted from before the caller
+	// opened the job: describes and lookups included): a run records
+	// (Result.APICalls, the history) those rather than its own count of
+	// connector calls. A child job's run records those sent during it.
+	APICalls func() int64
 }
 
 // RunOptions are per-run switches.
@@ -125,10 +131,22 @@ type Result struct {
 	Counts state.Counts
 	// Failed lists the records whose write failed (they stay pending).
 	Failed []state.RecordErr
-	// APICalls counts the connector calls the run made.
+	// APICalls counts the Salesforce requests the run sent (Engine.APICalls),
+	// or else the connector calls it made; a child job's are its own.
 	APICalls int
 	// Children holds the results of the job's child jobs, in order.
 	Children []*Result
+	// Timing is how long each phase of the run took (its children's
+	// not included).
+	Timing Timing
+}
+
+// Timing is the wall time of a run's phases.
+type Timing struct {
+	// Read covers loading the state and reading both sides (lookups
+	// included); Plan deciding and the safety brakes; Apply the writes
+	// and their state commits.
+	Read, Plan, Apply time.Duration
 }
 
 const (
@@ -480,6 +498,10 @@ func (r *runner) unsettled() map[string]bool {
 
 func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *family) (*Result, *runner, error) {
 	r := &runner{Engine: e, job: job, opts: opts, start: e.now(), fam: fam}
+	var sent0 int64 // a job's run counts from its start (APICalls); a child's from its own
+	if e.APICalls != nil && fam != nil {
+		sent0 = e.APICalls()
+	}
 	if err := r.prepare(ctx); err != nil {
 		return nil, r, err
 	}
@@ -516,7 +538,11 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 			err = fmt.Errorf("job %s: state: %w", job.Name, lerr)
 		}
 	}
-	run := state.Run{ID: id, Job: job.Name, Start: r.start, End: e.now(), Counts: r.counts, APICalls: r.calls}
+	calls := r.calls
+	if e.APICalls != nil {
+		calls = int(e.APICalls() - sent0)
+	}
+	run := state.Run{ID: id, Job: job.Name, Start: r.start, End: e.now(), Counts: r.counts, APICalls: calls}
 	switch {
 	case errors.Is(err, ErrSafetyAbort):
 		run.Outcome = state.OutcomeAborted
@@ -536,7 +562,7 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 		err = ferr
 	}
 	if res != nil {
-		res.APICalls = r.calls
+		res.APICalls = calls
 	}
 	return res, r, err
 }
@@ -639,12 +665,16 @@ func (r *runner) prepare(ctx context.Context) error {
 }
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
+	t0 := time.Now()
 	if err := r.load(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.read(ctx); err != nil {
 		return nil, err
 	}
+	var tm Timing
+	tm.Read = time.Since(t0)
+	t0 = time.Now()
 	r.linkPairs()
 	r.matchOn()
 	r.adoptKeyless()
@@ -655,12 +685,17 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	r.markRekeys()
 	r.buildPlan(order)
 	res := &Result{RunID: r.runID, Plan: r.plan}
-	if err := r.safety(); err != nil {
+	err := r.safety()
+	tm.Plan = time.Since(t0)
+	res.Timing = tm
+	if err != nil {
 		return res, err
 	}
 	if r.opts.DryRun {
 		return res, nil
 	}
+	t0 = time.Now()
+	defer func() { res.Timing.Apply = time.Since(t0) }()
 	if err := r.apply(ctx, order); err != nil {
 		if errors.Is(err, connector.ErrStop) {
 			// Stopped cleanly: what was written is counted.

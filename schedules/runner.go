@@ -169,6 +169,13 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 	if !ok {
 		return nil, fmt.Errorf("no job %q in %s", name, r.Config.File)
 	}
+	// The run's own Salesforce requests are counted from here: its
+	// describes and lookups too.
+	var calls0 int64
+	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
+		calls0 = u.Usage().Calls
+	}
+	ctx = context.WithValue(ctx, callsKey{}, calls0)
 	if at, ok := ScheduledAt(ctx); ok {
 		claimed, err := r.Store.ClaimRun(ctx, name, at, r.holder())
 		if err != nil {
@@ -308,6 +315,10 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		localSide.side, localSide.progress = "local", progress
 	}
 	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now, Hooks: r.Hooks}
+	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
+		calls0, _ := ctx.Value(callsKey{}).(int64)
+		eng.APICalls = func() int64 { return u.Usage().Calls - calls0 }
+	}
 	logged := 0 // res.MappingErrors already handed to a run's error log
 	eng.Unmapped = func(string) []state.RecordErr {
 		mu.Lock()
@@ -343,7 +354,17 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		// The engine's errors name the job already.
 		return res, err
 	}
-	log.Info().Int("mapping_errors", len(res.MappingErrors)).Msg("run done")
+	ev := log.Info().Int("mapping_errors", len(res.MappingErrors))
+	if rr := res.Result; rr != nil {
+		// Where the time went, and what it cost (children included).
+		t, calls := rr.Timing, rr.APICalls
+		for _, ch := range rr.Children {
+			t.Read, t.Plan, t.Apply = t.Read+ch.Timing.Read, t.Plan+ch.Timing.Plan, t.Apply+ch.Timing.Apply
+			calls += ch.APICalls
+		}
+		ev = ev.Dur("read_ms", t.Read).Dur("plan_ms", t.Plan).Dur("apply_ms", t.Apply).Int("api_calls", calls)
+	}
+	ev.Msg("run done")
 	return res, nil
 }
 
@@ -464,6 +485,10 @@ func scopes(sf connector.Connector, view *mapping.View, m *mapping.JobMapping) (
 	}
 	return sfSide, localSide
 }
+
+// callsKey carries, in a run's context, the Salesforce requests the
+// connector had sent when the run started.
+type callsKey struct{}
 
 // orgResolver resolves lookups against the org: the Id of the record whose
 // field holds a value.

@@ -305,8 +305,15 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 	var own totals
 	sumResult(&own, res.Result, dry, false)
 	own.line(w, job+" "+mode, len(res.Unreadable))
+	if r := res.Result; r != nil {
+		calls := r.APICalls
+		for _, ch := range r.Children {
+			calls += ch.APICalls
+		}
+		fmt.Fprintf(w, "; %d API call(s)", calls)
+	}
 	if res.Usage != nil && res.Usage.Limit > 0 {
-		fmt.Fprintf(w, "; API calls %d of %d used today", res.Usage.Used, res.Usage.Limit)
+		fmt.Fprintf(w, " (the org: %d of %d used today)", res.Usage.Used, res.Usage.Limit)
 	}
 	fmt.Fprintln(w)
 	for _, ch := range res.Result.Children {
