@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"context"
 	"maps"
 	"time"
 )
@@ -67,3 +68,21 @@ type Result struct {
 // Cursor is an opaque position in an object's change history, returned by
 // Source.Read. The empty Cursor means "from the beginning".
 type Cursor string
+
+type fieldsKey struct{}
+
+// WithFields returns a context asking a Source's Read and a KeyReader's
+// ReadKeys for the named fields only, besides the key and the
+// modification time (the engine asks for the fields a job maps). A
+// source that can select fields (Salesforce: the SOQL SELECT list) reads
+// fewer; any source may return more. Records read so must not be taken
+// for complete ones: a field left out is unknown, not null.
+func WithFields(ctx context.Context, fields []string) context.Context {
+	return context.WithValue(ctx, fieldsKey{}, fields)
+}
+
+// FieldsOf returns the fields WithFields asked for, if any.
+func FieldsOf(ctx context.Context) ([]string, bool) {
+	f, ok := ctx.Value(fieldsKey{}).([]string)
+	return f, ok
+}

@@ -15,6 +15,7 @@ import (
 )
 
 func (r *runner) read(ctx context.Context) error {
+	ctx = r.sfFields(ctx)
 	if r.budgetHeld > 0 && !r.needsFull() && r.feat[SF].KeyReader != nil {
 		return r.readPending(ctx)
 	}
@@ -212,6 +213,7 @@ func (r *runner) readPending(ctx context.Context) error {
 // values the first read did not keep (a side not read this run, or read
 // unchanged). It is a safety net: pending keys are re-fetched up front.
 func (r *runner) refetch(ctx context.Context) error {
+	ctx = r.sfFields(ctx)
 	var need [2][]*entry
 	for _, e := range r.entries {
 		var miss [2]bool
@@ -272,6 +274,16 @@ func (r *runner) refetch(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sfFields asks the Salesforce side for the job's fields only (and the
+// field adopt makes keys of), not every field of the object.
+func (r *runner) sfFields(ctx context.Context) context.Context {
+	fields := slices.Clone(r.names)
+	if r.adoptField != "" {
+		fields = append(fields, r.adoptField)
+	}
+	return connector.WithFields(ctx, fields)
 }
 
 // listDue reports whether this incremental run lists Salesforce keys.

@@ -209,8 +209,26 @@ func jsonKind(v any) string {
 	return "value"
 }
 
-// readFields returns the fields a Read selects: every described field.
-func readFields(o *connector.Object) []string { return o.FieldNames() }
+// readFields returns the fields a Read selects: every described field, or,
+// when ctx asks for some (connector.WithFields), those of them the object
+// has, with Id, the key, the modification time and IsDeleted.
+func readFields(ctx context.Context, o *connector.Object) []string {
+	want, ok := connector.FieldsOf(ctx)
+	if !ok {
+		return o.FieldNames()
+	}
+	keep := map[string]bool{"id": true, "isdeleted": true, strings.ToLower(o.Key): true, strings.ToLower(o.Modified): true}
+	for _, f := range want {
+		keep[strings.ToLower(f)] = true
+	}
+	var out []string
+	for i := range o.Fields {
+		if keep[strings.ToLower(o.Fields[i].Name)] {
+			out = append(out, o.Fields[i].Name)
+		}
+	}
+	return out
+}
 
 // decodeRecord converts a query record. A value that cannot be decoded sets
 // Record.Err (naming the field, not the value); an empty key sets it to a
@@ -393,7 +411,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		changed = o.Modified + " >= " + DateTimeLiteral(prev.T.Add(-c.opts.LookBack))
 	}
 	where := and(changed, paren(scope))
-	soql, err := selectSOQL(readFields(o), o.Name, where, order)
+	soql, err := selectSOQL(readFields(ctx, o), o.Name, where, order)
 	if err != nil {
 		return "", fmt.Errorf("read %s %s: %w", c.name, o.Name, err)
 	}
@@ -446,7 +464,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		bulk = n > int64(c.opts.BulkQueryThreshold)
 	}
 	if bulk {
-		noOrder, _ := selectSOQL(readFields(o), o.Name, where, "")
+		noOrder, _ := selectSOQL(readFields(ctx, o), o.Name, where, "")
 		err = c.bulkQuery(ctx, o, noOrder, each)
 	} else {
 		err = c.queryRestart(ctx, "read", o.Name, soql, prev != nil, each, hold)
@@ -638,7 +656,7 @@ func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []st
 		return nil
 	}
 	seen := map[string]bool{}
-	err := c.byKeys(ctx, "read_keys", o, readFields(o), keys, paren(scope), func(raw map[string]any) error {
+	err := c.byKeys(ctx, "read_keys", o, readFields(ctx, o), keys, paren(scope), func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
 		if seen[rec.ID] {
 			return nil

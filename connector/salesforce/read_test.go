@@ -232,6 +232,27 @@ func TestReadIncremental(t *testing.T) {
 	}
 }
 
+// TestReadSelectsFields: a read asked for some fields (connector.WithFields)
+// selects those, with Id, IsDeleted, the key and SystemModstamp, not every
+// field of the object.
+func TestReadSelectsFields(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	pagedQuery(f)
+	c := f.connect(t, nil)
+	ctx := connector.WithFields(context.Background(), []string{"vcms__stage__c", "vcms__First_Name__c", "No_Such__c"})
+	if _, err := c.Read(ctx, caseObject, "", func(connector.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	soql := f.requests("GET " + queryPath)[0].Query["q"][0]
+	sel, _, _ := strings.Cut(strings.TrimPrefix(soql, "SELECT "), " FROM ")
+	got := strings.Split(sel, ", ")
+	slices.Sort(got)
+	want := []string{"Id", "IsDeleted", "SystemModstamp", "vcms__External_Key__c", "vcms__First_Name__c", "vcms__Stage__c"}
+	if !slices.Equal(got, want) {
+		t.Errorf("selected %v, want %v", got, want)
+	}
+}
+
 // TestListKeys: SELECT Id, key; records without a key are not listed.
 func TestListKeys(t *testing.T) {
 	f := newRecorded(t).withDescribe()
