@@ -148,6 +148,45 @@ func (m *JobMapping) ParentKey(object, childKey string) (parentKey, child string
 	return m.KeyPrefix + local, mem.Name, true
 }
 
+// ByReference returns records of object (a child's, on their way to
+// Salesforce) with each child's parent field given by reference: the
+// field <Relationship>.<parent key field> (vcms__Case__r.vcms__External_Key__c)
+// set to the parent's key, which the record's key names, instead of the
+// parent's Id. Salesforce resolves the reference on save, in sObject
+// Collections and Bulk API 2.0 alike: no query per parent, and a child of a
+// parent created earlier in the same run can be written. Only records that
+// set the parent field change (a create, or a parent that differs); the
+// others, and records of members without a relationship name, are
+// returned as they are. The input is not modified.
+func (m *JobMapping) ByReference(object string, records []connector.Record) []connector.Record {
+	var out []connector.Record
+	for i, r := range records {
+		mem, local, ok := m.memberOfKey(object, r.Key)
+		if !ok || mem.IsParent() || mem.ParentRef == "" {
+			continue
+		}
+		v, set := r.Fields[mem.ParentField]
+		if !set {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(records)
+		}
+		c := r.Clone()
+		delete(c.Fields, mem.ParentField)
+		if v.IsNull() {
+			c.Fields[mem.ParentRef] = v
+		} else {
+			c.Fields[mem.ParentRef] = connector.Text(m.KeyPrefix + local)
+		}
+		out[i] = c
+	}
+	if out == nil {
+		return records
+	}
+	return out
+}
+
 // ParentField returns the named child's parent field ("" if none).
 func (m *JobMapping) ParentField(child string) string {
 	for _, c := range m.Children {
@@ -307,9 +346,15 @@ func (c *compiler) compile() *JobMapping {
 					c.errorf(&r.Rule.Meta, "sf", "%s is the child's parent_field, which casebridge sets to the parent's Id; remove the rule", pf.Name)
 				}
 			}
+			if pf.Relationship != "" && m.Key != "" {
+				mem.ParentRef = pf.Relationship + "." + m.Key
+			}
 		}
 		if ch.Each != nil {
-			m.Children = append(m.Children, c.eachMembers(mem, ch)...)
+			for _, em := range c.eachMembers(mem, ch) {
+				em.ParentRef = mem.ParentRef
+				m.Children = append(m.Children, em)
+			}
 			continue
 		}
 		m.Children = append(m.Children, mem)

@@ -109,7 +109,12 @@ type Member struct {
 	// ParentField is a child's lookup or master-detail field to the
 	// parent. It is not mapped as a field: see JobMapping.ParentKey.
 	ParentField string
-	Rules       []*FieldRule
+	// ParentRef is the name that sets ParentField by reference to the
+	// parent's external id, <Relationship>.<parent key field>
+	// (vcms__Case__r.vcms__External_Key__c); "" when the field has no
+	// relationship name. See JobMapping.ByReference.
+	ParentRef string
+	Rules     []*FieldRule
 
 	cfg  *config.Child
 	each *eachInfo // set for one value's record of a child with each

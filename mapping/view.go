@@ -68,6 +68,13 @@ type View struct {
 	// is then the Salesforce key of the generated local key. A create
 	// without Record.ID fails with CodeInvalidKey. SetLinks writes links.
 	Link string
+	// ByReference is set when the Salesforce side writes children's parent
+	// fields by reference to the parent's key (JobMapping.ByReference, as
+	// the runner's Salesforce side does): a child whose parent Salesforce
+	// does not hold yet (not found by the Resolver, such as a case created
+	// earlier in the same run) then carries its parent's key in the parent
+	// field, a pending reference, instead of being unknown this run.
+	ByReference bool
 
 	only   *Member // set by Only: the one member the view shows
 	scoped bool
@@ -106,7 +113,7 @@ func (v *View) Only(child string) *View {
 	if mem == nil {
 		return nil
 	}
-	return &View{local: v.local, feat: v.feat, m: v.m, sf: v.sf, Resolver: v.Resolver, OnError: v.OnError, StrictFields: v.StrictFields, Link: v.Link, only: mem, scoped: true}
+	return &View{local: v.local, feat: v.feat, m: v.m, sf: v.sf, Resolver: v.Resolver, OnError: v.OnError, StrictFields: v.StrictFields, Link: v.Link, ByReference: v.ByReference, only: mem, scoped: true}
 }
 
 // memberOfKey is JobMapping.memberOfKey within the view's scope.
@@ -361,10 +368,13 @@ func (v *View) emit(ctx context.Context, object string, mems []*Member, fam *Fam
 
 // parentRef sets a child record's parent field to its parent's Salesforce
 // Id, found through the Resolver by the parent's key (object and key field
-// of the job), so that the engine creates the child under its parent and
-// compares the reference as Salesforce stores it. A parent that is not in
-// Salesforce yet makes the child unknown this run (NOT_PROCESSED); without
-// a Resolver the field is left out.
+// of the job), so that the engine compares the reference as Salesforce
+// stores it (a lookup cache makes this free run after run). A parent that
+// is not in Salesforce yet makes the child unknown this run
+// (NOT_PROCESSED), unless the view writes parents ByReference: the field
+// then holds the parent's key, which the write turns into a reference
+// Salesforce resolves on save, so that the child is created in the run
+// that creates its parent. Without a Resolver the field is left out.
 func (v *View) parentRef(ctx context.Context, mem *Member, parentKey string, rec *connector.Record) error {
 	if v.Resolver == nil || mem.ParentField == "" || rec.Err != nil || rec.Deleted || parentKey == "" {
 		return nil
@@ -373,6 +383,9 @@ func (v *View) parentRef(ctx context.Context, mem *Member, parentKey string, rec
 	switch {
 	case err == nil && id != "":
 		rec.Set(mem.ParentField, connector.Text(id))
+		return nil
+	case (err == nil || errors.Is(err, ErrNoMatch)) && v.ByReference && mem.ParentRef != "":
+		rec.Set(mem.ParentField, connector.Text(connector.NormalizeKey(parentKey)))
 		return nil
 	case err == nil, errors.Is(err, ErrNoMatch):
 		rec.Err = connector.NewRecordError("map", v.Name(), mem.Object, rec.Key, mem.ParentField, connector.CodeNotProcessed, connector.Permanent,

@@ -278,6 +278,9 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	// A table whose key the database generates creates rows through its
 	// link column (DESIGN.md §5): the view links records by it.
 	view.Link = strings.TrimSpace(job.Source.LinkColumn)
+	// Children's parents are written by reference to the parent's key
+	// (parents.go): the Salesforce sides of children do it (scopes).
+	view.ByReference = canReference(r.Salesforce)
 	view.OnError = func(e *connector.RecordError) {
 		mu.Lock()
 		res.MappingErrors = append(res.MappingErrors, e)
@@ -477,7 +480,11 @@ func scopes(sf connector.Connector, view *mapping.View, m *mapping.JobMapping) (
 	for _, mem := range m.Members() {
 		mem := mem
 		name := memberObject(mem)
-		sfSide.routes[name] = route{conn: memberSF(sf, m, mem), object: mem.Object, accept: func(key string) bool {
+		conn := memberSF(sf, m, mem)
+		if c, ok := conn.(sfConn); ok && !mem.IsParent() && mem.ParentRef != "" && view.ByReference {
+			conn = byReference{sfConn: c, m: m}
+		}
+		sfSide.routes[name] = route{conn: conn, object: mem.Object, accept: func(key string) bool {
 			got, ok := m.MemberOf(mem.Object, key)
 			return ok && got.Name == mem.Name
 		}, keyless: mem.IsParent()}
