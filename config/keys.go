@@ -1,8 +1,6 @@
 package config
 
 import (
-	"maps"
-	"slices"
 	"strings"
 )
 
@@ -59,13 +57,18 @@ func (c *Config) keyUses() []keyUse {
 	return out
 }
 
-// orderedJobs returns the job names in file order (sorted when the
-// configuration was not parsed from a file).
+// orderedJobs returns the job names in file order (by name for jobs
+// without a position).
 func (c *Config) orderedJobs() []string {
 	if len(c.jobOrder) == len(c.Jobs) {
 		return c.jobOrder
 	}
-	return slices.Sorted(maps.Keys(c.Jobs))
+	return namesInOrder(c.Jobs, func(j *Job) Pos {
+		if j == nil {
+			return Pos{}
+		}
+		return j.Pos
+	})
 }
 
 // KeyFields returns the key field of every Salesforce object the
@@ -117,11 +120,16 @@ func (d *decoder) validateKeys(c *Config) {
 		if strings.EqualFold(f.key, u.key) {
 			continue
 		}
-		how := "key " + u.key
-		if u.defaulted {
-			how = "key " + u.key + " (the job's salesforce.key, as the child names no key)"
+		other := sprintf("%s names %s for it at line %d", f.meta.KeyPath, f.key, f.meta.At(f.opt).Line)
+		if f.defaulted {
+			other = sprintf("%s (line %d) names no key and uses its job's salesforce.key, %s", f.meta.KeyPath, f.meta.At(f.opt).Line, f.key)
 		}
-		d.errAt(u.meta, u.opt, "%s is upserted by one key field, and %s names %s for it at line %d; here it has %s: give both the same key",
-			u.object, f.meta.KeyPath, f.key, f.meta.At(f.opt).Line, how)
+		if u.defaulted {
+			d.errAt(u.meta, u.opt, "%s is upserted by one key field, and %s; this child names no key, so it would use the job's salesforce.key, %s: set key: %s",
+				u.object, other, u.key, f.key)
+			continue
+		}
+		d.errAt(u.meta, u.opt, "%s is upserted by one key field, and %s; here it has key %s: give both the same key",
+			u.object, other, u.key)
 	}
 }

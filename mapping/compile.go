@@ -622,11 +622,10 @@ func (c *compiler) rule(desc *connector.Object, key string, r *config.Rule) *Fie
 	fr.Transform = t
 	fr.merger, _ = t.(Merger)
 	if r.Lookup != nil {
+		// A lookup writing the local side too is two-way (FieldRule.TwoWay):
+		// the Id is turned back into the field's value. validate --online
+		// checks that the field is readable and unique.
 		fr.Lookup = r.Lookup
-		if fr.WritesLocal() || dir.WritesLocal() {
-			c.errorf(&r.Meta, "lookup", "a lookup has no write form (an Id cannot be written back as %s); make the rule direction: to_salesforce", r.Lookup.Field)
-			return nil
-		}
 		if f.Type != connector.TypeReference && f.Type != connector.TypeID && f.Type.ValueKind() != connector.KindText {
 			c.errorf(&r.Meta, "lookup", "a lookup gives a record Id, which %s (%s) cannot hold", f.Name, describeField(f))
 			return nil

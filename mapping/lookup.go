@@ -125,3 +125,99 @@ func (e *lookupError) Error() string { return e.ve.Error() }
 func (e *lookupError) Unwrap() []error {
 	return []error{&e.ve, &connector.RecordError{Op: "lookup", Code: e.ve.Code, Class: e.class, Err: &e.ve}}
 }
+
+// TwoWay reports whether a lookup rule writes its local cell too (its
+// direction is both or from_salesforce): the Id Salesforce holds is
+// turned back into the referenced field's value, through the View's
+// Resolver as a Reverser. ToLocal, which has no resolver, leaves lookups
+// out; the View writes them (lookupCells).
+func (r *FieldRule) TwoWay() bool {
+	return r.Lookup != nil && r.Direction.WritesLocal() && !r.IsConstant && r.Local != "" && r.flagOf == nil
+}
+
+// twoWayIDs passes to fn the Ids a Salesforce record's two-way lookup
+// fields hold, by lookup.
+func twoWayIDs(mem *Member, sf connector.Record, fn func(object, field, id string)) {
+	for _, r := range mem.Rules {
+		if !r.TwoWay() {
+			continue
+		}
+		v, ok := sf.Fields[r.SF]
+		if !ok || v.IsNull() {
+			continue
+		}
+		if id, _ := v.Text(); id != "" {
+			fn(r.Lookup.Object, r.Lookup.Field, id)
+		}
+	}
+}
+
+// lookupCells returns the cells mem's two-way lookup rules write for a
+// record from Salesforce: each Id turned back into the referenced field's
+// value, in the rule's write form; a null Id blanks the cell. A cell that
+// already resolves to the Id is left alone (the engine compares Ids, so
+// the row keeps its spelling of the value). current is the row as it is
+// (nil for a new row); open says whether the consent gate lets gated
+// classes flow. The error names the lookup's object and field, never a
+// value.
+func (m *JobMapping) lookupCells(ctx context.Context, res Resolver, mem *Member, sf connector.Record, current *connector.Record, open bool) (map[string]connector.Value, *connector.RecordError) {
+	var out map[string]connector.Value
+	for _, r := range mem.Rules {
+		if !r.TwoWay() || (!open && m.gate.gated(r.Class)) {
+			continue
+		}
+		v, present := sf.Fields[r.SF]
+		if !present {
+			continue
+		}
+		v, err := connector.Canonicalize(v, r.Field)
+		if err != nil {
+			return nil, m.fieldError(mem, sf.Key, r, err)
+		}
+		if current != nil {
+			if cur, err := m.forward(ctx, r, current, res); err == nil && cur.Equal(v) {
+				continue // the cell already says so
+			}
+		}
+		var value connector.Value
+		if !v.IsNull() {
+			id, _ := v.Text()
+			s, err := reverseLookup(ctx, res, r.Lookup, id)
+			if err != nil {
+				return nil, m.fieldError(mem, sf.Key, r, err)
+			}
+			value = connector.Text(s)
+		}
+		s, err := r.Transform.Format(value)
+		if err != nil {
+			return nil, m.fieldError(mem, sf.Key, r, err)
+		}
+		if out == nil {
+			out = map[string]connector.Value{}
+		}
+		out[r.Local] = connector.Text(s)
+	}
+	return out, nil
+}
+
+// reverseLookup turns one Id back into the referenced field's value. Its
+// errors name the lookup's object and field, never the value.
+func reverseLookup(ctx context.Context, res Resolver, l *config.LookupRule, id string) (string, error) {
+	rv, ok := res.(Reverser)
+	if !ok {
+		return "", &connector.ValueError{Code: connector.CodeInvalidValue, Detail: "no resolver turns " + l.Object + " Ids back into " + l.Field}
+	}
+	s, err := rv.Value(ctx, l.Object, l.Field, id)
+	switch {
+	case err == nil && s != "":
+		return s, nil
+	case err == nil, errors.Is(err, ErrNoMatch):
+		return "", &connector.ValueError{Code: connector.CodeInvalidValue,
+			Detail: "the referenced " + l.Object + " record is gone or has no " + l.Field + " to write back"}
+	}
+	code := connector.CodeOf(err)
+	if code == "" {
+		code = connector.CodeUnavailable
+	}
+	return "", &lookupError{class: connector.ClassOf(err), ve: connector.ValueError{Code: code, Detail: "turning a " + l.Object + " Id back into its " + l.Field + " failed"}}
+}

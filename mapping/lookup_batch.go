@@ -32,6 +32,28 @@ type Finder interface {
 	FindIDsIn(ctx context.Context, object, field string, values []string) (map[string][]string, error)
 }
 
+// ValueFinder finds the value a field holds on records by their Ids: the
+// other way of a Finder, for two-way lookups (the Salesforce connector's
+// FindValuesIn). An Id of no record is missing from the map; a record
+// whose field is empty maps to "". Its errors must not contain a value.
+type ValueFinder interface {
+	FindValuesIn(ctx context.Context, object, field string, ids []string) (map[string]string, error)
+}
+
+// Reverser turns the Id a two-way lookup's field holds back into the
+// referenced field's value (see FieldRule.TwoWay): the View asks it when
+// it writes a record from Salesforce to the local side.
+//
+// PrefetchValues resolves many Ids at once (the View asks it for the Ids
+// of the records one write carries); Value answers one Id, from what
+// PrefetchValues found or by searching it alone. Value returns an error
+// wrapping ErrNoMatch when no record has the Id or its field is empty.
+// Errors must not contain a value.
+type Reverser interface {
+	PrefetchValues(ctx context.Context, object, field string, ids []string) error
+	Value(ctx context.Context, object, field, id string) (string, error)
+}
+
 // LookupCache keeps, across runs, the Id each lookup value resolved to:
 // by scope (LookupScope) and the value's keyed hash, never the value.
 // state.Store is one.
@@ -79,14 +101,23 @@ type StoredResolver struct {
 	mu     sync.Mutex
 	scopes map[string]map[string]string // scope -> value hash -> Id, loaded once
 	run    map[lookupKey]lookupResult   // this run's answers, by folded value
+	values map[lookupKey]valueResult    // this run's Ids turned back into values, by Id (its first 15 characters)
 	stats  LookupStats
+}
+
+// valueResult is an Id's value, or why there is none.
+type valueResult struct {
+	value string
+	err   error
 }
 
 // LookupStats counts a StoredResolver's work in a run.
 type LookupStats struct {
 	Cached   int   // distinct values answered from the cache
 	Resolved int   // distinct values searched in Salesforce
-	Queries  int   // FindIDsIn calls (each one query or more)
+	Reversed int   // distinct Ids searched for their value (two-way lookups)
+	Learned  int   // values remembered from the Ids turned back into them
+	Queries  int   // FindIDsIn and FindValuesIn calls (each one query or more)
 	Forgot   int   // cache entries forgotten
 	CacheErr error // the first error writing the cache (the values resolve again next run)
 }
@@ -96,7 +127,7 @@ type LookupStats struct {
 // tombstones' keys are hashed: the cache holds no value). A nil cache
 // remembers for the run only.
 func NewStoredResolver(find Finder, cache LookupCache, hash func(string) string) *StoredResolver {
-	return &StoredResolver{find: find, cache: cache, hash: hash, scopes: map[string]map[string]string{}, run: map[lookupKey]lookupResult{}}
+	return &StoredResolver{find: find, cache: cache, hash: hash, scopes: map[string]map[string]string{}, run: map[lookupKey]lookupResult{}, values: map[lookupKey]valueResult{}}
 }
 
 // Stats returns the run's counts so far.
@@ -257,6 +288,127 @@ func (s *StoredResolver) resolve(ctx context.Context, object, field string, valu
 	return nil
 }
 
+// idKey is the run's key of an Id's value: an Id's first 15 characters
+// name its record (case-sensitively).
+func idKey(object, field, id string) lookupKey {
+	if len(id) > 15 {
+		id = id[:15]
+	}
+	return lookupKey{strings.ToLower(object), strings.ToLower(field), id}
+}
+
+// Value implements Reverser: from this run's answers, else by searching
+// Salesforce for this one Id.
+func (s *StoredResolver) Value(ctx context.Context, object, field, id string) (string, error) {
+	k := idKey(object, field, id)
+	s.mu.Lock()
+	res, ok := s.values[k]
+	s.mu.Unlock()
+	if !ok {
+		if err := s.reverse(ctx, object, field, []string{id}); err != nil && connector.IsFatal(err) {
+			return "", err
+		}
+		s.mu.Lock()
+		res = s.values[k]
+		s.mu.Unlock()
+	}
+	return res.value, res.err
+}
+
+// PrefetchValues implements Reverser: the Ids this run has not turned
+// into values yet are searched, many per query.
+func (s *StoredResolver) PrefetchValues(ctx context.Context, object, field string, ids []string) error {
+	var todo []string
+	asked := map[lookupKey]bool{}
+	s.mu.Lock()
+	for _, id := range ids {
+		k := idKey(object, field, id)
+		if id == "" || asked[k] {
+			continue
+		}
+		asked[k] = true
+		if _, ok := s.values[k]; !ok {
+			todo = append(todo, id)
+		}
+	}
+	s.mu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	return s.reverse(ctx, object, field, todo)
+}
+
+// reverse searches the values of ids (distinct) and records them for the
+// run. Each value found is learned the other way too, value -> Id, for the
+// run and in the cache (by the value's hash), so that the local row
+// written with it resolves without a search next time; unless this run
+// found the value on several records.
+func (s *StoredResolver) reverse(ctx context.Context, object, field string, ids []string) error {
+	vf, ok := s.find.(ValueFinder)
+	var found map[string]string
+	var err error
+	if ok {
+		found, err = vf.FindValuesIn(ctx, object, field, ids)
+	} else {
+		err = fmt.Errorf("lookup %s.%s: the Salesforce connector cannot turn Ids back into values", object, field)
+	}
+	scope := LookupScope(object, field)
+	o, f := strings.ToLower(object), strings.ToLower(field)
+	put := map[string]string{}
+	s.mu.Lock()
+	if ok {
+		s.stats.Queries++
+		s.stats.Reversed += len(ids)
+	}
+	cached, _ := s.stored(ctx, scope)
+	for _, id := range ids {
+		var res valueResult
+		v, has := found[id]
+		switch {
+		case err != nil:
+			res.err = err
+		case !has || v == "":
+			res.err = fmt.Errorf("lookup %s.%s: the referenced record is gone or its field is empty: %w", object, field, ErrNoMatch)
+		default:
+			res.value = v
+			k := lookupKey{o, f, lookupFold(v)}
+			if prev, known := s.run[k]; known && errors.Is(prev.err, ErrAmbiguous) {
+				break
+			} else if known && prev.err == nil && prev.id == id {
+				break
+			}
+			s.run[k] = lookupResult{id: id}
+			if s.hash != nil {
+				h := s.valueHash(scope, k.value)
+				if cached != nil && cached[h] == id {
+					break
+				}
+				put[h] = id
+				if cached != nil {
+					cached[h] = id
+				}
+			}
+		}
+		s.values[idKey(object, field, id)] = res
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(put) > 0 && s.cache != nil && !s.ReadOnly {
+		perr := s.cache.PutLookupIDs(ctx, scope, put, s.now())
+		s.mu.Lock()
+		if perr != nil && s.stats.CacheErr == nil {
+			s.stats.CacheErr = perr
+		}
+		if perr == nil {
+			s.stats.Learned += len(put)
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
 // Forget forgets, in the cache and for the rest of the run, the values of
 // the lookup (object, field) that resolved to any of ids: records
 // Salesforce no longer has. They are resolved again when next asked.
@@ -283,6 +435,9 @@ func (s *StoredResolver) Forget(ctx context.Context, object, field string, ids .
 			delete(s.scopes[scope], h)
 		}
 	}
+	for id := range gone {
+		delete(s.values, idKey(object, field, id))
+	}
 	s.mu.Unlock()
 	if s.cache == nil || s.ReadOnly {
 		return nil
@@ -307,6 +462,11 @@ func (s *StoredResolver) ForgetScope(ctx context.Context, object, field string) 
 	for k := range s.run {
 		if k.object == o && k.field == f {
 			delete(s.run, k)
+		}
+	}
+	for k := range s.values {
+		if k.object == o && k.field == f {
+			delete(s.values, k)
 		}
 	}
 	s.scopes[scope] = map[string]string{}

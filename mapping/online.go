@@ -34,8 +34,9 @@ type DescribeFunc func(ctx context.Context, object string) (*connector.Object, e
 //     External ID fields, or that a run would not upsert the object by
 //     (the connector's key fields, config.Config.KeyFields, are looked up
 //     by the object's name as the org spells it);
-//   - a rule that writes the local side without a write form (a lookup);
-//   - a lookup's object or field the org lacks;
+//   - a lookup's object or field the org lacks (or the user cannot read);
+//   - a two-way lookup (one that writes the local side too) on a field
+//     that is neither Unique nor an External ID;
 //   - newest_wins where a Salesforce object has no modification time.
 //
 // Messages name objects, fields, options and configured values, never
@@ -232,7 +233,9 @@ func (o *online) required(j *config.Job, m *JobMapping) {
 	}
 }
 
-// lookups: the object and field a lookup searches must exist.
+// lookups: the object and field a lookup searches must exist (describe
+// lists only the fields the user can read), and a two-way lookup's field
+// must be unique: its value is written to the row and read back.
 func (o *online) lookups(m *JobMapping) {
 	for _, mem := range m.Members() {
 		for _, r := range mem.Rules {
@@ -247,8 +250,12 @@ func (o *online) lookups(m *JobMapping) {
 				}
 				continue
 			}
-			if d.Field(l.Field) == nil {
+			lf := d.Field(l.Field)
+			if lf == nil {
 				o.errs = append(o.errs, l.Errorf("field", "%s has no field %q%s", d.Name, l.Field, suggestName(l.Field, d.FieldNames())))
+			} else if r.TwoWay() && !lf.Unique && !lf.ExternalID && lf.Type != connector.TypeID {
+				o.errs = append(o.errs, l.Errorf("field", "the lookup is two-way (direction %s): each Id read from Salesforce is written to the row as its %s, which is read back to find the record; %s.%s is neither Unique nor an External ID, so a value two records share would make the row ambiguous; look up a unique field, or make the rule direction: to_salesforce",
+					r.Direction, lf.Name, d.Name, lf.Name))
 			}
 			if len(r.Field.ReferenceTo) > 0 && !containsFold(r.Field.ReferenceTo, d.Name) {
 				o.errs = append(o.errs, l.Errorf("object", "%s references %s, not %s", r.SF, strings.Join(r.Field.ReferenceTo, ", "), d.Name))

@@ -659,6 +659,9 @@ func (v *View) Upsert(ctx context.Context, object string, records []connector.Re
 	if err != nil {
 		return nil, err
 	}
+	if err := v.prefetchValues(ctx, object, records); err != nil {
+		return nil, err
+	}
 	var rows []*rowWrite
 	byID := map[string]*rowWrite{}
 	for i, r := range records {
@@ -706,6 +709,13 @@ func (v *View) Upsert(ctx context.Context, object string, records []connector.Re
 			rw.link = r.ID
 		}
 		out, errs := v.m.toLocal(object, r, base, ls.desc)
+		if len(errs) == 0 { // two-way lookups: Ids back into the referenced values
+			if cells, lerr := v.m.lookupCells(ctx, v.Resolver, t.mem, r, base, v.m.reverseGateOpen(t.mem, r, base)); lerr != nil {
+				errs = append(errs, lerr)
+			} else {
+				maps.Copy(out.Fields, cells)
+			}
+		}
 		if len(errs) > 0 {
 			e := *errs[0]
 			e.Op = "upsert"
@@ -852,7 +862,7 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 			}
 		} else {
 			for _, r := range c.mem.Rules {
-				if r.WritesLocal() {
+				if r.WritesLocal() || r.TwoWay() {
 					fields[r.Local] = connector.Null()
 				}
 			}
@@ -902,6 +912,39 @@ func (v *View) Delete(ctx context.Context, object string, keys []string) ([]conn
 		}
 	}
 	return results, nil
+}
+
+// prefetchValues asks the Resolver, as a Reverser, for the values of
+// the Ids the two-way lookup fields of records hold, many at once, before
+// Upsert writes them locally (lookupCells). Only a fatal error (or a
+// cancelled run) is returned; others come back per record.
+func (v *View) prefetchValues(ctx context.Context, object string, records []connector.Record) error {
+	rv, ok := v.Resolver.(Reverser)
+	if !ok {
+		return nil
+	}
+	type target struct{ object, field string }
+	ids := map[target][]string{}
+	var order []target
+	for _, r := range records {
+		mem, _, ok := v.memberOfKey(object, r.Key)
+		if !ok {
+			continue
+		}
+		twoWayIDs(mem, r, func(object, field, id string) {
+			t := target{object, field}
+			if _, seen := ids[t]; !seen {
+				order = append(order, t)
+			}
+			ids[t] = append(ids[t], id)
+		})
+	}
+	for _, t := range order {
+		if err := rv.PrefetchValues(ctx, t.object, t.field, ids[t]); err != nil && (connector.IsFatal(err) || errors.Is(err, context.Canceled)) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (v *View) outOfScope(op, object, key string) error {

@@ -53,8 +53,8 @@ func (r *Runner) lookupResolver(ctx context.Context, m *mapping.JobMapping, opts
 // their lookup fields carried: those of the field Salesforce named, or of
 // every lookup field when it named none.
 func (r *Runner) lookupsDone(ctx context.Context, res *mapping.StoredResolver, view *mapping.View, m *mapping.JobMapping, out *reconcile.Result, log zerolog.Logger) {
-	if st := res.Stats(); st.Cached+st.Resolved > 0 {
-		log.Info().Int("cached", st.Cached).Int("resolved", st.Resolved).Int("searches", st.Queries).Msg("lookups")
+	if st := res.Stats(); st.Cached+st.Resolved+st.Reversed > 0 {
+		log.Info().Int("cached", st.Cached).Int("resolved", st.Resolved).Int("ids_reversed", st.Reversed).Int("learned", st.Learned).Int("searches", st.Queries).Msg("lookups")
 		if st.CacheErr != nil {
 			log.Warn().Err(st.CacheErr).Msg("could not remember resolved lookup values; they are resolved again next run")
 		}
@@ -149,4 +149,14 @@ func (o orgResolver) FindIDsIn(ctx context.Context, object, field string, values
 		out[v] = ids
 	}
 	return out, nil
+}
+
+// FindValuesIn implements mapping.ValueFinder on the org, for two-way
+// lookups: the values a field holds on records by their Ids, in batches.
+func (o orgResolver) FindValuesIn(ctx context.Context, object, field string, ids []string) (map[string]string, error) {
+	f, ok := o.sf.(mapping.ValueFinder)
+	if !ok {
+		return nil, fmt.Errorf("lookup %s.%s: the Salesforce connector cannot turn Ids back into values", object, field)
+	}
+	return f.FindValuesIn(ctx, object, field, ids)
 }

@@ -2,10 +2,12 @@ package schedules
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,9 +51,19 @@ func partnerCode(i int) string { return fmt.Sprintf("พันธมิตร-%0
 
 func newLookupFixture(t testing.TB, partners, cases int) *lookupFixture {
 	t.Helper()
+	return newLookupFixtureWith(t, partners, cases, lookupConfig)
+}
+
+// newLookupFixtureWith is newLookupFixture with a configuration of its
+// own: ACCOUNT_KEY in it stands for Account's external id field, as the
+// fake org names it.
+func newLookupFixtureWith(t testing.TB, partners, cases int, configText string) *lookupFixture {
+	t.Helper()
 	org, srv := sftest.NewServer(t, sftest.Options{})
+	accountKey := externalKeyField(t, org, "Account")
+	configText = strings.ReplaceAll(configText, "ACCOUNT_KEY", accountKey)
 	for i := 1; i <= partners; i++ {
-		if _, err := org.Insert("Account", map[string]any{"Name": fmt.Sprintf("Partner %d", i), "vcms__External_Key__c": partnerCode(i)}, false); err != nil {
+		if _, err := org.Insert("Account", map[string]any{"Name": fmt.Sprintf("Partner %d", i), accountKey: partnerCode(i)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,7 +74,7 @@ func newLookupFixture(t testing.TB, partners, cases int) *lookupFixture {
 	}
 	f.write(t)
 	path := filepath.Join(dir, "casebridge.yaml")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(lookupConfig, "FAKE_ORG_URL", srv.URL)), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(configText, "FAKE_ORG_URL", srv.URL)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)
@@ -75,6 +87,22 @@ func newLookupFixture(t testing.TB, partners, cases int) *lookupFixture {
 	}
 	t.Cleanup(func() { f.r.Close() })
 	return f
+}
+
+// externalKeyField returns an object's external id field in the fake
+// org: vcms__External_Key__c where it has one, else its first.
+func externalKeyField(t testing.TB, org *sftest.Org, object string) string {
+	t.Helper()
+	fields := org.ExternalIDFields(object)
+	if len(fields) == 0 {
+		t.Fatalf("%s has no External ID field", object)
+	}
+	for _, f := range fields {
+		if strings.EqualFold(f, "vcms__External_Key__c") {
+			return f
+		}
+	}
+	return fields[0]
 }
 
 func (f *lookupFixture) write(t testing.TB) {
@@ -258,4 +286,147 @@ func BenchmarkLookupNoopRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "api-calls/run")
 	b.ReportMetric(float64(lookups)/float64(b.N), "lookup-searches/run")
+}
+
+// twoWayConfig is lookupConfig with a two-way lookup: the partner's code
+// goes to Salesforce as the partner's Id, and an Id set in Salesforce
+// comes back to the sheet as the partner's code.
+const twoWayConfig = `
+version: 1
+salesforce:
+  login_url: FAKE_ORG_URL
+  auth: { flow: client_credentials, client_id: ` + sftest.DefaultClientID + `, client_secret: ` + sftest.DefaultClientSecret + ` }
+sources:
+  cases: { kind: csv, path: cases.csv }
+jobs:
+  partner_cases:
+    conflict: salesforce_wins
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: cases, key: Case ID, key_prefix: "ngo-th-cm:" }
+    fields:
+      - { sf: vcms__Source_System__c, constant: ngo-th-cm }
+      - { sf: vcms__Last_Name__c, local: Name, direction: to_salesforce }
+      - { sf: vcms__Partner_Org__c, local: Partner, lookup: { object: Account, field: ACCOUNT_KEY }, direction: both }
+`
+
+// accountQueries counts a run's queries of Account: searches by code
+// (forward lookups) and by Id (Ids turned back into codes).
+func (f *lookupFixture) accountQueries() (byValue, byID int) {
+	for _, e := range f.org.Requests() {
+		if e.Endpoint != "query" {
+			continue
+		}
+		q, _ := url.ParseQuery(e.Query)
+		soql := q.Get("q")
+		switch {
+		case !strings.Contains(soql, "FROM Account"):
+		case strings.Contains(soql, "WHERE Id IN ("):
+			byID++
+		default:
+			byValue++
+		}
+	}
+	return byValue, byID
+}
+
+// accountKeyOf returns the Account field the fixture's lookups search.
+func accountKeyOf(t testing.TB, f *lookupFixture) string {
+	t.Helper()
+	return externalKeyField(t, f.org, "Account")
+}
+
+// sheetPartner returns the Partner cell of a case's row in the sheet.
+func (f *lookupFixture) sheetPartner(t testing.TB, caseID string) string {
+	t.Helper()
+	file, err := os.Open(f.sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	rows, err := csv.NewReader(file).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "Partner")
+	for _, r := range rows[1:] {
+		if r[0] == caseID {
+			return r[col]
+		}
+	}
+	t.Fatalf("no row %s in the sheet", caseID)
+	return ""
+}
+
+// TestLookupTwoWay: with a two-way lookup, a case's partner changed in
+// Salesforce shows up as the partner's code in the sheet, at the cost of
+// one search by Id and none by code; the run after it is a no-op that
+// searches nothing (the code written back resolves from the lookup
+// cache, which learned it as a hash).
+func TestLookupTwoWay(t *testing.T) {
+	f := newLookupFixtureWith(t, 10, 30, twoWayConfig)
+	first, _, _ := f.run(t, RunOptions{})
+	if n := len(first.Result.Failed); n != 0 {
+		t.Fatalf("first run: %d failed writes: %+v", n, first.Result.Failed)
+	}
+	// The sheet's partners are searched by code, in one search; the cases
+	// of the seed that the sheet lacks come to it with their partner's
+	// code, turned back from its Id in one search.
+	seedPartners := 0
+	for _, rec := range f.org.Records("vcms__Survivor_Case__c") {
+		key, _ := rec.Fields["vcms__External_Key__c"].(string)
+		id, _ := rec.Fields["vcms__Partner_Org__c"].(string)
+		caseID, ours := strings.CutPrefix(key, "ngo-th-cm:")
+		if !ours || id == "" || strings.HasPrefix(caseID, "LK-") {
+			continue
+		}
+		seedPartners++
+		account, _ := f.org.Get(id)
+		if code, _ := account.Fields[accountKeyOf(t, f)].(string); f.sheetPartner(t, caseID) != code || code == "" {
+			t.Errorf("seed case %s came to the sheet with Partner %q, want its partner's code %q", caseID, f.sheetPartner(t, caseID), code)
+		}
+	}
+	t.Logf("first run: %d seed case(s) came to the sheet with their partner's code", seedPartners)
+	if byValue, byID := f.accountQueries(); byValue != 1 || byID != min(seedPartners, 1) {
+		t.Errorf("first run: %d searches by code and %d by Id, want 1 and %d", byValue, byID, min(seedPartners, 1))
+	}
+	if _, calls, lookups := f.run(t, RunOptions{}); lookups != 0 {
+		t.Errorf("no-op run: %d lookup searches (%d calls), want none", lookups, calls)
+	}
+
+	// In Salesforce, case LK-0003 (partner 3) moves to partner 7.
+	moved := f.rows[2][0]
+	if f.rows[2][2] != partnerCode(3) {
+		t.Fatalf("row 3 names %s", f.rows[2][2])
+	}
+	sink := f.r.Salesforce.(connector.Sink)
+	res, err := sink.Upsert(context.Background(), "vcms__Survivor_Case__c", []connector.Record{{
+		Key: "ngo-th-cm:" + moved, Fields: map[string]connector.Value{"vcms__Partner_Org__c": connector.Text(f.accountID(t, partnerCode(7)))}}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("moving %s in Salesforce: %v %+v", moved, err, res)
+	}
+	run, _, _ := f.run(t, RunOptions{})
+	if n := len(run.Result.Failed) + len(run.MappingErrors); n != 0 {
+		t.Fatalf("run after the move: failures %+v, mapping errors %v", run.Result.Failed, run.MappingErrors)
+	}
+	if got := f.sheetPartner(t, moved); got != partnerCode(7) {
+		t.Errorf("%s's Partner cell is %q, want partner 7's code", moved, got)
+	}
+	if got := f.sheetPartner(t, f.rows[3][0]); got != f.rows[3][2] {
+		t.Errorf("an unmoved row's Partner cell is %q, want %q", got, f.rows[3][2])
+	}
+	if byValue, byID := f.accountQueries(); byValue != 0 || byID != 1 {
+		t.Errorf("run after the move: %d searches by code and %d by Id, want 0 and 1", byValue, byID)
+	}
+	if got := f.partnerOf(t, moved); got != f.accountID(t, partnerCode(7)) {
+		t.Errorf("%s references %q in Salesforce, want partner 7 still", moved, got)
+	}
+
+	noop, calls, lookups := f.run(t, RunOptions{})
+	if lookups != 0 {
+		t.Errorf("no-op run after the move: %d lookup searches, want none", lookups)
+	}
+	if c := noop.Result.Counts; c.Creates+c.Updates+c.Deletes != 0 {
+		t.Errorf("no-op run after the move wrote %+v", c)
+	}
+	t.Logf("no-op run after the move: %d API calls, %d lookup searches", calls, lookups)
 }

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -127,4 +128,82 @@ func fieldKey(raw map[string]any, field string) string {
 		}
 	}
 	return field
+}
+
+// FindValuesIn returns, for each of ids, the value field holds on the
+// record of object with that Id: the other way of a lookup, turning the
+// Id a reference holds back into the referenced field's value. It costs
+// one query call per chunk of Ids, "SELECT Id, field FROM object WHERE Id
+// IN (...)", chunked as FindIDsIn's values are. The map is keyed by the
+// Id as asked (15 or 18 characters: an Id's first 15 name its record); an
+// Id of no record the user can see (deleted, or not an Id at all) is
+// missing from it, and a record whose field is empty maps to "". Ids are
+// escaped as SOQL literals; values never appear in an error.
+func (c *Connector) FindValuesIn(ctx context.Context, object, field string, ids []string) (map[string]string, error) {
+	o, err := c.describe(ctx, object)
+	if err != nil {
+		return nil, err
+	}
+	f := o.Field(field)
+	if f == nil {
+		return nil, fmt.Errorf("find %s.%s: no such field", object, field)
+	}
+	asked := map[string][]string{} // an Id's first 15 characters -> the Ids asked
+	var list []string
+	for _, id := range ids {
+		if !isSalesforceID(id) {
+			continue
+		}
+		k := id[:15]
+		if slices.Contains(asked[k], id) {
+			continue
+		}
+		if len(asked[k]) == 0 {
+			list = append(list, id)
+		}
+		asked[k] = append(asked[k], id)
+	}
+	out := make(map[string]string, len(list))
+	if len(list) == 0 {
+		return out, nil
+	}
+	fields := []string{"Id"}
+	if !strings.EqualFold(f.Name, "Id") {
+		fields = append(fields, f.Name)
+	}
+	base, err := selectSOQL(fields, o.Name, "Id IN ()", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range inChunks(base, list, maxFindIn) {
+		soql, _ := selectSOQL(fields, o.Name, "Id IN ("+in+")", "")
+		err := c.query(ctx, "find", o.Name, soql, false, func(raw map[string]any) error {
+			id, _ := raw["Id"].(string)
+			if len(id) < 15 {
+				return nil
+			}
+			held := id
+			if len(fields) > 1 {
+				v, err := decodeValue(f, raw[fieldKey(raw, f.Name)])
+				if err != nil {
+					return fmt.Errorf("find %s.%s: %w", o.Name, f.Name, err)
+				}
+				held = ""
+				if !v.IsNull() {
+					held = v.Raw()
+					if s, ok := v.Text(); ok {
+						held = s
+					}
+				}
+			}
+			for _, a := range asked[id[:15]] {
+				out[a] = held
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -3,10 +3,12 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 )
 
@@ -111,5 +113,75 @@ func TestFindIDsIn(t *testing.T) {
 	}
 	if _, err := c.FindIDsIn(ctx, "Account", "No_Such_Field__c", []string{"secret-value"}); err == nil || strings.Contains(err.Error(), "secret-value") {
 		t.Errorf("unknown field: err = %v", err)
+	}
+}
+
+// TestFindValuesIn turns Ids back into a field's values in one query per
+// chunk: an Id asked in its 15-character form gets its record's value
+// too, an Id of no record (deleted) and a string that is no Id are
+// missing, a record with an empty field maps to "", and 1,200 Ids take
+// three chunks of at most 500.
+func TestFindValuesIn(t *testing.T) {
+	org, c := fakeOrg(t, nil)
+	ctx := context.Background()
+	want := map[string]string{}
+	var ids []string
+	for i := range 1200 {
+		v := fmt.Sprintf("พันธมิตร-%04d", i)
+		if i == 7 {
+			v = `O'Brien "Foundation"`
+		}
+		id, err := org.Insert("Account", map[string]any{"Name": "Partner", "vcms__External_Key__c": v}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[id] = v
+		ids = append(ids, id)
+	}
+	empty, err := org.Insert("Account", map[string]any{"Name": "No code"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[empty] = ""
+	short := ids[3][:15]
+	want[short] = want[ids[3]]
+	gone, err := org.Insert("Account", map[string]any{"Name": "Gone", "vcms__External_Key__c": "gone"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := connector.Sink(c)
+	if res, err := sink.Delete(ctx, "Account", []string{"gone"}); err != nil || res[0].Err != nil {
+		t.Fatalf("deleting: %v %+v", err, res)
+	}
+	asked := append(slices.Clone(ids), empty, short, gone, "x' OR Name != 'y", ids[0])
+
+	org.ResetRequests()
+	got, err := c.FindValuesIn(ctx, "Account", "vcms__External_Key__c", asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, v := range want {
+		if g, ok := got[id]; !ok || g != v {
+			t.Errorf("FindValuesIn[%s] = %q (present %v), want %q", id, g, ok, v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("FindValuesIn returned %d Ids, want %d (no deleted record, no injected condition)", len(got), len(want))
+	}
+	if n := org.CountRequests("query"); n != 3 {
+		t.Errorf("FindValuesIn made %d query calls for %d Ids, want 3 (chunks of at most %d)", n, len(ids)+1, maxFindIn)
+	}
+	for _, e := range org.Requests() {
+		if q, _ := url.ParseQuery(e.Query); !strings.Contains(q.Get("q"), "SELECT Id, vcms__External_Key__c FROM Account WHERE Id IN (") {
+			t.Errorf("query %q, want SELECT Id, vcms__External_Key__c FROM Account WHERE Id IN (...)", q.Get("q"))
+		}
+	}
+
+	org.ResetRequests()
+	if got, err := c.FindValuesIn(ctx, "Account", "vcms__External_Key__c", []string{"not-an-id"}); err != nil || len(got) != 0 || org.CountRequests("query") != 0 {
+		t.Errorf("FindValuesIn(no Id) = %v, %v after %d queries; want nothing and no call", got, err, org.CountRequests("query"))
+	}
+	if _, err := c.FindValuesIn(ctx, "Account", "No_Such_Field__c", ids[:1]); err == nil {
+		t.Error("unknown field: want an error")
 	}
 }
