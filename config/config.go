@@ -116,6 +116,7 @@ type Job struct {
 	Initial    Policy         `yaml:"initial" default:"salesforce_wins" doc:"first sync (no baseline) differences; a null never overwrites a value"`
 	Deletes    DeletePolicy   `yaml:"deletes" default:"flag" doc:"a record deleted on one side: propagate, flag or ignore"`
 	MaxDelete  Limit          `yaml:"max_delete" default:"10%" doc:"abort a run that would delete more than this many records (or this share)"`
+	KeyList    Duration       `yaml:"key_list_every" default:"24h" doc:"how often a run also lists every Salesforce key, to find records deleted and purged past the Recycle Bin that the change feed missed (at most 15d; 0 lists every run; --full always)"`
 	MatchOn    []string       `yaml:"match_on" doc:"Salesforce fields that pair records with different keys, and Salesforce records without a key, with local rows new to the job (first deployment); a value shared by several records is held for a person"`
 	Adopt      string         `yaml:"adopt" doc:"Salesforce records in the job's scope without a key that match_on does not pair (cases opened in Salesforce): id gives each the key key_prefix + its Salesforce Id, a field name (an auto-number such as a case number) key_prefix + that field's value; the key is set in Salesforce, then the local row created. Empty: such records are left alone and reported once"`
 	Salesforce SalesforceSide `yaml:"salesforce" required:"true" doc:"the Salesforce side"`

@@ -106,6 +106,9 @@ func TestMinimalNeedsNoEnvironment(t *testing.T) {
 	if j.Direction != config.Both || j.Conflict != config.Manual || j.Initial != config.SalesforceWins || j.Deletes != config.DeleteFlag {
 		t.Errorf("job defaults = %s %s %s %s", j.Direction, j.Conflict, j.Initial, j.Deletes)
 	}
+	if j.KeyList.Duration != 24*time.Hour {
+		t.Errorf("key_list_every = %v, want 24h", j.KeyList)
+	}
 	if !j.MaxDelete.IsPercent() || j.MaxDelete.Percent != 10 {
 		t.Errorf("max_delete = %v, want 10%%", j.MaxDelete)
 	}

@@ -300,6 +300,9 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 	}
 	d.adopt(j)
+	if j.KeyList.Duration > 15*24*time.Hour {
+		d.errAt(&j.Meta, "key_list_every", "at most 15d: Salesforce keeps deleted records in its Recycle Bin (where the change feed sees them) 15 days")
+	}
 	if cs := j.Consent; cs != nil {
 		if _, ok := targets[cs.Field]; cs.Field != "" && !ok {
 			d.errAt(&cs.Meta, "field", "%s is not the sf of a field rule of this job", d.word(cs.PathOf("field"), cs.Field))

@@ -383,6 +383,8 @@ func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
 			Initial:   reconcile.Policy(job.Initial),
 			Deletes:   reconcile.DeletePolicy(job.Deletes),
 			MatchOn:   job.MatchOn,
+			// A run lists every key this often (0: every run).
+			KeyListEvery: job.KeyList.Duration,
 		}
 		if job.MaxDelete.IsPercent() {
 			j.MaxDelete = reconcile.Limit{Percent: job.MaxDelete.Percent}

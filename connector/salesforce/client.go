@@ -42,6 +42,9 @@ type client struct {
 	version  string
 	budget   float64 // share of the daily limit; 0 = none
 	maxCalls int64   // 0 = unlimited
+	// serverTime is the latest Date a response carried: the org's clock
+	// (read anchors its change cursor there). Guarded by mu.
+	serverTime time.Time
 	batch    int     // query batch size
 
 	mu    sync.Mutex
@@ -232,6 +235,13 @@ func (c *client) checkBudget() error {
 // noteLimits reads Sforce-Limit-Info: api-usage=USED/LIMIT (the header may
 // carry other comma-separated entries, e.g. per-app-api-usage).
 func (c *client) noteLimits(h http.Header) {
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		c.mu.Lock()
+		if d.After(c.serverTime) {
+			c.serverTime = d
+		}
+		c.mu.Unlock()
+	}
 	v := h.Get("Sforce-Limit-Info")
 	if v == "" {
 		return
@@ -493,4 +503,12 @@ func describeBody(body []byte) string {
 		return "JSON without an errorCode"
 	}
 	return "a body that is not JSON"
+}
+
+// lastServerTime returns the latest server time a response carried, zero
+// before the first.
+func (c *client) lastServerTime() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.serverTime
 }

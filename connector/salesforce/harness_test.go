@@ -22,7 +22,8 @@ type recorded struct {
 	mu     sync.Mutex
 	routes map[string]http.HandlerFunc
 	log    []logged
-	usage  string // Sforce-Limit-Info value sent on data responses
+	usage  string    // Sforce-Limit-Info value sent on data responses
+	date   time.Time // the Date responses carry; zero: none
 }
 
 type logged struct {
@@ -47,9 +48,16 @@ func (f *recorded) serve(w http.ResponseWriter, r *http.Request) {
 	f.log = append(f.log, logged{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: string(body)})
 	h := f.routes[r.Method+" "+r.URL.Path]
 	usage := f.usage
+	date := f.date
 	f.mu.Unlock()
 	if strings.HasPrefix(r.URL.Path, "/services/data/") && usage != "" {
 		w.Header().Set("Sforce-Limit-Info", usage)
+	}
+	// The recorded responses are from 2024: the server's Date is the
+	// test's (none unless set), not today's.
+	w.Header()["Date"] = nil
+	if !date.IsZero() {
+		w.Header().Set("Date", date.Format(http.TimeFormat))
 	}
 	if h == nil {
 		w.Header().Set("Content-Type", "application/json")

@@ -333,6 +333,13 @@ type window struct {
 	// query restart was not passed on with its SystemModstamp then, so the
 	// next read must reach it.
 	hold time.Time
+	// anchor is the org's time before the read's query was sent (the Date
+	// of an earlier response): every change committed later has a
+	// SystemModstamp after anchor less the look-back. A cursor at anchor
+	// rather than at the newest record read (data time) keeps the next
+	// read from querying again the records changed in the look-back before
+	// the newest one: after a load of 100,000 records, all of them.
+	anchor time.Time
 }
 
 // holdAt keeps the cursor at or before t.
@@ -353,6 +360,9 @@ func (w *window) observe(id string, t time.Time) {
 
 func (w *window) cursor() connector.Cursor {
 	st := cursorState{V: 1, T: w.max, ID: w.maxID, Seen: map[string]int64{}}
+	if w.anchor.After(st.T) {
+		st.T, st.ID = w.anchor, ""
+	}
 	if !w.hold.IsZero() && w.hold.Before(st.T) {
 		st.T, st.ID = w.hold, ""
 	}
@@ -418,6 +428,9 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 	w := &window{lookBack: c.opts.LookBack, seen: map[string]int64{}}
 	if prev != nil {
 		w.max, w.maxID = prev.T, prev.ID
+	}
+	if t := c.cl.lastServerTime(); !t.IsZero() {
+		w.anchor = t.Add(-time.Second) // Date has whole seconds
 	}
 	// seenBefore observes a record for the next cursor and reports whether
 	// the previous read passed it on already, unchanged since.

@@ -232,6 +232,34 @@ func TestReadIncremental(t *testing.T) {
 	}
 }
 
+// TestReadCursorAtServerTime: the change cursor stands at the org's time
+// before the query (the Date of an earlier response), not at the newest
+// record read: the next read asks only for what changed since then, less
+// the look-back, instead of the look-back before the newest record again.
+func TestReadCursorAtServerTime(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	pagedQuery(f)
+	server := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC) // after every record
+	f.date = server
+	c := f.connect(t, nil)
+	cur, err := c.Read(context.Background(), caseObject, "", func(connector.Record) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeCursor(cur)
+	if err != nil || !st.T.Equal(server.Add(-time.Second)) || len(st.Seen) != 0 {
+		t.Fatalf("cursor %+v %v, want the server's time less a second", st, err)
+	}
+	f.handle("GET "+queryAllPath, raw(200, `{"totalSize":0,"done":true,"records":[]}`))
+	if _, err := c.Read(context.Background(), caseObject, cur, func(connector.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	q := f.requests("GET " + queryAllPath)
+	if len(q) == 0 || !strings.Contains(q[0].Query["q"][0], "SystemModstamp >= 2024-03-01T11:54:59Z") {
+		t.Errorf("incremental query %v", q)
+	}
+}
+
 // TestReadSelectsFields: a read asked for some fields (connector.WithFields)
 // selects those, with Id, IsDeleted, the key and SystemModstamp, not every
 // field of the object.

@@ -521,6 +521,9 @@ func (o *Org) handleData(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		}
 	}
 	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", o.apiUsed, o.dailyLimit))
+	// The server's time, as every HTTP response carries it (RFC 9110
+	// §6.6.1), from the org's clock: the one its SystemModstamps use.
+	w.Header().Set("Date", o.clock().Format(http.TimeFormat))
 	o.mu.Unlock()
 	if status != 0 {
 		writeErr(w, r, status, fault)

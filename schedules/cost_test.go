@@ -1,0 +1,127 @@
+package schedules
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+)
+
+const costConfig = `
+version: 1
+salesforce:
+  login_url: FAKE_ORG_URL
+  auth: { flow: client_credentials, client_id: ` + sftest.DefaultClientID + `, client_secret: ` + sftest.DefaultClientSecret + ` }
+sources:
+  cases: { kind: csv, path: cases.csv }
+jobs:
+  cases:
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: cases, key: Case ID, key_prefix: "cost:" }
+    fields:
+      - { sf: vcms__Last_Name__c, local: Name, pii: direct }
+      - { sf: vcms__Stage__c, local: Stage }
+`
+
+// costFixture is a job of n cases on a fake org whose clock the test
+// moves, and a counter of the requests the org received.
+type costFixture struct {
+	r   *Runner
+	org *sftest.Org
+	now time.Time
+}
+
+func newCostFixture(t testing.TB, n int) *costFixture {
+	t.Helper()
+	f := &costFixture{now: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)}
+	org, srv := sftest.NewServer(t, sftest.Options{Now: func() time.Time { return f.now }})
+	f.org = org
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Case ID,Name,Stage\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "C-%05d,ทดสอบ %d,Active\n", i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cases.csv"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "casebridge.yaml")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(costConfig, "FAKE_ORG_URL", srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r, err = Open(context.Background(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.r.Close() })
+	return f
+}
+
+// run runs the job an hour after the last run (as a schedule has them)
+// and returns its result and the data requests the org received.
+func (f *costFixture) run(t testing.TB, opts RunOptions) (*JobResult, int) {
+	t.Helper()
+	f.now = f.now.Add(time.Hour)
+	f.org.ResetRequests()
+	res, err := f.r.Run(context.Background(), "cases", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	for _, e := range f.org.Requests() {
+		if !strings.HasPrefix(e.Endpoint, "oauth.") {
+			calls++
+		}
+	}
+	return res, calls
+}
+
+// TestNoopRunCost: a run with nothing changed costs at most 3 API calls at
+// any size (issue 13): Salesforce is read from a change cursor at the
+// org's time of the last read (not at the newest record, which made every
+// run after a load re-read the whole load), deletes are seen through
+// queryAll, and the complete key listing waits for key_list_every. 600
+// and 4,500 cases (three query pages) cost the same.
+func TestNoopRunCost(t *testing.T) {
+	var costs []int
+	for _, n := range []int{600, 4500} {
+		f := newCostFixture(t, n)
+		f.run(t, RunOptions{}) // the load
+		f.run(t, RunOptions{}) // reads the load's writes once
+		res, calls := f.run(t, RunOptions{})
+		if w := len(res.Result.Plan.Writes); w != 0 {
+			t.Fatalf("%d cases: the no-op run plans %d writes", n, w)
+		}
+		if calls > 3 {
+			t.Errorf("%d cases: a no-op run made %d API calls, want at most 3", n, calls)
+		}
+		if got := res.Result.APICalls; got != calls {
+			t.Errorf("%d cases: the run recorded %d API calls, the org received %d", n, got, calls)
+		}
+		costs = append(costs, calls)
+		t.Logf("%d cases: a no-op run makes %d API call(s)", n, calls)
+	}
+	if costs[0] != costs[1] {
+		t.Errorf("no-op cost grows with size: %v", costs)
+	}
+	// --full reads everything and lists every key: it costs pages.
+	f := newCostFixture(t, 4500)
+	f.run(t, RunOptions{})
+	if _, calls := f.run(t, RunOptions{Full: true}); calls <= 3 {
+		t.Errorf("a --full run made %d calls: it should read every page", calls)
+	} else {
+		t.Logf("4500 cases: a --full run makes %d API calls", calls)
+	}
+}
