@@ -430,3 +430,20 @@ func TestLookupTwoWay(t *testing.T) {
 	}
 	t.Logf("no-op run after the move: %d API calls, %d lookup searches", calls, lookups)
 }
+
+// BenchmarkLookupTwoWayNoopRun is BenchmarkLookupNoopRun with the lookup
+// two-way: a no-op run turns no Id back and searches nothing.
+func BenchmarkLookupTwoWayNoopRun(b *testing.B) {
+	f := newLookupFixtureWith(b, 80, 500, twoWayConfig)
+	f.run(b, RunOptions{})
+	f.run(b, RunOptions{})
+	var calls, lookups int
+	b.ResetTimer()
+	for range b.N {
+		_, c, l := f.run(b, RunOptions{})
+		calls += c
+		lookups += l
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "api-calls/run")
+	b.ReportMetric(float64(lookups)/float64(b.N), "lookup-searches/run")
+}
