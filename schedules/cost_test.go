@@ -125,3 +125,34 @@ func TestNoopRunCost(t *testing.T) {
 		t.Logf("4500 cases: a --full run makes %d API calls", calls)
 	}
 }
+
+// BenchmarkInitialLoad: a sheet of 10,000 cases into an empty org (one
+// run), and the same org's 10,000 cases into an empty sheet; it reports
+// the API calls each made. The fake org answers at once (no latency):
+// the figures are casebridge's own cost.
+func BenchmarkInitialLoad(b *testing.B) {
+	const n = 10000
+	b.Run("sheet_to_salesforce", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			f := newCostFixture(b, n)
+			b.StartTimer()
+			_, calls := f.run(b, RunOptions{})
+			b.ReportMetric(float64(calls), "calls")
+		}
+	})
+	b.Run("salesforce_to_sheet", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			f := newCostFixture(b, 0)
+			for i := 1; i <= n; i++ {
+				if _, err := f.org.Insert("vcms__Survivor_Case__c", map[string]any{"vcms__External_Key__c": fmt.Sprintf("cost:S-%05d", i), "vcms__Last_Name__c": fmt.Sprintf("ทดสอบ %d", i), "vcms__Stage__c": "Active"}, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StartTimer()
+			_, calls := f.run(b, RunOptions{Force: true})
+			b.ReportMetric(float64(calls), "calls")
+		}
+	})
+}

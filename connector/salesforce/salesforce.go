@@ -91,7 +91,8 @@ type Options struct {
 	// called with each job's id after the job is created and before any
 	// data is uploaded, so that a crashed run's jobs can be found and
 	// drained (BulkJob, AbortBulkJob). BulkPoll is the first wait between
-	// job state checks (default 2s, doubling up to 30s).
+	// job state checks (default 500ms, doubling up to 30s: a small job is
+	// done at the first check, a large one costs a few more checks).
 	BulkThreshold int
 	OnBulkJob     func(object, operation, jobID string)
 	BulkPoll      time.Duration
@@ -154,7 +155,7 @@ func (o *Options) setDefaults() error {
 		o.BulkThreshold = 5000
 	}
 	if o.BulkPoll <= 0 {
-		o.BulkPoll = 2 * time.Second
+		o.BulkPoll = 500 * time.Millisecond
 	}
 	if o.RetryMax <= 0 {
 		o.RetryMax = 4
