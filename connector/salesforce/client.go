@@ -45,7 +45,7 @@ type client struct {
 	// serverTime is the latest Date a response carried: the org's clock
 	// (read anchors its change cursor there). Guarded by mu.
 	serverTime time.Time
-	batch    int     // query batch size
+	batch      int // query batch size
 
 	mu    sync.Mutex
 	used  int64
