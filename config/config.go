@@ -201,7 +201,7 @@ type Rule struct {
 	Number    *NumberRule `yaml:"number" doc:"how numbers are written locally"`
 	Split     string      `yaml:"split" doc:"split a cell into several values at any of these characters"`
 	Phone     *PhoneRule  `yaml:"phone" doc:"normalise phone numbers to E.164"`
-	Lookup    *LookupRule `yaml:"lookup" doc:"find the referenced record by a field"`
+	Lookup    *LookupRule `yaml:"lookup" doc:"find the referenced record by a field; with direction both or from_salesforce, an Id set in Salesforce comes back to the row as that field's value (the field must be unique or an external id)"`
 	Default   string      `yaml:"default" doc:"value used when the local cell is empty"`
 	Constant  string      `yaml:"constant" doc:"a fixed value written to Salesforce (no local column)"`
 	Required  bool        `yaml:"required" doc:"a record without a value is an error, not a null"`
