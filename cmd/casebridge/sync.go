@@ -55,6 +55,7 @@ func (a *app) syncCommand() *cobra.Command {
 	var opts schedules.RunOptions
 	var showPlan bool
 	var reports reportFlags
+	var prof profileFlags
 	cmd := &cobra.Command{
 		Use:   "sync CONFIG [JOB...]",
 		Short: "Run jobs once: compare both sides, then write the changes",
@@ -82,17 +83,27 @@ names, never the values in the records.`,
 		Example: `  casebridge sync casebridge.yaml --dry-run
   casebridge sync casebridge.yaml th_cases
   casebridge sync casebridge.yaml th_cases --full
-  casebridge sync casebridge.yaml th_cases --resync --dry-run`,
+  casebridge sync casebridge.yaml th_cases --resync --dry-run
+  casebridge sync casebridge.yaml --cpuprofile cpu.out && go tool pprof -top cpu.out`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			if err := reports.apply(&opts); err != nil {
 				return err
 			}
-			return a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, showPlan || opts.DryRun, reports)
+			stop, err := prof.start()
+			if err != nil {
+				return err
+			}
+			err = a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, showPlan || opts.DryRun, reports)
+			if perr := stop(); perr != nil {
+				fmt.Fprintf(a.stderr, "casebridge: %v\n", perr)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
 	reports.register(f)
+	prof.register(f)
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print the writes, change nothing")
 	f.BoolVar(&opts.Full, "full", false, "read Salesforce completely instead of from the last cursor")
 	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
