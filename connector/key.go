@@ -31,6 +31,9 @@ func KeyID(key string, caseSensitive bool) string {
 	if isASCIILower(k) {
 		return k // the common case: nothing to fold
 	}
+	if isASCII(k) {
+		return strings.ToLower(k) // ASCII folds to lower case, and is NFC
+	}
 	c := folders.Get().(*cases.Caser)
 	defer folders.Put(c)
 	return nfc(c.String(k))
@@ -50,6 +53,16 @@ func isSpace(r rune) bool {
 // TrimSpace trims white space as NormalizeKey does, including no-break and
 // zero-width spaces.
 func TrimSpace(s string) string { return strings.TrimFunc(s, isSpace) }
+
+// isASCII reports whether s is ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 // isASCIILower reports whether s is ASCII with no upper-case letters, so
 // case folding would not change it.

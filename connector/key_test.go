@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"errors"
+	"golang.org/x/text/cases"
 	"strings"
 	"testing"
 
@@ -149,5 +150,19 @@ func TestCheckKey(t *testing.T) {
 				t.Errorf("error %q repeats (part of) the key or holds a character of it", msg)
 			}
 		})
+	}
+}
+
+// TestKeyIDASCIIFold: the ASCII fast path folds as Unicode case folding
+// does.
+func TestKeyIDASCIIFold(t *testing.T) {
+	var b strings.Builder
+	for c := byte(0x20); c < 0x7f; c++ {
+		b.WriteByte(c)
+	}
+	all := b.String()
+	c := cases.Fold()
+	if got, want := connector.KeyID("x"+all+"x", false), c.String("x"+all+"x"); got != want {
+		t.Errorf("KeyID(%q) = %q, want %q", all, got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,7 +132,7 @@ func TestNoopRunCost(t *testing.T) {
 // the API calls each made. The fake org answers at once (no latency):
 // the figures are casebridge's own cost.
 func BenchmarkInitialLoad(b *testing.B) {
-	const n = 10000
+	n := benchSize()
 	b.Run("sheet_to_salesforce", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
@@ -155,4 +156,13 @@ func BenchmarkInitialLoad(b *testing.B) {
 			b.ReportMetric(float64(calls), "calls")
 		}
 	})
+}
+
+// benchSize is the records BenchmarkInitialLoad uses: 10,000, or
+// CASEBRIDGE_BENCH_N.
+func benchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("CASEBRIDGE_BENCH_N")); err == nil && n > 0 {
+		return n
+	}
+	return 10000
 }

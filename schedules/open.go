@@ -186,6 +186,9 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 	if !ok || res == nil || res.Result == nil {
 		return nil
 	}
+	if hs, ok := local.(interface{ HasStatus(object string) bool }); ok && !hs.HasStatus(m.LocalObject) {
+		return nil // no status column: nothing to gather
+	}
 	type rowStatus struct {
 		err    error
 		synced bool

@@ -411,6 +411,12 @@ func (m *model) delete(k string) connector.Result {
 	return res
 }
 
+// HasStatus reports whether object's sheet has a status column.
+func (c *Connector) HasStatus(object string) bool {
+	sc, err := c.lookup("status", object)
+	return err == nil && sc.StatusColumn != ""
+}
+
 // Status writes the outcome of the given results into the status column
 // (when one is configured): "synced <time>" for a success, "error <code>
 // <field>" for a failure. It is for the engine to report what happened to
