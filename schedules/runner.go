@@ -234,6 +234,24 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 	return res, err
 }
 
+// lookupObjects lists the objects a job's lookups search (its own and its
+// children's rules), each once.
+func lookupObjects(job *config.Job) []string {
+	rules := slices.Clone(job.Fields)
+	for _, c := range job.Children {
+		if c != nil {
+			rules = append(rules, c.Fields...)
+		}
+	}
+	var out []string
+	for _, f := range rules {
+		if f != nil && f.Lookup != nil && f.Lookup.Object != "" && !slices.Contains(out, f.Lookup.Object) {
+			out = append(out, f.Lookup.Object)
+		}
+	}
+	return out
+}
+
 func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, lease int64) (*JobResult, error) {
 	log := r.Log.With().Str("job", job.Name).Logger()
 	// Describe once per run, not once per process: a daemon runs for
@@ -245,6 +263,15 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	names := []string{job.Salesforce.Object}
 	for _, c := range job.Children {
 		names = append(names, c.Object)
+	}
+	// Every object the run may describe, in one API call (a Composite of
+	// describes) rather than one call each: the describes below, and those
+	// of lookup targets, then cost nothing. Its failures are left to the
+	// describe of the object concerned, which reports them.
+	if d, ok := r.Salesforce.(interface {
+		DescribeAll(context.Context, []string) error
+	}); ok {
+		_ = d.DescribeAll(ctx, append(slices.Clone(names), lookupObjects(job)...))
 	}
 	for _, n := range names {
 		if _, done := objects[n]; done {

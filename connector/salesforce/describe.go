@@ -2,8 +2,12 @@ package salesforce
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/api"
@@ -123,21 +127,131 @@ func (c *Connector) describe(ctx context.Context, object string) (*connector.Obj
 		return o, nil
 	}
 	var d api.SObjectDescribe
-	err := c.cl.do(ctx, request{op: "describe", object: object, method: "GET", path: c.cl.dataPath("sobjects", object, "describe"), retrySafe: true}, &d)
+	err := c.cl.do(ctx, request{op: "describe", object: object, method: "GET", path: c.describePath(object), retrySafe: true}, &d)
 	if err != nil {
-		if ae, ok := err.(*APIError); ok && ae.Status == 404 {
-			return nil, fmt.Errorf("describe %s %s: %w (%w)", c.name, object, connector.ErrObjectNotFound, ae)
-		}
-		return nil, err
+		return nil, c.describeError(object, err)
 	}
+	return c.keepDescribe(object, &d)
+}
+
+func (c *Connector) describePath(object string) string {
+	return c.cl.dataPath("sobjects", object, "describe")
+}
+
+// describeError is how a failed describe of object is reported: a 404 is
+// connector.ErrObjectNotFound (the APIError kept for its code).
+func (c *Connector) describeError(object string, err error) error {
+	if ae, ok := err.(*APIError); ok && ae.Status == 404 {
+		return fmt.Errorf("describe %s %s: %w (%w)", c.name, object, connector.ErrObjectNotFound, ae)
+	}
+	return err
+}
+
+// keepDescribe checks a describe result of object and caches it.
+func (c *Connector) keepDescribe(object string, d *api.SObjectDescribe) (*connector.Object, error) {
 	if d.Name == "" || len(d.Fields) == 0 {
 		return nil, &APIError{Op: "describe", Object: object, Status: 200, Malformed: true, Message: "describe result without name or fields"}
 	}
-	o = toObject(&d, c.keyField(d.Name))
+	o := toObject(d, c.keyField(d.Name))
 	c.mu.Lock()
 	c.objects[object] = o
 	c.mu.Unlock()
 	return o, nil
+}
+
+// maxSubrequests is the Composite API's limit of subrequests per call.
+const maxSubrequests = 25
+
+// DescribeAll fills the describe cache with the objects it lacks in one
+// API call per 25 objects: POST /composite (allOrNone false) of GET
+// sobjects/{Object}/describe subrequests, which Salesforce counts as one
+// request. A runner calls it at the start of a run with every object the
+// run may describe, so that the describes that follow cost nothing. A
+// single object is described by itself (one call either way). The error
+// joins each object's failure as Describe reports it (an unknown object
+// wraps connector.ErrObjectNotFound), or is the failure of the whole
+// call; failures are not cached, a later Describe asks again.
+func (c *Connector) DescribeAll(ctx context.Context, objects []string) error {
+	var todo []string
+	var errs []error
+	c.mu.Lock()
+	for _, n := range objects {
+		if _, ok := c.objects[n]; ok || slices.Contains(todo, n) {
+			continue
+		}
+		if checkName(n) != nil {
+			continue // describe refuses it without a call, below
+		}
+		todo = append(todo, n)
+	}
+	c.mu.Unlock()
+	for _, n := range objects {
+		if checkName(n) != nil {
+			_, err := c.describe(ctx, n)
+			errs = append(errs, err)
+		}
+	}
+	if len(todo) == 1 {
+		_, err := c.describe(ctx, todo[0])
+		return errors.Join(append(errs, err)...)
+	}
+	for chunk := range slices.Chunk(todo, maxSubrequests) {
+		errs = append(errs, c.describeComposite(ctx, chunk)...)
+	}
+	return errors.Join(errs...)
+}
+
+type compositeSubrequest struct {
+	Method      string `json:"method"`
+	URL         string `json:"url"`
+	ReferenceID string `json:"referenceId"`
+}
+
+type compositeResult struct {
+	Body           json.RawMessage `json:"body"`
+	HTTPStatusCode int             `json:"httpStatusCode"`
+	ReferenceID    string          `json:"referenceId"`
+}
+
+// describeComposite describes objects (at most 25) in one Composite call
+// and returns their failures.
+func (c *Connector) describeComposite(ctx context.Context, objects []string) []error {
+	subs := make([]compositeSubrequest, len(objects))
+	for i, n := range objects {
+		// Reference ids are letters, digits and underscores only.
+		subs[i] = compositeSubrequest{Method: "GET", URL: c.describePath(n), ReferenceID: "describe" + strconv.Itoa(i)}
+	}
+	body := map[string]any{"allOrNone": false, "compositeRequest": subs}
+	var resp struct {
+		CompositeResponse []compositeResult `json:"compositeResponse"`
+	}
+	// GET subrequests change nothing: the call is safe to re-send.
+	err := c.cl.do(ctx, request{op: "composite describe", object: strings.Join(objects, ","), method: "POST", path: c.cl.dataPath("composite"), body: body, retrySafe: true}, &resp)
+	if err != nil {
+		return []error{err}
+	}
+	results := map[string]compositeResult{}
+	for _, r := range resp.CompositeResponse {
+		results[r.ReferenceID] = r
+	}
+	var errs []error
+	for i, n := range objects {
+		r, ok := results[subs[i].ReferenceID]
+		switch {
+		case !ok:
+			errs = append(errs, &APIError{Op: "describe", Object: n, Status: 200, Malformed: true, Message: "composite response without this subrequest's result"})
+		case r.HTTPStatusCode < 200 || r.HTTPStatusCode > 299:
+			errs = append(errs, c.describeError(n, apiError("describe", n, r.HTTPStatusCode, r.Body)))
+		default:
+			var d api.SObjectDescribe
+			if err := api.Decode(r.Body, &d); err != nil {
+				errs = append(errs, &APIError{Op: "describe", Object: n, Status: r.HTTPStatusCode, Malformed: true, Message: "response body: " + err.Error()})
+			} else if _, err := c.keepDescribe(n, &d); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs
 }
 
 // Describe implements connector.Describer. The result is the connector's
