@@ -75,6 +75,7 @@ type State struct {
 	Meta
 	Driver StateDriver `yaml:"driver" default:"sqlite" doc:"sqlite (one machine) or postgres (replicas)"`
 	DSN    Secret      `yaml:"dsn" doc:"sqlite: a file path (default casebridge.db beside the configuration); postgres: a connection string"`
+	Lease  Duration    `yaml:"lease" default:"5m" doc:"how long a job's lease lasts unrenewed (a run renews it every third of it): a process that stops renewing it (a crash elsewhere, a paused VM, a lost network) holds the job this long; one dead on this very host is taken over at once. 30s to 24h"`
 }
 
 // Source is a local spreadsheet or database.

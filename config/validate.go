@@ -147,6 +147,9 @@ func isLoopback(host string) bool {
 
 func (d *decoder) validateState(c *Config) {
 	s := &c.State
+	if l := s.Lease.Duration; !d.failed[s.PathOf("lease")] && (l < 30*time.Second || l > 24*time.Hour) {
+		d.errAt(&s.Meta, "lease", "between 30s and 24h: a run renews its lease every third of it, and a shorter one is lost to a brief state store outage")
+	}
 	switch s.Driver {
 	case StatePostgres:
 		if s.DSN.IsZero() && !s.Has("dsn") {

@@ -37,7 +37,8 @@ type Runner struct {
 	Salesforce connector.Connector
 	// Holder names this process in job leases (host:pid by default).
 	Holder string
-	// LeaseTTL is how long a job lease lasts between renewals (default 5m).
+	// LeaseTTL is how long a job lease lasts between renewals (default the
+	// configuration's state.lease, 5m).
 	LeaseTTL time.Duration
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
@@ -185,15 +186,21 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 			return nil, fmt.Errorf("job %s: run scheduled at %s: %w", name, at.Format(time.RFC3339), ErrRunClaimed)
 		}
 	}
-	ttl := r.LeaseTTL
-	if ttl <= 0 {
-		ttl = 5 * time.Minute
-	}
+	ttl := cmp.Or(r.LeaseTTL, r.Config.State.Lease.Duration, 5*time.Minute)
 	token, err := r.Store.Acquire(ctx, name, r.holder(), ttl, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	defer r.Store.Release(context.WithoutCancel(ctx), name, token)
+	// Budgets are per run: a count starts from zero, a share is checked
+	// against the org's figures of now (salesforce.Connector.StartRun).
+	if s, ok := r.Salesforce.(interface {
+		StartRun(context.Context) (context.Context, error)
+	}); ok {
+		if ctx, err = s.StartRun(ctx); err != nil {
+			return nil, fmt.Errorf("job %s: %w", name, err)
+		}
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup

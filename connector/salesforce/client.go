@@ -31,7 +31,9 @@ type Usage struct {
 	// the Sforce-Limit-Info header (api-usage=USED/LIMIT); 0 before the
 	// first response.
 	Used, Limit int64
-	// Calls counts the REST requests this client sent (retries included).
+	// Calls counts the REST requests this client sent (retries included)
+	// over the process's life: it only grows (a run's cost is the
+	// difference between two readings).
 	Calls int64
 }
 
@@ -41,16 +43,44 @@ type client struct {
 	auth     *authenticator
 	version  string
 	budget   float64 // share of the daily limit; 0 = none
-	maxCalls int64   // 0 = unlimited
+	maxCalls int64   // per run (see StartRun); 0 = unlimited
 	// serverTime is the latest Date a response carried: the org's clock
 	// (read anchors its change cursor there). Guarded by mu.
 	serverTime time.Time
 	batch      int // query batch size
 
 	mu    sync.Mutex
-	used  int64
-	limit int64
-	calls atomic.Int64
+	used  int64 // the org's daily API requests used and its limit,
+	limit int64 // from /limits or the latest Sforce-Limit-Info; 0: unknown
+	// noLimits: the org refused GET /limits (the user lacks View Setup
+	// and Configuration); runs start from their first response's header.
+	noLimits bool
+	calls    atomic.Int64 // every request, over the process's life
+}
+
+// runMeter counts the calls of one run (StartRun puts a fresh one in the
+// run's context; requests find it there).
+type runMeter struct{ calls atomic.Int64 }
+
+type runMeterKey struct{}
+
+// limitsProbeKey marks StartRun's /limits request: the figures it
+// refreshes do not hold it back.
+type limitsProbeKey struct{}
+
+// meterOf returns the run's meter ctx carries, nil outside a run.
+func meterOf(ctx context.Context) *runMeter {
+	m, _ := ctx.Value(runMeterKey{}).(*runMeter)
+	return m
+}
+
+// runCalls returns the calls of the run ctx belongs to; outside a run
+// (a one-shot command: the process is the run), every call made.
+func (c *client) runCalls(ctx context.Context) int64 {
+	if m := meterOf(ctx); m != nil {
+		return m.calls.Load()
+	}
+	return c.calls.Load()
 }
 
 type retrySafeKey struct{}
@@ -171,7 +201,8 @@ type retryOptions struct {
 }
 
 // newHTTP returns the retrying client; calls counts every attempt (each
-// costs an API request).
+// costs an API request), and so does the meter of the run the request
+// belongs to.
 func newHTTP(hc *http.Client, ro retryOptions, calls *atomic.Int64) *retryablehttp.Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: 5 * time.Minute}
@@ -187,8 +218,11 @@ func newHTTP(hc *http.Client, ro retryOptions, calls *atomic.Int64) *retryableht
 		// The default handler discards the body; Salesforce's error
 		// body (errorCode, fields) is what we need.
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: func(retryablehttp.Logger, *http.Request, int) {
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, _ int) {
 			calls.Add(1)
+			if m := meterOf(req.Context()); m != nil {
+				m.calls.Add(1)
+			}
 		},
 	}
 }
@@ -215,12 +249,15 @@ func (c *client) Usage() Usage {
 	return Usage{Used: c.used, Limit: c.limit, Calls: c.calls.Load()}
 }
 
-// checkBudget refuses a call that would pass the budget.
-func (c *client) checkBudget() error {
-	if c.maxCalls > 0 && c.calls.Load() >= c.maxCalls {
-		return fmt.Errorf("%w: %d calls made, the run's maximum is %d", ErrBudget, c.calls.Load(), c.maxCalls)
+// checkBudget refuses a call that would pass the budget: the run's
+// maximum of calls (counted by the run's meter), or the share of the
+// org's daily limit (by the figures last read; the /limits request that
+// refreshes them is not held back by them).
+func (c *client) checkBudget(ctx context.Context) error {
+	if n := c.runCalls(ctx); c.maxCalls > 0 && n >= c.maxCalls {
+		return fmt.Errorf("%w: %d calls made, the run's maximum is %d", ErrBudget, n, c.maxCalls)
 	}
-	if c.budget <= 0 {
+	if probe, _ := ctx.Value(limitsProbeKey{}).(bool); c.budget <= 0 || probe {
 		return nil
 	}
 	c.mu.Lock()
@@ -336,7 +373,7 @@ func (c *client) roundTrip(ctx context.Context, r request) (int, []byte, error) 
 // send makes one HTTP exchange (retried inside retryablehttp) and returns
 // the status and body.
 func (c *client) send(ctx context.Context, tok *api.Token, r request, payload []byte) (int, []byte, error) {
-	if err := c.checkBudget(); err != nil {
+	if err := c.checkBudget(ctx); err != nil {
 		return 0, nil, err
 	}
 	u := tok.InstanceURL + r.path
