@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -138,6 +139,7 @@ func (o *Org) subrequest(parent *http.Request, info *reqInfo, t *tx, method, url
 		known = known || v == ver
 	}
 	rec := httptest.NewRecorder()
+	endpoint := ""
 	if !ok || !known {
 		writeErr(rec, req, http.StatusNotFound, errNotFound)
 	} else {
@@ -147,7 +149,8 @@ func (o *Org) subrequest(parent *http.Request, info *reqInfo, t *tx, method, url
 				segs = append(segs, s)
 			}
 		}
-		sub := &reqInfo{endpoint: endpointClass(method, segs), sess: info.sess, version: ver, tx: t}
+		endpoint = endpointClass(method, segs)
+		sub := &reqInfo{endpoint: endpoint, sess: info.sess, version: ver, tx: t}
 		o.dispatch(rec, req, sub, segs)
 		info.records += sub.records
 		if info.object == "" {
@@ -155,7 +158,15 @@ func (o *Org) subrequest(parent *http.Request, info *reqInfo, t *tx, method, url
 		}
 	}
 	var out any
-	if pb, err := parseBody(rec.Body.Bytes()); err == nil {
+	if endpoint == "describe" {
+		// A describe is a large body: decoded without the positions
+		// parseBody computes for error messages.
+		if v, err := responseValue(rec.Body.Bytes()); err == nil {
+			out = v
+		} else if rec.Body.Len() > 0 {
+			out = rec.Body.String()
+		}
+	} else if pb, err := parseBody(rec.Body.Bytes()); err == nil {
 		out = nodeValue(pb.root)
 	} else if rec.Body.Len() > 0 {
 		out = rec.Body.String()
@@ -196,6 +207,57 @@ func nodeValue(n node) any {
 		out = append(out, kv{m.name, nodeValue(m.val)})
 	}
 	return out
+}
+
+// responseValue decodes a response body into the values nodeValue gives
+// (obj, []any, json.Number, string, bool, nil).
+func responseValue(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var value func() (any, error)
+	value = func() (any, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch tok {
+		case json.Delim('{'):
+			out := obj{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := value()
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, kv{k.(string), v})
+			}
+			_, err := dec.Token()
+			return out, err
+		case json.Delim('['):
+			out := []any{}
+			for dec.More() {
+				v, err := value()
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			}
+			_, err := dec.Token()
+			return out, err
+		}
+		return tok, nil
+	}
+	v, err := value()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("unexpected data after the JSON value")
+	}
+	return v, nil
 }
 
 // resolveRefs replaces @{ref.path} in s with values of earlier bodies.
