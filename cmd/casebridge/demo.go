@@ -130,7 +130,7 @@ func (a *app) demo(ctx context.Context, dir string) error {
 	}
 	writes := 0
 	for _, e := range org.Requests() {
-		if e.Method != http.MethodGet && !strings.HasPrefix(e.Endpoint, "oauth") {
+		if e.Method != http.MethodGet && !e.ReadOnly && !strings.HasPrefix(e.Endpoint, "oauth") {
 			writes++
 		}
 	}

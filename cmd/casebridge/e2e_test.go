@@ -156,7 +156,7 @@ func isWrite(e sftest.LogEntry) bool {
 		"collections.create", "collections.update", "collections.upsert", "collections.delete":
 		return true
 	case "composite":
-		return e.Method != http.MethodGet
+		return e.Method != http.MethodGet && !e.ReadOnly
 	}
 	return strings.HasPrefix(e.Endpoint, "bulk.ingest")
 }

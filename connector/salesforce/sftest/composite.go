@@ -56,6 +56,12 @@ func (o *Org) handleComposite(w http.ResponseWriter, r *http.Request, info *reqI
 		writeErr(w, r, http.StatusBadRequest, apiErr{fmt.Sprintf("Composite API only supports up to %d subrequests", maxSubrequests), "LIMIT_EXCEEDED", nil})
 		return
 	}
+	info.readOnly = true
+	for _, sr := range reqs.arr {
+		if m, _ := sr.member("method"); !strings.EqualFold(m.s, http.MethodGet) {
+			info.readOnly = false
+		}
+	}
 	heavy := 0
 	for _, sr := range reqs.arr {
 		u, _ := sr.member("url")

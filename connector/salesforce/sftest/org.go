@@ -85,6 +85,9 @@ type LogEntry struct {
 	Object   string // sObject type when the endpoint has one
 	Status   int
 	Records  int // records sent (writes) or returned (reads) in this call
+	// ReadOnly marks a request that is not a GET but changes nothing: a
+	// Composite request whose subrequests are all GETs (describes, say).
+	ReadOnly bool
 }
 
 type session struct {
@@ -353,6 +356,7 @@ type reqInfo struct {
 	sess     *session
 	version  string
 	tx       *tx // shared by the subrequests of one composite request
+	readOnly bool
 }
 
 // txn returns the transaction a write joins: the composite request's, or a
@@ -420,7 +424,7 @@ func (o *Org) serve(w http.ResponseWriter, r *http.Request) {
 		o.log = o.log[:n]
 	}
 	o.log = append(o.log, LogEntry{Time: start, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Endpoint: info.endpoint, Object: info.object, Status: sw.status, Records: info.records})
+		Endpoint: info.endpoint, Object: info.object, Status: sw.status, Records: info.records, ReadOnly: info.readOnly})
 	o.mu.Unlock()
 }
 
