@@ -18,38 +18,13 @@ import (
 // several records on a side, with records on the other side too, pairs
 // none of them: each is held for a person (never created).
 func (r *runner) matchOn() {
-	if len(r.job.MatchOn) == 0 {
+	if len(r.matchIdx) == 0 {
 		return
 	}
-	var idx []int
-	for _, m := range r.job.MatchOn {
-		for i, n := range r.names {
-			if strings.EqualFold(n, m) {
-				idx = append(idx, i)
-			}
-		}
-	}
-	type tuple string
-	// A tuple compares text as a person reading two sheets would: case
-	// and runs of white space aside ("bkk-003 " is "BKK-003"); other
-	// values by fingerprint. It lives in memory only.
+	type tuple = string
 	sig := func(e *entry, s Side) (tuple, bool) {
-		b := make([]byte, 0, 8*len(idx))
-		for _, i := range idx {
-			fp := e.x.fp[s][i]
-			if fp == r.null[i] || fp == 0 {
-				return "", false
-			}
-			if vs := e.x.vals[s]; vs != nil && vs[i].Kind() == connector.KindText {
-				t, _ := vs[i].Text()
-				b = append(b, 't')
-				b = append(b, strings.ToLower(strings.Join(strings.Fields(t), " "))...)
-				b = append(b, 0)
-				continue
-			}
-			b = fmt.Appendf(b, "%016x", uint64(fp))
-		}
-		return tuple(b), true
+		t := e.ro().match[s]
+		return t, t != ""
 	}
 	var side [2]map[tuple][]*entry
 	for s := range side {
@@ -92,6 +67,30 @@ func (r *runner) matchOn() {
 		delete(r.entries, b.id)
 		r.alias[b.id] = a.id
 	}
+}
+
+// matchTuple is a record's match_on tuple, or "" when a match field is
+// null or unknown. It compares text as a person reading two sheets would:
+// case and runs of white space aside ("bkk-003 " is "BKK-003"); other
+// values by fingerprint. It lives in memory only, for records new to the
+// job.
+func (r *runner) matchTuple(fps []state.Fingerprint, vals []connector.Value) string {
+	b := make([]byte, 0, 16*len(r.matchIdx))
+	for _, i := range r.matchIdx {
+		fp := fps[i]
+		if fp == r.null[i] || fp == 0 {
+			return ""
+		}
+		if vals[i].Kind() == connector.KindText {
+			t, _ := vals[i].Text()
+			b = append(b, 't')
+			b = append(b, strings.ToLower(strings.Join(strings.Fields(t), " "))...)
+			b = append(b, 0)
+			continue
+		}
+		b = fmt.Appendf(b, "%016x", uint64(fp))
+	}
+	return string(b)
 }
 
 // decideAll decides every entry and returns them in key order.

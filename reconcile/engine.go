@@ -256,6 +256,9 @@ type extra struct {
 	// why one is not, or why a match is ambiguous (value-free).
 	adoptKey string
 	note     string
+	// match is each side's match_on tuple (matchTuple), for records new
+	// to the job.
+	match [2]string
 }
 
 var noExtra extra
@@ -383,6 +386,7 @@ type runner struct {
 	keylessChanged bool
 	keylessLoaded  string // the keyless cursor as loaded
 	adoptField     string // Job.Adopt.Field as Salesforce spells it
+	matchIdx       []int  // internal indexes of the match_on fields
 	// budgetHeld counts the writes an earlier run held back for the API
 	// budget or the org's limit; deferred is set when this run writes
 	// them before reading Salesforce's changes (read.go, readPending).
@@ -625,6 +629,13 @@ func (r *runner) prepare(ctx context.Context) error {
 			return fmt.Errorf("job %s: field %s: %w", r.job.Name, f.Name, err)
 		}
 		r.null[i] = r.FP.Value(nv)
+	}
+	for _, m := range r.job.MatchOn {
+		for i, n := range r.names {
+			if strings.EqualFold(n, m) {
+				r.matchIdx = append(r.matchIdx, i)
+			}
+		}
 	}
 	r.keyCase = r.obj[SF].KeyField().CaseSensitive
 	r.keyLen = r.obj[SF].KeyField().Length

@@ -213,6 +213,9 @@ func (r *runner) readPending(ctx context.Context) error {
 // values the first read did not keep (a side not read this run, or read
 // unchanged). It is a safety net: pending keys are re-fetched up front.
 func (r *runner) refetch(ctx context.Context) error {
+	if r.opts.DryRun {
+		return nil // values are for writes; a dry run keeps none
+	}
 	ctx = r.sfFields(ctx)
 	var need [2][]*entry
 	for _, e := range r.entries {
@@ -439,7 +442,15 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	}
 	if keep {
 		x := e.rw()
-		x.fp[s], x.vals[s], x.mod[s] = slices.Clone(fps), slices.Clone(vals), rec.Modified
+		x.fp[s], x.mod[s] = slices.Clone(fps), rec.Modified
+		if !r.opts.DryRun {
+			// The values a write sends. A dry run writes nothing: it keeps
+			// fingerprints only (a plan names fields, never values).
+			x.vals[s] = slices.Clone(vals)
+		}
+		if len(r.matchIdx) > 0 && !e.has {
+			x.match[s] = r.matchTuple(fps, vals)
+		}
 	} else if !same {
 		e.rw().fp[s] = slices.Clone(fps)
 	}
