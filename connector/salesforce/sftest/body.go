@@ -36,7 +36,7 @@ type parsedBody struct {
 func parseBody(raw []byte) (*parsedBody, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	n, err := readNode(dec, raw)
+	n, err := readNode(dec, &positions{raw: raw, line: 1, col: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -50,29 +50,40 @@ func parseBody(raw []byte) (*parsedBody, error) {
 	return pb, nil
 }
 
-func lineCol(raw []byte, off int64) (int, int) {
-	line, col := 1, 1
-	for i := int64(0); i < off && i < int64(len(raw)); i++ {
-		if raw[i] == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
+// positions turns the decoder's offsets, which only grow, into lines and
+// columns, counting each byte of the body once (counting from the start
+// for every value made a body of 200 records cost quadratic time).
+type positions struct {
+	raw       []byte
+	off       int64 // the offset line and col are of
+	line, col int
 }
 
-func readNode(dec *json.Decoder, raw []byte) (node, error) {
+func (p *positions) at(off int64) (int, int) {
+	if off < p.off {
+		p.off, p.line, p.col = 0, 1, 1
+	}
+	for ; p.off < off && p.off < int64(len(p.raw)); p.off++ {
+		if p.raw[p.off] == '\n' {
+			p.line, p.col = p.line+1, 1
+		} else {
+			p.col++
+		}
+	}
+	return p.line, p.col
+}
+
+func readNode(dec *json.Decoder, pos *positions) (node, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return node{}, err
 	}
-	return readFrom(dec, raw, tok)
+	return readFrom(dec, pos, tok)
 }
 
-func readFrom(dec *json.Decoder, raw []byte, tok json.Token) (node, error) {
+func readFrom(dec *json.Decoder, pos *positions, tok json.Token) (node, error) {
 	var n node
-	n.line, n.col = lineCol(raw, dec.InputOffset())
+	n.line, n.col = pos.at(dec.InputOffset())
 	switch t := tok.(type) {
 	case json.Delim:
 		switch t {
@@ -84,7 +95,7 @@ func readFrom(dec *json.Decoder, raw []byte, tok json.Token) (node, error) {
 					return n, err
 				}
 				k, _ := kt.(string)
-				v, err := readNode(dec, raw)
+				v, err := readNode(dec, pos)
 				if err != nil {
 					return n, err
 				}
@@ -95,7 +106,7 @@ func readFrom(dec *json.Decoder, raw []byte, tok json.Token) (node, error) {
 		case '[':
 			n.kind, n.token = 'a', "["
 			for dec.More() {
-				v, err := readNode(dec, raw)
+				v, err := readNode(dec, pos)
 				if err != nil {
 					return n, err
 				}
