@@ -19,13 +19,22 @@ import (
 // runner that lives across runs as the daemon's does.
 func budgetFixture(t *testing.T, budget string) (*Runner, *sftest.Org) {
 	t.Helper()
+	return configFixture(t, func(text string) string {
+		return strings.Replace(text, "salesforce:\n", "salesforce:\n  api_budget: "+budget+"\n", 1)
+	})
+}
+
+// configFixture is the cost fixture's job of two cases, its configuration
+// changed by edit.
+func configFixture(t *testing.T, edit func(string) string) (*Runner, *sftest.Org) {
+	t.Helper()
 	org, srv := sftest.NewServer(t, sftest.Options{})
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "cases.csv"), []byte("Case ID,Name,Stage\nC-1,ทดสอบ 1,Active\nC-2,ทดสอบ 2,Active\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	text := strings.ReplaceAll(costConfig, "FAKE_ORG_URL", srv.URL)
-	text = strings.Replace(text, "salesforce:\n", "salesforce:\n  api_budget: "+budget+"\n", 1)
+	text = edit(text)
 	path := filepath.Join(dir, "casebridge.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

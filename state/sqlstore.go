@@ -517,7 +517,7 @@ func (s *SQLStore) Acquire(ctx context.Context, job, holder string, ttl time.Dur
 			token = 0
 		case err != nil:
 			return err
-		case have != holder && expires > micros(now):
+		case have != holder && expires > micros(now) && !HolderGone(have):
 			return fmt.Errorf("%w: job %s is held by %s until %s", ErrLocked, job, have, fromMicros(expires).Format(time.RFC3339))
 		}
 		token++
@@ -550,6 +550,55 @@ func (s *SQLStore) Release(ctx context.Context, job string, token int64) error {
 	// The row stays (expired) so that tokens keep growing.
 	_, err := s.db.ExecContext(ctx, s.q("UPDATE leases SET expires = 0 WHERE job = ? AND token = ?"), job, token)
 	return err
+}
+
+// Lease implements Store.
+func (s *SQLStore) Lease(ctx context.Context, job string) (Lease, bool, error) {
+	l := Lease{Job: job}
+	var expires int64
+	err := s.db.QueryRowContext(ctx, s.q("SELECT holder, token, expires FROM leases WHERE job = ?"), job).Scan(&l.Holder, &l.Token, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Lease{}, false, nil
+	}
+	if err != nil {
+		return Lease{}, false, fmt.Errorf("state: lease: %w", err)
+	}
+	if expires > 0 {
+		l.Expires = fromMicros(expires)
+	}
+	return l, true, nil
+}
+
+// BreakLease implements Store.
+func (s *SQLStore) BreakLease(ctx context.Context, job string) (Lease, bool, error) {
+	var l Lease
+	var ok bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		q := "SELECT holder, token, expires FROM leases WHERE job = ?"
+		if s.d.dollar {
+			q += " FOR UPDATE"
+		}
+		var expires int64
+		l = Lease{Job: job}
+		err := tx.QueryRowContext(ctx, s.q(q), job).Scan(&l.Holder, &l.Token, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ok = true
+		if expires > 0 {
+			l.Expires = fromMicros(expires)
+		}
+		// The row stays (expired) so that tokens keep growing.
+		_, err = tx.ExecContext(ctx, s.q("UPDATE leases SET expires = 0 WHERE job = ?"), job)
+		return err
+	})
+	if err != nil {
+		return Lease{}, false, fmt.Errorf("state: break lease: %w", err)
+	}
+	return l, ok, nil
 }
 
 // AddBulkJob implements Store.

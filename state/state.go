@@ -331,13 +331,22 @@ type Store interface {
 
 	// Acquire takes the job's lease for holder until now+ttl and returns
 	// its fencing token, which grows with every acquisition. A live lease
-	// of another holder gives ErrLocked; an expired one is taken over.
+	// of another holder gives ErrLocked; an expired one is taken over, and
+	// so is one whose holder is a process of this host that is gone
+	// (HolderGone).
 	Acquire(ctx context.Context, job, holder string, ttl time.Duration, now time.Time) (token int64, err error)
 	// Renew extends a lease still held under token; ErrLeaseLost if it
 	// expired or was taken over.
 	Renew(ctx context.Context, job string, token int64, ttl time.Duration, now time.Time) error
 	// Release gives the lease up (no error if it is already gone).
 	Release(ctx context.Context, job string, token int64) error
+	// Lease returns the job's lease as last taken (expired or not); ok
+	// is false when it was never taken.
+	Lease(ctx context.Context, job string) (l Lease, ok bool, err error)
+	// BreakLease ends the job's lease whoever holds it, and returns it as
+	// it was (ok false: never taken). A person's decision: the holder's
+	// next renewal fails (ErrLeaseLost) and its fenced writes are refused.
+	BreakLease(ctx context.Context, job string) (l Lease, ok bool, err error)
 
 	// AddBulkJob records a bulk job of a run; called before its data is
 	// uploaded. Recording the same id twice is not an error.

@@ -356,3 +356,124 @@ the history as a dry run.`,
 	reports.register(cmd.Flags())
 	return cmd
 }
+
+func (a *app) leaseCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lease",
+		Short: "Show job leases, and release one a dead process left",
+		Long: `A run holds its job's lease in the state store while it goes on, so that two
+runs of one job never write at once: from cron, the daemon, the admin API or
+replicas sharing a PostgreSQL state store. The run renews it every third of
+state.lease (5m by default); a run that finds it held exits 6 (locked) and
+names the holder as host:pid.
+
+A lease heals by itself: one held by a process of this host that is gone (a
+run killed with SIGKILL, a crash, a power cut) is taken over by the next run
+at once, and any other lapses state.lease after its last renewal. Release one
+by hand only when its holder ran on another machine that you know is gone, or
+cannot wait for the lease to lapse. A holder that is in fact still running (a
+paused VM) is then fenced: its next renewal fails and it stops, and the state
+store refuses its writes.`,
+	}
+	cmd.AddCommand(a.leaseShowCommand(), a.leaseReleaseCommand())
+	return cmd
+}
+
+// leaseState says what a lease is at now, for people.
+func leaseState(l state.Lease, now time.Time) string {
+	switch {
+	case !l.Live(now):
+		return "free"
+	case state.HolderGone(l.Holder):
+		return "held by a process gone from this host (the next run takes it over)"
+	}
+	if _, here := state.HolderHere(l.Holder); here {
+		return "held by a process running on this host"
+	}
+	return "held"
+}
+
+func (a *app) leaseShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "show CONFIG [JOB...]",
+		Short:   "Show who holds each job's lease, and until when",
+		Example: "  casebridge lease show /etc/casebridge/casebridge.yaml",
+		Args:    args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.withStore(cmd.Context(), argv[0], func(cfg *config.Config, st state.Store) error {
+				names, err := jobNames(cfg, argv[1:])
+				if err != nil {
+					return err
+				}
+				now := time.Now()
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "JOB\tHOLDER\tUNTIL (UTC)\tSTATE")
+				for _, job := range names {
+					l, ok, err := st.Lease(cmd.Context(), job)
+					if err != nil {
+						return err
+					}
+					if !ok || !l.Live(now) {
+						fmt.Fprintf(tw, "%s\t-\t-\tfree\n", job)
+						continue
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", job, l.Holder, l.Expires.UTC().Format(time.DateTime), leaseState(l, now))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func (a *app) leaseReleaseCommand() *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "release CONFIG JOB",
+		Short: "Release a job's lease whoever holds it, so the next run need not wait",
+		Long: `Ends JOB's lease at once. Use it when casebridge sync exits 6 (locked), the
+holder it names (host:pid) ran on a machine you know is gone, and the job
+should not wait state.lease for the lease to lapse. A process of this host
+that is gone needs no release: the next run takes its lease over.
+
+A lease held by a process still running on this host is not released without
+--force: that run is going on (see it with ps or the daemon's status page).
+With --force, or when the holder runs elsewhere after all, that run stops at
+its next renewal, the state store refuses its writes, and it may lock the job
+out (exit 8) until a run with --resync.`,
+		Example: `  casebridge lease show /etc/casebridge/casebridge.yaml th_cases
+  casebridge lease release /etc/casebridge/casebridge.yaml th_cases`,
+		Args: args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.withStore(cmd.Context(), argv[0], func(cfg *config.Config, st state.Store) error {
+				job := argv[1]
+				if _, ok := cfg.Jobs[job]; !ok {
+					return usageErrorf("no job %q in %s (jobs: %s; a child's runs hold their job's lease)", job, cfg.File, strings.Join(cfg.JobNames(), ", "))
+				}
+				now := time.Now()
+				l, ok, err := st.Lease(cmd.Context(), job)
+				if err != nil {
+					return err
+				}
+				if !ok || !l.Live(now) {
+					fmt.Fprintf(a.stdout, "%s: no lease is held; nothing to release\n", job)
+					return nil
+				}
+				if pid, here := state.HolderHere(l.Holder); here && !state.HolderGone(l.Holder) && !force {
+					return withCode(exitLocked, fmt.Errorf("%s: the lease is held by process %d, running on this host: its run is going on; stop it, or release with --force", job, pid))
+				}
+				l, ok, err = st.BreakLease(cmd.Context(), job)
+				if err != nil {
+					return err
+				}
+				if ok && l.Live(now) {
+					fmt.Fprintf(a.stdout, "%s: released the lease %s held until %s UTC; the next run takes it\n", job, l.Holder, l.Expires.UTC().Format(time.DateTime))
+				} else {
+					fmt.Fprintf(a.stdout, "%s: no lease is held; nothing to release\n", job)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "release a lease held by a process running on this host too")
+	return cmd
+}

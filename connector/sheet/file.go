@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/casebridge/casebridge/internal/proc"
 )
 
 // Sentinel errors of write-back. Compare with errors.Is; the error wrapping
@@ -196,7 +198,7 @@ func staleTemp(pid int, host string, mtime, now time.Time) bool {
 	if now.Sub(mtime) > maxTempAge {
 		return true
 	}
-	return pid > 0 && host == hostTag() && pid != os.Getpid() && processGone(pid)
+	return pid > 0 && host == hostTag() && pid != os.Getpid() && proc.Gone(pid)
 }
 
 // writer replaces files atomically and keeps backups.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/internal/proc"
 )
 
 // deadPID returns the ID of a process that ran on this machine and has
@@ -175,7 +176,7 @@ func TestTempOwner(t *testing.T) {
 	if pid, host, ok := tempOwner("f.csv", filepath.Base(f.Name())); !ok || pid != os.Getpid() || host != hostTag() {
 		t.Errorf("tempOwner(%q) = %d, %q, %v; want this process", filepath.Base(f.Name()), pid, host, ok)
 	}
-	if processGone(os.Getpid()) {
+	if proc.Gone(os.Getpid()) {
 		t.Error("processGone says this process is gone")
 	}
 }

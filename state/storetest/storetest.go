@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -38,6 +41,8 @@ func Run(t *testing.T, open Opener) {
 		{"JobsIsolated", testJobsIsolated},
 		{"Reopen", testReopen},
 		{"Leases", testLeases},
+		{"LeaseOfDeadHolder", testLeaseOfDeadHolder},
+		{"BreakLease", testBreakLease},
 		{"BulkJobs", testBulkJobs},
 		{"Lockouts", testLockouts},
 		{"ClaimRun", testClaimRun},
@@ -404,6 +409,81 @@ func testLeases(t *testing.T, s state.Store, _ func() state.Store) {
 	}
 	if err := s.Update(ctx, "j", func(tx state.Tx) error { return tx.Fence(tok3, t0.Add(10*time.Minute)) }); !errors.Is(err, state.ErrLeaseLost) {
 		t.Fatalf("fence after expiry = %v", err)
+	}
+}
+
+// deadPID returns the ID of a process of this machine that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("starting a process to outlive: %v", err)
+	}
+	return cmd.Process.Pid
+}
+
+// testLeaseOfDeadHolder (issue 14): a lease whose holder is a process of
+// this host that is gone (a run killed by SIGKILL, a crash) is taken over
+// at once; a live holder's, or one on another host, waits for its expiry.
+func testLeaseOfDeadHolder(t *testing.T, s state.Store, _ func() state.Store) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skipf("no host name: %v", err)
+	}
+	dead := host + ":" + strconv.Itoa(deadPID(t))
+	if !state.HolderGone(dead) {
+		t.Skip("this platform cannot tell a process is gone")
+	}
+	tok1, err := s.Acquire(ctx, "j", dead, time.Hour, t0)
+	must(t, err)
+	tok2, err := s.Acquire(ctx, "j", "other-host:1", time.Hour, t0.Add(time.Second))
+	if err != nil {
+		t.Fatalf("Acquire of a lease held by %s, gone: %v", dead, err)
+	}
+	if tok2 <= tok1 {
+		t.Fatalf("tokens not growing: %d then %d", tok1, tok2)
+	}
+	for _, holder := range []string{
+		host + ":" + strconv.Itoa(os.Getppid()), // alive
+		"some-other-host:" + strconv.Itoa(deadPID(t)),
+		state.HolderName(), // this process
+	} {
+		job := "held-by-" + holder
+		_, err := s.Acquire(ctx, job, holder, time.Hour, t0)
+		must(t, err)
+		if _, err := s.Acquire(ctx, job, "other-host:1", time.Hour, t0.Add(time.Second)); !errors.Is(err, state.ErrLocked) {
+			t.Errorf("Acquire of a lease held by %s = %v, want ErrLocked", holder, err)
+		}
+	}
+}
+
+// testBreakLease: a person ends a job's lease whoever holds it; the
+// holder's renewal and fenced writes fail, the next holder's token is
+// larger.
+func testBreakLease(t *testing.T, s state.Store, _ func() state.Store) {
+	if _, ok, err := s.BreakLease(ctx, "j"); err != nil || ok {
+		t.Fatalf("BreakLease of a lease never taken = %v, %v", ok, err)
+	}
+	tok1, err := s.Acquire(ctx, "j", "host-a:42", time.Hour, t0)
+	must(t, err)
+	l, ok, err := s.Lease(ctx, "j")
+	if err != nil || !ok || l.Holder != "host-a:42" || l.Token != tok1 || !l.Expires.Equal(t0.Add(time.Hour)) || !l.Live(t0) {
+		t.Fatalf("Lease = %+v, %v, %v", l, ok, err)
+	}
+	l, ok, err = s.BreakLease(ctx, "j")
+	if err != nil || !ok || l.Holder != "host-a:42" || !l.Live(t0) {
+		t.Fatalf("BreakLease = %+v, %v, %v; want the lease as it was", l, ok, err)
+	}
+	if l, _, _ := s.Lease(ctx, "j"); l.Live(t0) {
+		t.Fatalf("lease after BreakLease: %+v, still live", l)
+	}
+	if err := s.Renew(ctx, "j", tok1, time.Hour, t0.Add(time.Minute)); !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("Renew after BreakLease = %v, want ErrLeaseLost", err)
+	}
+	tok2, err := s.Acquire(ctx, "j", "host-b:7", time.Hour, t0.Add(time.Minute))
+	must(t, err)
+	if tok2 <= tok1 {
+		t.Fatalf("token after BreakLease: %d, want > %d", tok2, tok1)
 	}
 }
 

@@ -1,6 +1,6 @@
 //go:build windows
 
-package sheet
+package proc
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"syscall"
 )
 
-// processGone reports whether no process with this ID runs on this
+// Gone reports whether no process with this ID runs on this
 // machine: OpenProcess fails with ERROR_INVALID_PARAMETER for an ID no
 // process has, and a process that exited but whose handle someone still
 // holds has an exit code other than STILL_ACTIVE. Anything else (access
-// denied) counts as running: its files wait for maxTempAge.
-func processGone(pid int) bool {
+// denied) counts as running.
+func Gone(pid int) bool {
 	if pid <= 0 || pid > math.MaxUint32 {
 		return false
 	}
