@@ -15,8 +15,8 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -55,10 +55,11 @@ Runs are an hour apart on the org's clock, as a schedule has them. For each
 run it prints the wall time, records per second (the job's records over the
 wall time), the API calls the org received (the token request excluded) next
 to the fewest the run's reads and writes could cost, the Salesforce records
-the run read, the records written to each side, the CPU time the fake org
-spent answering (latency excluded: when it nears the wall time, the figure
-measures the fake org, not casebridge), and the peak Go heap above the heap
-held before the run (sampled every 10 ms, the fake org's included).
+the run read, the records written to each side, the process's CPU time, the
+wall time during which the fake org was answering (latency excluded: when it
+nears the wall time, the figure measures the fake org, not casebridge), and
+the peak Go heap above the heap held before the run (sampled every 10 ms, the
+fake org's included).
 
 Every name and value is synthetic; the folders are removed afterwards
 unless --dir is given.`,
@@ -112,13 +113,15 @@ type benchRow struct {
 	n        int
 	scenario string
 	wall     time.Duration
-	calls    int // data requests the org received (the token request excluded)
-	min      int // the fewest the run's reads and writes could cost
-	read     int // Salesforce records the run's queries returned
-	toSF     int // records written to Salesforce
-	toLocal  int // records written to the CSV
-	orgCPU   time.Duration
-	heap     uint64 // peak heap above the heap held before the run
+	calls    int           // data requests the org received (the token request excluded)
+	min      int           // the fewest the run's reads and writes could cost
+	read     int           // Salesforce records the run's queries returned
+	toSF     int           // records written to Salesforce
+	toLocal  int           // records written to the CSV
+	cpu      time.Duration // the process's CPU time: casebridge and the fake org
+	orgBusy  time.Duration // wall time the fake org was answering a request, latency excluded
+	heap     uint64        // peak heap above the heap held before the run
+	held     uint64        // heap held after the run (and a GC) above the heap before
 }
 
 // The job the bench runs: a two-way job of cases, keyed by a case code,
@@ -165,16 +168,19 @@ var benchScenarios = []string{"initial load", "first re-run", "no-op re-run", "1
 
 func runBench(ctx context.Context, out io.Writer, log zerolog.Logger, o benchOptions) error {
 	fmt.Fprintf(out, "casebridge bench: fake org in process, %v latency per request, %d CPU(s), %s\n\n", o.latency, runtime.NumCPU(), runtime.Version())
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "records\tscenario\twall\trecords/s\tAPI calls\tminimum\tSF read\tto SF\tto CSV\torg CPU\tpeak heap\t")
+	// Fixed widths, so that each run's row prints as it ends.
+	const format = "%9s  %-13s %8s %10s %10s %8s %8s %8s %7s %8s %9s %10s\n"
+	fmt.Fprintf(out, format, "records", "scenario", "wall", "records/s", "API calls", "minimum", "SF read", "to SF", "to CSV", "CPU", "org busy", "peak heap")
+	var held []string
 	for _, n := range o.sizes {
-		rows, err := benchSize(ctx, log, o, n)
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\n", thousands(r.n), r.scenario, fmtDur(r.wall),
-				thousands(int(float64(r.n)/r.wall.Seconds())), r.calls, r.min, thousands(r.read), thousands(r.toSF), thousands(r.toLocal),
-				fmtDur(r.orgCPU), fmtBytes(r.heap))
+		rows, err := benchSize(ctx, log, o, n, func(r benchRow) {
+			fmt.Fprintf(out, format, thousands(r.n), r.scenario, fmtDur(r.wall),
+				thousands(int(float64(r.n)/r.wall.Seconds())), strconv.Itoa(r.calls), strconv.Itoa(r.min), thousands(r.read), thousands(r.toSF), thousands(r.toLocal),
+				fmtDur(r.cpu), fmtDur(r.orgBusy), fmtBytes(r.heap))
+		})
+		if len(rows) > 0 {
+			held = append(held, fmt.Sprintf("%s after the load of %s", fmtBytes(rows[0].held), thousands(n)))
 		}
-		tw.Flush()
 		if err != nil {
 			return fmt.Errorf("bench: %d records: %w", n, err)
 		}
@@ -183,15 +189,18 @@ func runBench(ctx context.Context, out io.Writer, log zerolog.Logger, o benchOpt
 API calls: requests the org received (the token request excluded). minimum: one describe,
 one query page per 2,000 records changed in Salesforce since the last run (at least one),
 and per write ceil(records/200) Collections requests, or above 5,000 records one Bulk API 2.0
-job (%d calls). SF read: records the run's queries returned. org CPU: time the fake org spent
-answering, latency excluded. peak heap: Go heap (runtime/metrics) above the heap held before
-the run, the fake org's included.
-`, bulkMinCalls)
+job (%d calls). SF read: records the run's queries returned. CPU: the process's CPU time
+(runtime/metrics), casebridge and the fake org; org busy: the wall time during which the fake
+org was answering at least one request, latency excluded (near the wall time: the figure
+measures the fake org). peak heap: Go heap (runtime/metrics, sampled every 10 ms) above the heap
+held before the run, the fake org's included; the heap held after a run (mostly the records
+the fake org stores): %s.
+`, bulkMinCalls, strings.Join(held, ", "))
 	return nil
 }
 
 // benchSize runs the scenarios with n records on a new org and folder.
-func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int) ([]benchRow, error) {
+func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int, done func(benchRow)) ([]benchRow, error) {
 	var dir string
 	var err error
 	if o.dir != "" {
@@ -218,17 +227,20 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int) (
 	var ahead atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	advance := func(d time.Duration) { ahead.Add(int64(d)) }
-	org := sftest.New(sftest.Options{Empty: true, Now: clock, Latency: o.latency, DailyLimit: 1 << 30})
-	var orgNanos atomic.Int64
+	org := sftest.New(sftest.Options{Empty: true, Now: clock, DailyLimit: 1 << 30})
+	// The latency is added here, before the org answers, so that the
+	// time the org is busy answering can be told apart from it.
+	busy := &busyClock{}
 	h := org.Handler()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := time.Now()
+		time.Sleep(o.latency)
+		busy.enter()
+		defer busy.leave()
 		h.ServeHTTP(w, r)
-		orgNanos.Add(int64(time.Since(t) - o.latency))
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
@@ -256,20 +268,22 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int) (
 	measure := func(scenario string, sfChanged, toSF int) error {
 		advance(time.Hour) // as a schedule has them: the look-back does not reach the last run
 		org.ResetRequests()
-		orgNanos.Store(0)
+		busy.reset()
 		runtime.GC()
 		peak := startHeapSampler()
+		cpu0 := cpuTime()
 		start := time.Now()
 		res, err := r.Run(ctx, "cases", schedules.RunOptions{})
 		wall := time.Since(start)
-		heap := peak()
+		cpu := cpuTime() - cpu0
+		heap, held := peak()
 		if err != nil {
 			return fmt.Errorf("%s: %w", scenario, err)
 		}
 		if f := len(res.Result.Failed); f > 0 {
 			return fmt.Errorf("%s: %d record(s) failed, the first: %s", scenario, f, res.Result.Failed[0].Message)
 		}
-		row := benchRow{n: n, scenario: scenario, wall: wall, orgCPU: time.Duration(orgNanos.Load()), heap: heap}
+		row := benchRow{n: n, scenario: scenario, wall: wall, cpu: cpu, orgBusy: busy.total(), heap: heap, held: held}
 		for _, e := range org.Requests() {
 			if strings.HasPrefix(e.Endpoint, "oauth.") {
 				continue
@@ -288,6 +302,7 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int) (
 		}
 		row.min = 1 + max(1, ceilDiv(sfChanged, queryPage)) + writeCalls(toSF)
 		rows = append(rows, row)
+		done(row)
 		return nil
 	}
 
@@ -423,9 +438,68 @@ func editBenchOrg(ctx context.Context, r *schedules.Runner, n int, pick func(int
 	return nil
 }
 
+// busyClock adds up the wall time during which at least one request is
+// being answered.
+type busyClock struct {
+	mu     sync.Mutex
+	active int
+	since  time.Time
+	sum    time.Duration
+}
+
+func (b *busyClock) enter() {
+	b.mu.Lock()
+	if b.active == 0 {
+		b.since = time.Now()
+	}
+	b.active++
+	b.mu.Unlock()
+}
+
+func (b *busyClock) leave() {
+	b.mu.Lock()
+	if b.active--; b.active == 0 {
+		b.sum += time.Since(b.since)
+	}
+	b.mu.Unlock()
+}
+
+func (b *busyClock) reset() {
+	b.mu.Lock()
+	b.sum = 0
+	if b.active > 0 {
+		b.since = time.Now()
+	}
+	b.mu.Unlock()
+}
+
+func (b *busyClock) total() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.active > 0 {
+		return b.sum + time.Since(b.since)
+	}
+	return b.sum
+}
+
+// cpuTime is the process's CPU time so far, as the Go runtime estimates
+// it: Go code, the garbage collector and the scavenger.
+func cpuTime() time.Duration {
+	s := []metrics.Sample{{Name: "/cpu/classes/user:cpu-seconds"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/scavenge/total:cpu-seconds"}}
+	metrics.Read(s)
+	var sec float64
+	for _, x := range s {
+		if x.Value.Kind() == metrics.KindFloat64 {
+			sec += x.Value.Float64()
+		}
+	}
+	return time.Duration(sec * float64(time.Second))
+}
+
 // startHeapSampler samples the heap every 10 ms until the returned func
-// is called, which returns the peak above the heap at the start.
-func startHeapSampler() func() uint64 {
+// is called, which returns the peak above the heap at the start, and the
+// heap held after a GC above it.
+func startHeapSampler() func() (uint64, uint64) {
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
 	base := read()
@@ -448,13 +522,18 @@ func startHeapSampler() func() uint64 {
 			}
 		}
 	}()
-	return func() uint64 {
+	return func() (uint64, uint64) {
 		close(stop)
 		<-done
 		if v := read(); v > peak.Load() {
 			peak.Store(v)
 		}
-		return peak.Load() - base
+		runtime.GC()
+		held := uint64(0)
+		if v := read(); v > base {
+			held = v - base
+		}
+		return peak.Load() - base, held
 	}
 }
 
