@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"maps"
 	"net/url"
 	"path/filepath"
@@ -31,6 +32,9 @@ func (d *decoder) validate(c *Config) {
 	switch {
 	case c.Meta.Has("fingerprint_key") && c.Meta.Has("fingerprint_key_file"):
 		d.errAt(&c.Meta, "fingerprint_key_file", "set fingerprint_key or fingerprint_key_file, not both")
+	case c.Meta.Has("fingerprint_key") && !isHexKey(c.FingerprintKey.Reveal()):
+		// The value is a secret: it is not shown.
+		d.errAt(&c.Meta, "fingerprint_key", "want 32 random bytes as 64 hexadecimal digits ('casebridge key generate' prints one); a passphrase is refused, as one can be guessed from the state")
 	case !c.Meta.Has("fingerprint_key") && !c.Meta.Has("fingerprint_key_file"):
 		c.FingerprintKeyFile = filepath.Join(d.opt.BaseDir, "fingerprint.key")
 	}
@@ -689,4 +693,15 @@ func (d *decoder) adopt(j *Job) {
 			d.errAt(&j.Meta, "adopt", "%s is classified %s here: a key shows in plans, reports, the state and Salesforce's key field, so it must not be personal data; use adopt: id, or an auto-number", d.word(j.PathOf("adopt"), a), r.PII)
 		}
 	}
+}
+
+// isHexKey reports whether k is at least 32 bytes written in hex, or empty
+// (an unset ${ENV}, reported where it is used).
+func isHexKey(k string) bool {
+	k = strings.TrimSpace(k)
+	if k == "" {
+		return true
+	}
+	b, err := hex.DecodeString(k)
+	return err == nil && len(b) >= 32
 }

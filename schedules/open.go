@@ -73,14 +73,19 @@ func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
 	}
 }
 
+// errPassphrase refuses a fingerprint_key that is not a random key.
+var errPassphrase = fmt.Errorf("fingerprint_key must be %d random bytes as %d hexadecimal digits ('casebridge key generate' prints one); a passphrase is refused, as one can be guessed", reconcile.MinKeyLen, 2*reconcile.MinKeyLen)
+
 // Fingerprinter returns the installation's fingerprinter: the configured
 // key, or the key file (generated once, mode 0600, beside the
 // configuration by default).
 func Fingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
 	if k := cfg.FingerprintKey.Reveal(); k != "" {
-		key := []byte(k)
-		if b, err := hex.DecodeString(k); err == nil {
-			key = b
+		key, err := hex.DecodeString(strings.TrimSpace(k))
+		if err != nil || len(key) < reconcile.MinKeyLen {
+			// A passphrase can be guessed, and with it every fingerprint
+			// tested: only random keys are taken.
+			return nil, errPassphrase
 		}
 		return reconcile.NewFingerprinter(key)
 	}

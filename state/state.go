@@ -13,7 +13,9 @@ import (
 // Errors returned by stores. Compare with errors.Is.
 var (
 	// ErrKeyMismatch: the state was written under another fingerprint key.
-	ErrKeyMismatch = errors.New("state: fingerprint key differs from the one this state was written with")
+	ErrKeyMismatch = errors.New("state: fingerprint key differs from the one this state was written with " +
+		"(a lost or replaced key): put the old key back, or start the state over under this key with " +
+		"'casebridge key reset CONFIG', which writes nothing to either side (the next run is a first sync: check it with sync --dry-run)")
 	// ErrNotFound: no such conflict (or other row) to change.
 	ErrNotFound = errors.New("state: not found")
 	// ErrCorrupt: a stored row could not be decoded.
