@@ -97,9 +97,11 @@ func TestBench(t *testing.T) {
 	if c := num(rows[2], "API calls"); c > 3 {
 		t.Errorf("the no-op re-run made %d API calls, want at most 3", c)
 	}
-	// One Collections request of 200 records, a describe and a query.
-	if c, m := num(rows[0], "API calls"), num(rows[0], "minimum"); c != 3 || m != 3 {
-		t.Errorf("the initial load of 200 made %d calls (minimum %d), want 3 (describe, query, one Collections upsert)", c, m)
+	// One Collections request of 200 records, a describe and a query: a
+	// call or two more (a count, the limits) is sensible, a call per
+	// record or per batch of less than 200 is not.
+	if c, m := num(rows[0], "API calls"), num(rows[0], "minimum"); m != 3 || c > m+2 {
+		t.Errorf("the initial load of 200 made %d calls (minimum %d), want 3 to 5 (describe, query, one Collections upsert)", c, m)
 	}
 	// The two-way run reads the case edited in Salesforce and the
 	// records the run before wrote.
