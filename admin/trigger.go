@@ -105,7 +105,9 @@ func (s *Server) ScheduledRun(ctx context.Context, job string) error {
 		if at, ok := schedules.ScheduledAt(ctx); ok {
 			ev = ev.Time("scheduled_at", at)
 		}
-		ev.Msg("admin: scheduled run already claimed by another replica: skipped")
+		// Another replica's, or (the daemon's reload) a run of the job
+		// under the previous configuration still going: the error says.
+		ev.Err(err).Msg("admin: scheduled run already claimed: skipped")
 		return err
 	}
 	s.observe(job, res, err, took, false)
