@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 )
 
@@ -113,6 +114,19 @@ func TestNoopRunCost(t *testing.T) {
 		}
 		costs = append(costs, calls)
 		t.Logf("%d cases: a no-op run makes %d API call(s)", n, calls)
+		// Not blind: a case edited in Salesforce since is read and
+		// reaches the sheet.
+		f.now = f.now.Add(time.Minute)
+		sink := f.r.Salesforce.(connector.Sink)
+		edit := []connector.Record{{Key: "cost:C-00007", Fields: map[string]connector.Value{"vcms__Stage__c": connector.Text("Closed")}}}
+		if res, err := sink.Upsert(context.Background(), "vcms__Survivor_Case__c", edit); err != nil || res[0].Err != nil {
+			t.Fatalf("edit in salesforce: %v %v", err, res)
+		}
+		res, calls = f.run(t, RunOptions{})
+		if got := res.Result.Plan.Lines(); len(got) != 1 || got[0] != "update local cost:C-00007: vcms__Stage__c (changed on salesforce)" {
+			t.Errorf("%d cases: after an edit in Salesforce the run plans %q", n, got)
+		}
+		t.Logf("%d cases: a run with one record changed in Salesforce makes %d API call(s)", n, calls)
 	}
 	if costs[0] != costs[1] {
 		t.Errorf("no-op cost grows with size: %v", costs)

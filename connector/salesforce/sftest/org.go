@@ -390,6 +390,10 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (o *Org) serve(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	lat := o.latency
+	// Every response carries the server's time (RFC 9110 §6.6.1): the
+	// org's clock, the one its SystemModstamps use, on logins and errors
+	// too (net/http would put the machine's).
+	w.Header().Set("Date", o.clock().Format(http.TimeFormat))
 	o.mu.Unlock()
 	if lat > 0 {
 		time.Sleep(lat)
@@ -525,9 +529,6 @@ func (o *Org) handleData(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		}
 	}
 	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", o.apiUsed, o.dailyLimit))
-	// The server's time, as every HTTP response carries it (RFC 9110
-	// §6.6.1), from the org's clock: the one its SystemModstamps use.
-	w.Header().Set("Date", o.clock().Format(http.TimeFormat))
 	o.mu.Unlock()
 	if status != 0 {
 		writeErr(w, r, status, fault)
