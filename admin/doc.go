@@ -51,6 +51,9 @@
 // # Security
 //
 //   - Listen on DefaultAddr (loopback) unless the operator says otherwise.
+//     CheckExposure judges any other address before the daemon listens:
+//     without a token it is refused unless forced, and warned of either
+//     way (plain HTTP: a TLS proxy belongs in front).
 //   - Every state-changing endpoint requires "Authorization: Bearer TOKEN".
 //     No token configured: 403, the API is read-only. Missing or wrong
 //     token: 401. The comparison is constant-time over SHA-256 hashes; the

@@ -26,6 +26,7 @@ func (a *app) daemonCommand() *cobra.Command {
 	var stopTimeout time.Duration
 	var adminAddr, tokenFile string
 	var adminHosts []string
+	var protectReads, insecure bool
 	cmd := &cobra.Command{
 		Use:   "daemon CONFIG",
 		Short: "Run the configured jobs on their schedules until stopped",
@@ -38,7 +39,12 @@ It serves the admin API on --admin (127.0.0.1:9477 by default; "" turns it
 off): a status page, /healthz and /readyz (no Salesforce calls), Prometheus
 /metrics, JSON run history, per-record errors and conflicts, and, with the
 bearer token read from --admin-token-file or $CASEBRIDGE_ADMIN_TOKEN, runs by
-hand and conflict resolutions. No record values are ever served.
+hand and conflict resolutions. No record values are ever served. The JSON
+read endpoints (job names, record keys, error codes) are open on the
+loopback address; --admin-protect-reads makes them need the token too.
+Listening on any other address without a token is refused unless
+--admin-insecure; it is warned of either way (the API speaks plain HTTP: put
+a TLS proxy in front, and name it with --admin-host).
 
 SIGHUP reloads CONFIG (and the admin token file): the new configuration is
 loaded, validated and logged in to Salesforce first; if any of it fails, the
@@ -69,7 +75,13 @@ them.`,
 			if err != nil {
 				return withCode(exitConfig, err)
 			}
-			d := &daemon{log: a.log, path: argv[0], hosts: adminHosts, busy: map[string]bool{}}
+			d := &daemon{log: a.log, path: argv[0], hosts: adminHosts, busy: map[string]bool{},
+				exposure: admin.Exposure{Addr: adminAddr, ProtectReads: protectReads, Insecure: insecure}}
+			if adminAddr != "" {
+				if _, err := d.checkExposure(token); err != nil {
+					return withCode(exitUsage, err)
+				}
+			}
 			g, err := d.open(ctx, cfg, token)
 			if err != nil {
 				return err
@@ -87,7 +99,10 @@ them.`,
 					d.cur.Load().handler.ServeHTTP(w, r)
 				}), ReadHeaderTimeout: 10 * time.Second}
 				go hs.Serve(ln)
-				a.log.Info().Str("addr", ln.Addr().String()).Bool("token", token != "").Msg("admin API listening")
+				a.log.Info().Str("addr", ln.Addr().String()).Bool("token", token != "").Bool("protect_reads", protectReads).Msg("admin API listening")
+				if warning, _ := d.checkExposure(token); warning != "" {
+					a.log.Warn().Msg(warning)
+				}
 			}
 			g.start()
 			for {
@@ -116,6 +131,8 @@ them.`,
 	cmd.Flags().StringVar(&adminAddr, "admin", admin.DefaultAddr, "admin API address (loopback by default; \"\" turns it off)")
 	cmd.Flags().StringSliceVar(&adminHosts, "admin-host", nil, "a host name the admin API answers besides localhost, 127.0.0.1 and ::1 (a reverse proxy's); repeat for several")
 	cmd.Flags().StringVar(&tokenFile, "admin-token-file", "", "file holding the admin API's bearer token (default: $CASEBRIDGE_ADMIN_TOKEN; none: the API is read-only); reread on SIGHUP")
+	cmd.Flags().BoolVar(&protectReads, "admin-protect-reads", false, "the admin API's JSON read endpoints need the token too (the status page, /metrics, /healthz and /readyz stay open: no record keys)")
+	cmd.Flags().BoolVar(&insecure, "admin-insecure", false, "allow --admin on an address that is not loopback without a token (anyone who reaches it reads job names, record keys and error codes)")
 	return cmd
 }
 
@@ -123,10 +140,11 @@ them.`,
 // generation, those still finishing their runs, and the jobs with a run
 // in progress under any of them.
 type daemon struct {
-	log   zerolog.Logger
-	path  string
-	hosts []string
-	cur   atomic.Pointer[generation]
+	log      zerolog.Logger
+	path     string
+	hosts    []string
+	exposure admin.Exposure // how the admin API listens ("" Addr: it does not)
+	cur      atomic.Pointer[generation]
 
 	mu   sync.Mutex
 	old  []*generation   // replaced, finishing their runs
@@ -175,7 +193,7 @@ func (d *daemon) open(ctx context.Context, cfg *config.Config, token string) (*g
 	}
 	g := &generation{d: d, cfg: cfg, r: r}
 	g.srv = admin.New(admin.Options{
-		Config: cfg, Store: r.Store, Run: g.run, Token: token, Log: d.log,
+		Config: cfg, Store: r.Store, Run: g.run, Token: token, Log: d.log, ProtectReads: d.exposure.ProtectReads,
 		NextRun: func(job string) time.Time { return g.sched.NextRun(job) },
 	})
 	// Only loopback names and --admin-host names: a web page cannot
@@ -313,6 +331,12 @@ func (d *daemon) reload(ctx context.Context, tokenFile string) {
 		refuse(err)
 		return
 	}
+	if d.exposure.Addr != "" {
+		if _, err := d.checkExposure(token); err != nil { // the token is gone
+			refuse(err)
+			return
+		}
+	}
 	g, err := d.open(ctx, cfg, token)
 	if err != nil {
 		refuse(err)
@@ -357,6 +381,14 @@ func (d *daemon) stop(ctx context.Context) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// checkExposure judges the admin API's address with token
+// (admin.CheckExposure).
+func (d *daemon) checkExposure(token string) (string, error) {
+	e := d.exposure
+	e.Token = token != ""
+	return admin.CheckExposure(e)
 }
 
 // adminToken reads the admin API token from file, or from
