@@ -46,8 +46,9 @@ type Salesforce struct {
 	APIBudget  Limit  `yaml:"api_budget" default:"20%" doc:"stop a run before it uses more than this share (20%) or number of the daily API calls"`
 	// Concurrency and BulkThreshold tune writes (issue 13's measurements
 	// chose the defaults).
-	Concurrency   int `yaml:"concurrency" default:"4" doc:"Collections write requests (200 records each) in flight at once; 1 sends one at a time"`
-	BulkThreshold int `yaml:"bulk_threshold" default:"5000" doc:"a run writing more than this many records of one object to Salesforce sends them as one Bulk API 2.0 job instead of Collections requests; -1 never uses Bulk"`
+	Concurrency        int `yaml:"concurrency" default:"4" doc:"Collections write requests (200 records each) in flight at once; 1 sends one at a time"`
+	BulkThreshold      int `yaml:"bulk_threshold" default:"5000" doc:"a run writing more than this many records of one object to Salesforce sends them as one Bulk API 2.0 job instead of Collections requests; -1 never uses Bulk"`
+	BulkQueryThreshold int `yaml:"bulk_query_threshold" default:"20000" doc:"a complete read of an object holding more than this many records goes through a Bulk API 2.0 query job instead of query pages of 2,000 (it costs one count call first); -1 never"`
 }
 
 // Auth is how casebridge logs in to Salesforce. Which keys a flow needs:

@@ -96,6 +96,9 @@ func (d *decoder) validateSalesforce(sf *Salesforce) {
 	if sf.BulkThreshold < -1 {
 		d.errAt(&sf.Meta, "bulk_threshold", "want a number of records, or -1 for never")
 	}
+	if sf.BulkQueryThreshold < -1 {
+		d.errAt(&sf.Meta, "bulk_query_threshold", "want a number of records, or -1 for never")
+	}
 	if sf.LoginURL != "" {
 		u, err := url.Parse(sf.LoginURL)
 		switch {

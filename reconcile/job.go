@@ -192,7 +192,7 @@ type Job struct {
 	// a key_prefix typo). 0 means 10; a negative value means 1.
 	MinMatchSample int
 	// BatchSize is the number of records handed to a connector per write
-	// call, the state committed after each; 0 means 10,000. A connector
+	// call, the state committed after each; 0 means 50,000. A connector
 	// splits a call into its own requests (Salesforce: Collections of 200,
 	// several in flight, or one Bulk API 2.0 job above its threshold), so
 	// a small batch here would keep those from working.
@@ -289,7 +289,7 @@ func (j *Job) deletes() DeletePolicy {
 
 func (j *Job) batchSize() int {
 	if j.BatchSize <= 0 {
-		return 10000
+		return 50000
 	}
 	return j.BatchSize
 }

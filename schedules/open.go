@@ -49,6 +49,7 @@ func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]
 	}
 	opts.Concurrency = sf.Concurrency
 	opts.BulkThreshold = sf.BulkThreshold
+	opts.BulkQueryThreshold = sf.BulkQueryThreshold
 	if b := sf.APIBudget; b.IsPercent() {
 		opts.Budget = b.Percent / 100
 	} else if b.Count > 0 {
