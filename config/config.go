@@ -142,11 +142,12 @@ type SalesforceSide struct {
 // LocalSide is the local table or sheet a job syncs.
 type LocalSide struct {
 	Meta
-	Source    string `yaml:"source" required:"true" doc:"a name under sources"`
-	Key       string `yaml:"key" required:"true" doc:"column holding the record's key"`
-	KeyPrefix string `yaml:"key_prefix" doc:"prefix of the Salesforce key, such as \"ngo-th-cm:\""`
-	Table     string `yaml:"table" doc:"databases: the table; default the source's"`
-	Sheet     string `yaml:"sheet" doc:"xlsx: the sheet; default the source's"`
+	Source     string `yaml:"source" required:"true" doc:"a name under sources"`
+	Key        string `yaml:"key" required:"true" doc:"column holding the record's key"`
+	KeyPrefix  string `yaml:"key_prefix" doc:"prefix of the Salesforce key, such as \"ngo-th-cm:\""`
+	KeyPattern string `yaml:"key_pattern" doc:"sheets: a regular expression every key must match (anchor it: ^TH-[0-9]{4}$); a row whose key does not (a name typed into the key cell) is that row's error, its key never shown, sent or stored"`
+	Table      string `yaml:"table" doc:"databases: the table; default the source's"`
+	Sheet      string `yaml:"sheet" doc:"xlsx: the sheet; default the source's"`
 }
 
 // Consent gates classified fields on a consent field.

@@ -310,6 +310,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 	}
 	d.adopt(j)
+	d.keyColumn(j)
 	if j.KeyList.Duration > 15*24*time.Hour {
 		d.errAt(&j.Meta, "key_list_every", "at most 15d: Salesforce keeps deleted records in its Recycle Bin (where the change feed sees them) 15 days")
 	}
@@ -707,4 +708,22 @@ func isHexKey(k string) bool {
 	}
 	b, err := hex.DecodeString(k)
 	return err == nil && len(b) >= 32
+}
+
+// keyColumn checks what a job's key column may hold: never a column a
+// rule classifies as personal (a key shows in plans, reports, the state,
+// URLs and Salesforce's key field), and key_pattern a valid expression.
+func (d *decoder) keyColumn(j *Job) {
+	for _, r := range j.Fields {
+		if r.Local != "" && strings.EqualFold(strings.TrimSpace(r.Local), strings.TrimSpace(j.Local.Key)) && r.PII != "" && r.PII != PIINone {
+			d.errAt(&j.Local.Meta, "key", "%s is classified %s by the rule at line %d: a key shows in plans, reports, the state, URLs and Salesforce's key field, so it must name no one; key on a case code, and set key_pattern to refuse anything else",
+				d.word(j.Local.PathOf("key"), j.Local.Key), r.PII, r.At("pii").Line)
+			break
+		}
+	}
+	if p := strings.TrimSpace(j.Local.KeyPattern); p != "" {
+		if _, err := regexp.Compile(p); err != nil {
+			d.errAt(&j.Local.Meta, "key_pattern", "not a regular expression: %v", err)
+		}
+	}
 }

@@ -132,6 +132,7 @@ func OpenSource(job *config.Job, m *mapping.JobMapping) (connector.Connector, er
 			Sheet:        firstNonEmpty(job.Local.Sheet, src.Sheet),
 			HeaderRow:    src.HeaderRow,
 			Key:          job.Local.Key,
+			KeyPattern:   strings.TrimSpace(job.Local.KeyPattern),
 			Columns:      columns,
 			ReadOnly:     src.ReadOnly,
 			Delete:       sheet.DeleteMark,
