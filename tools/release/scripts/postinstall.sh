@@ -1,0 +1,19 @@
+#!/bin/sh
+# After installing or upgrading the casebridge package: create the casebridge
+# system user, give it read access to /etc/casebridge, and tell systemd about
+# the unit. The service is neither enabled nor started: it needs a
+# configuration first (see /usr/lib/systemd/system/casebridge.service).
+set -e
+if command -v systemd-sysusers >/dev/null 2>&1; then
+	systemd-sysusers /usr/lib/sysusers.d/casebridge.conf
+elif ! getent passwd casebridge >/dev/null 2>&1; then
+	useradd --system --user-group --home-dir /var/lib/casebridge --no-create-home \
+		--shell /usr/sbin/nologin --comment "casebridge sync daemon" casebridge
+fi
+chown root:casebridge /etc/casebridge
+chmod 0750 /etc/casebridge
+if [ -d /run/systemd/system ]; then
+	systemctl daemon-reload >/dev/null 2>&1 || true
+	# An upgrade restarts a service that was running, on the new binary.
+	systemctl try-restart casebridge.service >/dev/null 2>&1 || true
+fi
