@@ -59,6 +59,10 @@ type Engine struct {
 	// field, column and rule. They are logged with the run's errors and
 	// counted (state.Counts.Unmapped); the fields stay unknown for the run.
 	Unmapped func(job string) []state.RecordErr
+	// EphemeralKey says FP is a throwaway key for a dry run on a new
+	// installation (no key file yet, none written): the state's key id is
+	// neither checked nor recorded.
+	EphemeralKey bool
 	// APICalls, when set, returns the requests the Salesforce side has
 	// sent for the job's run so far (counted from before the caller
 	// opened the job: describes and lookups included): a run records
@@ -598,7 +602,9 @@ func (r *runner) prepare(ctx context.Context) error {
 		}
 		r.adoptField = f.Name
 	}
-	if err := r.Store.CheckKeyID(ctx, r.FP.KeyID()); err != nil {
+	if r.EphemeralKey {
+		// A dry run's throwaway key: nothing of it is recorded.
+	} else if err := r.Store.CheckKeyID(ctx, r.FP.KeyID()); err != nil {
 		return fmt.Errorf("job %s: %w", r.job.Name, err)
 	}
 	// Fields are kept in order of name internally, as the state stores

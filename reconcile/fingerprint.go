@@ -220,7 +220,7 @@ func createKeyFile(path string, data []byte) error {
 // path, generating a random 32-byte key into a new 0600 file the first
 // time. It refuses a key file that group or others can read.
 func LoadOrCreateKeyFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+	key, err := LoadKeyFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key := make([]byte, MinKeyLen)
 		if _, err := rand.Read(key); err != nil {
@@ -235,6 +235,13 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 		}
 		return key, nil
 	}
+	return key, err
+}
+
+// LoadKeyFile reads a key file LoadOrCreateKeyFile wrote; a missing file
+// is an error wrapping fs.ErrNotExist (nothing is created).
+func LoadKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("fingerprint key: %w", err)
 	}

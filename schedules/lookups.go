@@ -25,8 +25,8 @@ const codeInvalidReference = "INVALID_CROSS_REFERENCE_KEY"
 // nothing to them.
 func (r *Runner) lookupResolver(ctx context.Context, m *mapping.JobMapping, opts RunOptions, log zerolog.Logger) (*mapping.StoredResolver, error) {
 	var hash func(string) string
-	if r.FP != nil {
-		hash = r.FP.KeyHash
+	if fp := r.currentFP(); fp != nil {
+		hash = fp.KeyHash
 	}
 	res := mapping.NewStoredResolver(orgResolver{r.Salesforce}, r.Store, hash)
 	res.Now = r.Now

@@ -2,8 +2,11 @@ package schedules
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -74,6 +77,75 @@ func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
 	}
 }
 
+// existingFingerprinter is Fingerprinter without making a key file: nil
+// when the key file does not exist yet.
+func existingFingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
+	if cfg.FingerprintKey.Reveal() != "" {
+		return Fingerprinter(cfg)
+	}
+	key, err := reconcile.LoadKeyFile(keyFilePath(cfg))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.NewFingerprinter(key)
+}
+
+// keyFilePath is the configured key file, or its default.
+func keyFilePath(cfg *config.Config) string {
+	if cfg.FingerprintKeyFile != "" {
+		return cfg.FingerprintKeyFile
+	}
+	return filepath.Join(cfg.Dir, "fingerprint.key")
+}
+
+// fingerprinter returns the run's fingerprinter. Without a key file yet,
+// a dry run takes a throwaway key and records nothing of it (no key file
+// is made by a dry run), unless the state was written with a key (then it
+// is lost: the run refuses); any other run makes the key file.
+func (r *Runner) fingerprinter(ctx context.Context, opts RunOptions) (*reconcile.Fingerprinter, bool, error) {
+	r.fpMu.Lock()
+	defer r.fpMu.Unlock()
+	if r.FP != nil {
+		return r.FP, false, nil
+	}
+	if !opts.DryRun {
+		fp, err := Fingerprinter(r.Config)
+		if err != nil {
+			return nil, false, fmt.Errorf("fingerprint key: %w", err)
+		}
+		r.FP = fp
+		return fp, false, nil
+	}
+	if kr, ok := r.Store.(interface {
+		KeyIDRecorded(ctx context.Context) (string, error)
+	}); ok {
+		id, err := kr.KeyIDRecorded(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if id != "" {
+			return nil, false, fmt.Errorf("fingerprint key file %s is missing: %w", keyFilePath(r.Config), state.ErrKeyMismatch)
+		}
+	}
+	key := make([]byte, reconcile.MinKeyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, false, err
+	}
+	fp, err := reconcile.NewFingerprinter(key)
+	return fp, true, err
+}
+
+// currentFP returns the Runner's fingerprinter, nil before the first run
+// that writes made the key.
+func (r *Runner) currentFP() *reconcile.Fingerprinter {
+	r.fpMu.Lock()
+	defer r.fpMu.Unlock()
+	return r.FP
+}
+
 // errPassphrase refuses a fingerprint_key that is not a random key.
 var errPassphrase = fmt.Errorf("fingerprint_key must be %d random bytes as %d hexadecimal digits ('casebridge key generate' prints one); a passphrase is refused, as one can be guessed", reconcile.MinKeyLen, 2*reconcile.MinKeyLen)
 
@@ -90,11 +162,7 @@ func Fingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
 		}
 		return reconcile.NewFingerprinter(key)
 	}
-	path := cfg.FingerprintKeyFile
-	if path == "" {
-		path = filepath.Join(cfg.Dir, "fingerprint.key")
-	}
-	key, err := reconcile.LoadOrCreateKeyFile(path)
+	key, err := reconcile.LoadOrCreateKeyFile(keyFilePath(cfg))
 	if err != nil {
 		return nil, err
 	}

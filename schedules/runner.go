@@ -56,6 +56,7 @@ type Runner struct {
 
 	bulk    bulkRouter
 	closers []func() error
+	fpMu    sync.Mutex // guards FP while the first writing run makes the key
 }
 
 // RunOptions are the switches of one run.
@@ -117,11 +118,11 @@ func (e *SideError) ReadSide() string { return e.Side }
 // the Salesforce login. Close releases them.
 func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner, error) {
 	r := &Runner{Config: cfg, Log: log}
-	fp, err := Fingerprinter(cfg)
+	fp, err := existingFingerprinter(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("fingerprint key: %w", err)
 	}
-	r.FP = fp
+	r.FP = fp // nil: no key file yet; the first run that writes makes it
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
@@ -170,6 +171,13 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 	if !ok {
 		return nil, fmt.Errorf("no job %q in %s", name, r.Config.File)
 	}
+	// The fingerprint key: made by the first run that writes; a dry run
+	// before it takes a throwaway one.
+	fp, ephemeral, err := r.fingerprinter(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", name, err)
+	}
+	ctx = context.WithValue(ctx, fpKey{}, runKey{fp, ephemeral})
 	// The run's own Salesforce requests are counted from here: its
 	// describes and lookups too.
 	var calls0 int64
@@ -351,7 +359,8 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		sfSide.side, sfSide.progress = "salesforce", progress
 		localSide.side, localSide.progress = "local", progress
 	}
-	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: r.FP, Now: r.Now, Hooks: r.Hooks}
+	rk, _ := ctx.Value(fpKey{}).(runKey)
+	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: rk.fp, Now: r.Now, Hooks: r.Hooks, EphemeralKey: rk.ephemeral}
 	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
 		calls0, _ := ctx.Value(callsKey{}).(int64)
 		eng.APICalls = func() int64 { return u.Usage().Calls - calls0 }
@@ -448,13 +457,12 @@ func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
 		// The engine's gate: withdrawal propagates and the parent's fields
 		// of the gated classes do not flow while consent is not allowed.
 		// (The mapping leaves those fields out of a closed row: unknown.)
-		classes := cs.Classes
-		if len(classes) == 0 {
-			classes = []config.PII{config.PIIDirect, config.PIISensitive}
-		}
+		// The mapping says which: a field is gated when a rule of it
+		// reads a column of a gated class, whichever rule classified the
+		// column.
 		c := &reconcile.Consent{Field: cs.Field, Allowed: cs.Allowed}
-		for _, f := range parent.Fields {
-			if f.Class != "" && slices.Contains(classes, config.PII(f.Class)) && !strings.EqualFold(f.Name, cs.Field) {
+		for _, f := range m.FieldSpecs(m.Object) {
+			if f.Gated && !strings.EqualFold(f.Name, cs.Field) {
 				c.Gated = append(c.Gated, f.Name)
 			}
 		}
@@ -527,6 +535,14 @@ func scopes(sf connector.Connector, view *mapping.View, m *mapping.JobMapping) (
 		localSide.routes[name] = route{conn: view.Only(mem.Name), object: mem.Object, accept: func(string) bool { return true }}
 	}
 	return sfSide, localSide
+}
+
+// fpKey carries, in a run's context, its fingerprint key (runKey).
+type fpKey struct{}
+
+type runKey struct {
+	fp        *reconcile.Fingerprinter
+	ephemeral bool // a dry run's throwaway key (Runner.fingerprinter)
 }
 
 // callsKey carries, in a run's context, the Salesforce requests the

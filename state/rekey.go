@@ -28,3 +28,14 @@ func (s *SQLStore) Rekey(ctx context.Context, id string) error {
 		return err
 	})
 }
+
+// KeyIDRecorded returns the fingerprint key id the store was written with,
+// or "" if none was recorded yet.
+func (s *SQLStore) KeyIDRecorded(ctx context.Context) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, s.q("SELECT value FROM meta WHERE name = ?"), "fingerprint_key_id").Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return id, err
+}
