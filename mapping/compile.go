@@ -52,8 +52,24 @@ type consentGate struct {
 	hashIn  []string
 }
 
-// gated reports whether class c is gated.
-func (g *consentGate) gated(c config.PII) bool { return g != nil && g.classes[c] }
+// gated reports whether the gate holds rule r back while consent is not
+// allowed: one of the classes of r's column (see FieldRule.Class) is
+// gated. The consent rule itself is never held back: a withdrawal must
+// flow.
+func (g *consentGate) gated(r *FieldRule) bool {
+	if g == nil || r == g.rule {
+		return false
+	}
+	if g.classes[r.Class] {
+		return true
+	}
+	for _, c := range r.classes {
+		if g.classes[c] {
+			return true
+		}
+	}
+	return false
+}
 
 // Members returns the parent and the children, in configuration order.
 func (m *JobMapping) Members() []*Member {
@@ -100,7 +116,7 @@ func (m *JobMapping) FieldSpecs(object string) []FieldInfo {
 			i, ok := idx[r.SF]
 			if !ok {
 				idx[r.SF] = len(out)
-				out = append(out, FieldInfo{Name: r.SF, Direction: r.Direction, Class: r.Class, Lossy: r.Lossy()})
+				out = append(out, FieldInfo{Name: r.SF, Direction: r.Direction, Class: r.Class, Gated: m.gate.gated(r), Lossy: r.Lossy()})
 				hashes[r.SF] = []string{r.Hash}
 				continue
 			}
@@ -112,6 +128,7 @@ func (m *JobMapping) FieldSpecs(object string) []FieldInfo {
 			if classRank(r.Class) > classRank(f.Class) {
 				f.Class = r.Class
 			}
+			f.Gated = f.Gated || m.gate.gated(r)
 			f.Lossy = f.Lossy || r.Lossy()
 		}
 	}
@@ -360,10 +377,51 @@ func (c *compiler) compile() *JobMapping {
 		m.Children = append(m.Children, mem)
 	}
 	c.sharedColumns(m)
+	columnClasses(m)
 	c.consent(m)
 	c.hashes(m)
 	return m
 }
+
+// columnClasses gives every rule reading a local column the strictest
+// class of all the rules of the job (parent and children) that read it,
+// and the list of their classes: a column is personal data whichever rule
+// reads it, so a name column read by a pii: direct rule and by an
+// unclassified one is masked in reports and held back by the consent gate
+// through both. Constants read no column.
+func columnClasses(m *JobMapping) {
+	classes := map[string][]config.PII{}
+	var rules []*FieldRule
+	for _, mem := range m.Members() {
+		if mem == nil {
+			continue
+		}
+		for _, r := range mem.Rules {
+			if r.IsConstant || strings.TrimSpace(r.Local) == "" {
+				continue
+			}
+			rules = append(rules, r)
+			col := columnID(r.Local)
+			if r.Class != "" && !slices.Contains(classes[col], r.Class) {
+				classes[col] = append(classes[col], r.Class)
+			}
+		}
+	}
+	for _, cs := range classes {
+		slices.SortFunc(cs, func(a, b config.PII) int { return classRank(a) - classRank(b) })
+	}
+	for _, r := range rules {
+		cs := classes[columnID(r.Local)]
+		r.classes = cs
+		if len(cs) > 0 && classRank(cs[len(cs)-1]) > classRank(r.Class) {
+			r.Class = cs[len(cs)-1]
+		}
+	}
+}
+
+// columnID identifies a local column as configuration compares columns:
+// trimmed, case-insensitively.
+func columnID(col string) string { return strings.ToLower(strings.TrimSpace(col)) }
 
 // sharedColumns checks the local columns that several rules write (a
 // child writes on its parent's row): allowed only when every one of them
@@ -1013,7 +1071,7 @@ func (c *compiler) hashes(m *JobMapping) {
 				s := r.Constant.Raw()
 				in.Constant = &s
 			}
-			if m.gate.gated(r.Class) {
+			if m.gate.gated(r) {
 				in.Gate = m.gate.hashIn
 			}
 			r.Hash = ruleHash(in)

@@ -193,7 +193,7 @@ func isBlank(v connector.Value) bool {
 func (m *JobMapping) mapMember(ctx context.Context, mem *Member, row *connector.Record, key string, open bool, res Resolver, errs *[]*connector.RecordError) connector.Record {
 	rec := connector.Record{Key: key, Modified: row.Modified, Fields: make(map[string]connector.Value, len(mem.Rules))}
 	for _, r := range mem.Rules {
-		if !open && m.gate.gated(r.Class) {
+		if !open && m.gate.gated(r) {
 			continue
 		}
 		v, err := m.forward(ctx, r, row, res)
@@ -369,7 +369,7 @@ func (m *JobMapping) toLocal(object string, sf connector.Record, current *connec
 		if !r.WritesLocal() {
 			continue
 		}
-		if !open && m.gate.gated(r.Class) {
+		if !open && m.gate.gated(r) {
 			continue
 		}
 		v, present := sf.Fields[r.SF]

@@ -163,7 +163,7 @@ func twoWayIDs(mem *Member, sf connector.Record, fn func(object, field, id strin
 func (m *JobMapping) lookupCells(ctx context.Context, res Resolver, mem *Member, sf connector.Record, current *connector.Record, open bool) (map[string]connector.Value, *connector.RecordError) {
 	var out map[string]connector.Value
 	for _, r := range mem.Rules {
-		if !r.TwoWay() || (!open && m.gate.gated(r.Class)) {
+		if !r.TwoWay() || (!open && m.gate.gated(r)) {
 			continue
 		}
 		v, present := sf.Fields[r.SF]

@@ -562,7 +562,7 @@ func (m *JobMapping) lookupValues(ctx context.Context, row *connector.Record, me
 			continue
 		}
 		for _, r := range mem.Rules {
-			if r.Lookup == nil || r.IsConstant || r.flagOf != nil || (!open && m.gate.gated(r.Class)) {
+			if r.Lookup == nil || r.IsConstant || r.flagOf != nil || (!open && m.gate.gated(r)) {
 				continue
 			}
 			cell := row.Fields[r.Local]

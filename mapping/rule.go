@@ -25,8 +25,15 @@ type FieldRule struct {
 	// Direction is the effective direction: the rule's, narrowed by the
 	// job's. A constant is always to_salesforce.
 	Direction config.Direction
-	// Class is the sensitivity class ("" for none).
+	// Class is the sensitivity class ("" for none): the strictest of the
+	// classes of every rule of the job that reads the same local column
+	// (a column read by a pii: direct rule is direct data for every rule
+	// that reads it), the rule's own pii when no other is stricter.
 	Class config.PII
+	// classes are the classes of every rule reading the column (the
+	// rule's own included, none left out): the consent gate holds the
+	// rule back when any of them is gated.
+	classes []config.PII
 	// Transform reads and writes the local cell; nil for a constant.
 	Transform Transform
 	// Lookup, when set, resolves the cleaned cell to a record Id through
@@ -144,8 +151,14 @@ type FieldInfo struct {
 	// RuleHash changes exactly when the rule's effective configuration
 	// does; the engine then re-initialises the field.
 	RuleHash string
-	// Class is "" (none), "direct", "quasi" or "sensitive".
+	// Class is "" (none), "direct", "quasi" or "sensitive": the
+	// strictest class of the field's rules, each rule's class being the
+	// strictest of its local column's (see FieldRule.Class).
 	Class config.PII
+	// Gated: the job's consent gate holds the field back while consent
+	// is not allowed (a rule of it reads a column of a gated class). The
+	// consent field itself is never gated.
+	Gated bool
 	// Lossy: write the field locally only when the Salesforce value
 	// changed (a name cell with an honorific, an age range).
 	Lossy bool
