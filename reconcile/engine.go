@@ -510,15 +510,17 @@ func (e *Engine) runOne(ctx context.Context, job *Job, opts RunOptions, fam *fam
 	if e.APICalls != nil && fam != nil {
 		sent0 = e.APICalls()
 	}
-	if err := r.prepare(ctx); err != nil {
-		return nil, r, err
-	}
 	id, err := e.Store.StartRun(ctx, job.Name, r.start)
 	if err != nil {
 		return nil, r, err
 	}
 	r.runID = id
-	res, err := r.run(ctx)
+	// A run refused while preparing (a describe, the job's validation, the
+	// fingerprint key) is in the history too, failed with its reason.
+	var res *Result
+	if err = r.prepare(ctx); err == nil {
+		res, err = r.run(ctx)
+	}
 	if errors.Is(err, errKilled) {
 		return res, r, err // as if the process died: no end in the history
 	}

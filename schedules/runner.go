@@ -242,11 +242,34 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 		objects = append(objects, c.Object)
 	}
 	r.bulk.start(name, objects)
+	start := r.now()
+	ctx = context.WithValue(ctx, engineKey{}, new(bool))
 	res, err := r.run(ctx, job, opts, token)
 	if ids := r.bulk.stop(name); err == nil {
 		r.forgetBulkJobs(ctx, name, ids)
 	}
+	if started, _ := ctx.Value(engineKey{}).(*bool); err != nil && !*started {
+		r.recordFailure(ctx, name, start, err)
+	}
 	return res, err
+}
+
+// engineKey carries, in a run's context, whether the engine was started
+// (it records its own runs in the history, failed ones included).
+type engineKey struct{}
+
+// recordFailure puts a run that failed before the engine started (the
+// source would not open, the mapping would not compile against the org,
+// a describe failed) in the history, with its reason, so that the history,
+// the admin API and the status page show it rather than the run before.
+// The reason names files, objects and fields, never a value.
+func (r *Runner) recordFailure(ctx context.Context, job string, start time.Time, cause error) {
+	ctx = context.WithoutCancel(ctx)
+	id, err := r.Store.StartRun(ctx, job, start)
+	if err != nil {
+		return // the state store is down: nothing can record it
+	}
+	_ = r.Store.FinishRun(ctx, state.Run{ID: id, Job: job, Start: start, End: r.now(), Outcome: state.OutcomeFailed, Error: cause.Error()})
 }
 
 // lookupObjects lists the objects a job's lookups search (its own and its
@@ -377,6 +400,9 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		return out
 	}
 	log.Info().Bool("dry_run", opts.DryRun).Bool("full", opts.Full).Bool("resync", opts.Resync).Msg("run starting")
+	if started, ok := ctx.Value(engineKey{}).(*bool); ok {
+		*started = true
+	}
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full, Lease: lease, Resync: opts.Resync})
 	res.Result = out
 	r.lookupsDone(ctx, lookups, view, m, out, log)
