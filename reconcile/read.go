@@ -86,19 +86,8 @@ func (r *runner) read(ctx context.Context) error {
 			if r.feat[SF].KeyReader == nil {
 				return fmt.Errorf("job %s: salesforce connector cannot read by key; pending records need it", r.job.Name)
 			}
-			slices.Sort(keys)
-			r.calls++
-			err := r.feat[SF].KeyReader.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
-				r.take(SF, rec)
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("job %s: read salesforce by key: %w", r.job.Name, err)
-			}
-			for _, id := range ids {
-				if e := r.entries[id]; e.pres[SF] == pNone {
-					e.pres[SF] = pAbsent
-				}
+			if err := r.readSFKeys(ctx, keys, ids); err != nil {
+				return err
 			}
 		}
 	}
@@ -109,13 +98,7 @@ func (r *runner) read(ctx context.Context) error {
 	// never deleted. Records never synced are not held back: at worst a
 	// create duplicates a row someone must mend, which loses nothing.
 	for _, e := range r.entries {
-		if e.pres[Local] == pNone {
-			e.pres[Local] = pAbsent
-			if e.has && r.unread[Local] > 0 {
-				e.pres[Local] = pUnknown
-				e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
-			}
-		}
+		r.localNotSeen(e)
 		if e.pres[SF] == pNone && e.has && r.unread[SF] > 0 {
 			e.pres[SF] = pUnknown
 			e.rw().why[SF] = fmt.Sprintf("not seen, and %d record(s) had no usable key", r.unread[SF])
@@ -146,6 +129,39 @@ func (r *runner) read(ctx context.Context) error {
 // (the others wait, unchanged, for the next run) and leaves the cursor
 // where it was. A budget smaller than a run's reads so still moves the held
 // writes on, run after run.
+// readSFKeys reads keys (of the entries ids) from Salesforce by key; an
+// entry the read did not return is absent there.
+func (r *runner) readSFKeys(ctx context.Context, keys, ids []string) error {
+	slices.Sort(keys)
+	r.calls++
+	err := r.feat[SF].KeyReader.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
+		r.take(SF, rec)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: read salesforce by key: %w", r.job.Name, err)
+	}
+	for _, id := range ids {
+		if e := r.entries[id]; e.pres[SF] == pNone {
+			e.pres[SF] = pAbsent
+		}
+	}
+	return nil
+}
+
+// localNotSeen settles e's local side when the complete local read did not
+// pass it: absent, or unknown when rows without a usable key may be it.
+func (r *runner) localNotSeen(e *entry) {
+	if e.pres[Local] != pNone {
+		return
+	}
+	e.pres[Local] = pAbsent
+	if e.has && r.unread[Local] > 0 {
+		e.pres[Local] = pUnknown
+		e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
+	}
+}
+
 // maxDrain bounds the held records one readPending run reads and writes:
 // ten Collections requests' worth of keys, so that reading a large backlog
 // by key does not spend the budget its writes need.
@@ -176,29 +192,12 @@ func (r *runner) readPending(ctx context.Context) error {
 		keys[i] = cmp.Or(e.keys[SF], e.keys[Local])
 	}
 	if len(keys) > 0 {
-		slices.Sort(keys)
-		r.calls++
-		err := r.feat[SF].KeyReader.ReadKeys(ctx, r.job.Object, keys, func(rec connector.Record) error {
-			r.take(SF, rec)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("job %s: read salesforce by key: %w", r.job.Name, err)
-		}
-		for _, id := range ids {
-			if e := r.entries[id]; e.pres[SF] == pNone {
-				e.pres[SF] = pAbsent
-			}
+		if err := r.readSFKeys(ctx, keys, ids); err != nil {
+			return err
 		}
 	}
 	for _, e := range r.entries {
-		if e.pres[Local] == pNone {
-			e.pres[Local] = pAbsent
-			if e.has && r.unread[Local] > 0 {
-				e.pres[Local] = pUnknown
-				e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
-			}
-		}
+		r.localNotSeen(e)
 		if e.pres[SF] == pNone {
 			e.pres[SF] = pPresent // unchanged since last seen, for all this run knows
 			if !e.has {
