@@ -18,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/api"
 )
 
@@ -56,6 +57,9 @@ type client struct {
 	// and Configuration); runs start from their first response's header.
 	noLimits bool
 	calls    atomic.Int64 // every request, over the process's life
+	// describedObject returns the connector's describe of an object,
+	// nil if none: an error's field list keeps only the names it knows.
+	describedObject func(object string) *connector.Object
 }
 
 // runMeter counts the calls of one run (StartRun puts a fresh one in the
@@ -366,7 +370,7 @@ func (c *client) roundTrip(ctx context.Context, r request) (int, []byte, error) 
 		if status >= 200 && status < 300 {
 			return status, body, nil
 		}
-		return 0, nil, apiError(r.op, r.object, status, body)
+		return 0, nil, apiError(r.op, r.object, status, body, c.describedObject)
 	}
 }
 
@@ -477,34 +481,6 @@ func (c *client) postForm(ctx context.Context, endpoint string, form url.Values)
 	req.Header.Set("Accept", "application/json")
 	status, body, err := c.exchange(ctx, "token", "", req, nil)
 	return status, body, err
-}
-
-// apiError decodes an error body. Salesforce sends
-// [{"message","errorCode","fields"}]; an empty array, null, an HTML page or
-// truncated JSON give a Malformed *APIError instead of a panic.
-func apiError(op, object string, status int, body []byte) error {
-	e := &APIError{Op: op, Object: object, Status: status}
-	var errs []api.Error
-	if err := api.Decode(body, &errs); err != nil || len(errs) == 0 || errs[0].ErrorCode == "" {
-		// Some endpoints answer with a single object rather than an array.
-		var one api.Error
-		if err2 := api.Decode(body, &one); err2 == nil && one.ErrorCode != "" {
-			errs = []api.Error{one}
-		} else {
-			e.Malformed = true
-			e.Message = describeBody(body)
-			return e
-		}
-	}
-	first := errs[0]
-	e.Code = sanitizeCode(first.ErrorCode)
-	for _, f := range first.Fields {
-		if checkName(f) == nil { // field names only, never anything else
-			e.Fields = append(e.Fields, f)
-		}
-	}
-	e.Message = SafeMessage(first.ErrorCode, first.Message)
-	return e
 }
 
 // sanitizeCode keeps an error code only if it looks like one (upper-case

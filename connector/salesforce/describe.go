@@ -241,7 +241,7 @@ func (c *Connector) describeComposite(ctx context.Context, objects []string) []e
 		case !ok:
 			errs = append(errs, &APIError{Op: "describe", Object: n, Status: 200, Malformed: true, Message: "composite response without this subrequest's result"})
 		case r.HTTPStatusCode < 200 || r.HTTPStatusCode > 299:
-			errs = append(errs, c.describeError(n, apiError("describe", n, r.HTTPStatusCode, r.Body)))
+			errs = append(errs, c.describeError(n, apiError("describe", n, r.HTTPStatusCode, r.Body, nil)))
 		default:
 			var d api.SObjectDescribe
 			if err := api.Decode(r.Body, &d); err != nil {

@@ -3,11 +3,12 @@ package salesforce
 import (
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/salesforce/api"
 )
 
 // Stop errors: the run cannot go on and should resume next time. Compare
@@ -52,10 +53,10 @@ func IsStop(err error) bool {
 }
 
 // APIError is a request-level error from the REST API: its HTTP status and
-// Salesforce's errorCode and fields. Message is Salesforce's message only
-// when it is known to hold no data value; otherwise a value-free
-// description of the code. The URL of the request is never included (a
-// query URL carries SOQL literals).
+// Salesforce's errorCode and the fields of it the object's describe knows.
+// Message is casebridge's value-free description of the code (see
+// SafeMessage), never Salesforce's message. The URL of the request is never
+// included (a query URL carries SOQL literals).
 type APIError struct {
 	Op      string // describe, query, upsert, delete, token, ...
 	Object  string
@@ -110,8 +111,9 @@ func (e *APIError) Is(target error) bool {
 
 // isDailyLimit tells the daily limit (stop) from the concurrent
 // long-running request limit (back off): both are 403
-// REQUEST_LIMIT_EXCEEDED, the latter says "ConcurrentRequests".
-func isDailyLimit(msg string) bool { return !strings.Contains(msg, "Concurrent") }
+// REQUEST_LIMIT_EXCEEDED, the latter says "ConcurrentRequests" (and so
+// does its description, concurrentLimitDescription).
+func isDailyLimit(msg string) bool { return !strings.Contains(msg, "ConcurrentRequests") }
 
 // Temporary reports whether retrying later may succeed (overload, lock
 // contention, the concurrent-request limit); connector.ClassOf reads it.
@@ -188,93 +190,159 @@ var knownTokenDescriptions = map[string]bool{
 	"invalid user credentials":             true,
 }
 
-// safeMessages are message shapes that hold only schema names (objects,
-// fields, relationships), never a data value; captured names must look like
-// API names. A message not matching one is replaced by the code's
-// description.
-var safeMessages = []*regexp.Regexp{
-	regexp.MustCompile(`^No such column '[A-Za-z0-9_.]+' on (?:entity|sobject of type) '?[A-Za-z0-9_]+'?`),
-	regexp.MustCompile(`^sObject type '[A-Za-z0-9_]+' is not supported`),
-	regexp.MustCompile(`^Didn't understand relationship '[A-Za-z0-9_.]+' in field path`),
-	regexp.MustCompile(`^value of filter criterion for field '[A-Za-z0-9_.]+' must be of type [A-Za-z]+ and should not be enclosed in quotes$`),
-	regexp.MustCompile(`^Unable to create/update fields: [A-Za-z0-9_, ]+\.`),
-	regexp.MustCompile(`^Required fields are missing: \[[A-Za-z0-9_, ]*\]$`),
-	regexp.MustCompile(`^Provided external ID field does not exist or is not accessible: [A-Za-z0-9_]+$`),
-	regexp.MustCompile(`^The requested resource does not exist$`),
-	regexp.MustCompile(`^Session expired or invalid$`),
-	regexp.MustCompile(`^TotalRequests Limit exceeded\.$`),
-	regexp.MustCompile(`^ConcurrentRequests \(Concurrent API Requests\) Limit exceeded\.$`),
-	regexp.MustCompile(`^Server too busy$`),
-	regexp.MustCompile(`^record limit reached\. cannot submit more than 200 records into this call$`),
-	regexp.MustCompile(`^entity is deleted$`),
-	regexp.MustCompile(`^Id not specified in an update call$`),
-	regexp.MustCompile(`^cannot specify Id in an insert call$`),
-	regexp.MustCompile(`^Record rolled back because not all records were valid and the request was using AllOrNone header$`),
-	regexp.MustCompile(`^invalid query locator$`),
-	// Only SOQL keywords: an unexpected token may be a value.
-	regexp.MustCompile(`^unexpected token: (?:'(?:SELECT|FROM|WHERE|AND|OR|NOT|IN|LIKE|INCLUDES|EXCLUDES|ORDER|BY|LIMIT|OFFSET|GROUP|HAVING|NULL|TRUE|FALSE|ASC|DESC|NULLS|FIRST|LAST|,|\(|\))'|<EOF>)$`),
-}
-
-// codeDescriptions are value-free descriptions for codes whose messages
-// echo values (STRING_TOO_LONG "data value too large: <value>", restricted
-// picklist "bad value ...: <value>", DUPLICATE_VALUE, MALFORMED_ID, SOQL
-// excerpts) or are otherwise not kept.
+// codeDescriptions are casebridge's own value-free descriptions of the
+// Salesforce error codes it knows. Salesforce's message never reaches an
+// output, whatever its shape: messages echo values ("data value too large:
+// <value>", "bad value for restricted picklist field: <value>", "duplicate
+// value found: <field> duplicates value on record with id: <id>", a SOQL
+// excerpt with its literals), and a message of a harmless shape
+// ("Required fields are missing: [<text>]") can carry a value as well as
+// names. An error is reported by its code, this description and the
+// fields the object's describe knows (see knownFields).
 var codeDescriptions = map[string]string{
-	"STRING_TOO_LONG":                         "value longer than the field allows",
-	"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "not one of the restricted picklist's values",
-	"DUPLICATE_VALUE":                         "duplicate value on a unique field",
-	"DUPLICATE_EXTERNAL_ID":                   "more than one record found for the external id",
-	"MALFORMED_ID":                            "id value of incorrect type",
-	"INVALID_EMAIL_ADDRESS":                   "invalid email address",
-	"NUMBER_OUTSIDE_VALID_RANGE":              "number outside the field's range",
-	"INVALID_TYPE_ON_FIELD_IN_RECORD":         "value not of the field's type",
-	"JSON_PARSER_ERROR":                       "value not of the field's type",
-	"REQUIRED_FIELD_MISSING":                  "required field missing",
-	"INVALID_FIELD_FOR_INSERT_UPDATE":         "field not writable",
-	"INVALID_FIELD":                           "no such field",
-	"INVALID_TYPE":                            "no such object",
-	"MALFORMED_QUERY":                         "malformed SOQL query",
-	"INVALID_QUERY_FILTER_OPERATOR":           "invalid filter in SOQL query",
-	"INVALID_QUERY_LOCATOR":                   "query locator expired or invalid",
-	"UNABLE_TO_LOCK_ROW":                      "unable to obtain exclusive access to the record",
-	"FIELD_CUSTOM_VALIDATION_EXCEPTION":       "failed a validation rule",
-	"FIELD_INTEGRITY_EXCEPTION":               "field integrity exception",
-	"INVALID_CROSS_REFERENCE_KEY":             "invalid reference",
-	"ENTITY_IS_DELETED":                       "record is deleted",
-	"INSUFFICIENT_ACCESS_OR_READONLY":         "insufficient access",
-	"CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY":    "a trigger or flow failed",
-	"REQUEST_LIMIT_EXCEEDED":                  "API request limit exceeded",
-	"INVALID_SESSION_ID":                      "session expired or invalid",
-	"SERVER_UNAVAILABLE":                      "server unavailable",
-	"NOT_FOUND":                               "not found",
-	"METHOD_NOT_ALLOWED":                      "method not allowed",
-	"EXCEEDED_ID_LIMIT":                       "too many records in one call",
-	"ALL_OR_NONE_OPERATION_ROLLED_BACK":       "rolled back with the batch",
-	"INVALID_REPLICATION_DATE":                "replication date out of range",
+	"STRING_TOO_LONG":                               "value longer than the field allows",
+	"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST":       "not one of the restricted picklist's values",
+	"DUPLICATE_VALUE":                               "duplicate value on a unique field",
+	"DUPLICATE_EXTERNAL_ID":                         "more than one record found for the external id",
+	"DUPLICATES_DETECTED":                           "a duplicate rule blocked the record",
+	"MALFORMED_ID":                                  "id value of incorrect type",
+	"INVALID_ID_FIELD":                              "invalid id",
+	"INVALID_EMAIL_ADDRESS":                         "invalid email address",
+	"NUMBER_OUTSIDE_VALID_RANGE":                    "number outside the field's range",
+	"INVALID_TYPE_ON_FIELD_IN_RECORD":               "value not of the field's type",
+	"JSON_PARSER_ERROR":                             "value not of the field's type",
+	"REQUIRED_FIELD_MISSING":                        "required field missing",
+	"INVALID_FIELD_FOR_INSERT_UPDATE":               "field not writable",
+	"INVALID_FIELD":                                 "no such field or relationship",
+	"INVALID_TYPE":                                  "no such object",
+	"MALFORMED_QUERY":                               "malformed SOQL query",
+	"INVALID_QUERY_FILTER_OPERATOR":                 "invalid filter in SOQL query",
+	"INVALID_QUERY_LOCATOR":                         "query locator expired or invalid",
+	"QUERY_TIMEOUT":                                 "query timed out",
+	"UNABLE_TO_LOCK_ROW":                            "unable to obtain exclusive access to the record",
+	"FIELD_CUSTOM_VALIDATION_EXCEPTION":             "failed a validation rule",
+	"FIELD_FILTER_VALIDATION_EXCEPTION":             "value does not meet the lookup filter",
+	"FIELD_INTEGRITY_EXCEPTION":                     "field integrity exception",
+	"INVALID_CROSS_REFERENCE_KEY":                   "invalid reference",
+	"ENTITY_IS_DELETED":                             "record is deleted",
+	"ENTITY_IS_LOCKED":                              "record is locked",
+	"DELETE_FAILED":                                 "delete failed (the record is referenced)",
+	"INSUFFICIENT_ACCESS_OR_READONLY":               "insufficient access",
+	"INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY": "insufficient access to a referenced record",
+	"CANNOT_INSERT_UPDATE_ACTIVATE_ENTITY":          "a trigger or flow failed",
+	"INVALID_SESSION_ID":                            "session expired or invalid",
+	"SERVER_UNAVAILABLE":                            "server unavailable",
+	"NOT_FOUND":                                     "not found",
+	"METHOD_NOT_ALLOWED":                            "method not allowed",
+	"UNSUPPORTED_MEDIA_TYPE":                        "unsupported media type",
+	"MISSING_ARGUMENT":                              "missing argument",
+	"EXCEEDED_ID_LIMIT":                             "too many records in one call",
+	"LIMIT_EXCEEDED":                                "a limit of the call was exceeded",
+	"STORAGE_LIMIT_EXCEEDED":                        "the org's data storage is full",
+	"ALL_OR_NONE_OPERATION_ROLLED_BACK":             "rolled back with the batch",
+	"PROCESSING_HALTED":                             "not processed: the request stopped at an earlier error",
+	"INVALID_REPLICATION_DATE":                      "replication date out of range",
+	"API_DISABLED_FOR_ORG":                          "the API is not enabled for the org",
+	"API_CURRENTLY_DISABLED":                        "the API is disabled for the user",
+	"INVALID_OPERATION":                             "invalid operation",
+	"UNKNOWN_EXCEPTION":                             "an internal Salesforce error",
+	"INVALIDJOB":                                    "invalid bulk job",
+	"INVALIDJOBSTATE":                               "bulk job in the wrong state",
+	"JOB_NOT_COMPLETE":                              "bulk job not complete",
 }
 
-// SafeMessage returns Salesforce's message for code when it is known to
-// hold no data value, and otherwise a value-free description of the code.
+// Descriptions of REQUEST_LIMIT_EXCEEDED, which means two things told
+// apart by Salesforce's message (see isDailyLimit).
+const (
+	dailyLimitDescription      = "daily API request limit exceeded (TotalRequests)"
+	concurrentLimitDescription = "too many long-running requests at once (ConcurrentRequests)"
+)
+
+// unknownCodeDescription is the description of a code casebridge does not
+// know, and noCodeDescription of an error without a code.
+const (
+	unknownCodeDescription = "an error casebridge does not know; Salesforce's message is not shown as it may hold a value"
+	noCodeDescription      = "an error without a code; Salesforce's message is not shown as it may hold a value"
+)
+
+// SafeMessage returns casebridge's value-free description of a Salesforce
+// error code: never Salesforce's message itself, which is read only to
+// tell the two REQUEST_LIMIT_EXCEEDED apart.
 func SafeMessage(code, msg string) string {
-	msg = strings.TrimSpace(msg)
-	// A SOQL error is "\n<query line>\n<caret>\nERROR at Row:R:Column:C\n<message>":
-	// the query excerpt holds literals; only the last line may be kept.
-	if i := strings.LastIndex(msg, "\n"); i >= 0 {
-		msg = strings.TrimSpace(msg[i+1:])
-	}
-	// Only the matched part is kept: text after a safe prefix is dropped.
-	for _, re := range safeMessages {
-		if m := re.FindString(msg); m != "" {
-			return m
-		}
+	switch {
+	case code == "REQUEST_LIMIT_EXCEEDED" && strings.Contains(msg, "ConcurrentRequests"):
+		return concurrentLimitDescription
+	case code == "REQUEST_LIMIT_EXCEEDED":
+		return dailyLimitDescription
+	case code == "":
+		return noCodeDescription
 	}
 	if d, ok := codeDescriptions[code]; ok {
 		return d
 	}
-	if code == "" {
-		return "error (message withheld)"
+	return unknownCodeDescription
+}
+
+// knownFields keeps the names of fields that the describe of o has (as
+// the describe spells them); anything else in an error's field list
+// (a value Salesforce or a proxy put there) is dropped. With no describe,
+// nothing is kept.
+func knownFields(o *connector.Object, fields []string) []string {
+	if o == nil {
+		return nil
 	}
-	return "message withheld (it may hold a value)"
+	var out []string
+	for _, f := range fields {
+		if d := o.Field(strings.TrimSpace(f)); d != nil && !slices.Contains(out, d.Name) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+// describedObject returns the cached describe of object (nil if it has
+// none yet), for the field lists of request errors.
+func (c *Connector) describedObject(object string) *connector.Object {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o, ok := c.objects[object]; ok {
+		return o
+	}
+	for n, o := range c.objects {
+		if strings.EqualFold(n, object) {
+			return o
+		}
+	}
+	return nil
+}
+
+// apiError decodes an error body. Salesforce sends
+// [{"message","errorCode","fields"}]; an empty array, null, an HTML page or
+// truncated JSON give a Malformed *APIError instead of a panic. The code is
+// kept if it looks like one, the message is replaced by SafeMessage's
+// description, and the fields are those describe (the describe of the
+// request's object, nil when there is none) knows.
+func apiError(op, object string, status int, body []byte, describe func(object string) *connector.Object) error {
+	e := &APIError{Op: op, Object: object, Status: status}
+	var errs []api.Error
+	if err := api.Decode(body, &errs); err != nil || len(errs) == 0 || errs[0].ErrorCode == "" {
+		// Some endpoints answer with a single object rather than an array.
+		var one api.Error
+		if err2 := api.Decode(body, &one); err2 == nil && one.ErrorCode != "" {
+			errs = []api.Error{one}
+		} else {
+			e.Malformed = true
+			e.Message = describeBody(body)
+			return e
+		}
+	}
+	first := errs[0]
+	e.Code = sanitizeCode(first.ErrorCode)
+	if describe != nil && object != "" {
+		e.Fields = knownFields(describe(object), first.Fields)
+	}
+	e.Message = SafeMessage(e.Code, first.Message)
+	return e
 }
 
 // classOf returns the connector error class of a per-record status code.

@@ -6,11 +6,12 @@
 //
 // # Privacy
 //
-// No record value reaches an error or a log line: Salesforce messages that
-// echo values (STRING_TOO_LONG, restricted picklist, DUPLICATE_VALUE,
-// MALFORMED_ID, SOQL excerpts) are replaced by value-free descriptions
-// (SafeMessage), URLs (query URLs carry SOQL literals) are stripped from
-// transport errors, and retryablehttp's logger is off.
+// No record value reaches an error or a log line: Salesforce's messages,
+// which echo values (STRING_TOO_LONG, restricted picklist, DUPLICATE_VALUE,
+// MALFORMED_ID, SOQL excerpts), are replaced by casebridge's descriptions
+// of their codes (SafeMessage), an error's fields are kept only when the
+// describe knows them, URLs (query URLs carry SOQL literals) are stripped
+// from transport errors, and retryablehttp's logger is off.
 package salesforce
 
 import (
@@ -207,6 +208,7 @@ func New(ctx context.Context, opts Options) (*Connector, error) {
 		maxCalls: opts.MaxCalls,
 		batch:    opts.QueryBatchSize,
 	}
+	c.cl.describedObject = c.describedObject
 	c.cl.hc = newHTTP(opts.HTTPClient, retryOptions{max: opts.RetryMax, min: opts.RetryWaitMin, cap: opts.RetryWaitMax}, &c.cl.calls)
 	if opts.Auth.Flow == FlowSOAP && !soapVersionOK(opts.APIVersion) {
 		return nil, &AuthError{Flow: FlowSOAP, Err: fmt.Errorf("SOAP login() is not available from API 65.0 (api_version is %s); use jwt or client_credentials", opts.APIVersion)}

@@ -192,12 +192,7 @@ func (c *Connector) saveError(op string, o *connector.Object, key string, errs [
 	}
 	e := errs[0]
 	code := sanitizeCode(e.StatusCode)
-	var fields []string
-	for _, f := range e.Fields {
-		if checkName(f) == nil {
-			fields = append(fields, f)
-		}
-	}
+	fields := knownFields(o, e.Fields) // names the describe knows, nothing else
 	field := ""
 	if len(fields) > 0 {
 		field = fields[0]

@@ -1,6 +1,8 @@
 package sqldb
 
 import (
+	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -13,12 +15,17 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// ServerError is an error reported by the database, with every value the
-// server's message may echo stripped: it keeps the database's own code
-// (SQLSTATE, MySQL error number, SQLite result code), the casebridge Code
-// and Class it maps to, and the column and constraint it names. Messages
-// such as MySQL's "Duplicate entry 'VALUE' for key" and PostgreSQL's
-// "DETAIL: Key (x)=(VALUE)" are never kept.
+// ServerError is an error reported by the database, or by its driver,
+// in a form known to be value-free: the database's own code (SQLSTATE,
+// MySQL error number, SQLite result code), the casebridge Code and Class
+// it maps to, a fixed description, and the column and constraint it is
+// about. The server's message is never kept, whatever its shape: MySQL's
+// "Duplicate entry 'VALUE' for key", PostgreSQL's "DETAIL: Key (x)=(VALUE)"
+// and pgx's "unable to encode VALUE into binary format" all echo the value.
+// A name read from a message's text (MySQL's and SQLite's column and key
+// names) is kept only once the table's description confirms it (see
+// table.errorField); PostgreSQL reports column and constraint in fields
+// of their own.
 type ServerError struct {
 	Dialect    string
 	DBCode     string // SQLSTATE, MySQL error number or SQLite result code
@@ -27,6 +34,11 @@ type ServerError struct {
 	What       string // a fixed description of the condition, no value
 	Column     string // the column named by the server, if any
 	Constraint string // the constraint or index named by the server, if any
+
+	// msgColumn and msgConstraint are names read from the message's
+	// text: a value could pass for one, so they stay out of Error until
+	// the table knows them.
+	msgColumn, msgConstraint string
 }
 
 func (e *ServerError) Error() string {
@@ -52,8 +64,12 @@ func (e *ServerError) Error() string {
 // deadlock, serialisation failure, server shutting down).
 func (e *ServerError) Temporary() bool { return e.Class == connector.Retryable }
 
-// sanitize returns err with any server error replaced by its value-free
-// *ServerError. Other errors (context, network) are returned as they are.
+// sanitize returns err in a form known to be value-free: a server error
+// becomes its *ServerError; context errors, connection failures and
+// casebridge's own errors (connector errors and sentinels) pass; any
+// other error of the driver (pgx's "unable to encode 3000000077 into
+// binary format for int4", which echoes the value) becomes a *ServerError
+// with a fixed description and the original's class.
 func (c *Connector) sanitize(err error) error {
 	if err == nil {
 		return nil
@@ -80,7 +96,30 @@ func (c *Connector) sanitize(err error) error {
 		errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return &UnavailableError{Dialect: c.d.name(), Err: err}
 	}
-	return err
+	if valueFree(err) {
+		return err
+	}
+	return c.withheld(err)
+}
+
+// valueFree reports errors whose text casebridge knows holds no value:
+// the context's, database/sql's fixed ones, and casebridge's own.
+func valueFree(err error) bool {
+	for _, known := range []error{context.Canceled, context.DeadlineExceeded, sql.ErrNoRows, sql.ErrTxDone, sql.ErrConnDone,
+		connector.ErrNotFound, connector.ErrObjectNotFound, connector.ErrFieldNotFound, connector.ErrStop} {
+		if errors.Is(err, known) {
+			return true
+		}
+	}
+	var re *connector.RecordError
+	var ve *connector.ValueError
+	return errors.As(err, &re) || errors.As(err, &ve)
+}
+
+// withheld is a driver error whose text is not known to be value-free.
+func (c *Connector) withheld(err error) *ServerError {
+	return &ServerError{Dialect: c.d.name(), DBCode: "driver", Code: connector.CodeRequestRejected, Class: connector.ClassOf(err),
+		What: "the driver refused the statement; its message is not shown, as it may hold a value"}
 }
 
 // UnavailableError reports a database that cannot be reached or a

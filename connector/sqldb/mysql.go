@@ -332,12 +332,13 @@ func (mysqlDialect) classify(err error) *ServerError {
 	switch me.Number {
 	case 1062, 1586:
 		// "Duplicate entry 'VALUE' for key 'name'": keep only the key's name.
-		e.Constraint = identAfter(me.Message, "for key ")
-		if _, after, ok := strings.Cut(e.Constraint, "."); ok { // MySQL 8: table.key
-			e.Constraint = after
+		// The table's description confirms the name (table.errorField).
+		e.msgConstraint = identAfter(me.Message, "for key ")
+		if _, after, ok := strings.Cut(e.msgConstraint, "."); ok { // MySQL 8: table.key
+			e.msgConstraint = after
 		}
 	case 1406, 1264, 1366, 1292, 1265, 1367, 1048, 1364, 3105, 1906:
-		e.Column = mysqlColumnName(me.Message)
+		e.msgColumn = mysqlColumnName(me.Message)
 	}
 	return e
 }

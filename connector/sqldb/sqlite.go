@@ -294,15 +294,15 @@ func (sqliteDialect) classify(err error) *ServerError {
 	}
 	switch code {
 	case sqliteUnique, sqlitePrimaryKey, sqliteRowID:
-		e.Code, e.What, e.Column = connector.CodeDuplicateKey, "unique constraint", col
+		e.Code, e.What, e.msgColumn = connector.CodeDuplicateKey, "unique constraint", col
 	case sqliteNotNull:
-		e.Code, e.What, e.Column = connector.CodeRequired, "not null constraint", col
+		e.Code, e.What, e.msgColumn = connector.CodeRequired, "not null constraint", col
 	case sqliteCheck:
 		e.What = "check constraint"
 	case sqliteForeignKey:
 		e.What = "foreign key constraint"
 	case sqliteDatatype, sqliteMismatch:
-		e.What, e.Column = "datatype mismatch", col
+		e.What, e.msgColumn = "datatype mismatch", col
 	case sqliteTooBig:
 		e.Code, e.What = connector.CodeTooLong, "value too big"
 	case sqliteBusy, sqliteLocked, sqliteBusySnapshot, sqliteLockedSharedC:

@@ -799,8 +799,12 @@ func (w *writer) failServer(p *pending, err error) {
 	var se *ServerError
 	if !errors.As(err, &se) {
 		if se = w.c.d.classify(err); se == nil {
-			w.fail(p, "", err, connector.CodeInvalidValue)
-			return
+			if valueFree(err) {
+				w.fail(p, "", err, connector.CodeInvalidValue)
+				return
+			}
+			se = w.c.withheld(err)
+			se.Code, se.Class = connector.CodeInvalidValue, connector.Permanent
 		}
 	}
 	w.results[p.i].Err = connector.NewRecordError("upsert", w.c.name, w.t.object, p.key, w.t.errorField(se), se.Code, se.Class, se)
@@ -816,8 +820,16 @@ func (t *table) linkID(v string) string {
 }
 
 // errorField returns the column a server error is about: the column it
-// names, or the column of the single-column unique index it names.
+// names, or the column of the single-column unique index it names. A name
+// read from the server's message text becomes the error's Column or
+// Constraint only here, once the table's description knows it.
 func (t *table) errorField(se *ServerError) string {
+	if se.Column == "" {
+		se.Column = t.fieldName(se.msgColumn)
+	}
+	if _, ok := t.indexCol[se.msgConstraint]; ok && se.Constraint == "" {
+		se.Constraint = se.msgConstraint
+	}
 	if f := t.fieldName(se.Column); f != "" {
 		return f
 	}
