@@ -243,12 +243,13 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 	}
 	r.bulk.start(name, objects)
 	start := r.now()
-	ctx = context.WithValue(ctx, engineKey{}, new(bool))
-	res, err := r.run(ctx, job, opts, token)
+	// (A context of its own: the lease's renewal reads ctx meanwhile.)
+	started := new(bool)
+	res, err := r.run(context.WithValue(ctx, engineKey{}, started), job, opts, token)
 	if ids := r.bulk.stop(name); err == nil {
 		r.forgetBulkJobs(ctx, name, ids)
 	}
-	if started, _ := ctx.Value(engineKey{}).(*bool); err != nil && !*started {
+	if err != nil && !*started {
 		r.recordFailure(ctx, name, start, err)
 	}
 	return res, err
