@@ -73,3 +73,28 @@ func TestColumnClassIsStrictest(t *testing.T) {
 		t.Errorf("ungated fields left out: %v", keys)
 	}
 }
+
+// TestClassifiedLookupTargets: a lookup's search is classified when its
+// rule is, or when another rule classifies the column it reads; an
+// unclassified lookup is not.
+func TestClassifiedLookupTargets(t *testing.T) {
+	cfg := twoWayConfig(t, `      - { sf: vcms__Partner_Org__c, local: partner, lookup: { object: Account, field: vcms__Partner_Code__c }, direction: to_salesforce }
+      - { sf: vcms__Stage__c, local: stage }
+`)
+	m, err := Compile(cfg.Jobs["j"], twoWayObjects())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ClassifiedLookupTargets(); len(got) != 0 {
+		t.Errorf("unclassified lookup: %v", got)
+	}
+	cfg = twoWayConfig(t, `      - { sf: vcms__Partner_Org__c, local: partner, lookup: { object: Account, field: vcms__Partner_Code__c }, direction: to_salesforce }
+      - { sf: vcms__Stage__c, local: partner, pii: quasi, direction: to_salesforce }
+`)
+	if m, err = Compile(cfg.Jobs["j"], twoWayObjects()); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ClassifiedLookupTargets(); !slices.Equal(got, []LookupTarget{{"Account", "vcms__Partner_Code__c"}}) {
+		t.Errorf("a lookup reading a quasi column: %v", got)
+	}
+}

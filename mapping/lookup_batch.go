@@ -509,6 +509,28 @@ func (m *JobMapping) LookupTargets() []LookupTarget {
 	return out
 }
 
+// ClassifiedLookupTargets returns what the job's classified lookup rules
+// search (a rule whose class, the strictest of its column's, is not none):
+// their values are personal data, which a search must not put in a
+// request URL (proxies log URLs; see the Salesforce connector's
+// FindIDsInBody).
+func (m *JobMapping) ClassifiedLookupTargets() []LookupTarget {
+	var out []LookupTarget
+	seen := map[string]bool{}
+	for _, mem := range m.Members() {
+		for _, r := range mem.Rules {
+			if r.Lookup == nil || r.Class == "" {
+				continue
+			}
+			if s := LookupScope(r.Lookup.Object, r.Lookup.Field); !seen[s] {
+				seen[s] = true
+				out = append(out, LookupTarget{r.Lookup.Object, r.Lookup.Field})
+			}
+		}
+	}
+	return out
+}
+
 // LookupFields returns, for a member's Salesforce field, what the field's
 // value was looked up in: a lookup rule's object and field, or the parent's
 // object and key for a child's parent field. ok is false for other fields.

@@ -28,7 +28,11 @@ func (r *Runner) lookupResolver(ctx context.Context, m *mapping.JobMapping, opts
 	if fp := r.currentFP(); fp != nil {
 		hash = fp.KeyHash
 	}
-	res := mapping.NewStoredResolver(orgResolver{r.Salesforce}, r.Store, hash)
+	find := lookupFinder{orgResolver: orgResolver{r.Salesforce}, inBody: map[string]bool{}}
+	for _, t := range m.ClassifiedLookupTargets() {
+		find.inBody[mapping.LookupScope(t.Object, t.Field)] = true
+	}
+	res := mapping.NewStoredResolver(find, r.Store, hash)
 	res.Now = r.Now
 	res.ReadOnly = opts.DryRun
 	res.Fresh = opts.Full && opts.DryRun
@@ -149,6 +153,32 @@ func (o orgResolver) FindIDsIn(ctx context.Context, object, field string, values
 		out[v] = ids
 	}
 	return out, nil
+}
+
+// lookupFinder is the org's Finder for one job: the values of targets a
+// classified lookup rule searches are sent in request bodies, never in a
+// URL (proxies and load balancers log URLs).
+type lookupFinder struct {
+	orgResolver
+	inBody map[string]bool // mapping.LookupScope of the classified targets
+}
+
+// bodyFinder is a connector that searches with the values in a request
+// body (the Salesforce connector's FindIDsInBody).
+type bodyFinder interface {
+	FindIDsInBody(ctx context.Context, object, field string, values []string) (map[string][]string, error)
+}
+
+// FindIDsIn implements mapping.Finder: a classified target's values go in
+// a body, or are not searched at all.
+func (f lookupFinder) FindIDsIn(ctx context.Context, object, field string, values []string) (map[string][]string, error) {
+	if !f.inBody[mapping.LookupScope(object, field)] {
+		return f.orgResolver.FindIDsIn(ctx, object, field, values)
+	}
+	if bf, ok := f.sf.(bodyFinder); ok {
+		return bf.FindIDsInBody(ctx, object, field, values)
+	}
+	return nil, fmt.Errorf("lookup %s.%s: the rule is classified, and the Salesforce connector cannot search without putting its values in a request URL", object, field)
 }
 
 // FindValuesIn implements mapping.ValueFinder on the org, for two-way

@@ -447,3 +447,36 @@ func BenchmarkLookupTwoWayNoopRun(b *testing.B) {
 	b.ReportMetric(float64(calls)/float64(b.N), "api-calls/run")
 	b.ReportMetric(float64(lookups)/float64(b.N), "lookup-searches/run")
 }
+
+// TestClassifiedLookupsInBody: the values of a classified lookup never
+// travel in a request URL, where proxies log them (issue 16): the fake
+// org's request log holds none of them, in a path or a query string, and
+// the cases reference their partners as with an unclassified lookup.
+func TestClassifiedLookupsInBody(t *testing.T) {
+	cfg := strings.Replace(lookupConfig, "lookup: { object: Account, field: vcms__External_Key__c }, direction: to_salesforce",
+		"lookup: { object: Account, field: vcms__External_Key__c }, direction: to_salesforce, pii: quasi", 1)
+	if cfg == lookupConfig {
+		t.Fatal("the lookup rule was not classified")
+	}
+	f := newLookupFixtureWith(t, 12, 30, cfg)
+	res, _, _ := f.run(t, RunOptions{})
+	if n := len(res.Result.Failed); n != 0 {
+		t.Fatalf("%d records failed: %+v", n, res.Result.Failed[0])
+	}
+	for _, row := range f.rows {
+		if got, want := f.partnerOf(t, row[0]), f.accountID(t, row[2]); got != want {
+			t.Errorf("case %s references %q, want %q", row[0], got, want)
+		}
+	}
+	searched := false
+	for _, e := range f.org.Requests() {
+		u, _ := url.QueryUnescape(e.Path + "?" + e.Query)
+		if strings.Contains(u, "พันธมิตร") {
+			t.Errorf("a partner code in a request URL: %s %s", e.Method, u)
+		}
+		searched = searched || e.Endpoint == "composite" && e.Object == "Account" && e.Records > 0
+	}
+	if !searched {
+		t.Error("no Composite request searched the partners")
+	}
+}

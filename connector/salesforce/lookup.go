@@ -3,8 +3,13 @@ package salesforce
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/casebridge/casebridge/connector/salesforce/api"
 )
 
 // FindIDs returns the Ids of the records of object whose field equals
@@ -56,6 +61,20 @@ const maxFindIn = 500
 // "p01". Unlike FindIDs there is no per-value limit: a value many records
 // share returns all their Ids.
 func (c *Connector) FindIDsIn(ctx context.Context, object, field string, values []string) (map[string][]string, error) {
+	return c.findIDsIn(ctx, object, field, values, false)
+}
+
+// FindIDsInBody is FindIDsIn for values that must not travel in a URL (a
+// classified field's: proxies and load balancers log request URLs). The
+// statements go in the body of Composite requests (POST /composite, up to
+// five query subrequests each, one API call); a further page is fetched
+// by its nextRecordsUrl, which holds a query locator and no value. It
+// costs one call per five chunks of values, and one per further page.
+func (c *Connector) FindIDsInBody(ctx context.Context, object, field string, values []string) (map[string][]string, error) {
+	return c.findIDsIn(ctx, object, field, values, true)
+}
+
+func (c *Connector) findIDsIn(ctx context.Context, object, field string, values []string, inBody bool) (map[string][]string, error) {
 	o, err := c.describe(ctx, object)
 	if err != nil {
 		return nil, err
@@ -91,28 +110,157 @@ func (c *Connector) FindIDsIn(ctx context.Context, object, field string, values 
 		return nil, err
 	}
 	seen := map[string]bool{}
+	found := func(raw map[string]any) error {
+		id, _ := raw["Id"].(string)
+		if id == "" || seen[id] {
+			return nil
+		}
+		seen[id] = true
+		held := id
+		if len(fields) > 1 {
+			held = fmt.Sprint(raw[fieldKey(raw, f.Name)])
+		}
+		for _, v := range asked[strings.ToLower(held)] {
+			out[v] = append(out[v], id)
+		}
+		return nil
+	}
+	var soqls []string
 	for _, in := range inChunks(base, list, maxFindIn) {
 		soql, _ := selectSOQL(fields, o.Name, f.Name+" IN ("+in+")", "")
-		err := c.query(ctx, "find", o.Name, soql, false, func(raw map[string]any) error {
-			id, _ := raw["Id"].(string)
-			if id == "" || seen[id] {
-				return nil
-			}
-			seen[id] = true
-			held := id
-			if len(fields) > 1 {
-				held = fmt.Sprint(raw[fieldKey(raw, f.Name)])
-			}
-			for _, v := range asked[strings.ToLower(held)] {
-				out[v] = append(out[v], id)
-			}
-			return nil
-		})
-		if err != nil {
+		soqls = append(soqls, soql)
+	}
+	if inBody {
+		if err := c.queryInBody(ctx, "find", o.Name, soqls, found); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	for _, soql := range soqls {
+		if err := c.query(ctx, "find", o.Name, soql, false, found); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// maxQuerySubrequests is the most query subrequests one Composite request
+// may hold (of its 25 subrequests, at most five are queries or sObject
+// Collections).
+const maxQuerySubrequests = 5
+
+// querySubrequest is a Composite subrequest running a SOQL query.
+type querySubrequest struct {
+	Method      string            `json:"method"`
+	URL         string            `json:"url"`
+	ReferenceID string            `json:"referenceId"`
+	HTTPHeaders map[string]string `json:"httpHeaders,omitempty"`
+}
+
+// queryInBody runs statements without putting them in a request URL:
+// each is a GET query subrequest of a Composite request (the statement
+// travels in the JSON body of a POST), at most five per call, and fn
+// hears of every record of every page. A further page is fetched by its
+// nextRecordsUrl (a query locator, no statement); a locator that expired
+// runs the statement again the same way, passing over the records fn has
+// heard of. A statement's failure is reported as a query's would be.
+func (c *Connector) queryInBody(ctx context.Context, op, object string, soqls []string, fn func(map[string]any) error) error {
+	for group := range slices.Chunk(soqls, maxQuerySubrequests) {
+		pages, err := c.compositeQueries(ctx, op, object, group)
+		if err != nil {
+			return err
+		}
+		for i, page := range pages {
+			if err := c.followPages(ctx, op, object, group[i], page, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// compositeQueries runs up to five statements as the query subrequests of
+// one Composite request (allOrNone false: GETs change nothing, and the
+// call is safe to send again) and returns each statement's first page.
+func (c *Connector) compositeQueries(ctx context.Context, op, object string, soqls []string) ([]api.QueryResult, error) {
+	subs := make([]querySubrequest, len(soqls))
+	for i, soql := range soqls {
+		subs[i] = querySubrequest{Method: http.MethodGet, URL: c.cl.dataPath("query") + "?q=" + url.QueryEscape(soql), ReferenceID: "query" + strconv.Itoa(i),
+			HTTPHeaders: map[string]string{"Sforce-Query-Options": "batchSize=" + strconv.Itoa(c.cl.batch)}}
+	}
+	var resp struct {
+		CompositeResponse []compositeResult `json:"compositeResponse"`
+	}
+	body := map[string]any{"allOrNone": false, "compositeRequest": subs}
+	if err := c.cl.do(ctx, request{op: op, object: object, method: http.MethodPost, path: c.cl.dataPath("composite"), body: body, retrySafe: true}, &resp); err != nil {
+		return nil, err
+	}
+	results := map[string]compositeResult{}
+	for _, r := range resp.CompositeResponse {
+		results[r.ReferenceID] = r
+	}
+	pages := make([]api.QueryResult, len(soqls))
+	for i := range soqls {
+		r, ok := results[subs[i].ReferenceID]
+		switch {
+		case !ok:
+			return nil, &APIError{Op: op, Object: object, Status: 200, Malformed: true, Message: "composite response without a query subrequest's result"}
+		case r.HTTPStatusCode < 200 || r.HTTPStatusCode > 299:
+			return nil, apiError(op, object, r.HTTPStatusCode, r.Body, c.describedObject)
+		}
+		if err := api.Decode(r.Body, &pages[i]); err != nil {
+			return nil, &APIError{Op: op, Object: object, Status: r.HTTPStatusCode, Malformed: true, Message: "query result: " + err.Error()}
+		}
+	}
+	return pages, nil
+}
+
+// followPages passes page's records to fn and fetches the pages after it
+// by their nextRecordsUrl. A locator that expired runs soql again (in a
+// body) once, passing over the Ids fn has heard of.
+func (c *Connector) followPages(ctx context.Context, op, object, soql string, page api.QueryResult, fn func(map[string]any) error) error {
+	var passed map[string]bool // kept once a statement has more than one page
+	restarted := false
+	for {
+		if passed == nil && !page.Done {
+			passed = map[string]bool{}
+		}
+		for _, rec := range page.Records {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id, _ := rec["Id"].(string)
+			if passed != nil && id != "" {
+				if passed[id] {
+					continue
+				}
+				passed[id] = true
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		if page.Done {
+			return nil
+		}
+		next := page.NextRecordsURL
+		if !strings.HasPrefix(next, "/services/data/") || strings.ContainsAny(next, "?#") {
+			return &APIError{Op: op, Object: object, Status: 200, Malformed: true, Message: "query page not done and without a usable nextRecordsUrl"}
+		}
+		page = api.QueryResult{}
+		err := c.cl.do(ctx, request{op: op, object: object, method: http.MethodGet, path: next, retrySafe: true}, &page)
+		if err != nil && !restarted && isExpiredLocator(err) {
+			restarted = true
+			pages, rerr := c.compositeQueries(ctx, op, object, []string{soql})
+			if rerr != nil {
+				return rerr
+			}
+			page, err = pages[0], nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // fieldKey returns the key under which a query record holds field: its

@@ -185,3 +185,70 @@ func TestFindValuesIn(t *testing.T) {
 		t.Error("unknown field: want an error")
 	}
 }
+
+// TestFindIDsInBody: the values of a classified lookup never appear in a
+// request URL (issue 16). The statements travel in Composite bodies, five
+// to a call; a result longer than a page is followed by its
+// nextRecordsUrl, which holds a locator and no value; the answers are
+// FindIDsIn's.
+func TestFindIDsInBody(t *testing.T) {
+	org, c := fakeOrg(t, func(o *Options) { o.QueryBatchSize = 200 })
+	ctx := context.Background()
+	var values []string
+	want := map[string][]string{}
+	for i := range 300 {
+		v := fmt.Sprintf("สมชาย ใจดี ภาพ-ភាពជាដៃគូ-Marker-%03d", i)
+		id, err := org.Insert("Account", map[string]any{"Name": v, "vcms__External_Key__c": fmt.Sprintf("k%d", i)}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[v] = []string{id}
+		values = append(values, v)
+	}
+	// 250 records share one name: its statement's result takes two pages.
+	for range 250 {
+		id, err := org.Insert("Account", map[string]any{"Name": "Marker-Shared"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want["Marker-Shared"] = append(want["Marker-Shared"], id)
+	}
+	values = append(values, "Marker-Shared", "Marker-Nobody")
+	want["Marker-Nobody"] = nil
+
+	org.ResetRequests()
+	got, err := c.FindIDsInBody(ctx, "Account", "Name", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, ids := range want {
+		g, w := slices.Clone(got[v]), slices.Clone(ids)
+		slices.Sort(g)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("FindIDsInBody[%q]: %d Ids, want %d", v, len(g), len(w))
+		}
+	}
+	composites, pages := 0, 0
+	for _, e := range org.Requests() {
+		u, _ := url.QueryUnescape(e.Path + "?" + e.Query)
+		if strings.Contains(u, "Marker") || strings.Contains(u, "SELECT") {
+			t.Errorf("a value or statement in a request URL: %s %s", e.Method, u)
+		}
+		switch e.Endpoint {
+		case "composite":
+			composites++
+		case "query.more":
+			pages++
+		case "describe":
+		default:
+			t.Errorf("unexpected request %s %s (%s)", e.Method, e.Path, e.Endpoint)
+		}
+	}
+	// The long Thai and Khmer values make seven or so statements of URL
+	// size: two Composite calls of at most five query subrequests; the
+	// shared name's statement has a second page, fetched by locator.
+	if composites != 2 || pages < 1 {
+		t.Errorf("%d composite calls and %d pages fetched by locator, want 2 and at least 1", composites, pages)
+	}
+}

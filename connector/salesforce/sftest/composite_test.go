@@ -1,6 +1,7 @@
 package sftest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -57,4 +58,63 @@ func TestComposite(t *testing.T) {
 	}
 	resp, b = c.do("POST", v+"/composite", `{"compositeRequest":[`+strings.Join(subs, ",")+`]}`)
 	assertStatus(t, resp, b, 400)
+}
+
+// TestCompositeQueryPaging: a query subrequest answers as the Query
+// resource does, Sforce-Query-Options in its httpHeaders included: a
+// result longer than the batch gives done false and a nextRecordsUrl,
+// whose locator a plain GET follows; the statement is nowhere in a URL
+// of the top-level requests. A sixth query subrequest is refused.
+func TestCompositeQueryPaging(t *testing.T) {
+	c := newTestClient(t, Options{})
+	for i := range 250 {
+		if _, err := c.org.Insert("Account", map[string]any{"Name": fmt.Sprintf("Paged %03d", i)}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.org.ResetRequests()
+	body := `{"allOrNone": false, "compositeRequest": [
+		{"method": "GET", "url": "/services/data/v62.0/query/?q=SELECT+Id,Name+FROM+Account+WHERE+Name+LIKE+'Paged%25'", "referenceId": "q0",
+		 "httpHeaders": {"Sforce-Query-Options": "batchSize=200"}},
+		{"method": "GET", "url": "/services/data/v62.0/query?q=SELECT+Id+FROM+Account+WHERE+Name+%3D+'nobody'", "referenceId": "q1"},
+		{"method": "GET", "url": "/services/data/v62.0/query?q=SELECT+Id+FROM+Nope__c", "referenceId": "q2"}]}`
+	resp, b := c.do("POST", v+"/composite", body)
+	assertStatus(t, resp, b, 200)
+	assertJSON(t, b, `{"compositeResponse": [
+		{"body": {"totalSize": 250, "done": false, "nextRecordsUrl": "<any>", "records": "<any>"}, "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "q0"},
+		{"body": {"totalSize": 0, "done": true, "records": []}, "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "q1"},
+		{"body": [{"message": "<any>", "errorCode": "INVALID_TYPE"}], "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "q2"}]}`)
+	var out struct {
+		CompositeResponse []struct {
+			Body json.RawMessage `json:"body"`
+		} `json:"compositeResponse"`
+	}
+	var first struct {
+		NextRecordsURL string           `json:"nextRecordsUrl"`
+		Records        []map[string]any `json:"records"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.CompositeResponse[0].Body, &first); err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Records) != 200 || !strings.HasPrefix(first.NextRecordsURL, v+"/query/01g") {
+		t.Fatalf("first page: %d records, next %q", len(first.Records), first.NextRecordsURL)
+	}
+	resp, b = c.do("GET", first.NextRecordsURL, "")
+	assertStatus(t, resp, b, 200)
+	assertJSON(t, b, `{"totalSize": 250, "done": true, "records": "<any>"}`)
+	for _, e := range c.org.Requests() {
+		if strings.Contains(e.Path+"?"+e.Query, "Paged") {
+			t.Errorf("the statement in a URL: %s %s?%s", e.Method, e.Path, e.Query)
+		}
+	}
+	var subs []string
+	for i := range 6 {
+		subs = append(subs, fmt.Sprintf(`{"method":"GET","url":"/services/data/v62.0/query?q=SELECT+Id+FROM+Account","referenceId":"q%d"}`, i))
+	}
+	resp, b = c.do("POST", v+"/composite", `{"compositeRequest":[`+strings.Join(subs, ",")+`]}`)
+	assertStatus(t, resp, b, 400)
+	assertJSON(t, b, `[{"message": "<any>", "errorCode": "LIMIT_EXCEEDED"}]`)
 }
