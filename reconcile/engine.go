@@ -492,7 +492,10 @@ func (f *family) parentOf(id string) string {
 func (r *runner) unsettled() map[string]bool {
 	out := map[string]bool{}
 	for id, e := range r.entries {
-		if e.unknown {
+		// Unknown, held for a person, left for the next run (a run that
+		// wrote held records first), or not keyed in Salesforce yet: the
+		// record is not on both sides as far as this run knows.
+		if e.unknown || e.ambiguous || r.deferred && !e.drain || e.ro().rekeyErr != nil {
 			out[id] = true
 		}
 		for s := SF; s <= Local; s++ {
@@ -694,6 +697,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	var tm Timing
 	tm.Read = time.Since(t0)
 	t0 = time.Now()
+	r.emptiedKeys()
 	r.linkPairs()
 	r.matchOn()
 	r.adoptKeyless()

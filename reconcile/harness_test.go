@@ -55,6 +55,20 @@ type side struct {
 	hidden     map[string][]string         // KeyID -> fields reads leave out (unknown)
 	nokey      map[string]connector.Record // Id -> a record without a key
 	outside    map[string]bool             // KeyIDs read as OUT_OF_SCOPE (outside a where)
+	down       bool                        // writes stop the run (connector.ErrStop), as an outage
+}
+
+// errDown is the stop a side that is down returns.
+var errDown = fmt.Errorf("injected outage: %w", connector.ErrStop)
+
+func (s *side) Upsert(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		return nil, errDown
+	}
+	return s.Connector.Upsert(ctx, object, records)
 }
 
 func newSide(name string, clock func() time.Time) *side {

@@ -38,6 +38,7 @@ import (
 	"strings"
 
 	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/state"
 )
 
 // Adopt makes a job adopt its Salesforce records without a key.
@@ -96,6 +97,54 @@ func (r *runner) absorb(a, b *entry) *entry {
 	b.keyless, b.rekey = true, true
 	delete(r.entries, a.id)
 	return b
+}
+
+// emptiedKeys finds the Salesforce records without a key that hold, field
+// for field, the values last seen of a record the job holds: its key was
+// most likely emptied in Salesforce (a cleanup, a mistaken edit). Such a
+// record is neither adopted nor paired but held for a person, and the
+// record the job holds is unknown rather than deleted.
+func (r *runner) emptiedKeys() {
+	var keyless []*entry
+	for _, e := range r.entries {
+		if strings.HasPrefix(e.id, keylessPrefix) && e.ro().fp[SF] != nil {
+			keyless = append(keyless, e)
+		}
+	}
+	if len(keyless) == 0 {
+		return
+	}
+	sig := func(fps []state.Fingerprint) string {
+		b := make([]byte, 0, 8*len(fps))
+		for _, fp := range fps {
+			b = fmt.Appendf(b, "%016x", uint64(fp))
+		}
+		return string(b)
+	}
+	want := map[string]*entry{}
+	for _, k := range keyless {
+		want[sig(k.x.fp[SF])] = k
+	}
+	last := make([]state.Fingerprint, len(r.names))
+	for _, e := range r.entries {
+		if !e.has || e.readSF {
+			continue // read under its key this run: it has one
+		}
+		for i := range last {
+			last[i] = e.fs[i].SF
+		}
+		k := want[sig(last)]
+		if k == nil {
+			continue
+		}
+		k.ambiguous = true
+		k.rw().note = "salesforce record " + k.ro().id[SF] + " has no key and holds the values of " + e.key() +
+			": was its key emptied in Salesforce? Put the key back; until then neither is synced"
+		// Not deleted (a complete read did not see it), and not written
+		// to by its key either (an upsert would make a second record).
+		e.pres[SF] = pUnknown
+		e.rw().why[SF] = "salesforce record " + k.ro().id[SF] + " holds its values without a key"
+	}
 }
 
 // adoptKeyless gives the keyless records left after pairing their fate:
@@ -217,7 +266,14 @@ func (r *runner) keylessCursor() string {
 	if len(hs) > maxKeylessKept {
 		hs = hs[:maxKeylessKept]
 	}
-	return r.keylessSig() + "\n" + strings.Join(hs, ",")
+	sig := r.keylessSig()
+	if r.holdCursor && !r.incr {
+		// A keyless record read by this complete read could not take its
+		// key: the next read must be complete too to find it again (the
+		// change cursor alone reaches only records changed since).
+		sig = "retry"
+	}
+	return sig + "\n" + strings.Join(hs, ",")
 }
 
 // loadKeyless reads the keyless cursor: whether the settings changed, and

@@ -158,6 +158,19 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 		if err != nil && (connector.IsFatal(err) || ctx.Err() != nil) {
 			return fmt.Errorf("job %s: set keys on %s: %w", r.job.Name, SF, err)
 		}
+		if err != nil && errors.Is(err, connector.ErrStop) {
+			// The budget, the org's limit or an outage: the run stops and
+			// holds its writes; nothing failed. A keyless record that did
+			// not take its key is read again next run.
+			r.stopped = fmt.Errorf("job %s: set keys on %s: %w", r.job.Name, SF, err)
+			for _, e := range todo {
+				if e.keyless {
+					e.rw().rekeyErr = err
+					r.holdCursor = true
+				}
+			}
+			return nil
+		}
 	}
 	var failed []state.RecordErr
 	now := r.now()

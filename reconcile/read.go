@@ -16,7 +16,7 @@ import (
 
 func (r *runner) read(ctx context.Context) error {
 	ctx = r.sfFields(ctx)
-	if r.budgetHeld > 0 && !r.needsFull() && r.feat[SF].KeyReader != nil {
+	if r.budgetHeld > 0 && !r.needsFull() && r.feat[SF].KeyReader != nil && r.lastStopped(ctx) {
 		return r.readPending(ctx)
 	}
 	var since connector.Cursor
@@ -121,14 +121,23 @@ func (r *runner) read(ctx context.Context) error {
 	return nil
 }
 
-// readPending is the read of a run that follows one the API budget or the
-// org's limit stopped: the writes it held back go first, before calls are
-// spent on anything that can wait. The local side is read whole (it costs
-// no API call); Salesforce only for the pending records, by key. Salesforce's
-// change feed is not read, so the run decides the pending records alone
-// (the others wait, unchanged, for the next run) and leaves the cursor
-// where it was. A budget smaller than a run's reads so still moves the held
-// writes on, run after run.
+// lastStopped reports whether the job's previous run was stopped by the
+// budget, the org's limit or an outage (not merely held back by
+// max_writes, which must not keep every later run from reading
+// Salesforce's changes).
+func (r *runner) lastStopped(ctx context.Context) bool {
+	runs, err := r.Store.Runs(ctx, r.job.Name, 3)
+	if err != nil {
+		return false
+	}
+	for _, run := range runs {
+		if run.ID != r.runID {
+			return run.Outcome == state.OutcomeStopped
+		}
+	}
+	return false
+}
+
 // readSFKeys reads keys (of the entries ids) from Salesforce by key; an
 // entry the read did not return is absent there.
 func (r *runner) readSFKeys(ctx context.Context, keys, ids []string) error {
@@ -167,6 +176,14 @@ func (r *runner) localNotSeen(e *entry) {
 // by key does not spend the budget its writes need.
 const maxDrain = 2000
 
+// readPending is the read of a run that follows one the API budget or the
+// org's limit stopped: the writes it held back go first, before calls are
+// spent on anything that can wait. The local side is read whole (it costs
+// no API call); Salesforce only for the pending records, by key. Salesforce's
+// change feed is not read, so the run decides the pending records alone
+// (the others wait, unchanged, for the next run) and leaves the cursor
+// where it was. A budget smaller than a run's reads so still moves the held
+// writes on, run after run.
 func (r *runner) readPending(ctx context.Context) error {
 	r.incr, r.deferred = true, true
 	r.calls++

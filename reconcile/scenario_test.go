@@ -40,6 +40,8 @@ package reconcile_test
 //	sf|local mended KEY                ... no longer
 //	sf nokey ID F=v ...                a Salesforce record without a key
 //	                                   (NO_KEY), Id ID; SetKeys gives it one
+//	sf|local down -|up -               writes stop the run (an outage:
+//	                                   connector.ErrStop), or no longer
 //	sf outside KEY                     reads return KEY as OUT_OF_SCOPE (it
 //	                                   left the job's where)
 //	sf inside KEY                      ... no longer
@@ -271,6 +273,10 @@ func runScenario(t *testing.T, dir string) {
 				s.damaged[id] = true
 			case "mended":
 				delete(s.damaged, id)
+			case "down":
+				s.down = true
+			case "up":
+				s.down = false
 			case "outside":
 				s.outside[id] = true
 			case "inside":

@@ -133,9 +133,11 @@ func TestStatusColumn(t *testing.T) {
 	if !strings.HasPrefix(string(data), "\"ข้อมูลลับ") {
 		t.Errorf("title row lost:\n%s", data)
 	}
+	// One backup per writing connector: the run's, and this test's own
+	// WriteStatus when the status time moved to the next second.
 	backups, _ := filepath.Glob(filepath.Join(dir, ".casebridge-backup", "*"))
-	if len(backups) != 1 {
-		t.Errorf("backups %v, want one", backups)
+	if len(backups) < 1 || len(backups) > 2 {
+		t.Errorf("backups %v, want one or two", backups)
 	}
 }
 

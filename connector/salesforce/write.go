@@ -291,6 +291,12 @@ func (c *Connector) runBatches(ctx context.Context, op string, o *connector.Obje
 				if !mustStop(ctx, err) && !errors.Is(err, connector.ErrStop) {
 					return err
 				}
+				var at *stopAt
+				if errors.As(err, &at) {
+					// Sent in part (records that hit a lock wait to be
+					// re-sent): only those not written are held.
+					b, err = at.pending, at.err
+				}
 				mu.Lock()
 				if stop == nil {
 					stop = err
@@ -306,6 +312,16 @@ func (c *Connector) runBatches(ctx context.Context, op string, o *connector.Obje
 	}
 	return stopped()
 }
+
+// stopAt is a stop error of a batch sent in part: pending were not
+// written (the rest of the batch was, its results set).
+type stopAt struct {
+	err     error
+	pending []writeItem
+}
+
+func (e *stopAt) Error() string { return e.err.Error() }
+func (e *stopAt) Unwrap() error { return e.err }
 
 // notSent fails the records of items with NOT_PROCESSED wrapping the stop
 // error that kept them from being sent: pending, not failed.
@@ -456,13 +472,13 @@ func (c *Connector) sendBatch(ctx context.Context, op string, o *connector.Objec
 		var res []api.SaveResult
 		if err := send(pending, &res); err != nil {
 			if mustStop(ctx, err) {
-				return err
+				return &stopAt{err: err, pending: pending}
 			}
 			if unavailable(err) {
 				// The org did not answer (after the client's retries):
 				// the run stops here and the writes wait for the next
 				// one, rather than every record failing alone.
-				return &OutageError{Err: err}
+				return &stopAt{err: &OutageError{Err: err}, pending: pending}
 			}
 			c.requestFailed(op, o, pending, results, err)
 			return nil
@@ -492,7 +508,7 @@ func (c *Connector) sendBatch(ctx context.Context, op string, o *connector.Objec
 			return nil
 		}
 		if err := sleep(ctx, c.opts.LockWait<<attempt); err != nil {
-			return err
+			return &stopAt{err: err, pending: locked}
 		}
 		pending = locked
 	}

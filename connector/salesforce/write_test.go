@@ -432,3 +432,24 @@ func TestUpsertStopKeepsWhatWasSent(t *testing.T) {
 		t.Errorf("%d sent in %d requests, %d held", sent, n, held)
 	}
 }
+
+// TestUpsertStopAfterLockRetry: records written by a batch before the
+// budget stops the re-send of its locked ones keep their results; only the
+// locked ones are held (NOT_PROCESSED wrapping the stop).
+func TestUpsertStopAfterLockRetry(t *testing.T) {
+	f := newRecorded(t).withDescribe()
+	f.handle("PATCH "+upsertPath, raw(200, `[{"id":"a015g0000000001AAA","success":true,"errors":[],"created":true},
+	 {"success":false,"errors":[{"statusCode":"UNABLE_TO_LOCK_ROW","message":"unable to obtain exclusive access to this record","fields":[]}]}]`))
+	// The token is call 1, describe 2, the upsert 3: the re-send is refused.
+	c := f.connect(t, func(o *Options) { o.MaxCalls = 3; o.LockWait = time.Millisecond })
+	res, err := c.Upsert(context.Background(), caseObject, manyRecords(2))
+	if !errors.Is(err, ErrBudget) || len(res) != 2 {
+		t.Fatalf("%v %v", res, err)
+	}
+	if res[0].Err != nil || res[0].ID == "" {
+		t.Errorf("the record written: %+v", res[0])
+	}
+	if !errors.Is(res[1].Err, connector.ErrStop) || connector.CodeOf(res[1].Err) != connector.CodeNotProcessed {
+		t.Errorf("the locked record: %+v", res[1])
+	}
+}
