@@ -54,6 +54,10 @@ type side struct {
 	failing    map[string]bool             // KeyIDs
 	hidden     map[string][]string         // KeyID -> fields reads leave out (unknown)
 	nokey      map[string]connector.Record // Id -> a record without a key
+	// nokeyNew are the records without a key changed since the last
+	// incremental read: as in Salesforce, an incremental read returns
+	// only those, a complete read all.
+	nokeyNew map[string]bool
 	outside    map[string]bool             // KeyIDs read as OUT_OF_SCOPE (outside a where)
 	down       bool                        // writes stop the run (connector.ErrStop), as an outage
 }
@@ -72,7 +76,7 @@ func (s *side) Upsert(ctx context.Context, object string, records []connector.Re
 }
 
 func newSide(name string, clock func() time.Time) *side {
-	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}, nokey: map[string]connector.Record{}, outside: map[string]bool{}}
+	s := &side{Connector: memory.New(name, testObject()), unreadable: map[string]bool{}, keyless: map[string]bool{}, damaged: map[string]bool{}, failing: map[string]bool{}, dup: map[string]bool{}, hidden: map[string][]string{}, nokey: map[string]connector.Record{}, nokeyNew: map[string]bool{}, outside: map[string]bool{}}
 	s.Now = clock
 	s.Fail = func(op, object, key string) error {
 		s.mu.Lock()
@@ -89,6 +93,10 @@ func (s *side) Read(ctx context.Context, object string, since connector.Cursor, 
 	s.mu.Lock()
 	var nokey []connector.Record
 	for _, id := range slices.Sorted(maps.Keys(s.nokey)) {
+		if since != "" && !s.nokeyNew[id] {
+			continue
+		}
+		delete(s.nokeyNew, id)
 		r := s.nokey[id].Clone()
 		r.Err = connector.NewRecordError("read", s.Name(), object, "", "Key__c", connector.CodeNoKey, connector.Permanent, fmt.Errorf("record %s has no key", id))
 		nokey = append(nokey, r)

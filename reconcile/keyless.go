@@ -33,6 +33,7 @@ package reconcile
 // the record again and retries.
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -258,6 +259,11 @@ func (r *runner) keylessCursor() string {
 	for _, e := range r.keylessLeft {
 		seen[r.keylessHash(e)] = true
 	}
+	for id, e := range r.entries {
+		if e.ambiguous && strings.HasPrefix(id, keylessPrefix) {
+			seen[r.keylessHash(e)] = true // held for a person: still keyless
+		}
+	}
 	hs := make([]string, 0, len(seen))
 	for h := range seen {
 		hs = append(hs, h)
@@ -291,4 +297,39 @@ func (r *runner) loadKeyless(c string) {
 			r.keylessSeen[h] = true
 		}
 	}
+}
+
+// readKeylessWhole reads every Salesforce record without a key that this
+// run has not read, when match_on may pair one with a row new to the job:
+// an incremental read returns only the records changed since, and a row
+// added today may match a legacy case read (and left alone) long ago. It
+// costs a complete read, so it runs only while keyless records are known
+// (reported or held before) and rows are new.
+func (r *runner) readKeylessWhole(ctx context.Context) error {
+	if !r.incr || len(r.matchIdx) == 0 || len(r.keylessSeen) == 0 {
+		return nil
+	}
+	fresh := false
+	for _, e := range r.entries {
+		if !e.has && e.pres[Local] == pPresent && e.pres[SF] == pNone {
+			fresh = true
+			break
+		}
+	}
+	if !fresh {
+		return nil
+	}
+	r.calls++
+	_, err := r.SF.Read(ctx, r.job.Object, "", func(rec connector.Record) error {
+		if rec.Key == "" && rec.ID != "" && connector.CodeOf(rec.Err) == connector.CodeNoKey {
+			if _, read := r.entries[keylessPrefix+rec.ID]; !read {
+				r.takeKeyless(rec)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: read salesforce records without a key: %w", r.job.Name, err)
+	}
+	return nil
 }

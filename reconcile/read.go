@@ -65,6 +65,9 @@ func (r *runner) read(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
 	}
+	if err := r.readKeylessWhole(ctx); err != nil {
+		return err
+	}
 	// Re-fetch by key what Salesforce did not return but we need: pending
 	// keys, records new on the local side, keys listed but not read.
 	if r.incr {

@@ -253,6 +253,7 @@ func runScenario(t *testing.T, dir string) {
 					rec.Fields[k] = connector.Text(v)
 				}
 				s.nokey[key] = rec
+				s.nokeyNew[key] = true
 			case "del":
 				s.mu.Unlock()
 				err = s.del(key)
