@@ -58,8 +58,8 @@ type side struct {
 	// incremental read: as in Salesforce, an incremental read returns
 	// only those, a complete read all.
 	nokeyNew map[string]bool
-	outside    map[string]bool             // KeyIDs read as OUT_OF_SCOPE (outside a where)
-	down       bool                        // writes stop the run (connector.ErrStop), as an outage
+	outside  map[string]bool // KeyIDs read as OUT_OF_SCOPE (outside a where)
+	down     bool            // writes stop the run (connector.ErrStop), as an outage
 }
 
 // errDown is the stop a side that is down returns.
