@@ -280,3 +280,15 @@ func (c *Connector) ForgetDescribes() {
 	c.objects = map[string]*connector.Object{}
 	c.validWhere = nil
 }
+
+// Objects lists the org's sObjects, as describeGlobal (GET /sobjects)
+// gives them: names, labels and what the session may do with each, in the
+// org's order (alphabetical). One API call; nothing is cached. It reads
+// metadata only, never a record.
+func (c *Connector) Objects(ctx context.Context) ([]api.SObjectSummary, error) {
+	var d api.DescribeGlobal
+	if err := c.cl.do(ctx, request{op: "describeGlobal", method: "GET", path: c.cl.dataPath("sobjects"), retrySafe: true}, &d); err != nil {
+		return nil, err
+	}
+	return d.SObjects, nil
+}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/casebridge/casebridge/connector"
 )
 
 // Defaults used when Options leaves users or connected apps empty.
@@ -67,6 +69,12 @@ type Options struct {
 	// when any name is known; an outgoing referral needs consent checked or
 	// an override reason.
 	ValidationRules bool
+	// Schema, when set, replaces the built-in vcms__ schema: the org
+	// serves these objects, as a connector described them (the objects of
+	// a file saved by casebridge describe --json), beside its own User
+	// object, and holds no records but its users (as with Empty).
+	// Picklists not marked Restricted take any value.
+	Schema []*connector.Object
 
 	// Faults.
 	Latency            time.Duration // added to every request
@@ -150,6 +158,13 @@ func newOrg(opts Options) (*Org, error) {
 	objs, order, err := buildSchema(seed)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Schema != nil {
+		objs, order, err = schemaObjects(opts.Schema, objs["user"])
+		if err != nil {
+			return nil, err
+		}
+		opts.Empty = true
 	}
 	if opts.APIVersion == "" {
 		opts.APIVersion = DefaultAPIVersion

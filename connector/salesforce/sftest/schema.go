@@ -74,6 +74,7 @@ type fieldDef struct {
 	Precision             int
 	Scale                 int
 	Values                []string
+	Unrestricted          bool // a picklist that takes values beyond Values
 	Default               string
 	Nillable              bool
 	Createable            bool
@@ -388,7 +389,7 @@ func (f *fieldDef) describeField() map[string]any {
 		"relationshipName":             relName,
 		"relationshipOrder":            relOrder,
 		"restrictedDelete":             false,
-		"restrictedPicklist":           len(f.Values) > 0,
+		"restrictedPicklist":           len(f.Values) > 0 && !f.Unrestricted,
 		"scale":                        f.Scale,
 		"searchPrefilterable":          f.Type == "reference",
 		"soapType":                     f.soapType(),

@@ -3,6 +3,7 @@ package sftest
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -231,6 +232,9 @@ func (o *Org) convertValue(f *fieldDef, n node) (any, *apiErr, *apiErr) {
 		}
 		return id, nil, nil
 	case "picklist":
+		if f.Unrestricted && len(f.Values) > 0 {
+			break // any text, to the field's length
+		}
 		for _, v := range f.Values {
 			if v == s {
 				return s, nil, nil
@@ -239,12 +243,13 @@ func (o *Org) convertValue(f *fieldDef, n node) (any, *apiErr, *apiErr) {
 		return nil, nil, badPicklist(f, s)
 	case "multipicklist":
 		chosen := map[string]bool{}
+		var extra []string
 		for _, part := range strings.Split(s, ";") {
 			part = strings.TrimSpace(part)
 			if part == "" {
 				continue
 			}
-			ok := false
+			ok := f.Unrestricted && len(f.Values) > 0
 			for _, v := range f.Values {
 				if v == part {
 					ok = true
@@ -252,6 +257,9 @@ func (o *Org) convertValue(f *fieldDef, n node) (any, *apiErr, *apiErr) {
 			}
 			if !ok {
 				return nil, nil, badPicklist(f, part)
+			}
+			if !slices.Contains(f.Values, part) && !chosen[part] {
+				extra = append(extra, part) // an unrestricted field's value, after the listed ones
 			}
 			chosen[part] = true
 		}
@@ -261,6 +269,7 @@ func (o *Org) convertValue(f *fieldDef, n node) (any, *apiErr, *apiErr) {
 				out = append(out, v)
 			}
 		}
+		out = append(out, extra...)
 		if len(out) == 0 {
 			return nil, nil, nil
 		}
