@@ -38,11 +38,14 @@ import (
 // and databases, and an in-process fake org per script that the script can
 // inspect and edit through the commands below.
 //
-//	fakeorg [-seeded] [-rules]
+//	fakeorg [-seeded] [-rules] [-schema FILE]
 //	    start the fake org (empty unless -seeded; -rules turns on its
 //	    validation rules, e.g. a case's last name is required) on 127.0.0.1; sets
 //	    $ORG_URL and $ORG_SECRET (configs say login_url: ${ORG_URL} and
-//	    client_secret: ${ORG_SECRET}) and writes $WORK/org.secret.
+//	    client_secret: ${ORG_SECRET}) and writes $WORK/org.secret. -schema
+//	    serves the objects of a file saved by describe --json, as fakeorg
+//	    --schema does; it may start a second org, which the org commands
+//	    and $ORG_URL then address (the first keeps running).
 //	org get OBJECT KEY FIELD        print a field of the record with that external key ("null" when null);
 //	                                ! org get OBJECT KEY: no live record has that key
 //	org set OBJECT KEY|id:ID F=text F:=json ...
@@ -122,19 +125,24 @@ func noNeg(ts *testscript.TestScript, neg bool, name string) {
 func cmdFakeorg(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "fakeorg")
 	st := e2e(ts)
-	if st.org != nil {
-		ts.Fatalf("fakeorg: already started")
-	}
 	opts := sftest.Options{Empty: true}
-	for _, a := range args {
-		switch a {
-		case "-seeded":
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-seeded":
 			opts.Empty = false
-		case "-rules":
+		case a == "-rules":
 			opts.ValidationRules = true
+		case a == "-schema" && i+1 < len(args):
+			i++
+			objects, err := readSchemaFile(ts.MkAbs(args[i]))
+			ts.Check(err)
+			opts.Schema = objects
 		default:
-			ts.Fatalf("usage: fakeorg [-seeded] [-rules]")
+			ts.Fatalf("usage: fakeorg [-seeded] [-rules] [-schema FILE]")
 		}
+	}
+	if st.org != nil && opts.Schema == nil {
+		ts.Fatalf("fakeorg: already started")
 	}
 	org := sftest.New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -150,6 +150,10 @@ func New(opts Options) *Org {
 	return o
 }
 
+// Build is New returning an error instead of panicking: for a Schema
+// given by a person (casebridge fakeorg --schema), which may not hold.
+func Build(opts Options) (*Org, error) { return newOrg(opts) }
+
 func newOrg(opts Options) (*Org, error) {
 	seed, err := loadSeed()
 	if err != nil {
