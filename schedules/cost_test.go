@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 )
@@ -55,19 +52,7 @@ func newCostFixture(t testing.TB, n int) *costFixture {
 	if err := os.WriteFile(filepath.Join(dir, "cases.csv"), []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "casebridge.yaml")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(costConfig, "FAKE_ORG_URL", srv.URL)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.r, err = Open(context.Background(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.r.Close() })
+	f.r = openRunner(t, dir, costConfig, srv.URL)
 	return f
 }
 

@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 )
@@ -73,19 +70,7 @@ func newLookupFixtureWith(t testing.TB, partners, cases int, configText string) 
 		f.rows = append(f.rows, [3]string{fmt.Sprintf("LK-%04d", i), fmt.Sprintf("ทดสอบ %d", i), partnerCode(1 + (i-1)%partners)})
 	}
 	f.write(t)
-	path := filepath.Join(dir, "casebridge.yaml")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(configText, "FAKE_ORG_URL", srv.URL)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.r, err = Open(context.Background(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.r.Close() })
+	f.r = openRunner(t, dir, configText, srv.URL)
 	return f
 }
 

@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
-	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 	"github.com/casebridge/casebridge/reconcile"
 )
@@ -31,21 +28,7 @@ func newTestRunner(t *testing.T, cfgText string) (*Runner, *sftest.Org, string) 
 	if err := os.WriteFile(filepath.Join(dir, "th_tracker.csv"), csv, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	text := strings.ReplaceAll(cfgText, "FAKE_ORG_URL", srv.URL)
-	path := filepath.Join(dir, "casebridge.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(context.Background(), cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r, org, dir
+	return openRunner(t, dir, cfgText, srv.URL), org, dir
 }
 
 const thConfig = `
