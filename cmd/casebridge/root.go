@@ -25,6 +25,8 @@ type app struct {
 
 	logLevel  string
 	logFormat string
+	// metricsFile is sync's --metrics-textfile.
+	metricsFile string
 }
 
 // run executes the command line args and returns the process exit code.

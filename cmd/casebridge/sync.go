@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/casebridge/casebridge/admin"
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
@@ -56,6 +59,7 @@ func (a *app) syncCommand() *cobra.Command {
 	var showPlan bool
 	var reports reportFlags
 	var prof profileFlags
+	var metricsFile string
 	cmd := &cobra.Command{
 		Use:   "sync CONFIG [JOB...]",
 		Short: "Run jobs once: compare both sides, then write the changes",
@@ -94,6 +98,7 @@ names, never the values in the records.`,
 			if err != nil {
 				return err
 			}
+			a.metricsFile = metricsFile
 			err = a.runConfigJobs(cmd.Context(), argv[0], argv[1:], opts, showPlan || opts.DryRun, reports)
 			if perr := stop(); perr != nil {
 				fmt.Fprintf(a.stderr, "casebridge: %v\n", perr)
@@ -104,6 +109,7 @@ names, never the values in the records.`,
 	f := cmd.Flags()
 	reports.register(f)
 	prof.register(f)
+	f.StringVar(&metricsFile, "metrics-textfile", "", "write the runs' Prometheus metrics (the daemon's casebridge_* series) to this file, for node exporter's textfile collector (a .prom file in its directory)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "plan and print the writes, change nothing")
 	f.BoolVar(&opts.Full, "full", false, "read Salesforce completely instead of from the last cursor")
 	f.BoolVar(&opts.Force, "force", false, "override the safety brakes (max_delete, match rate)")
@@ -137,11 +143,29 @@ func (a *app) runConfigJobs(ctx context.Context, path string, names []string, op
 func (a *app) runJobs(ctx context.Context, r *schedules.Runner, jobs []string, opts schedules.RunOptions, showPlan bool, reports reportFlags) error {
 	var first error
 	failed := false
+	var observe func(job string, res *schedules.JobResult, err error, took time.Duration)
+	if a.metricsFile != "" && !opts.DryRun {
+		// The daemon's metrics, for cron and systemd timer users: the
+		// runs of this invocation, and the state's gauges.
+		reg := prometheus.NewRegistry()
+		srv := admin.New(admin.Options{Config: r.Config, Store: r.Store, Log: a.log, Registry: reg})
+		defer srv.Close(context.WithoutCancel(ctx))
+		observe = srv.Observe
+		defer func() {
+			if err := prometheus.WriteToTextfile(a.metricsFile, reg); err != nil {
+				fmt.Fprintf(a.stderr, "casebridge: --metrics-textfile: %v\n", err)
+			}
+		}()
+	}
 	prog := newProgress(a.term)
 	r.Progress = prog.add
 	defer func() { r.Progress = nil }()
 	for _, name := range jobs {
+		t0 := time.Now()
 		res, err := r.Run(ctx, name, opts)
+		if observe != nil {
+			observe(name, res, err, time.Since(t0))
+		}
 		prog.clear()
 		if res != nil && res.Result != nil {
 			if showPlan {
