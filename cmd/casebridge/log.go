@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -47,7 +48,15 @@ func isTerminal(w io.Writer) bool {
 // pass through escapeUnsafe: a record key from a spreadsheet must not drive
 // the terminal (JSON lines escape control characters by themselves).
 func consoleWriter(w io.Writer, noColor bool) zerolog.ConsoleWriter {
-	esc := func(i any) string { return escapeUnsafe(fmt.Sprint(i)) }
+	esc := func(i any) string {
+		switch v := i.(type) {
+		case json.RawMessage: // a boolean, a number: as JSON wrote it
+			return escapeUnsafe(string(v))
+		case []byte:
+			return escapeUnsafe(string(v))
+		}
+		return escapeUnsafe(fmt.Sprint(i))
+	}
 	return zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime, NoColor: noColor,
 		FormatMessage: esc, FormatFieldValue: esc, FormatErrFieldValue: esc}
 }

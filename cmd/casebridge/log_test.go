@@ -61,3 +61,20 @@ func TestLoggerFormats(t *testing.T) {
 		t.Errorf("unexpected fields: %v", m)
 	}
 }
+
+// TestConsoleLogValues: the console format writes booleans and numbers as
+// words and digits (it printed dry_run=[116 114 117 101]).
+func TestConsoleLogValues(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := newLogger(&buf, "info", "console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info().Bool("dry_run", true).Int("api_calls", 3).Float64("read_ms", 1.5).Str("job", "cases").Msg("run done")
+	got := buf.String()
+	for _, want := range []string{"dry_run=true", "api_calls=3", "read_ms=1.5", "job=cases"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console line %q lacks %q", got, want)
+		}
+	}
+}
