@@ -76,15 +76,11 @@ come back. Run 'casebridge sync CONFIG --dry-run' first and read the plan.`,
 			if !yes {
 				return usageErrorf("key reset forgets every baseline and tombstone in the state; run it again with --yes")
 			}
-			cfg, err := a.loadConfig(argv[0])
-			if err != nil {
-				return err
-			}
-			fp, err := schedules.Fingerprinter(cfg)
-			if err != nil {
-				return fmt.Errorf("fingerprint key: %w", err)
-			}
-			return a.withStore(cmd.Context(), argv[0], func(_ *config.Config, st state.Store) error {
+			return a.withStore(cmd.Context(), argv[0], func(cfg *config.Config, st state.Store) error {
+				fp, err := schedules.Fingerprinter(cfg)
+				if err != nil {
+					return fmt.Errorf("fingerprint key: %w", err)
+				}
 				rk, ok := st.(interface {
 					Rekey(ctx context.Context, id string) error
 				})
