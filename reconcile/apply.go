@@ -16,14 +16,16 @@ import (
 // the cursor.
 func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 	defer func() {
-		// The lease lost once a write was sent: another holder may be
-		// writing too, and what this run wrote is not all recorded.
+		// The lease lost once a write was sent (this replica was paused
+		// past its lease, or its renewal failed): the fence let no write
+		// of this run through after that, and another holder runs the job
+		// now. The last batch's writes may not be recorded, but every
+		// write is an upsert by key or a delete, so the next run finds
+		// what they did by reading both sides: the job is handed over,
+		// not locked out (README.md, "Lockout").
 		if err != nil && r.attempted > 0 && !errors.Is(err, errKilled) &&
-			(errors.Is(err, state.ErrLeaseLost) || errors.Is(context.Cause(ctx), state.ErrLeaseLost)) {
-			var ce *criticalError
-			if !errors.As(err, &ce) {
-				err = &criticalError{cause: "the job's lease was lost during apply", err: err}
-			}
+			!errors.Is(err, state.ErrLeaseLost) && errors.Is(context.Cause(ctx), state.ErrLeaseLost) {
+			err = fmt.Errorf("%w: %w", state.ErrLeaseLost, err)
 		}
 	}()
 	if err := r.hookKill(ctx, BeforeApply); err != nil {

@@ -63,6 +63,11 @@ type Engine struct {
 	// installation (no key file yet, none written): the state's key id is
 	// neither checked nor recorded.
 	EphemeralKey bool
+	// Journal keeps a lockout the state store could not record (it failed
+	// with the commit that caused it) until the store records it: the
+	// job's next run records it before anything else, and refuses to
+	// start while it cannot. Nil: such a lockout is only reported.
+	Journal LockoutJournal
 	// APICalls, when set, returns the requests the Salesforce side has
 	// sent for the job's run so far (counted from before the caller
 	// opened the job: describes and lookups included): a run records
@@ -427,6 +432,9 @@ func (e *Engine) Run(ctx context.Context, job *Job, opts RunOptions) (*Result, e
 	if e.Store == nil {
 		return nil, errors.New("reconcile: engine needs SF, Local, Store and FP")
 	}
+	if err := e.recordKept(ctx, job.Name); err != nil {
+		return nil, err
+	}
 	lo, locked, err := e.Store.Lockout(ctx, job.Name)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", job.Name, err)
@@ -443,7 +451,7 @@ func (e *Engine) Run(ctx context.Context, job *Job, opts RunOptions) (*Result, e
 			l.RunID = res.RunID
 		}
 		if lerr := e.Store.LockOut(context.WithoutCancel(ctx), l); lerr != nil {
-			err = fmt.Errorf("%w (%s; recording the lockout failed too: %v)", err, ce.cause, lerr)
+			err = e.keep(l, err, lerr)
 		} else {
 			err = fmt.Errorf("%w (%s: job %s is locked out until a resync run)", err, ce.cause, job.Name)
 		}

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,7 +18,15 @@ import (
 // disk filled up would.
 type flakyStore struct {
 	state.Store
-	fail bool
+	fail        bool
+	failLockOut bool // LockOut fails too
+}
+
+func (f *flakyStore) LockOut(ctx context.Context, l state.Lockout) error {
+	if f.failLockOut {
+		return errDisk
+	}
+	return f.Store.LockOut(ctx, l)
 }
 
 var errDisk = errors.New("disk I/O error")
@@ -104,33 +113,101 @@ func TestLockoutCommitFailed(t *testing.T) {
 	recoverByResync(t, w, "state commit after a write failed")
 }
 
-// TestLockoutLeaseLost: another holder takes the job's lease while a batch
-// is being written; the run's commit is fenced off and the job is locked
-// out.
-func TestLockoutLeaseLost(t *testing.T) {
+// TestLeaseLostHandsOver: another holder takes the job's lease while a
+// batch is being written (this replica was paused past its lease); the
+// run's commit is fenced off. The job is not locked out: the next holder's
+// run finds what the fenced batch wrote by reading both sides, writes
+// nothing twice, and converges with no person involved.
+func TestLeaseLostHandsOver(t *testing.T) {
 	w := killWorld(t)
 	ctx := context.Background()
 	tok, err := w.store.Acquire(ctx, w.job.Name, "host-a", 10*time.Minute, w.now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var tokB int64
 	w.eng.Hooks.At = func(_ context.Context, p reconcile.Point) error {
-		if p == reconcile.AfterWrite {
+		if p == reconcile.AfterWrite && tokB == 0 {
 			w.now = w.now.Add(time.Hour) // host-a paused past its lease
-			if _, err := w.store.Acquire(ctx, w.job.Name, "host-b", time.Minute, w.now); err != nil {
+			if tokB, err = w.store.Acquire(ctx, w.job.Name, "host-b", time.Hour, w.now); err != nil {
 				t.Error(err)
 			}
 		}
 		return nil
 	}
 	_, err = w.sync(reconcile.RunOptions{Lease: tok})
-	if !errors.Is(err, state.ErrLeaseLost) {
+	if !errors.Is(err, state.ErrLeaseLost) || errors.Is(err, reconcile.ErrLockedOut) || strings.Contains(err.Error(), "locked out") {
 		t.Fatalf("run that lost its lease: %v", err)
 	}
 	w.eng.Hooks.At = nil
+	if lo, ok, _ := w.store.Lockout(ctx, w.job.Name); ok {
+		t.Fatalf("a fenced run locked the job out: %+v", lo)
+	}
 	w.tick()
-	w.now = w.now.Add(time.Hour) // host-b's lease is over too
-	recoverByResync(t, w, "lease was lost")
+	res, err := w.sync(reconcile.RunOptions{Lease: tokB})
+	if err != nil {
+		t.Fatalf("the next holder's run: %v", err)
+	}
+	if n := len(res.Failed); n != 0 {
+		t.Errorf("the next holder's run failed %d records", n)
+	}
+	w.tick()
+	res, err = w.sync(reconcile.RunOptions{Lease: tokB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Plan.Writes) != 0 || len(res.Plan.Notes) != 0 {
+		t.Errorf("not converged after the hand-over:\n%s", res.Plan)
+	}
+	if sf, local := w.sf.dump(), w.local.dump(); !slices.Equal(sf, local) {
+		t.Errorf("sides differ after the hand-over:\n%v\n%v", sf, local)
+	}
+}
+
+// TestLockoutKeptWhileStoreDown: the state store fails the commit after a
+// write and refuses the lockout too (it is down). The lockout is kept
+// outside the store; while the store still cannot record it the job does
+// not run, and once it can, the next run records it before anything else
+// and the job is locked out as it would have been.
+func TestLockoutKeptWhileStoreDown(t *testing.T) {
+	w := killWorld(t)
+	fs := &flakyStore{Store: w.store, failLockOut: true}
+	w.eng.Store = fs
+	j := &state.FileJournal{Path: t.TempDir() + "/lockouts.json"}
+	w.eng.Journal = j
+	w.eng.Hooks.At = func(_ context.Context, p reconcile.Point) error {
+		if p == reconcile.AfterWrite {
+			fs.fail = true
+		}
+		return nil
+	}
+	_, err := w.sync(reconcile.RunOptions{})
+	if !errors.Is(err, errDisk) || !strings.Contains(err.Error(), "kept outside the store") {
+		t.Fatalf("run whose commit and lockout failed: %v", err)
+	}
+	w.eng.Hooks.At = nil
+	if kept, err := j.Kept(w.job.Name); err != nil || len(kept) != 1 || !strings.Contains(kept[0].Cause, "state commit") {
+		t.Fatalf("journal = %+v, %v", kept, err)
+	}
+	sfBefore, localBefore := w.sf.dump(), w.local.dump()
+	fs.fail = false // commits work again, but the lockout's insert does not
+	if _, err := w.sync(reconcile.RunOptions{}); err == nil || !strings.Contains(err.Error(), "does not run") {
+		t.Fatalf("run while the lockout cannot be recorded: %v", err)
+	}
+	if !slices.Equal(w.sf.dump(), sfBefore) || !slices.Equal(w.local.dump(), localBefore) {
+		t.Fatal("a run wrote before the kept lockout was recorded")
+	}
+	fs.failLockOut = false
+	if _, err := w.sync(reconcile.RunOptions{}); !errors.Is(err, reconcile.ErrLockedOut) {
+		t.Fatalf("run once the store is back: %v; want ErrLockedOut", err)
+	}
+	if kept, _ := j.Kept(w.job.Name); len(kept) != 0 {
+		t.Errorf("journal still keeps %+v after the store recorded it", kept)
+	}
+	if _, err := os.Stat(j.Path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("empty journal file left behind: %v", err)
+	}
+	recoverByResync(t, w, "state commit after a write failed")
 }
 
 // TestNoLockoutWithoutWrites: failures before any write leave the state

@@ -68,13 +68,30 @@ func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
 	case config.StatePostgres:
 		return state.OpenPostgres(ctx, dsn)
 	default:
-		if dsn == "" {
-			dsn = filepath.Join(cfg.Dir, "casebridge.db")
-		} else if !filepath.IsAbs(dsn) {
-			dsn = filepath.Join(cfg.Dir, dsn)
-		}
-		return state.OpenSQLite(ctx, dsn)
+		return state.OpenSQLite(ctx, sqlitePath(cfg))
 	}
+}
+
+// sqlitePath is the file of an SQLite state store: state.dsn, relative
+// to the configuration's folder, or casebridge.db there.
+func sqlitePath(cfg *config.Config) string {
+	dsn := cfg.State.DSN.Reveal()
+	if dsn == "" {
+		return filepath.Join(cfg.Dir, "casebridge.db")
+	} else if !filepath.IsAbs(dsn) {
+		return filepath.Join(cfg.Dir, dsn)
+	}
+	return dsn
+}
+
+// LockoutJournal is where runs of cfg keep a lockout the state store could
+// not record: beside an SQLite store's file, or in the user's cache
+// directory for PostgreSQL (reconcile.LockoutJournal).
+func LockoutJournal(cfg *config.Config) *state.FileJournal {
+	if cfg.State.Driver == config.StatePostgres {
+		return &state.FileJournal{Path: state.JournalPath(cfg.State.DSN.Reveal(), false)}
+	}
+	return &state.FileJournal{Path: state.JournalPath(sqlitePath(cfg), true)}
 }
 
 // existingFingerprinter is Fingerprinter without making a key file: nil

@@ -53,6 +53,9 @@ type Runner struct {
 	// the first wait between checks (default 2s). See OnBulkJob.
 	BulkDrainWait time.Duration
 	BulkDrainPoll time.Duration
+	// Journal keeps a lockout the state store could not record until it
+	// can (reconcile.Engine.Journal); Open sets it beside the store.
+	Journal reconcile.LockoutJournal
 
 	bulk    bulkRouter
 	closers []func() error
@@ -128,6 +131,7 @@ func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner,
 		return nil, fmt.Errorf("state store: %w", err)
 	}
 	r.Store = st
+	r.Journal = LockoutJournal(cfg)
 	r.closers = append(r.closers, st.Close)
 	sf, err := OpenSalesforce(ctx, cfg, nil, r.OnBulkJob)
 	if err != nil {
@@ -384,7 +388,7 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		localSide.side, localSide.progress = "local", progress
 	}
 	rk, _ := ctx.Value(fpKey{}).(runKey)
-	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: rk.fp, Now: r.Now, Hooks: r.Hooks, EphemeralKey: rk.ephemeral}
+	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: rk.fp, Now: r.Now, Hooks: r.Hooks, EphemeralKey: rk.ephemeral, Journal: r.Journal}
 	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
 		calls0, _ := ctx.Value(callsKey{}).(int64)
 		eng.APICalls = func() int64 { return u.Usage().Calls - calls0 }

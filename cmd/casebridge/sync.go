@@ -73,14 +73,17 @@ any write when it would delete more than max_delete records, or when a first
 sync matches almost no records (a key_prefix typo must not duplicate every
 case); --force overrides them after you have checked the plan.
 
-A run that fails in a way that leaves the state suspect (the job's lease lost
-while writing, the state store failing after a write) locks the job out:
-later runs refuse to start (exit code 8) until you have checked both sides
+A run whose state store fails after a write locks the job out (when the
+store cannot even record that, the lockout is kept beside it and recorded
+by the next run before anything else): later runs refuse to start (exit
+code 8) until you have checked both sides
 and run it with --resync, which re-initialises its baselines from both sides
 under the job's initial policy, as a first sync does: records on one side
 only are created on the other, differing fields are settled by the initial
 policy, and nothing is written that a first sync would not write. --resync
---dry-run shows that plan first.
+--dry-run shows that plan first. A replica that loses the job's lease while
+writing (paused past it) stops and hands the job over without a lockout:
+the next run reads both sides and finds what it wrote.
 
 Logs and this command's output name jobs, objects, record keys and field
 names, never the values in the records.`,
