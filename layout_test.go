@@ -50,7 +50,7 @@ func goPackages(t *testing.T) map[string][]string {
 	return pkgs
 }
 
-// TestImportRules enforces the layering of DESIGN.md §2 (what depguard would
+// TestImportRules enforces the layering of doc/architecture.md §2.1 (what depguard would
 // do): connectors know nothing of mapping, reconcile, config or the CLI;
 // mapping knows nothing of Salesforce; only the CLI may use the standard
 // log package (everything else takes an injected zerolog.Logger).
@@ -135,7 +135,7 @@ func hasPackageComment(t *testing.T, dir string) bool {
 }
 
 // TestConnectorFolders enforces the shape every connector folder has
-// (STYLE.md points 2 and 4): a README, an embedded sample configuration,
+// (doc/architecture.md §2.3): a README, an embedded sample configuration,
 // and a test that runs connector/conformance. A connector that cannot have
 // one of them is waived here, with the reason.
 func TestConnectorFolders(t *testing.T) {

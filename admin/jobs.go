@@ -107,7 +107,7 @@ type ErrorList struct {
 }
 
 // Conflict is an entry of a job's manual conflict queue. Fingerprints are
-// not shown: they are pseudonymous data (DESIGN.md §7).
+// not shown: they are pseudonymous data (doc/architecture.md §10).
 type Conflict struct {
 	Job    string     `json:"job"`
 	Key    string     `json:"key"`

@@ -22,7 +22,7 @@ import (
 )
 
 // DefaultAddr is where the daemon should listen unless told otherwise: the
-// loopback interface only (DESIGN.md §7). Exposing the API further is a
+// loopback interface only (doc/architecture.md §10). Exposing the API further is a
 // deliberate choice of the operator, behind a proxy that terminates TLS.
 const DefaultAddr = "127.0.0.1:9477"
 

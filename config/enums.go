@@ -121,7 +121,7 @@ const (
 
 func (DeletePolicy) enumValues() []string { return []string{"propagate", "flag", "ignore"} }
 
-// PII is a field's sensitivity class (DESIGN §7, domain.md §2).
+// PII is a field's sensitivity class (doc/architecture.md §10 rule 1, §11.1).
 type PII string
 
 // The sensitivity classes. PIINone is the default.
@@ -170,8 +170,8 @@ const (
 
 func (MonthNames) enumValues() []string { return []string{"en", "th", "km", "bn", "es"} }
 
-// YesNoPreset names a built-in list of yes/no/unknown words (domain.md
-// §5.5 rule 3).
+// YesNoPreset names a built-in list of yes/no/unknown words (doc/architecture.md
+// §11.6 rule 3).
 type YesNoPreset string
 
 // The presets. All is the union of the others.

@@ -107,7 +107,7 @@ func (y *YesNo) decodeNode(d *decoder, n ast.Node, path string, at Pos) {
 	}
 }
 
-// yesNoWords are the built-in word lists (domain.md §5.5 rule 3). Every
+// yesNoWords are the built-in word lists (doc/architecture.md §11.6 rule 3). Every
 // language preset includes the English words, which partner sheets mix in.
 var yesNoWords = map[YesNoPreset][3][]string{
 	YesNoEnglish: {{"yes", "y", "true", "1", "✓"}, {"no", "n", "false", "0"}, {"", "-", "—", "?", "n/a"}},

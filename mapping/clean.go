@@ -10,7 +10,7 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// Clean is the shared text clean-up (domain.md §5.5 rule 1), in the form
+// Clean is the shared text clean-up (doc/architecture.md §11.6 rule 1), in the form
 // used to match a cell against configured words: Unicode NFC, white space
 // trimmed at both ends (including no-break and zero-width spaces),
 // zero-width spaces, word joiners and byte-order marks removed inside, and

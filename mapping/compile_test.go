@@ -13,7 +13,7 @@ import (
 	"github.com/casebridge/casebridge/fixtures"
 )
 
-// seedObjects returns the vcms__ schema of domain.md §2 as the fake org's
+// seedObjects returns the vcms__ schema of doc/architecture.md §11.1 as the fake org's
 // seed (fixtures/org/seed.json) declares it, converted the way describe
 // would give it: every picklist restricted, required and master-detail
 // fields not nillable, formula fields calculated and read-only. A field

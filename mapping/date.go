@@ -87,7 +87,7 @@ func (e Era) writableYears() (lo, hi int) {
 	return 1, 9999
 }
 
-// DateOptions are a source's date profile (domain.md §5.5 rule 2). Every
+// DateOptions are a source's date profile (doc/architecture.md §11.6 rule 2). Every
 // profile reads ISO dates (2024-04-03, also with / or . between the parts)
 // first; then, if enabled, a year alone and Excel serials; then day, month
 // and year in the profile's order, with / - . or spaces between them, and

@@ -9,7 +9,7 @@ import (
 
 func timeMonth(m int) time.Month { return time.Month(m) }
 
-// Expected values are worked by hand from domain.md §5.
+// Expected values are worked by hand from doc/architecture.md §11.
 func TestDateThaiBuddhist(t *testing.T) {
 	tr := must(NewDate(DateOptions{Order: DayFirst, Era: EraBuddhist, ExcelSerial: true}))
 	runParse(t, tr, []parseCase{

@@ -24,7 +24,7 @@
 // "yes_no", "date", "age", ...) for a config loader to decode a rule's
 // options into, and Build makes the transform. [Transform.Hash] identifies
 // a configured transform, so that a changed rule is seen as a rule change
-// and not as a mass edit of data (DESIGN.md §5).
+// and not as a mass edit of data (doc/architecture.md §5.9).
 //
 // A rule's flags option (config.RuleFlags) turns a Result's flags into
 // fields: flags: { estimated: vcms__Birthdate_Estimated__c } compiles to
@@ -51,7 +51,7 @@
 //
 // # Glossary
 //
-//   - Clean: the shared text clean-up of domain.md §5.5 rule 1 (NFC, trim
+//   - Clean: the shared text clean-up of doc/architecture.md §11.6 rule 1 (NFC, trim
 //     including NBSP and zero-width characters, Thai/Khmer/Bengali digits
 //     to ASCII); every transform cleans its cell first.
 //   - Write form: the text Format writes into a local cell; it reads back as

@@ -11,7 +11,7 @@ import (
 	"github.com/casebridge/casebridge/connector/memory"
 )
 
-// khServicesJob is the Khmer register's Services column (domain.md §5.2):
+// khServicesJob is the Khmer register's Services column (doc/architecture.md §11.3):
 // split on , ; / and newlines, one Assistance per token.
 const khServicesJob = inlineHead + `    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
     local: { source: s, key: Code, key_prefix: "ngo-kh-bb:" }

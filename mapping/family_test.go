@@ -127,7 +127,7 @@ func TestThaiRowForward(t *testing.T) {
 	}
 }
 
-// TestThaiWorkedExamples: domain.md's worked examples, written by hand.
+// TestThaiWorkedExamples: the Thai tracker's worked examples (doc/architecture.md §11.2), written by hand.
 func TestThaiWorkedExamples(t *testing.T) {
 	m := compileJob(t, "th.yaml", "th_cases")
 	for _, tc := range []struct {

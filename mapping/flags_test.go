@@ -39,7 +39,7 @@ const thFlagJob = inlineHead + `    salesforce: { object: vcms__Survivor_Case__c
 `
 
 // TestFlagsBecomeFields: what the transforms learn reading a Thai tracker
-// row (domain.md §5.1) lands in checkbox fields.
+// row (doc/architecture.md §11.2) lands in checkbox fields.
 func TestFlagsBecomeFields(t *testing.T) {
 	cfg := parseInline(t, thFlagJob)
 	m, err := Compile(cfg.Jobs["j"], flagObjects(t))
@@ -101,7 +101,7 @@ func TestFlagsBecomeFields(t *testing.T) {
 	}
 }
 
-// TestFlagBareYear: a Khmer-style bare year (domain.md §5.2 "A year on its
+// TestFlagBareYear: a Khmer-style bare year (doc/architecture.md §11.3 "A year on its
 // own becomes 1 Jan of that year, marked estimated"), in Khmer digits.
 func TestFlagBareYear(t *testing.T) {
 	cfg := parseInline(t, inlineHead+`    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }

@@ -16,7 +16,7 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// TestGolden runs one folder per source layout of domain.md §5 under
+// TestGolden runs one folder per source layout of doc/architecture.md §11 under
 // testdata/<layout>/:
 //
 //	rules.json    rule name -> {"transform": registered name, "options": {...}}
@@ -27,7 +27,7 @@ import (
 // Values are written kind:raw (null, text:"…", number:3000,
 // date:2008-03-12, datetime:2024-04-03T16:15:00Z, bool:true,
 // multi:"A;B"); flags as Flags.String or "-". The expectations are written
-// by hand from domain.md's worked examples, never generated: there is no
+// by hand from the worked examples of doc/architecture.md §11, never generated: there is no
 // -update flag. Every cell has exactly one expectation; every value also
 // makes the round trip through the rule's write form.
 func TestGolden(t *testing.T) {

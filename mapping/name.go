@@ -58,7 +58,7 @@ type NameOptions struct {
 	Single NamePart `json:"single" yaml:"single"`
 }
 
-// Honorific lists of the sources in domain.md §5, read-only.
+// Honorific lists of the sources in doc/architecture.md §11, read-only.
 var (
 	ThaiHonorifics      = []string{"นางสาว", "น.ส.", "นาย", "นาง"}
 	ThaiChildHonorifics = []string{"ด.ญ.", "ด.ช.", "เด็กหญิง", "เด็กชาย"}

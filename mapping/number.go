@@ -13,7 +13,7 @@ import (
 // ignores case.
 var (
 	// DefaultCurrency are signs and words stripped before or after a
-	// number (domain.md §5.5 rule 5), including the ".-", "/-" and ",-"
+	// number (doc/architecture.md §11.6 rule 5), including the ".-", "/-" and ",-"
 	// that close an amount in Thai and Bengali writing.
 	DefaultCurrency = []string{"฿", "৳", "៛", "$", "บาท", "টাকা", "tk.", "tk", "thb", "bdt", "khr", "gtq", "usd", "baht", ".-", "/-", ",-", "=-"}
 	// DefaultUnits are units of an age stripped after a number: "14 ปี".

@@ -53,7 +53,7 @@ func TestHash(t *testing.T) {
 		t.Error("a different write form gives the same hash")
 	}
 	// The hash is stable across runs and releases: a change here re-initialises
-	// every yes_no field of every installation (DESIGN.md §5).
+	// every yes_no field of every installation (doc/architecture.md §5.9).
 	if want := "4843467b2570331b3ec311476d2b1bc9a4d16184a4237f68cc1e87979ec3a86c"; a != want {
 		t.Errorf("yes_no hash is %s, was %s", a, want)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // thNamesJob maps first and last name both ways into the tracker's one
-// full-name cell (domain.md §5.1 ชื่อ-สกุล).
+// full-name cell (doc/architecture.md §11.2 ชื่อ-สกุล).
 const thNamesJob = inlineHead + `    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
     local: { source: s, key: "รหัสเคส Case ID", key_prefix: "ngo-th-cm:" }
     fields:

@@ -42,7 +42,7 @@ type ValueMapOptions struct {
 }
 
 // DefaultSeparators split multi-value cells: comma, semicolon, slash and
-// newlines (domain.md §5.2).
+// newlines (doc/architecture.md §11.3).
 const DefaultSeparators = ",;/\n\r"
 
 // NewValueMap returns a value map. A local spelling may appear once
@@ -137,7 +137,7 @@ type valueMap struct {
 func (m *valueMap) Kind() string { return m.kind }
 
 // Lossy is false: a value map keeps the value, and rewriting a cell in its
-// write form is not a change (DESIGN.md §5).
+// write form is not a change (doc/architecture.md §3.3).
 func (m *valueMap) Lossy() bool  { return false }
 func (m *valueMap) Hash() string { return m.hash }
 

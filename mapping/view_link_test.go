@@ -10,7 +10,7 @@ import (
 )
 
 // linkView is a View over a SQLite table whose key the database generates
-// (INTEGER PRIMARY KEY, like domain.md §5.4's casos) with a link column.
+// (INTEGER PRIMARY KEY, like doc/architecture.md §11.5's casos) with a link column.
 func linkView(t *testing.T) (*View, *sqldb.Connector) {
 	t.Helper()
 	cfg := parseInline(t, inlineHead+`    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }

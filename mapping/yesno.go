@@ -6,7 +6,7 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// The default word lists of domain.md §5.5 rule 3, read-only. Matching is
+// The default word lists of doc/architecture.md §11.6 rule 3, read-only. Matching is
 // after Clean and case folding, so "Yes", "YES" and " y " all match.
 var (
 	DefaultYes     = []string{"yes", "y", "ใช่", "มี", "បាទ", "ចាស", "হ্যাঁ", "sí", "si", "1", "true", "✓"}

@@ -398,7 +398,7 @@ func (r *runner) field(e *entry, i int) fdec {
 	return r.fieldTable(e, i, s, l, ds, dl)
 }
 
-// fieldTable is DESIGN.md §5's decision table for one field: the two
+// fieldTable is the decision table of doc/architecture.md §5.3 for one field: the two
 // sides' deltas joined, after checking whether both now hold equal values.
 func (r *runner) fieldTable(e *entry, i int, s, l state.Fingerprint, ds, dl Delta) fdec {
 	sc, lc := ds&DeltaChanged != 0, dl&DeltaChanged != 0

@@ -222,7 +222,7 @@ type Child struct {
 	Suffix string
 }
 
-// Consent gates fields on a consent field (domain.md §4): while either
+// Consent gates fields on a consent field (doc/architecture.md §5.10): while either
 // side's consent value is not one of Allowed (or is blank, or unknown),
 // the gated fields do not flow in either direction, and records are
 // created without them. A withdrawal (a side changing into a value that is

@@ -9,7 +9,7 @@ import (
 	"github.com/casebridge/casebridge/state"
 )
 
-// Local stores whose keys the database generates (DESIGN.md §5, "every
+// Local stores whose keys the database generates (doc/architecture.md §5.11, "every
 // create is idempotent"). The local side cannot create a record under the
 // key Salesforce gives it; it creates the row through a link column that
 // holds the Salesforce Id, and the create's Result.Key is the key the

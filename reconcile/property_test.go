@@ -16,7 +16,7 @@ import (
 )
 
 // The oracle is a plain model of what each side should hold, written from
-// DESIGN.md §5 in terms of values (no fingerprints, no state store, no
+// doc/architecture.md §5 in terms of values (no fingerprints, no state store, no
 // connectors): a baseline of values per key and field, and the decision
 // table applied to it. Job: both directions, salesforce_wins for conflicts
 // and at first sync, deletes propagate.

@@ -14,7 +14,7 @@ import (
 	"github.com/casebridge/casebridge/state"
 )
 
-// Bulk API 2.0 jobs (DESIGN.md §5): the Salesforce connector calls
+// Bulk API 2.0 jobs (doc/architecture.md §5.11): the Salesforce connector calls
 // OnBulkJob with each ingest job's id after creating it and before
 // uploading any data; the runner records the id in the state under the job
 // that is running, and the next run of that job drains what a crashed run

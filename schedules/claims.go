@@ -10,7 +10,7 @@ import (
 	"github.com/casebridge/casebridge/config"
 )
 
-// Scheduled runs and replicas (DESIGN.md §8): every replica sharing a
+// Scheduled runs and replicas (doc/architecture.md §9): every replica sharing a
 // PostgreSQL state store fires the same schedules. Each firing carries its
 // scheduled time in its context (WithScheduledAt); Runner.Run claims the
 // run (state.Store.ClaimRun, unique on job and scheduled time) before it

@@ -51,8 +51,8 @@ jobs:
           - { sf: CurrencyIsoCode, constant: KHR }
 `
 
-// TestEachServicesRun: the Khmer register's Services column (domain.md
-// §5.2) becomes one Assistance per service under its case, keyed by the
+// TestEachServicesRun: the Khmer register's Services column (doc/architecture.md
+// §11.3) becomes one Assistance per service under its case, keyed by the
 // mapped value; a second run writes nothing.
 func TestEachServicesRun(t *testing.T) {
 	org, srv := sftest.NewServer(t, sftest.Options{})

@@ -30,7 +30,7 @@ jobs:
 // A run stopped between the local insert of a case created in Salesforce
 // (through the link column) and recording it: the next run pairs the row
 // by its link instead of creating the case again on either side, and the
-// case takes the generated key (DESIGN.md §5, "every create is
+// case takes the generated key (doc/architecture.md §5.11, "every create is
 // idempotent").
 func TestRunnerLinkCreateKilled(t *testing.T) {
 	ctx := context.Background()

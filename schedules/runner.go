@@ -346,7 +346,7 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	var mu sync.Mutex
 	view := mapping.NewView(local, m, objects)
 	// A table whose key the database generates creates rows through its
-	// link column (DESIGN.md §5): the view links records by it.
+	// link column (doc/architecture.md §5.11): the view links records by it.
 	view.Link = strings.TrimSpace(job.Source.LinkColumn)
 	// Children's parents are written by reference to the parent's key
 	// (parents.go): the Salesforce sides of children do it (scopes).

@@ -19,7 +19,7 @@ import (
 	"github.com/casebridge/casebridge/mapping"
 )
 
-// statusCSV is a Thai tracker (domain.md §5.1) with its title row and a
+// statusCSV is a Thai tracker (doc/architecture.md §11.2) with its title row and a
 // sync status column field staff read. TH-ST-0001's single-token name is
 // a last name, which the job does not send: it syncs. TH-ST-0002's stage
 // is not one the job maps (a mapping error). TH-ST-0003's first name is

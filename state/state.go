@@ -260,7 +260,7 @@ type RecordErr struct {
 }
 
 // BulkJob is a Salesforce Bulk API 2.0 ingest job a run started, recorded
-// before any data was uploaded (DESIGN.md §5) and forgotten once it is known
+// before any data was uploaded (doc/architecture.md §5.11) and forgotten once it is known
 // to have ended, so that a run that crashed while the job was open or still
 // processing leaves it behind for the next run to drain.
 type BulkJob struct {

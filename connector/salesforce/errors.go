@@ -170,7 +170,7 @@ func (e *AuthError) Unwrap() error { return e.Err }
 func (e *AuthError) Is(target error) bool { return target == ErrAuth }
 
 // knownTokenDescriptions are Salesforce's documented token error texts
-// (salesforce-facts.md, token errors row). Any other description is
+// (doc/architecture.md §6.1, token errors). Any other description is
 // replaced: a server could echo a username back.
 var knownTokenDescriptions = map[string]bool{
 	"authentication failure":               true,

@@ -14,7 +14,7 @@ import (
 )
 
 // recorded is an httptest server playing Salesforce from the recorded
-// responses in testdata/ (the contract tests of DESIGN.md §9). Routes are
+// responses in testdata/ (the contract tests of doc/architecture.md §12). Routes are
 // "METHOD /path" (the path without the query); every request is logged.
 type recorded struct {
 	t      *testing.T

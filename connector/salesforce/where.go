@@ -16,7 +16,7 @@ import (
 // (a job's `where`). It shares the Connector's client, token, describe
 // cache and API budget; objects without a condition read as the Connector
 // reads them. Records that exist but do not match an object's condition are
-// unknown to the view, never absent (DESIGN.md §5, "absent is not
+// unknown to the view, never absent (doc/architecture.md §5.6, "absent is not
 // deleted"):
 //
 //   - a complete Read passes the matching records, then, from a key-only

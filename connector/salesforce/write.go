@@ -598,7 +598,7 @@ func (c *Connector) deleteBatch(ctx context.Context, o *connector.Object, path s
 // SetKeys sets the key field of records identified by their Salesforce Id:
 // each record's ID names the record and Key is its new key (in NormalizeKey
 // form). It is how a case created locally in a table whose key the database
-// generates takes that key (DESIGN.md §5): an upsert by external id cannot
+// generates takes that key (doc/architecture.md §5.11): an upsert by external id cannot
 // set the key of a record whose key is not yet the one to keep. It sends
 // PATCH /composite/sobjects (update by Id), 200 records per call, allOrNone
 // false; setting a key a record already has is a no-op, so it is safe to

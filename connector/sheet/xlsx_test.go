@@ -117,7 +117,7 @@ func buildXLSX(t testing.TB, sheets ...xs) []byte {
 func str(ref, v string) xc        { return xc{ref: ref, v: v} }
 func num(ref, v string, s int) xc { return xc{ref: ref, t: "n", v: v, s: s} }
 
-// khmerRegister is the synthetic register of domain.md §5.2.
+// khmerRegister is the synthetic register of doc/architecture.md §11.3.
 func khmerRegister(t testing.TB) []byte { return khmerRegisterVariant(t, false) }
 
 func khmerRegisterVariant(t testing.TB, lastMerged bool) []byte {

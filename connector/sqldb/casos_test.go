@@ -52,7 +52,7 @@ func gt(y int, m time.Month, d, h, min, s int) time.Time {
 	return time.Date(y, m, d, h, min, s, 0, loc)
 }
 
-// TestCasosFixture runs the connector over domain.md §5.4's legacy MySQL
+// TestCasosFixture runs the connector over doc/architecture.md §11.5's legacy MySQL
 // table: zero dates, TINYINT(1) soft delete, DATETIME in Guatemalan local
 // time, DECIMAL amounts, an ENUM, the AUTO_INCREMENT key and the sf_id link.
 func TestCasosFixture(t *testing.T) {

@@ -19,7 +19,7 @@
 //     text column holding the Salesforce Id. A record with an empty Key
 //     and the link column set is matched on it, or inserted with it in
 //     the same statement, so a create retried after a crash updates the
-//     row it created instead of adding a second one (DESIGN.md §5, "every
+//     row it created instead of adding a second one (doc/architecture.md §5.11, "every
 //     create is idempotent").
 //   - updated_at: a date-time column holding the row's modification time.
 //     The cursor is the updated_at and key of the last row read; a read

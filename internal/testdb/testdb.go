@@ -1,5 +1,5 @@
 // Package testdb gives each test its own database on the real servers that
-// run beside the tests (DESIGN.md §9, STYLE.md point 11).
+// run beside the tests (doc/architecture.md §12).
 //
 // Postgres and MySQL create a database with a unique name on the shared
 // server, drop it when the test ends (t.Cleanup), and return a DSN for it,

@@ -1,7 +1,7 @@
 // Package api holds the wire types of Salesforce's REST API as casebridge's
 // Salesforce connector reads and writes them: OAuth token responses, error
 // bodies, query pages, describe results, sObject Collections results and
-// limits. The shapes follow salesforce-facts.md; each type names the
+// limits. The shapes follow doc/architecture.md §6; each type names the
 // documented response it decodes.
 //
 // Decode every body with Decode (json.Decoder.UseNumber): Salesforce numbers

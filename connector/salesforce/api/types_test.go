@@ -45,7 +45,7 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
-// TestWireShapes decodes the documented bodies (salesforce-facts.md).
+// TestWireShapes decodes the documented bodies (doc/architecture.md §6).
 func TestWireShapes(t *testing.T) {
 	var sr []SaveResult
 	if err := Decode([]byte(`[{"id":"a01","success":true,"errors":[],"created":true},{"success":false,"errors":[{"statusCode":"DUPLICATE_EXTERNAL_ID","message":"m","fields":["F"]}]}]`), &sr); err != nil {

@@ -188,7 +188,7 @@ func assertSortedKeys(t *testing.T, b []byte) {
 	}
 }
 
-// domainFields is domain.md §2, written out by hand: name type length
+// domainFields is the vcms__ schema (doc/architecture.md §11.1), written out by hand: name type length
 // precision scale [values].
 var domainFields = map[string]string{
 	"vcms__Survivor_Case__c": `

@@ -1,5 +1,5 @@
 // Package sftest is casebridge's fake Salesforce org: an in-process
-// http.Handler that follows /work/shared/salesforce-facts.md (status codes,
+// http.Handler that follows doc/architecture.md §6 (status codes,
 // error bodies, paging, datetime and number formats, limits header,
 // collection limits) closely enough that the Salesforce client, the
 // end-to-end tests and `casebridge demo` can run against it.
@@ -13,7 +13,7 @@
 // or, outside tests, sftest.New(opts).Handler() behind any http.Server.
 //
 // The org is seeded from fixtures/org/seed.json (the vcms__ schema of
-// domain.md §2 plus Account and User, and a few synthetic records); with
+// doc/architecture.md §11.1 plus Account and User, and a few synthetic records); with
 // Options.Empty only the schema and users are loaded.
 //
 // # Endpoints
@@ -72,7 +72,7 @@
 //   - Master-detail children have no OwnerId (as in Salesforce), so
 //     vcms__Assistance__c, vcms__Referral__c and vcms__Monitoring_Visit__c
 //     lack it; their vcms__Case__c is reparentable (updateable).
-//   - Only the two validation rules of domain.md §2 exist, behind
+//   - Only the two validation rules of doc/architecture.md §11.1 exist, behind
 //     Options.ValidationRules; triggers, sharing and field-level security
 //     are not modelled, and every user sees every field.
 //   - A query's result set is fixed when it runs; pages are rendered when

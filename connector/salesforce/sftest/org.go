@@ -64,7 +64,7 @@ type Options struct {
 	Empty       bool             // schema and users only, no seed records
 	Now         func() time.Time // clock, default time.Now
 	DailyLimit  int              // DailyApiRequests.Max, default DefaultDailyLimit
-	// ValidationRules turns on the validation rules of domain.md §2
+	// ValidationRules turns on the validation rules of doc/architecture.md §11.1
 	// (FIELD_CUSTOM_VALIDATION_EXCEPTION): a case's last name is required
 	// when any name is known; an outgoing referral needs consent checked or
 	// an override reason.
