@@ -354,6 +354,8 @@ the history as a dry run.`,
 		},
 	}
 	reports.register(cmd.Flags())
+	// reconcile is always a dry run and takes no --dry-run.
+	cmd.Flags().Lookup("show-values").Usage = "with --report: show the values that differ, masking direct, quasi and sensitive fields"
 	return cmd
 }
 
