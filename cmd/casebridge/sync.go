@@ -124,6 +124,9 @@ names, never the values in the records.`,
 // runConfigJobs loads a configuration, logs in, and runs the named jobs
 // (every job when none is named) with runJobs.
 func (a *app) runConfigJobs(ctx context.Context, path string, names []string, opts schedules.RunOptions, showPlan bool, reports reportFlags) error {
+	if err := reports.check(); err != nil {
+		return err // before anything is read or written
+	}
 	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return err
