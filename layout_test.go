@@ -1,14 +1,20 @@
 package casebridge_test
 
 import (
+	"bytes"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 const module = "github.com/casebridge/casebridge"
@@ -183,5 +189,253 @@ func TestConnectorFolders(t *testing.T) {
 	}
 	if found < 4 {
 		t.Errorf("found %d connector folders; the walk is broken", found)
+	}
+}
+
+// trackedFiles returns the files git tracks, relative to the repository
+// root: those of the last commit and those staged in the index (commits
+// made through a private index leave files the shared index does not
+// list). The repository's rules are about what is committed: a binary
+// built in the working tree (and ignored) is not the repository's.
+func trackedFiles(t *testing.T) []string {
+	t.Helper()
+	staged, err := exec.Command("git", "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("git ls-files: %v (not a git checkout?)", err)
+	}
+	committed, err := exec.Command("git", "ls-tree", "-r", "-z", "--name-only", "HEAD").Output()
+	if err != nil {
+		t.Skipf("git ls-tree HEAD: %v (no commit yet?)", err)
+	}
+	var files []string
+	seen := map[string]bool{}
+	for _, f := range strings.Split(string(staged)+"\x00"+string(committed), "\x00") {
+		if f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		if _, err := os.Lstat(f); err != nil {
+			continue // deleted in the working tree, not yet committed
+		}
+		files = append(files, f)
+	}
+	if len(files) < 100 {
+		t.Fatalf("git ls-files listed %d files; the listing is broken", len(files))
+	}
+	return files
+}
+
+// outsideDocs are documents the project was designed from that are not in
+// the repository: a reference to one points a reader nowhere. What they
+// said that the code relies on is in doc/architecture.md. The names are
+// split so that this file does not mention them.
+var outsideDocs = []string{"DESIGN" + ".md", "STYLE" + ".md", "domain" + ".md", "salesforce-facts" + ".md"}
+
+// TestNoOutsideReferences: no tracked file cites a document that is not in
+// the repository; cite a section of doc/architecture.md (or a package
+// README) instead.
+func TestNoOutsideReferences(t *testing.T) {
+	for _, f := range trackedFiles(t) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, name := range outsideDocs {
+				if strings.Contains(line, name) {
+					t.Errorf("%s:%d: cites %s, which is not in the repository: cite doc/architecture.md instead", f, i+1, name)
+				}
+			}
+		}
+	}
+}
+
+var (
+	// mdLink matches an inline Markdown link or image, [text](target) or
+	// [text](target "title"); mdRef a reference definition, [id]: target.
+	mdLink = regexp.MustCompile(`\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)`)
+	mdRef  = regexp.MustCompile(`^\s{0,3}\[[^\]]+\]:\s+<?(\S+?)>?(?:\s.*)?$`)
+	// mdCode matches inline code spans, whose brackets are not links.
+	mdCode = regexp.MustCompile("`+[^`]*`+")
+)
+
+// TestMarkdownLinks: every relative link in the repository's Markdown
+// files names a file or folder that exists, and an #anchor into a Markdown
+// file names one of its headings (as GitHub derives anchors from them), so
+// that citations such as doc/architecture.md#5-reconcile-the-three-way-algorithm
+// keep working when documents change.
+func TestMarkdownLinks(t *testing.T) {
+	checked := 0
+	for _, f := range trackedFiles(t) {
+		if !strings.HasSuffix(f, ".md") || strings.Contains(f, "node_modules/") {
+			continue
+		}
+		for _, l := range markdownLinks(t, f) {
+			target := l.target
+			if i := strings.IndexAny(target, "?"); i >= 0 {
+				target = target[:i]
+			}
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, anchor, _ := strings.Cut(target, "#")
+			resolved := f
+			if path != "" {
+				if strings.HasPrefix(path, "/") {
+					t.Errorf("%s:%d: link %q is absolute; make it relative to the file", f, l.line, l.target)
+					continue
+				}
+				resolved = filepath.ToSlash(filepath.Join(filepath.Dir(f), path))
+				if _, err := os.Stat(resolved); err != nil {
+					t.Errorf("%s:%d: link %q: %s does not exist", f, l.line, l.target, resolved)
+					continue
+				}
+			}
+			checked++
+			if anchor == "" || !strings.HasSuffix(resolved, ".md") {
+				continue
+			}
+			if !slices.Contains(markdownAnchors(t, resolved), anchor) {
+				t.Errorf("%s:%d: link %q: %s has no heading with anchor #%s", f, l.line, l.target, resolved, anchor)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no relative Markdown link found; the scan is broken")
+	}
+}
+
+type mdLinkAt struct {
+	target string
+	line   int
+}
+
+// markdownLines calls fn with each line of a Markdown file outside fenced
+// code blocks, its inline code spans blanked out.
+func markdownLines(t *testing.T, file string, fn func(line string, n int)) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fence := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		trimmed := strings.TrimSpace(line)
+		if fence != "" {
+			if strings.HasPrefix(trimmed, fence) {
+				fence = ""
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			fence = trimmed[:3]
+			continue
+		}
+		fn(mdCode.ReplaceAllString(line, "``"), i+1)
+	}
+}
+
+func markdownLinks(t *testing.T, file string) []mdLinkAt {
+	var links []mdLinkAt
+	markdownLines(t, file, func(line string, n int) {
+		for _, m := range mdLink.FindAllStringSubmatch(line, -1) {
+			links = append(links, mdLinkAt{m[1], n})
+		}
+		if m := mdRef.FindStringSubmatch(line); m != nil {
+			links = append(links, mdLinkAt{m[1], n})
+		}
+	})
+	return links
+}
+
+// markdownAnchors returns the anchors GitHub gives a Markdown file's
+// headings: lower case, spaces as hyphens, punctuation other than hyphens
+// and underscores dropped, a repeated anchor numbered -1, -2, ...
+func markdownAnchors(t *testing.T, file string) []string {
+	var anchors []string
+	seen := map[string]int{}
+	markdownLines(t, file, func(line string, _ int) {
+		if !strings.HasPrefix(line, "#") {
+			return
+		}
+		title := strings.TrimLeft(line, "#")
+		if title == "" || (title[0] != ' ' && title[0] != '\t') {
+			return
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(title)) {
+			switch {
+			case r == ' ':
+				b.WriteByte('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+				b.WriteRune(r)
+			}
+		}
+		a := b.String()
+		if n := seen[a]; n > 0 {
+			seen[a] = n + 1
+			a += "-" + strconv.Itoa(n)
+		} else {
+			seen[a] = 1
+		}
+		anchors = append(anchors, a)
+	})
+	return anchors
+}
+
+// executableMagic are the first bytes of the executable formats Go builds
+// for: ELF (Linux, BSD), Mach-O (macOS; thin 32/64-bit either byte order,
+// and universal) and PE (Windows, checked further in isPE).
+var executableMagic = [][]byte{
+	[]byte("\x7fELF"),
+	{0xfe, 0xed, 0xfa, 0xce}, {0xce, 0xfa, 0xed, 0xfe},
+	{0xfe, 0xed, 0xfa, 0xcf}, {0xcf, 0xfa, 0xed, 0xfe},
+	{0xca, 0xfe, 0xba, 0xbe},
+}
+
+// isPE reports whether b starts a PE executable: "MZ", and at the offset
+// the DOS header gives at 0x3c, "PE\0\0".
+func isPE(b []byte) bool {
+	if len(b) < 0x40 || b[0] != 'M' || b[1] != 'Z' {
+		return false
+	}
+	off := int(b[0x3c]) | int(b[0x3d])<<8 | int(b[0x3e])<<16 | int(b[0x3f])<<24
+	return off >= 0 && off+4 <= len(b) && string(b[off:off+4]) == "PE\x00\x00"
+}
+
+// isExecutable reports whether the file at path is an executable binary.
+func isExecutable(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, err
+	}
+	head = head[:n]
+	for _, m := range executableMagic {
+		if bytes.HasPrefix(head, m) {
+			return true, nil
+		}
+	}
+	return isPE(head), nil
+}
+
+// TestNoCommittedBinaries: no tracked file is an executable (a 5 MB Linux
+// binary was once committed by a go build run in cmd/casebridge). Builds
+// belong in release archives (tools/release); .gitignore keeps the usual
+// outputs out.
+func TestNoCommittedBinaries(t *testing.T) {
+	for _, f := range trackedFiles(t) {
+		exe, err := isExecutable(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exe {
+			t.Errorf("%s is an executable binary: remove it (git rm --cached) and let .gitignore keep it out", f)
+		}
 	}
 }
