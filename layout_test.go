@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector/salesforce"
 )
 
 const module = "github.com/casebridge/casebridge"
@@ -437,5 +440,47 @@ func TestNoCommittedBinaries(t *testing.T) {
 		if exe {
 			t.Errorf("%s is an executable binary: remove it (git rm --cached) and let .gitignore keep it out", f)
 		}
+	}
+}
+
+// TestSalesforceSample loads the Salesforce connector's sample (the
+// salesforce section of a configuration) with the configuration package,
+// completed by the smallest rest of a file, so that the sample cannot
+// document a key the configuration rejects, a value it refuses or a
+// required key it lacks. It once documented seven keys that were Go
+// options only.
+func TestSalesforceSample(t *testing.T) {
+	if !strings.HasPrefix(salesforce.Sample, "#") || !strings.Contains(salesforce.Sample, "\nsalesforce:\n") {
+		t.Fatal("connector/salesforce/sample.yaml is not a commented salesforce section")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cases.csv"), []byte("Case ID,Stage\nTH-0001,Active\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rest := `
+version: 1
+sources:
+  cases: { kind: csv, path: cases.csv }
+jobs:
+  cases:
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: cases, key: Case ID }
+    fields:
+      - { sf: vcms__Stage__c, local: Stage }
+`
+	env := map[string]string{"SF_CLIENT_ID": "3MVG9-synthetic-consumer-key"}
+	cfg, err := config.Parse(filepath.Join(dir, "casebridge.yaml"), []byte(salesforce.Sample+rest), config.Options{
+		Getenv:  func(name string) (string, bool) { v, ok := env[name]; return v, ok },
+		BaseDir: dir,
+	})
+	if err != nil {
+		t.Fatalf("connector/salesforce/sample.yaml does not load (line numbers are the sample's):\n%v", err)
+	}
+	for _, w := range cfg.Warnings {
+		t.Errorf("connector/salesforce/sample.yaml: %v", w)
+	}
+	// The sample shows the flow the README recommends, with its keys.
+	if cfg.Salesforce.Auth.Flow != config.AuthFlow("jwt") || cfg.Salesforce.Auth.ClientID != env["SF_CLIENT_ID"] {
+		t.Errorf("sample's auth = %+v, want the jwt flow with ${SF_CLIENT_ID}", cfg.Salesforce.Auth)
 	}
 }
