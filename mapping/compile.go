@@ -329,16 +329,7 @@ func (c *compiler) compile() *JobMapping {
 		LocalKey:  j.Local.Key,
 		Connector: j.Local.Source,
 	}
-	switch {
-	case j.Local.Table != "":
-		m.LocalObject = j.Local.Table
-	case j.Local.Sheet != "":
-		m.LocalObject = j.Local.Sheet
-	case j.Source != nil && j.Source.Table != "":
-		m.LocalObject = j.Source.Table
-	default:
-		m.LocalObject = j.Local.Source
-	}
+	m.LocalObject = LocalObject(j)
 	parent := c.member(&j.Salesforce.Meta, "object", j.Salesforce.Object, nil, j.Fields)
 	if parent == nil {
 		return nil

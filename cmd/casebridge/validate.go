@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/schedules"
 )
@@ -20,6 +22,10 @@ func (a *app) validateCommand() *cobra.Command {
 		Long: `Check a configuration file without connecting to anything: its syntax, unknown
 or misspelt keys, enum values, required keys, cron schedules and time zones,
 references between jobs and sources, secrets given as ${ENV} or *_file.
+The sheets (CSV, XLSX) too, as a run opens them: the file and the sheet
+exist, and the header row holds the key column and every mapped column (a
+missing one is named with the nearest header). Only the header row is
+read, and no cell is printed.
 
 With --online it also logs in to the org and checks every job against its
 schema (describe): unknown objects and fields (with a suggestion), value-map
@@ -55,18 +61,29 @@ can read, an unused source) are printed too but do not fail the check.`,
 			for _, w := range cfg.Warnings {
 				fmt.Fprintf(a.stdout, "%s (warning)\n", w)
 			}
+			// The sheets as a run opens them first, then (--online) the
+			// org: every finding of both, one exit.
+			local := mapping.CheckLocal(cmd.Context(), cfg, describeLocal)
+			for _, e := range local {
+				fmt.Fprintln(a.stdout, e)
+			}
+			var remote config.Errors
 			if online {
-				findings, err := a.checkOnline(cmd.Context(), cfg)
-				if err != nil {
+				if remote, err = a.checkOnline(cmd.Context(), cfg); err != nil {
 					return err
 				}
-				if len(findings) > 0 {
-					for _, e := range findings {
-						fmt.Fprintln(a.stdout, e)
-					}
-					fmt.Fprintf(a.stderr, "%s: %d %s against the org\n", argv[0], len(findings), plural(len(findings), "problem", "problems"))
-					return withCode(exitFindings, errReported)
+				for _, e := range remote {
+					fmt.Fprintln(a.stdout, e)
 				}
+			}
+			if n := len(local); n > 0 {
+				fmt.Fprintf(a.stderr, "%s: %d %s\n", argv[0], n, plural(n, "problem", "problems"))
+			}
+			if n := len(remote); n > 0 {
+				fmt.Fprintf(a.stderr, "%s: %d %s against the org\n", argv[0], n, plural(n, "problem", "problems"))
+			}
+			if len(local)+len(remote) > 0 {
+				return withCode(exitFindings, errReported)
 			}
 			against := ""
 			if online {
@@ -93,6 +110,24 @@ func (a *app) checkOnline(ctx context.Context, cfg *config.Config) (config.Error
 		return nil, withCode(exitError, fmt.Errorf("--online: %w", err))
 	}
 	return mapping.CheckOnline(ctx, cfg, sf.Describe), nil
+}
+
+// describeLocal describes a job's sheet as a run opens it
+// (schedules.OpenSource), reading its header row only. The job is given
+// without its rules, so that the sheet connector asks for the key column
+// alone and mapping.CheckLocal finds every mapped column missing.
+func describeLocal(ctx context.Context, job *config.Job) (*connector.Object, error) {
+	bare := *job
+	bare.Fields, bare.Children = nil, nil
+	object := mapping.LocalObject(job)
+	conn, err := schedules.OpenSource(&bare, &mapping.JobMapping{LocalObject: object})
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := conn.(io.Closer); ok {
+		defer c.Close()
+	}
+	return conn.Describe(ctx, object)
 }
 
 func plural(n int, one, many string) string {

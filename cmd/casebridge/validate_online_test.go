@@ -26,6 +26,7 @@ func TestValidateOnline(t *testing.T) {
 		return p
 	}
 	write("secret", sftest.DefaultClientSecret)
+	write("t.csv", "id,status\n") // validate reads its header
 	cfg := func(stageField, active string) string {
 		return `version: 1
 salesforce:
