@@ -23,7 +23,6 @@ type Config struct {
 	FingerprintKeyFile string             `yaml:"fingerprint_key_file" path:"true" doc:"file holding the fingerprint key (generated once, mode 0600, if absent); default fingerprint.key beside the configuration"`
 	Sources            map[string]*Source `yaml:"sources" required:"true" doc:"local spreadsheets and databases, by name"`
 	Jobs               map[string]*Job    `yaml:"jobs" required:"true" doc:"sync jobs, by name"`
-	Alerts             Alerts             `yaml:"alerts" doc:"who hears of failed runs, lockouts, safety brakes, held conflicts and findings: webhooks (json, slack, teams) and e-mail; job, stage, counts and codes, never values"`
 
 	// Warnings are findings that do not stop the configuration loading.
 	Warnings Warnings `yaml:"-"`
@@ -166,7 +165,7 @@ type Child struct {
 	Name        string     `yaml:"name" required:"true" doc:"the child's name in the job"`
 	Object      string     `yaml:"object" required:"true" doc:"sObject API name"`
 	KeySuffix   string     `yaml:"key_suffix" doc:"appended to the parent's key; default \":<name>\""`
-	Key         string     `yaml:"key" doc:"external id field of the child's object holding the child's key, such as vcms__External_Service_Key__c; default the job's salesforce.key, where the child's object has that field"`
+	Key         string     `yaml:"key" doc:"external id field of the child's object holding the child's key, such as vcms__External_Service_Key__c; default the job's salesforce.key, where the child's object has that field; by_parent for an object with no External ID field: its records are keyed by their parent's key (and the each value), created by POST and updated by Id"`
 	ParentField string     `yaml:"parent_field" required:"true" doc:"the child's lookup or master-detail field to the parent"`
 	Each        *ChildEach `yaml:"each" doc:"one child record per value a multi-value cell lists (a services column), keyed by the mapped value"`
 	Fields      []*Rule    `yaml:"fields" doc:"field rules (required unless each is set); with each, they apply to every value's record and only write Salesforce"`

@@ -38,9 +38,6 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 	}
 	now := r.now()
 	err = r.update(ctx, func(tx state.Tx) error {
-		if err := r.convertV1(tx); err != nil {
-			return err
-		}
 		for _, c := range r.orphans {
 			if err := tx.CloseConflict(c.Key, c.Field); err != nil {
 				return err
@@ -460,12 +457,12 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 	// A create that went through: a fresh state for every field.
 	for s := SF; s <= Local; s++ {
 		if e.op[s] == OpCreate && e.out[s] == oOK {
-			return r.put(tx, e, r.createdState(e, s))
+			return tx.PutRecord(r.createdState(e, s))
 		}
 	}
 	if e.ro().dec == nil {
 		if e.has && (e.newFlags != e.flags || e.ro().fp[SF] != nil || e.ro().fp[Local] != nil || e.ro().moved != "") {
-			return r.put(tx, e, r.lastSeen(e))
+			return tx.PutRecord(r.lastSeen(e))
 		}
 		return nil
 	}
@@ -499,8 +496,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		case dConflict:
 			conflict = true
 			r.counts.Conflicts++
-			c := state.Conflict{Key: e.id, Field: r.names[i], SF: r.bindFP(e, i, s), Local: r.bindFP(e, i, l), Opened: now}
-			if err := tx.OpenConflict(c); err != nil {
+			if err := tx.OpenConflict(state.Conflict{Key: e.id, Field: r.names[i], SF: s, Local: l, Opened: now}); err != nil {
 				return err
 			}
 		}
@@ -516,7 +512,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			return err
 		}
 	}
-	return r.put(tx, e, rs)
+	return tx.PutRecord(rs)
 }
 
 // createdState is the state of a record just created on side to from the

@@ -38,6 +38,7 @@ func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]
 		LoginURL:   sf.LoginURL,
 		APIVersion: sf.APIVersion,
 		KeyFields:  keys,
+		ParentKeys: parentKeys(cfg), // children keyed by_parent (pairs.go)
 		OnBulkJob:  onBulkJob,
 		Auth: salesforce.Auth{
 			Flow:           salesforce.Flow(a.Flow),

@@ -123,15 +123,18 @@ func (c *Connector) describe(ctx context.Context, object string) (*connector.Obj
 	c.mu.Lock()
 	o, ok := c.objects[object]
 	c.mu.Unlock()
-	if ok {
-		return o, nil
+	if !ok {
+		var d api.SObjectDescribe
+		err := c.cl.do(ctx, request{op: "describe", object: object, method: "GET", path: c.describePath(object), retrySafe: true}, &d)
+		if err != nil {
+			return nil, c.describeError(object, err)
+		}
+		if o, err = c.keepDescribe(object, &d); err != nil {
+			return nil, err
+		}
 	}
-	var d api.SObjectDescribe
-	err := c.cl.do(ctx, request{op: "describe", object: object, method: "GET", path: c.describePath(object), retrySafe: true}, &d)
-	if err != nil {
-		return nil, c.describeError(object, err)
-	}
-	return c.keepDescribe(object, &d)
+	c.ensurePath(ctx, o)
+	return o, nil
 }
 
 func (c *Connector) describePath(object string) string {
@@ -153,6 +156,9 @@ func (c *Connector) keepDescribe(object string, d *api.SObjectDescribe) (*connec
 		return nil, &APIError{Op: "describe", Object: object, Status: 200, Malformed: true, Message: "describe result without name or fields"}
 	}
 	o := toObject(d, c.keyField(d.Name))
+	if _, ok := c.parentKeyOf(d.Name); ok {
+		addParentKey(o)
+	}
 	c.mu.Lock()
 	c.objects[object] = o
 	c.mu.Unlock()
@@ -279,6 +285,7 @@ func (c *Connector) ForgetDescribes() {
 	defer c.mu.Unlock()
 	c.objects = map[string]*connector.Object{}
 	c.validWhere = nil
+	c.paths = nil
 }
 
 // Objects lists the org's sObjects, as describeGlobal (GET /sobjects)

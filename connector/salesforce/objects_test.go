@@ -22,7 +22,7 @@ func TestObjects(t *testing.T) {
 	for _, o := range list {
 		labels[o.Name] = o.Label
 	}
-	if len(list) != 8 || labels[caseObject] != "Survivor Case" || labels["Account"] != "Account" {
+	if len(list) != 9 || labels[caseObject] != "Survivor Case" || labels["Account"] != "Account" {
 		t.Errorf("Objects gave %d objects, labels %v", len(list), labels)
 	}
 }

@@ -212,10 +212,13 @@ func jsonKind(v any) string {
 // readFields returns the fields a Read selects: every described field, or,
 // when ctx asks for some (connector.WithFields), those of them the object
 // has, with Id, the key, the modification time and IsDeleted.
-func readFields(ctx context.Context, o *connector.Object) []string {
+//
+// For an object keyed by its parent, ByParent is not selected (it is no
+// field of the org) but the fields its key derives from are.
+func (c *Connector) readFields(ctx context.Context, o *connector.Object) []string {
 	want, ok := connector.FieldsOf(ctx)
 	if !ok {
-		return o.FieldNames()
+		return c.withKeyPath(o, o.FieldNames())
 	}
 	keep := map[string]bool{"id": true, "isdeleted": true, strings.ToLower(o.Key): true, strings.ToLower(o.Modified): true}
 	for _, f := range want {
@@ -225,6 +228,29 @@ func readFields(ctx context.Context, o *connector.Object) []string {
 	for i := range o.Fields {
 		if keep[strings.ToLower(o.Fields[i].Name)] {
 			out = append(out, o.Fields[i].Name)
+		}
+	}
+	return c.withKeyPath(o, out)
+}
+
+// withKeyPath replaces ByParent in fields by the fields the key of an
+// object keyed by its parent derives from.
+func (c *Connector) withKeyPath(o *connector.Object, fields []string) []string {
+	kp, _ := c.pathOf(o)
+	if kp == nil {
+		return fields
+	}
+	out := make([]string, 0, len(fields)+2)
+	have := map[string]bool{}
+	for _, f := range fields {
+		if f != ByParent {
+			out = append(out, f)
+			have[strings.ToLower(f)] = true
+		}
+	}
+	for _, f := range kp.selects() {
+		if !have[strings.ToLower(f)] {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -244,8 +270,7 @@ func (c *Connector) decodeRecord(o *connector.Object, raw map[string]any) connec
 	case string: // Bulk API CSV
 		rec.Deleted = d == "true"
 	}
-	key, _ := raw[o.Key].(string)
-	rec.Key = connector.NormalizeKey(key)
+	rec.Key = connector.NormalizeKey(c.rawKey(o, raw))
 	if rec.Key != "" {
 		if err := c.keyErr("read", o, rec.Key, rec.ID); err != nil {
 			// A key that cannot be a key: the record names no key, and
@@ -256,7 +281,7 @@ func (c *Connector) decodeRecord(o *connector.Object, raw map[string]any) connec
 	for i := range o.Fields {
 		f := &o.Fields[i]
 		v, present := raw[f.Name]
-		if !present {
+		if !present || f.Name == ByParent && o.Key == ByParent {
 			continue
 		}
 		val, err := decodeValue(f, v)
@@ -421,7 +446,11 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		changed = o.Modified + " >= " + DateTimeLiteral(prev.T.Add(-c.opts.LookBack))
 	}
 	where := and(changed, paren(scope))
-	soql, err := selectSOQL(readFields(ctx, o), o.Name, where, order)
+	if _, err := c.pathOf(o); err != nil {
+		return "", err
+	}
+	fn = c.pairedReads(ctx, o, fn)
+	soql, err := selectSOQL(c.readFields(ctx, o), o.Name, where, order)
 	if err != nil {
 		return "", fmt.Errorf("read %s %s: %w", c.name, o.Name, err)
 	}
@@ -477,7 +506,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		bulk = n > int64(c.opts.BulkQueryThreshold)
 	}
 	if bulk {
-		noOrder, _ := selectSOQL(readFields(ctx, o), o.Name, where, "")
+		noOrder, _ := selectSOQL(c.readFields(ctx, o), o.Name, where, "")
 		err = c.bulkQuery(ctx, o, noOrder, each)
 	} else {
 		err = c.queryRestart(ctx, "read", o.Name, soql, prev != nil, each, hold)
@@ -522,10 +551,7 @@ func (c *Connector) outOfScope(op string, o *connector.Object, key string) *conn
 // unknown one (Record.Err OUT_OF_SCOPE, no Fields). Records without a key
 // are left out: they belong to no job.
 func (c *Connector) outside(ctx context.Context, o *connector.Object, filter, scope string, all bool, fn func(connector.Record) error, skipped func(map[string]any) error) error {
-	fields := []string{"Id"}
-	if o.Key != "Id" {
-		fields = append(fields, o.Key)
-	}
+	fields := append([]string{"Id"}, c.keySelects(o)...)
 	if o.Modified != "" {
 		fields = append(fields, o.Modified)
 	}
@@ -545,8 +571,7 @@ func (c *Connector) outside(ctx context.Context, o *connector.Object, filter, sc
 // outsideRecord is the unknown record of a row of an outside query.
 func (c *Connector) outsideRecord(o *connector.Object, raw map[string]any) connector.Record {
 	id, _ := raw["Id"].(string)
-	k, _ := raw[o.Key].(string)
-	rec := connector.Record{Key: connector.NormalizeKey(k), ID: id}
+	rec := connector.Record{Key: connector.NormalizeKey(c.rawKey(o, raw)), ID: id}
 	if connector.CheckKey(rec.Key, keyLength(o)) != nil {
 		rec.Key = "" // no key: left out, as a record without one
 	}
@@ -599,16 +624,16 @@ func (c *Connector) ListKeys(ctx context.Context, object string, fn func(string)
 	if err != nil {
 		return err
 	}
-	fields := []string{"Id"}
-	if o.Key != "Id" {
-		fields = append(fields, o.Key)
+	if _, err := c.pathOf(o); err != nil {
+		return err
 	}
+	fields := append([]string{"Id"}, c.keySelects(o)...)
 	soql, err := selectSOQL(fields, o.Name, "", "")
 	if err != nil {
 		return err
 	}
 	return c.query(ctx, "list_keys", o.Name, soql, false, func(raw map[string]any) error {
-		k, _ := raw[o.Key].(string)
+		k := c.rawKey(o, raw)
 		if k = connector.NormalizeKey(k); connector.CheckKey(k, keyLength(o)) != nil {
 			return nil // a record without a usable key is unknown, not listed
 		}
@@ -637,13 +662,46 @@ func uniqueKeys(o *connector.Object, keys []string) []string {
 
 // byKeys runs "SELECT fields FROM object WHERE key IN (...)[ AND cond]" in
 // chunks that keep each statement under the URL length limit.
+//
+// For an object keyed by its parent, the statement filters on the
+// parents' keys (WHERE vcms__Case__r.vcms__External_Key__c IN (...)) and
+// fn hears only of the records deriving one of keys.
 func (c *Connector) byKeys(ctx context.Context, op string, o *connector.Object, fields, keys []string, cond string, fn func(map[string]any) error) error {
-	base, err := selectSOQL(fields, o.Name, and(o.Key+" IN ()", cond), "")
+	kp, err := c.pathOf(o)
+	if err != nil {
+		return err
+	}
+	on := o.Key
+	if kp != nil {
+		on = kp.parent
+		want := map[string]bool{}
+		var parents []string
+		seen := map[string]bool{}
+		for _, k := range keys {
+			want[o.KeyID(k)] = true
+			for _, p := range kp.parentKeys(k) {
+				if !seen[p] {
+					seen[p] = true
+					parents = append(parents, p)
+				}
+			}
+		}
+		keys = parents
+		fields = c.withKeyPath(o, fields)
+		inner := fn
+		fn = func(raw map[string]any) error {
+			if !want[o.KeyID(kp.keyOf(raw))] {
+				return nil
+			}
+			return inner(raw)
+		}
+	}
+	base, err := selectSOQL(fields, o.Name, and(on+" IN ()", cond), "")
 	if err != nil {
 		return err
 	}
 	for _, list := range inChunks(base, keys, 1000) {
-		soql, _ := selectSOQL(fields, o.Name, and(o.Key+" IN ("+list+")", cond), "")
+		soql, _ := selectSOQL(fields, o.Name, and(on+" IN ("+list+")", cond), "")
 		if err := c.query(ctx, op, o.Name, soql, false, fn); err != nil {
 			return err
 		}
@@ -668,8 +726,9 @@ func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []st
 	if len(keys) == 0 {
 		return nil
 	}
+	fn = c.pairedReads(ctx, o, fn)
 	seen := map[string]bool{}
-	err := c.byKeys(ctx, "read_keys", o, readFields(ctx, o), keys, paren(scope), func(raw map[string]any) error {
+	err := c.byKeys(ctx, "read_keys", o, c.readFields(ctx, o), keys, paren(scope), func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
 		if seen[rec.ID] {
 			return nil
@@ -680,10 +739,7 @@ func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []st
 	if err != nil || scope == "" {
 		return err
 	}
-	fields := []string{"Id"}
-	if o.Key != "Id" {
-		fields = append(fields, o.Key)
-	}
+	fields := append([]string{"Id"}, c.keySelects(o)...)
 	if o.Modified != "" {
 		fields = append(fields, o.Modified)
 	}
@@ -708,9 +764,9 @@ func (c *Connector) resolveIDs(ctx context.Context, o *connector.Object, keys []
 		}
 		return ids, nil
 	}
-	err := c.byKeys(ctx, "delete", o, []string{"Id", o.Key}, keys, "", func(raw map[string]any) error {
+	err := c.byKeys(ctx, "delete", o, append([]string{"Id"}, c.keySelects(o)...), keys, "", func(raw map[string]any) error {
 		id, _ := raw["Id"].(string)
-		k, _ := raw[o.Key].(string)
+		k := c.rawKey(o, raw)
 		if id != "" && k != "" {
 			ids[o.KeyID(k)] = id
 		}

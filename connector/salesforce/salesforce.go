@@ -58,6 +58,11 @@ type Options struct {
 	// object. An object without it is keyed by Id and read-only.
 	KeyField  string
 	KeyFields map[string]string
+	// ParentKeys lists the objects keyed by their parent (an object with
+	// no External ID field; see ByParent): their key field is ByParent,
+	// and they are written by Id, the pairing of keys and Ids kept by the
+	// IDPairs of a write's context (WithIDPairs).
+	ParentKeys map[string]ParentKey
 	// Budget is the share (0..1] of the org's daily API requests this
 	// connector may use up to: a call that would pass Budget x limit (as
 	// reported by Sforce-Limit-Info) fails with ErrBudget. 0 means no
@@ -191,8 +196,9 @@ type Connector struct {
 	cl   *client
 
 	mu         sync.Mutex
-	objects    map[string]*connector.Object // describe cache
-	validWhere map[string]bool              // object + "\x00" + condition checked by Where views
+	objects    map[string]*connector.Object    // describe cache
+	validWhere map[string]bool                 // object + "\x00" + condition checked by Where views
+	paths      map[*connector.Object]pathEntry // key paths of objects keyed by their parent
 }
 
 // New validates opts, authenticates and returns a Connector. Errors from

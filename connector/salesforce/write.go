@@ -75,7 +75,10 @@ type writeItem struct {
 // sets a reference by the parent's external id, as Salesforce resolves it
 // on save: no Id lookup call is needed.
 func (c *Connector) encodeRecord(ctx context.Context, o *connector.Object, key string, fields map[string]connector.Value) (map[string]any, error) {
-	body := map[string]any{"attributes": api.Attributes{Type: o.Name}, o.Key: key}
+	body := map[string]any{"attributes": api.Attributes{Type: o.Name}}
+	if o.Key != ByParent {
+		body[o.Key] = key // an object keyed by its parent has no key field
+	}
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)
@@ -359,6 +362,11 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 	if err != nil {
 		return nil, err
 	}
+	if kp, err := c.pathOf(o); err != nil {
+		return nil, err
+	} else if kp != nil {
+		return c.upsertByParent(ctx, o, kp, records)
+	}
 	kf := o.KeyField()
 	if kf == nil || !kf.ExternalID {
 		return nil, fmt.Errorf("upsert %s %s: key field %s is not an external id field: %w", c.name, o.Name, o.Key, connector.ErrReadOnly)
@@ -525,6 +533,11 @@ func (c *Connector) Delete(ctx context.Context, object string, keys []string) ([
 	o, err := c.describe(ctx, object)
 	if err != nil {
 		return nil, err
+	}
+	if kp, err := c.pathOf(o); err != nil {
+		return nil, err
+	} else if kp != nil {
+		return c.deleteByParent(ctx, o, kp, keys)
 	}
 	results := make([]connector.Result, len(keys))
 	uniq := uniqueKeys(o, keys)

@@ -83,7 +83,7 @@ func TestDescribeGlobal(t *testing.T) {
 			assertJSON(t, raw, "describe_global_case.json")
 		}
 	}
-	want := "Account User vcms__Assistance__c vcms__Conformance_Case__c vcms__Consent__c vcms__Monitoring_Visit__c vcms__Referral__c vcms__Survivor_Case__c"
+	want := "Account User vcms__Assistance__c vcms__Case_Note__c vcms__Conformance_Case__c vcms__Consent__c vcms__Monitoring_Visit__c vcms__Referral__c vcms__Survivor_Case__c"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("sobjects = %s", got)
 	}

@@ -1,0 +1,325 @@
+package schedules
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+)
+
+// notesConfig is a job whose rows carry a case and its case note: the
+// note's object, vcms__Case_Note__c, has no External ID field at all, so
+// the child is keyed by its parent (key: by_parent) and written by Id.
+const notesConfig = `
+version: 1
+salesforce:
+  login_url: FAKE_ORG_URL
+  auth: { flow: client_credentials, client_id: ` + sftest.DefaultClientID + `, client_secret: ` + sftest.DefaultClientSecret + ` }
+sources:
+  cases: { kind: csv, path: cases.csv }
+jobs:
+  notes:
+    conflict: salesforce_wins
+    deletes: propagate
+    max_delete: 100%
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: cases, key: Case ID, key_prefix: "ngo-th-cm:" }
+    fields:
+      - { sf: vcms__Last_Name__c, local: Name, direction: to_salesforce }
+    children:
+      - name: note
+        object: vcms__Case_Note__c
+        key: by_parent
+        parent_field: vcms__Case__c
+        fields:
+          - { sf: vcms__Note_Type__c, constant: Follow_Up }
+          - { sf: vcms__Summary__c, local: Note }
+`
+
+const noteObject = "vcms__Case_Note__c"
+
+// notesFixture is a fake org and a sheet of cases, each with a note.
+type notesFixture struct {
+	r      *Runner
+	org    *sftest.Org
+	srvURL string
+	dir    string
+	rows   [][3]string // case id, name, note
+	// onRequest, when set, sees each request after the org served it.
+	onRequest func(r *http.Request)
+}
+
+func newNotesFixture(t testing.TB, cases int) *notesFixture {
+	t.Helper()
+	f := &notesFixture{org: sftest.New(sftest.Options{}), dir: t.TempDir()}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.org.Handler().ServeHTTP(w, r)
+		if f.onRequest != nil {
+			f.onRequest(r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f.srvURL = srv.URL
+	for i := 1; i <= cases; i++ {
+		f.rows = append(f.rows, [3]string{fmt.Sprintf("NT-%04d", i), fmt.Sprintf("ทดสอบ %d", i), fmt.Sprintf("note %d", i)})
+	}
+	f.write(t)
+	f.r = openRunner(t, f.dir, notesConfig, srv.URL)
+	return f
+}
+
+func (f *notesFixture) write(t testing.TB) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("Case ID,Name,Note\r\n")
+	for _, r := range f.rows {
+		b.WriteString(strings.Join(r[:], ",") + "\r\n")
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, "cases.csv"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// notesRun is what one run did.
+type notesRun struct {
+	res         *JobResult
+	err         error
+	calls       int
+	noteWrites  int // Collections calls writing notes
+	noteCreates int // notes sent in creates
+	noteUpdates int // notes sent in updates by Id
+	noteFinds   int // queries finding notes by their parents' keys
+}
+
+func (f *notesFixture) run(t testing.TB, ctx context.Context) notesRun {
+	t.Helper()
+	f.org.ResetRequests()
+	res, err := f.r.Run(ctx, "notes", RunOptions{})
+	out := notesRun{res: res, err: err}
+	for _, e := range f.org.Requests() {
+		if strings.HasPrefix(e.Endpoint, "oauth.") {
+			continue
+		}
+		out.calls++
+		switch {
+		case strings.HasPrefix(e.Endpoint, "collections.") && e.Object == noteObject:
+			out.noteWrites++
+			switch e.Method {
+			case http.MethodPost:
+				out.noteCreates += e.Records
+			case http.MethodPatch:
+				out.noteUpdates += e.Records
+			}
+		case e.Endpoint == "query":
+			q, _ := url.ParseQuery(e.Query)
+			if s := q.Get("q"); strings.Contains(s, "FROM "+noteObject) && strings.Contains(s, "vcms__Case__r.vcms__External_Key__c IN (") {
+				out.noteFinds++
+			}
+		}
+	}
+	return out
+}
+
+func (r notesRun) failures() []string {
+	var out []string
+	if r.res == nil || r.res.Result == nil {
+		return out
+	}
+	for _, e := range r.res.Result.Failed {
+		out = append(out, e.Key+" "+e.Code)
+	}
+	for _, ch := range r.res.Result.Children {
+		for _, e := range ch.Failed {
+			out = append(out, e.Key+" "+e.Code)
+		}
+	}
+	return out
+}
+
+// notes returns the org's live notes by their case's key, with the
+// number of notes under each.
+func (f *notesFixture) notes(t testing.TB) (byCase map[string]sftest.Record, count map[string]int) {
+	t.Helper()
+	byCase, count = map[string]sftest.Record{}, map[string]int{}
+	for _, n := range f.org.Records(noteObject) {
+		parent, ok := f.org.Get(fmt.Sprint(n.Fields["vcms__Case__c"]))
+		if !ok {
+			t.Fatalf("note %s has no parent", n.ID)
+		}
+		k := fmt.Sprint(parent.Fields["vcms__External_Key__c"])
+		byCase[k] = n
+		count[k]++
+	}
+	return byCase, count
+}
+
+// pairs returns the state's pairing of note keys and Ids.
+func (f *notesFixture) pairs(t testing.TB) map[string]string {
+	t.Helper()
+	m, err := f.r.Store.LookupIDs(context.Background(), "id:"+strings.ToLower(noteObject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// checkOneNoteEach fails unless every row's case has exactly one note
+// holding the row's text, and, with paired, that the state pairs each
+// key with its Id.
+func (f *notesFixture) checkOneNoteEach(t testing.TB, paired bool) {
+	t.Helper()
+	byCase, count := f.notes(t)
+	ids := map[string]bool{}
+	for _, id := range f.pairs(t) {
+		ids[id] = true
+	}
+	for _, row := range f.rows {
+		k := "ngo-th-cm:" + row[0]
+		if row[2] == "" {
+			if count[k] != 0 {
+				t.Errorf("case %s: %d notes, want none", row[0], count[k])
+			}
+			continue
+		}
+		if count[k] != 1 {
+			t.Errorf("case %s: %d notes, want exactly one", row[0], count[k])
+			continue
+		}
+		n := byCase[k]
+		if n.Fields["vcms__Summary__c"] != row[2] || n.Fields["vcms__Note_Type__c"] != "Follow_Up" {
+			t.Errorf("case %s: note %v", row[0], n.Fields)
+		}
+		if paired && !ids[n.ID] {
+			t.Errorf("case %s: note %s not paired in the state", row[0], n.ID)
+		}
+	}
+}
+
+// TestChildrenByParent: a child object with no External ID field is
+// keyed by its parent. The first run creates the cases and their notes
+// (Collections create, parent by reference) and pairs each note's key with
+// its Id in the state, by hash; a run with nothing changed writes and
+// searches nothing; an edit updates by Id in one call with no search; with
+// the pairing lost, one search per batch finds the notes again (no note is
+// created twice); a note deleted in Salesforce is forgotten and written
+// again; a cleared cell deletes the note by Id.
+func TestChildrenByParent(t *testing.T) {
+	ctx := context.Background()
+	f := newNotesFixture(t, 30)
+
+	first := f.run(t, ctx)
+	if first.err != nil || len(first.failures()) != 0 {
+		t.Fatalf("first run: %v, failed %v", first.err, first.failures())
+	}
+	if first.noteCreates != 30 || first.noteUpdates != 0 || first.noteWrites != 1 {
+		t.Errorf("first run: %d notes created, %d updated in %d calls; want 30 created in one call", first.noteCreates, first.noteUpdates, first.noteWrites)
+	}
+	f.checkOneNoteEach(t, true)
+	pairs := f.pairs(t)
+	if len(pairs) != 30 {
+		t.Errorf("state pairs %d notes, want 30", len(pairs))
+	}
+	for h := range pairs {
+		if strings.Contains(h, "NT-") || strings.Contains(h, "note") {
+			t.Fatalf("the state holds a key's text: %q", h)
+		}
+	}
+
+	for i := 2; i <= 3; i++ {
+		again := f.run(t, ctx)
+		if again.err != nil || again.noteWrites != 0 || again.noteFinds != 0 || len(again.failures()) != 0 {
+			t.Errorf("run %d, nothing changed: %v, %d note writes, %d searches, failed %v; want none", i, again.err, again.noteWrites, again.noteFinds, again.failures())
+		}
+		t.Logf("run %d (no change): %d API calls", i, again.calls)
+	}
+
+	// An edit of k notes: one update call, no search.
+	for _, i := range []int{2, 5, 9} {
+		f.rows[i][2] = "edited " + f.rows[i][0]
+	}
+	f.write(t)
+	edit := f.run(t, ctx)
+	if edit.err != nil || len(edit.failures()) != 0 {
+		t.Fatalf("edit run: %v, failed %v", edit.err, edit.failures())
+	}
+	if edit.noteUpdates != 3 || edit.noteCreates != 0 || edit.noteWrites != 1 || edit.noteFinds != 0 {
+		t.Errorf("edit run: %d updated, %d created in %d calls, %d searches; want 3 updated in one call, no search", edit.noteUpdates, edit.noteCreates, edit.noteWrites, edit.noteFinds)
+	}
+	f.checkOneNoteEach(t, true)
+
+	// The pairing lost (a state restored from before the notes): one
+	// search finds the edited notes, which are updated, not created again.
+	if _, err := f.r.Store.ForgetLookupIDs(ctx, "id:"+strings.ToLower(noteObject)); err != nil {
+		t.Fatal(err)
+	}
+	f.rows[3][2], f.rows[4][2] = "again 3", "again 4"
+	f.write(t)
+	lost := f.run(t, ctx)
+	if lost.err != nil || len(lost.failures()) != 0 {
+		t.Fatalf("run without pairs: %v, failed %v", lost.err, lost.failures())
+	}
+	if lost.noteUpdates != 2 || lost.noteCreates != 0 || lost.noteFinds != 1 {
+		t.Errorf("run without pairs: %d updated, %d created, %d searches; want 2 updated after one search", lost.noteUpdates, lost.noteCreates, lost.noteFinds)
+	}
+	if n := len(f.pairs(t)); n != 2 {
+		t.Errorf("after the search the state pairs %d notes, want the 2 found", n)
+	}
+	f.checkOneNoteEach(t, false)
+
+	// A note deleted in Salesforce (deletes: propagate): the read sees it
+	// gone, its pairing is forgotten and its cell cleared.
+	byCase, _ := f.notes(t)
+	gone := byCase["ngo-th-cm:"+f.rows[3][0]].ID
+	f.orgDelete(t, gone)
+	if r := f.run(t, ctx); r.err != nil || len(r.failures()) != 0 {
+		t.Fatalf("run after a delete in Salesforce: %v, failed %v", r.err, r.failures())
+	}
+	sheet, err := os.ReadFile(filepath.Join(f.dir, "cases.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sheet), "\n"+f.rows[3][0]+","+f.rows[3][1]+",\r") {
+		t.Fatalf("the deleted note's cell was not cleared:\n%s", sheet)
+	}
+	f.rows[3][2] = ""
+	f.checkOneNoteEach(t, false)
+	for _, id := range f.pairs(t) {
+		if id == gone {
+			t.Errorf("the deleted note %s is still paired", gone)
+		}
+	}
+
+	// A cleared cell deletes the note, by Id.
+	f.rows[7][2] = ""
+	f.write(t)
+	del := f.run(t, ctx)
+	if del.err != nil || len(del.failures()) != 0 {
+		t.Fatalf("delete run: %v, failed %v", del.err, del.failures())
+	}
+	f.checkOneNoteEach(t, false)
+	if again := f.run(t, ctx); again.noteWrites != 0 || len(again.failures()) != 0 {
+		t.Errorf("run after the delete: %d note writes, failed %v", again.noteWrites, again.failures())
+	}
+}
+
+// orgDelete deletes a record as a person would, through the REST API.
+func (f *notesFixture) orgDelete(t testing.TB, id string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodDelete, f.srvURL+"/services/data/v"+sftest.DefaultAPIVersion+"/sobjects/"+noteObject+"/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+f.org.IssueToken(sftest.DefaultUsername))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete %s: %s", id, resp.Status)
+	}
+}
