@@ -23,6 +23,7 @@ type Config struct {
 	FingerprintKeyFile string             `yaml:"fingerprint_key_file" path:"true" doc:"file holding the fingerprint key (generated once, mode 0600, if absent); default fingerprint.key beside the configuration"`
 	Sources            map[string]*Source `yaml:"sources" required:"true" doc:"local spreadsheets and databases, by name"`
 	Jobs               map[string]*Job    `yaml:"jobs" required:"true" doc:"sync jobs, by name"`
+	Alerts             Alerts             `yaml:"alerts" doc:"who hears of failed runs, lockouts, safety brakes, held conflicts and findings: webhooks (json, slack, teams) and e-mail; job, stage, counts and codes, never values"`
 
 	// Warnings are findings that do not stop the configuration loading.
 	Warnings Warnings `yaml:"-"`

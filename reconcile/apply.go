@@ -38,6 +38,9 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 	}
 	now := r.now()
 	err = r.update(ctx, func(tx state.Tx) error {
+		if err := r.convertV1(tx); err != nil {
+			return err
+		}
 		for _, c := range r.orphans {
 			if err := tx.CloseConflict(c.Key, c.Field); err != nil {
 				return err
@@ -457,12 +460,12 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 	// A create that went through: a fresh state for every field.
 	for s := SF; s <= Local; s++ {
 		if e.op[s] == OpCreate && e.out[s] == oOK {
-			return tx.PutRecord(r.createdState(e, s))
+			return r.put(tx, e, r.createdState(e, s))
 		}
 	}
 	if e.ro().dec == nil {
 		if e.has && (e.newFlags != e.flags || e.ro().fp[SF] != nil || e.ro().fp[Local] != nil || e.ro().moved != "") {
-			return tx.PutRecord(r.lastSeen(e))
+			return r.put(tx, e, r.lastSeen(e))
 		}
 		return nil
 	}
@@ -496,7 +499,8 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		case dConflict:
 			conflict = true
 			r.counts.Conflicts++
-			if err := tx.OpenConflict(state.Conflict{Key: e.id, Field: r.names[i], SF: s, Local: l, Opened: now}); err != nil {
+			c := state.Conflict{Key: e.id, Field: r.names[i], SF: r.bindFP(e, i, s), Local: r.bindFP(e, i, l), Opened: now}
+			if err := tx.OpenConflict(c); err != nil {
 				return err
 			}
 		}
@@ -512,7 +516,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			return err
 		}
 	}
-	return tx.PutRecord(rs)
+	return r.put(tx, e, rs)
 }
 
 // createdState is the state of a record just created on side to from the

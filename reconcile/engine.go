@@ -235,6 +235,13 @@ type entry struct {
 	drain     bool // pending, decided by a run that writes held records first
 	tomb      bool // consent withdrawn: keep a tombstone of the key
 	dirty     bool // state changes without a write
+	// v1: the state was loaded from format 1 (unbound fingerprints); this
+	// run's apply writes it bound (fingerprint.go, convertV1).
+	v1 bool
+	// salt binds the record's stored fingerprints (fingerprint.go); zero
+	// until the record has one (new, or loaded from format 1 in a run
+	// that does not write).
+	salt salt
 }
 
 // fstate is a state.FieldState without its name (runner.names gives it)
@@ -340,6 +347,10 @@ type runner struct {
 	dir      []Direction        // effective direction, by job field
 	rule     []state.Fingerprint
 	null     []state.Fingerprint // fingerprint of null, by job field
+	scope    []scope             // binding scope, by job field (fingerprint.go)
+	bnd      *binder
+	v1       []v1Record   // records loaded from format 1, to be written bound
+	v1Confl  []v1Conflict // their queued conflicts
 	names    []string
 	jobOrder []int // internal field index of each job field
 	keyCase  bool
@@ -634,6 +645,8 @@ func (r *runner) prepare(ctx context.Context) error {
 	r.dir = make([]Direction, n)
 	r.rule = make([]state.Fingerprint, n)
 	r.null = make([]state.Fingerprint, n)
+	r.scope = make([]scope, n)
+	r.bnd = r.FP.binder()
 	r.names = make([]string, n)
 	r.jobOrder = make([]int, n)
 	for i, k := range perm {
@@ -648,6 +661,7 @@ func (r *runner) prepare(ctx context.Context) error {
 			return fmt.Errorf("job %s: field %s: %w", r.job.Name, f.Name, err)
 		}
 		r.null[i] = r.FP.Value(nv)
+		r.scope[i] = r.FP.scope(r.job.Name, r.obj[SF].Name, r.names[i]) // as described: the case a configuration spells it in does not matter
 	}
 	for _, m := range r.job.MatchOn {
 		for i, n := range r.names {
@@ -702,6 +716,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if err := r.read(ctx); err != nil {
 		return nil, err
 	}
+	r.settle()
 	var tm Timing
 	tm.Read = time.Since(t0)
 	t0 = time.Now()

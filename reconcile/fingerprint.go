@@ -24,9 +24,15 @@ const MinKeyLen = 32
 
 // Fingerprinter computes fingerprints: HMAC-SHA256 of the encoding of a
 // value's comparison form (connector.Value.AppendComparable, after
-// connector.Canonicalize against the Salesforce field), truncated to 64
+// connector.Canonicalize against the Salesforce field), truncated to 63
 // bits, under the installation's fingerprint key. It is safe for
 // concurrent use.
+//
+// Those (unbound) fingerprints depend on the value alone: the engine
+// compares them in memory and never stores them. The state holds each
+// record's fingerprints bound to it (see bind): equal values in two
+// records or two fields are different fingerprints there, and without the
+// key a guessed value cannot be tested against them.
 //
 // The comparison form makes a text equal to its cleaned reading (trimmed,
 // CRLF as LF, zero-width spaces removed, white space alone as null): a
@@ -41,8 +47,9 @@ const MinKeyLen = 32
 // value may be written to Salesforce once, the same text but for the white
 // space at its ends.
 type Fingerprinter struct {
-	key  []byte
-	pool sync.Pool
+	key     []byte
+	bindKey []byte // the binding key, derived from key (bind)
+	pool    sync.Pool
 }
 
 // NewFingerprinter returns a Fingerprinter for key (at least MinKeyLen
@@ -53,6 +60,7 @@ func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	}
 	f := &Fingerprinter{key: append([]byte(nil), key...)}
 	f.pool.New = func() any { return &hasher{mac: hmac.New(sha256.New, f.key)} }
+	f.bindKey = f.sum("casebridge bind key v2\x00", nil)
 	return f, nil
 }
 
@@ -83,8 +91,9 @@ func Canonical(v connector.Value, sf *connector.Field) (connector.Value, error) 
 	return connector.Canonicalize(v, sf)
 }
 
-// Value returns the fingerprint of the canonical value v (of its
-// comparison form). It is never zero (zero means "none" in the state).
+// Value returns the unbound fingerprint of the canonical value v (of its
+// comparison form). It is never zero (zero means "none" in the state) and
+// its top bit is clear. It is never stored: the state holds bound forms.
 func (f *Fingerprinter) Value(v connector.Value) state.Fingerprint {
 	h := f.pool.Get().(*hasher)
 	h.buf = v.AppendComparable(h.buf[:0])
@@ -106,11 +115,110 @@ func (h *hasher) fingerprint(b []byte) state.Fingerprint {
 	h.mac.Reset()
 	h.mac.Write(b)
 	h.sum = h.mac.Sum(h.sum[:0])
-	fp := state.Fingerprint(binary.BigEndian.Uint64(h.sum))
+	return unbound(binary.BigEndian.Uint64(h.sum))
+}
+
+// boundBit is set in every bound fingerprint and clear in every unbound
+// one, so that the engine tells the two apart in memory: a stored
+// fingerprint it has not matched to a value of the run keeps its bound
+// form (and is stored again as it is), the others are compared unbound.
+const boundBit state.Fingerprint = 1 << 63
+
+// unbound is the unbound fingerprint of a 64-bit HMAC: its top bit
+// cleared, and never zero (zero means "none"). A state written before
+// fingerprints were bound (format 1) holds the whole 64 bits; load reads
+// them through unbound too (fromV1), so they compare as before.
+func unbound(h uint64) state.Fingerprint {
+	fp := state.Fingerprint(h) &^ boundBit
 	if fp == 0 {
 		fp = 1
 	}
 	return fp
+}
+
+// fromV1 is the unbound fingerprint a format 1 state stored as fp.
+func fromV1(fp state.Fingerprint) state.Fingerprint {
+	if fp == 0 {
+		return 0
+	}
+	return unbound(uint64(fp))
+}
+
+// A scope names what a bound fingerprint is bound to besides its record:
+// the job, the object and the field. It is 16 bytes of an HMAC of the
+// three (each length-prefixed, so that no two triples read alike) under
+// the binding key.
+type scope [16]byte
+
+// salt is a record's binding salt (state.RecordState.Salt); zero: none yet.
+type salt [state.SaltLen]byte
+
+func (f *Fingerprinter) scope(job, object, field string) scope {
+	m := hmac.New(sha256.New, f.bindKey)
+	m.Write([]byte("casebridge scope v2\x00"))
+	for _, p := range []string{job, object, field} {
+		m.Write(binary.AppendUvarint(nil, uint64(len(p))))
+		m.Write([]byte(p))
+	}
+	var s scope
+	copy(s[:], m.Sum(nil))
+	return s
+}
+
+// newSalt returns a random salt for a record whose state is written bound
+// for the first time. It is random, not derived from the record's key:
+// a record keeps it when its key changes (link.go, keyless.go), and a
+// record created later under a key another record had still gets its
+// own.
+func newSalt() salt {
+	var s salt
+	for s == (salt{}) {
+		if _, err := rand.Read(s[:]); err != nil {
+			panic("reconcile: no randomness for a record salt: " + err.Error())
+		}
+	}
+	return s
+}
+
+// binder binds fingerprints: HMAC-SHA256, under the binding key (derived
+// from the fingerprint key), of the field's scope, the record's salt and
+// the unbound fingerprint (40 bytes, one block), truncated to 64 bits with
+// boundBit set. One goroutine uses a binder (a run has its own).
+type binder struct {
+	mac hash.Hash
+	buf [2*16 + 8]byte
+	sum []byte
+}
+
+func (f *Fingerprinter) binder() *binder {
+	return &binder{mac: hmac.New(sha256.New, f.bindKey)}
+}
+
+// bind returns the bound form of fp for field scope sc of the record with
+// salt st. Zero (none) stays zero; a bound fingerprint is returned as it
+// is (it was bound under this record's salt when it was stored).
+func (b *binder) bind(sc *scope, st *salt, fp state.Fingerprint) state.Fingerprint {
+	if fp == 0 || fp&boundBit != 0 {
+		return fp
+	}
+	copy(b.buf[:16], sc[:])
+	copy(b.buf[16:32], st[:])
+	binary.BigEndian.PutUint64(b.buf[32:], uint64(fp))
+	b.mac.Reset()
+	b.mac.Write(b.buf[:])
+	b.sum = b.mac.Sum(b.sum[:0])
+	return state.Fingerprint(binary.BigEndian.Uint64(b.sum)) | boundBit
+}
+
+// Bound returns the fingerprint the state holds for the canonical value v
+// of field in the record of job and object whose salt is recordSalt
+// (state.RecordState.Salt): what a check of a state against a value
+// needs, and only with the key.
+func (f *Fingerprinter) Bound(job, object, field string, recordSalt []byte, v connector.Value) state.Fingerprint {
+	var st salt
+	copy(st[:], recordSalt)
+	sc := f.scope(job, object, field)
+	return f.binder().bind(&sc, &st, f.Value(v))
 }
 
 // fpCache remembers, for one field and one run, the fingerprints of short

@@ -131,10 +131,24 @@ func (r *runner) emptiedKeys() {
 		if !e.has || e.readSF {
 			continue // read under its key this run: it has one
 		}
+		bound := false
 		for i := range last {
 			last[i] = e.fs[i].SF
+			bound = bound || last[i]&boundBit != 0
 		}
-		k := want[sig(last)]
+		var k *entry
+		if !bound {
+			k = want[sig(last)]
+		} else {
+			// Values the reads did not match stay bound to e: each
+			// keyless record's are bound to e to compare (bind.go).
+			for _, c := range keyless {
+				if r.holds(c, e) {
+					k = c
+					break
+				}
+			}
+		}
 		if k == nil {
 			continue
 		}

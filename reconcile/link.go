@@ -83,6 +83,7 @@ func (r *runner) linkPairs() {
 			continue
 		}
 		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
+		r.unbind(a, b.ro().fp[Local]) // a's state was matched to its Salesforce values only
 		x := a.rw()
 		x.vals[Local], x.mod[Local], x.id[Local] = b.ro().vals[Local], b.ro().mod[Local], link
 		a.linked = true

@@ -19,6 +19,8 @@ func (r *runner) load(ctx context.Context) error {
 	}
 	err := r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
 		e := &entry{id: rs.Key, has: true, keys: [2]string{rs.SFKey, rs.LocalKey}, flags: rs.Flags}
+		copy(e.salt[:], rs.Salt)
+		v1 := len(rs.Salt) == 0 // unbound fingerprints (fromV1)
 		if rs.LocalKey == rs.SFKey {
 			e.keys[Local] = e.keys[SF] // one string for both
 		}
@@ -56,6 +58,9 @@ func (r *runner) load(ctx context.Context) error {
 		if rules != nil {
 			e.rw().rules = rules
 		}
+		if v1 {
+			r.loadV1(e)
+		}
 		e.newFlags = e.flags
 		loaded = append(loaded, e)
 		if rs.LocalKey != rs.SFKey {
@@ -70,6 +75,7 @@ func (r *runner) load(ctx context.Context) error {
 		// aside (and overwritten record by record as the run commits).
 		loaded = nil
 		clear(r.alias)
+		r.v1 = nil
 	}
 	if err != nil {
 		return err
@@ -106,6 +112,9 @@ func (r *runner) load(ctx context.Context) error {
 		}
 		r.queue[[2]string{c.Key, c.Field}] = c
 		r.pending[c.Key] = true
+		if e := r.entries[c.Key]; e != nil && e.v1 {
+			r.v1Confl = append(r.v1Confl, v1Conflict{e, c})
+		}
 	}
 	for k := range r.pending {
 		r.entry(k).pendingBefore = true

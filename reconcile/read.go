@@ -445,6 +445,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 		e.keys[s] = k
 	}
 	r.counts.Read++
+	r.unbind(e, fps) // the stored fingerprints of these values, unbound
 	keep := !e.has || r.pending[id]
 	same := e.has
 	for i := range fps {

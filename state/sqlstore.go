@@ -225,7 +225,7 @@ func (s *SQLStore) Records(ctx context.Context, job string, fn func(RecordState)
 		if err := rows.Scan(&rs.Key, &rs.SFKey, &rs.LocalKey, &rs.Flags, &blob); err != nil {
 			return fmt.Errorf("state: records: %w", err)
 		}
-		if rs.Fields, err = decodeFields(blob, intern); err != nil {
+		if rs.Salt, rs.Fields, err = decodeFields(blob, intern); err != nil {
 			return fmt.Errorf("state: records: key %s: %w", rs.Key, err)
 		}
 		if err := fn(rs); err != nil {
@@ -247,7 +247,7 @@ func (s *SQLStore) Record(ctx context.Context, job, key string) (RecordState, bo
 	if err != nil {
 		return RecordState{}, false, fmt.Errorf("state: record: %w", err)
 	}
-	if rs.Fields, err = decodeFields(blob, nil); err != nil {
+	if rs.Salt, rs.Fields, err = decodeFields(blob, nil); err != nil {
 		return RecordState{}, false, fmt.Errorf("state: record %s: %w", key, err)
 	}
 	return rs, true, nil
@@ -748,9 +748,12 @@ func (t *sqlTx) FenceOn(job string, token int64, now time.Time) error {
 }
 
 func (t *sqlTx) PutRecord(rs RecordState) error {
+	if len(rs.Salt) != 0 && len(rs.Salt) != SaltLen {
+		return fmt.Errorf("state: record %s: a salt of %d bytes, want %d", rs.Key, len(rs.Salt), SaltLen)
+	}
 	return t.exec(`INSERT INTO records (job, rkey, sf_key, local_key, flags, fields) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (job, rkey) DO UPDATE SET sf_key = excluded.sf_key, local_key = excluded.local_key, flags = excluded.flags, fields = excluded.fields`,
-		t.job, rs.Key, rs.SFKey, rs.LocalKey, int(rs.Flags), encodeFields(rs.Fields))
+		t.job, rs.Key, rs.SFKey, rs.LocalKey, int(rs.Flags), encodeFields(rs.Salt, rs.Fields))
 }
 
 func (t *sqlTx) DeleteRecord(key string) error {

@@ -29,6 +29,13 @@ var (
 
 // Fingerprint is a truncated (64-bit) HMAC of a canonical value. Zero means
 // "none": no value was ever seen or agreed on.
+//
+// A record state holds its field values' fingerprints bound to the record
+// (RecordState.Salt): the engine (package reconcile) makes them from the
+// job, the object, the field, the record's salt and the value, under a key
+// derived from the fingerprint key, so equal values in two records or two
+// fields are stored as different fingerprints, and a guessed value cannot
+// be tested against a state without the key.
 type Fingerprint uint64
 
 // String prints the fingerprint as 16 hex digits ("-" for none).
@@ -77,9 +84,18 @@ type RecordState struct {
 	SFKey    string
 	LocalKey string
 	Flags    Flags
+	// Salt is the random value the record's fingerprints are bound to
+	// (SaltLen bytes; it moves with the record when its key changes).
+	// Empty for a record written before fingerprints were bound (format
+	// 1): its fingerprints depend on the value alone, and the engine
+	// binds them the next time it commits the job.
+	Salt []byte
 	// Fields is sorted by Field.
 	Fields []FieldState
 }
+
+// SaltLen is the length of a record's salt (RecordState.Salt).
+const SaltLen = 16
 
 // Field returns the state of the named field, or nil.
 func (r *RecordState) Field(name string) *FieldState {
@@ -100,11 +116,18 @@ func (r *RecordState) SetField(fs FieldState) {
 	r.Fields = slices.Insert(r.Fields, i, fs)
 }
 
-// encodeFields encodes field states as stored: a version byte, a count and,
-// per field, its name and four fingerprints.
-func encodeFields(fs []FieldState) []byte {
-	b := make([]byte, 0, 2+len(fs)*48)
-	b = append(b, 1)
+// encodeFields encodes field states as stored: a version byte, the salt
+// (version 2 only), a count and, per field, its name and four
+// fingerprints. Version 1 (no salt) is a record whose fingerprints are not
+// bound; it is written only for a RecordState without a salt.
+func encodeFields(salt []byte, fs []FieldState) []byte {
+	b := make([]byte, 0, 2+len(salt)+len(fs)*48)
+	if len(salt) > 0 {
+		b = append(b, 2)
+		b = append(b, salt...)
+	} else {
+		b = append(b, 1)
+	}
 	b = binary.AppendUvarint(b, uint64(len(fs)))
 	for _, f := range fs {
 		b = binary.AppendUvarint(b, uint64(len(f.Field)))
@@ -117,24 +140,32 @@ func encodeFields(fs []FieldState) []byte {
 	return b
 }
 
-// decodeFields decodes encodeFields' output. intern, when not nil, returns
-// a shared copy of a field name so that 100,000 records do not each hold
-// their own copy of every name.
-func decodeFields(b []byte, intern func([]byte) string) ([]FieldState, error) {
-	if len(b) == 0 || b[0] != 1 {
-		return nil, ErrCorrupt
+// decodeFields decodes encodeFields' output: the salt (nil for version 1)
+// and the field states. intern, when not nil, returns a shared copy of a
+// field name so that 100,000 records do not each hold their own copy of
+// every name.
+func decodeFields(b []byte, intern func([]byte) string) (salt []byte, fs []FieldState, err error) {
+	if len(b) == 0 || b[0] != 1 && b[0] != 2 {
+		return nil, nil, ErrCorrupt
+	}
+	if b[0] == 2 {
+		if len(b) < 1+SaltLen {
+			return nil, nil, ErrCorrupt
+		}
+		salt = append([]byte(nil), b[1:1+SaltLen]...)
+		b = b[SaltLen:]
 	}
 	b = b[1:]
 	n, w := binary.Uvarint(b)
 	if w <= 0 || n > uint64(len(b)) {
-		return nil, ErrCorrupt
+		return nil, nil, ErrCorrupt
 	}
 	b = b[w:]
 	out := make([]FieldState, 0, n)
 	for range n {
 		l, w := binary.Uvarint(b)
 		if w <= 0 || uint64(len(b)-w) < l+32 {
-			return nil, ErrCorrupt
+			return nil, nil, ErrCorrupt
 		}
 		b = b[w:]
 		var name string
@@ -154,9 +185,9 @@ func decodeFields(b []byte, intern func([]byte) string) ([]FieldState, error) {
 		b = b[32:]
 	}
 	if len(b) != 0 {
-		return nil, ErrCorrupt
+		return nil, nil, ErrCorrupt
 	}
-	return out, nil
+	return salt, out, nil
 }
 
 // Reason says why a key is pending: why it must be re-fetched by key and
@@ -195,7 +226,7 @@ type Conflict struct {
 	Key    string // KeyID
 	Field  string
 	SF     Fingerprint // the fingerprints when last seen, to show it moved
-	Local  Fingerprint
+	Local  Fingerprint // (bound as the record's are: RecordState.Salt)
 	Opened time.Time
 	// Resolution is set by an admin (ResolveConflict): the side whose
 	// current value wins at the next run. Empty while open.

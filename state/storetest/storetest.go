@@ -97,12 +97,14 @@ func all(t *testing.T, s state.Store, job string) map[string]state.RecordState {
 }
 
 func equalRec(a, b state.RecordState) bool {
-	return a.Key == b.Key && a.SFKey == b.SFKey && a.LocalKey == b.LocalKey && a.Flags == b.Flags && slices.Equal(a.Fields, b.Fields)
+	return a.Key == b.Key && a.SFKey == b.SFKey && a.LocalKey == b.LocalKey && a.Flags == b.Flags && slices.Equal(a.Fields, b.Fields) &&
+		string(a.Salt) == string(b.Salt)
 }
 
 func testRecords(t *testing.T, s state.Store, _ func() state.Store) {
 	a := rec("ngo-th-cm:th-0001", 3)
-	b := rec("ngo-kh-bb:សួស្តី", 1)
+	a.Salt = []byte("0123456789abcdef") // bound fingerprints (format 2)
+	b := rec("ngo-kh-bb:សួស្តី", 1)     // a record written before they were (format 1)
 	b.Flags = state.FlagLocalDeleted
 	b.LocalKey = "NGO-KH-BB:សួស្តី"
 	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
@@ -129,6 +131,11 @@ func testRecords(t *testing.T, s state.Store, _ func() state.Store) {
 	}
 	if _, ok, _ := s.Record(ctx, "j", "absent"); ok {
 		t.Fatal("Record(absent) ok")
+	}
+	bad := rec("bad-salt", 1)
+	bad.Salt = []byte("short")
+	if err := s.Update(ctx, "j", func(tx state.Tx) error { return tx.PutRecord(bad) }); err == nil {
+		t.Fatal("a record with a salt of 5 bytes was stored")
 	}
 }
 
