@@ -340,8 +340,8 @@ func TestSOAPLogin(t *testing.T) {
 	}
 	login := f.requests("POST /services/Soap/u/62.0")
 	if len(login) != 1 || login[0].Header.Get("SOAPAction") != "login" ||
-		!strings.Contains(login[0].Body, "<urn:username>a&lt;b&gt;&amp;c@example.org</urn:username>") ||
-		!strings.Contains(login[0].Body, "<urn:password>pw&amp;&lt;tok&gt;</urn:password>") {
+		!strings.Contains(login[0].Body, ":username>a&lt;b&gt;&amp;c@example.org</") ||
+		!strings.Contains(login[0].Body, ":password>pw&amp;&lt;tok&gt;</") {
 		t.Errorf("login request %+v", login)
 	}
 
