@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/casebridge/casebridge/alert"
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce"
@@ -60,6 +61,9 @@ type Runner struct {
 	bulk    bulkRouter
 	closers []func() error
 	fpMu    sync.Mutex // guards FP while the first writing run makes the key
+
+	alertsOnce sync.Once       // makes alerts (alerts.go) on first use
+	alerts     *alert.Notifier // nil: the configuration has no alerts
 }
 
 // RunOptions are the switches of one run.
@@ -128,6 +132,7 @@ func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner,
 	r.FP = fp // nil: no key file yet; the first run that writes makes it
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
+		alertOpen(ctx, cfg, log, nil, err)
 		return nil, fmt.Errorf("state store: %w", err)
 	}
 	r.Store = st
@@ -135,6 +140,7 @@ func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Runner,
 	r.closers = append(r.closers, st.Close)
 	sf, err := OpenSalesforce(ctx, cfg, nil, r.OnBulkJob)
 	if err != nil {
+		alertOpen(ctx, cfg, log, st, err)
 		r.Close()
 		return nil, fmt.Errorf("salesforce: %w", err)
 	}
@@ -170,7 +176,8 @@ func (r *Runner) holder() string {
 // Run runs the named job once under its lease. A scheduled run (ctx from
 // WithScheduledAt) is first claimed in the state store: one already
 // claimed returns ErrRunClaimed and does nothing.
-func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobResult, error) {
+func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *JobResult, err error) {
+	defer func() { r.alertRun(ctx, name, opts, res, err) }() // whatever stopped it (alerts.go)
 	job, ok := r.Config.Jobs[name]
 	if !ok {
 		return nil, fmt.Errorf("no job %q in %s", name, r.Config.File)
@@ -249,7 +256,7 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (*JobRes
 	start := r.now()
 	// (A context of its own: the lease's renewal reads ctx meanwhile.)
 	started := new(bool)
-	res, err := r.run(context.WithValue(ctx, engineKey{}, started), job, opts, token)
+	res, err = r.run(context.WithValue(ctx, engineKey{}, started), job, opts, token)
 	if ids := r.bulk.stop(name); err == nil {
 		r.forgetBulkJobs(ctx, name, ids)
 	}
