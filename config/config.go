@@ -190,15 +190,16 @@ type ChildEach struct {
 }
 
 // Rule maps one Salesforce field to one local column. At most one value
-// conversion (values, yes_no, date, number, phone, lookup) applies; split
-// may combine with values for multi-select fields; transform runs first.
+// conversion (a named transform, values, yes_no, date, number, phone,
+// lookup) applies; split may combine with values for multi-select fields;
+// a constant takes none of them.
 type Rule struct {
 	Meta
 	SF        string      `yaml:"sf" required:"true" doc:"Salesforce field API name"`
 	Local     string      `yaml:"local" doc:"local column or header (required unless constant is set)"`
 	Direction Direction   `yaml:"direction" default:"both" doc:"to_salesforce, from_salesforce or both"`
 	PII       PII         `yaml:"pii" default:"none" doc:"direct, quasi, sensitive or none"`
-	Transform string      `yaml:"transform" doc:"a named transform, such as thai_name.first"`
+	Transform string      `yaml:"transform" doc:"a named transform, such as thai_name.first (casebridge reference lists them); a conversion of its own, combined with no other"`
 	Values    ValueMap    `yaml:"values" doc:"local value -> Salesforce value, in order; the first entry for a value is its write form"`
 	YesNo     *YesNo      `yaml:"yes_no" doc:"a preset (all, en, th, km, bn, es) or {yes: [...], no: [...], unknown: [...]}"`
 	Date      *DateRule   `yaml:"date" doc:"how dates are written locally"`
@@ -207,7 +208,7 @@ type Rule struct {
 	Phone     *PhoneRule  `yaml:"phone" doc:"normalise phone numbers to E.164"`
 	Lookup    *LookupRule `yaml:"lookup" doc:"find the referenced record by a field; with direction both or from_salesforce, an Id set in Salesforce comes back to the row as that field's value (the field must be unique or an external id)"`
 	Default   string      `yaml:"default" doc:"value used when the local cell is empty"`
-	Constant  string      `yaml:"constant" doc:"a fixed value written to Salesforce (no local column)"`
+	Constant  string      `yaml:"constant" doc:"a fixed value written to Salesforce as given (no local column, conversion or default)"`
 	Required  bool        `yaml:"required" doc:"a record without a value is an error, not a null"`
 	WriteForm string      `yaml:"write_form" doc:"form written locally when several are read (a date layout, or yes/no words as \"yes|no\")"`
 	Flags     *RuleFlags  `yaml:"flags" doc:"route what reading the cell learned into checkbox fields, such as {estimated: vcms__Birthdate_Estimated__c}; to_salesforce only"`

@@ -535,16 +535,10 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 	}
 	if r.Transform != "" && !transformRE.MatchString(r.Transform) {
 		d.errAt(&r.Meta, "transform", "want a transform name such as thai_name.first")
+	} else if known, any := transformKnown(r.Transform); r.Transform != "" && any && !known {
+		d.errAt(&r.Meta, "transform", "%s", UnknownTransform(r.Transform, transformNames()))
 	}
-	var conv []string
-	for _, key := range []string{"yes_no", "date", "number", "phone", "lookup", "values"} {
-		if r.Has(key) {
-			conv = append(conv, key)
-		}
-	}
-	if len(conv) > 1 {
-		d.errAt(&r.Meta, conv[1], "a rule takes one of yes_no, date, number, phone, lookup and values; this one has %s", strings.Join(conv, " and "))
-	}
+	d.ruleOptions(r)
 	if r.Has("split") && r.Split == "" {
 		d.errAt(&r.Meta, "split", "want the separator characters, such as \",;/\"")
 	}
@@ -614,6 +608,52 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		case r.Has("values"):
 			d.errAt(&r.Meta, "write_form", "values write the first local value listed for each Salesforce value; reorder them instead")
 		}
+	}
+}
+
+// conversionKeys are the options of a rule that convert its value, in
+// the order a finding names them.
+var conversionKeys = []string{"transform", "yes_no", "date", "number", "phone", "lookup", "values", "split"}
+
+// ruleOptions refuses options a rule would ignore or that contradict each
+// other (mapping builds one transform per rule and would silently take
+// one of them): a constant is written as given and takes no conversion or
+// default; a named transform is a conversion of its own; a rule takes at
+// most one of yes_no, date, number, phone, lookup and values; split
+// combines with values only (a multi-select field).
+func (d *decoder) ruleOptions(r *Rule) {
+	var conv []string
+	for _, key := range conversionKeys {
+		if r.Has(key) {
+			conv = append(conv, key)
+		}
+	}
+	if r.Has("constant") {
+		with := conv
+		if r.Has("default") {
+			with = append(with, "default")
+		}
+		if len(with) > 0 {
+			d.errAt(&r.Meta, with[0], "a constant is written to Salesforce as given: it takes no %s (remove %s, or the constant)", strings.Join(with, ", "), strings.Join(with, " and "))
+		}
+		return
+	}
+	if r.Has("transform") && len(conv) > 1 {
+		d.errAt(&r.Meta, conv[1], "transform %s is a conversion of its own: it does not combine with %s", r.Transform, strings.Join(conv[1:], " or "))
+		return
+	}
+	var one []string
+	for _, key := range conv {
+		if key != "split" {
+			one = append(one, key)
+		}
+	}
+	if len(one) > 1 {
+		d.errAt(&r.Meta, one[1], "a rule takes one of yes_no, date, number, phone, lookup and values; this one has %s", strings.Join(one, " and "))
+		return
+	}
+	if r.Has("split") && len(one) == 1 && one[0] != "values" {
+		d.errAt(&r.Meta, "split", "split combines only with values (the words of a multi-select cell); this rule has %s", one[0])
 	}
 }
 

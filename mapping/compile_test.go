@@ -257,7 +257,6 @@ func TestCompileErrors(t *testing.T) {
       - { sf: vcms__Case_Code__c, constant: "THIS-CONSTANT-IS-TOO-LONG" }
       - { sf: vcms__Legal_Working_Age_Date__c, local: lw, direction: to_salesforce }
       - { sf: vcms__Workplace__c, local: wp, lookup: { object: Account, field: Name } }   # two-way: validate --online checks the field
-      - { sf: vcms__Gender__c, local: g, transform: thai_nam.first }
 `)
 	_, err := Compile(cfg.Jobs["j"], seedObjects(t))
 	var errs config.Errors
@@ -270,7 +269,6 @@ func TestCompileErrors(t *testing.T) {
 		`inline.yaml:13:55: jobs.j.fields[2].date: a date rule gives date values, which vcms__Age_Verified__c (boolean) cannot hold`,
 		`inline.yaml:14:45: jobs.j.fields[3].constant: the constant does not fit vcms__Case_Code__c (string(20)): STRING_TOO_LONG: max length 20, got 25 characters`,
 		`inline.yaml:15:15: jobs.j.fields[4].sf: vcms__Legal_Working_Age_Date__c is a formula or roll-up field: Salesforce computes it; make the rule direction: from_salesforce`,
-		`inline.yaml:17:53: jobs.j.fields[6].transform: unknown transform "thai_nam.first" (did you mean "thai_name.first"?)`,
 	}
 	if len(errs) != len(want) {
 		t.Errorf("got %d findings:\n%v", len(errs), errs)

@@ -1,9 +1,8 @@
 package mapping
 
 import (
-	"fmt"
+	"errors"
 	"slices"
-	"strings"
 
 	"github.com/casebridge/casebridge/config"
 )
@@ -62,21 +61,41 @@ var registry = map[string]func() Options{
 	"name.last":       func() Options { return &NameOptions{Order: GivenFirst, Part: PartLast} },
 }
 
+// docs describes each registered transform in one line, for
+// `casebridge reference` and the configuration's unknown-name message.
+var docs = map[string]string{
+	"text":            "text as typed, trimmed, Thai, Khmer and Bengali digits read as 0-9",
+	"text.as_written": "text as typed, trimmed, its digits kept in their script (a name in local script)",
+	"value_map":       "local words to Salesforce values (a rule's values)",
+	"multi_value_map": "a cell listing several words to a multi-select field (values with split)",
+	"yes_no":          "yes/no words of every preset language to a checkbox; blank, ? and n/a are unknown",
+	"date":            "a date in any common layout, Buddhist Era years and Excel serials, to a date",
+	"datetime":        "a date and time, in the source's time zone when it has none, to a date-time",
+	"number":          "a number with any digits, thousands separators and currency symbols stripped",
+	"age":             "an age in whole years; \"about 14\" and a range \"13-14\" (its lower bound) are estimates",
+	"split":           "a cell listing several values (at , ; / and line breaks) to a multi-select field",
+	"phone":           "a phone number to E.164 (+66812345678); needs a country calling code",
+	"name.first":      "the first name of a full name written given name first",
+	"name.last":       "the last name of a full name written given name first",
+}
+
 func init() {
 	names := []struct {
 		prefix string
 		opts   NameOptions
+		doc    string
 	}{
-		{"thai_name", NameOptions{Order: GivenFirst, Honorifics: ThaiHonorifics, ChildHonorifics: ThaiChildHonorifics, AttachedHonorifics: true}},
-		{"khmer_name", NameOptions{Order: FamilyFirst, Honorifics: KhmerHonorifics}},
-		{"khmer_latin_name", NameOptions{Order: UppercaseFamily}},
-		{"bengali_name", NameOptions{Order: GivenFirst, Honorifics: BengaliHonorifics}},
-		{"spanish_name", NameOptions{Order: Spanish, Honorifics: SpanishHonorifics}},
+		{"thai_name", NameOptions{Order: GivenFirst, Honorifics: ThaiHonorifics, ChildHonorifics: ThaiChildHonorifics, AttachedHonorifics: true}, "a Thai full name, given name first, its honorific (นาย, ด.ญ. for a child) stripped"},
+		{"khmer_name", NameOptions{Order: FamilyFirst, Honorifics: KhmerHonorifics}, "a Khmer full name, family name first, its honorific stripped"},
+		{"khmer_latin_name", NameOptions{Order: UppercaseFamily}, "a Khmer name in Latin letters, the family name the one in capitals"},
+		{"bengali_name", NameOptions{Order: GivenFirst, Honorifics: BengaliHonorifics}, "a Bengali full name, given name first, its honorific stripped"},
+		{"spanish_name", NameOptions{Order: Spanish, Honorifics: SpanishHonorifics}, "a Spanish full name: given names, then two surnames"},
 	}
 	for _, n := range names {
 		for _, part := range []NamePart{PartFirst, PartLast} {
 			o := n.opts
 			o.Part = part
+			docs[n.prefix+"."+string(part)] = "the " + string(part) + " name part of " + n.doc
 			registry[n.prefix+"."+string(part)] = func() Options {
 				c := o
 				c.Honorifics = slices.Clone(o.Honorifics)
@@ -85,7 +104,16 @@ func init() {
 			}
 		}
 	}
+	// The configuration refuses a name not registered here (config
+	// cannot import mapping).
+	for name := range registry {
+		config.RegisterTransform(name, docs[name])
+	}
 }
+
+// Doc describes a registered transform in one line; "" for an unknown
+// name.
+func Doc(name string) string { return docs[name] }
 
 // Lookup returns fresh preset options of the named transform
 // (e.g. "thai_name.first", "yes_no", "date"), to be adjusted and built.
@@ -106,11 +134,10 @@ func New(name string) (Transform, error) {
 	return o.Build()
 }
 
+// unknownTransform is the error for a name the registry lacks: the
+// configuration's own message, with the nearest name and every name.
 func unknownTransform(name string) error {
-	if best := config.Nearest(name, Names()); best != "" {
-		return fmt.Errorf("unknown transform %q (did you mean %q?)", name, best)
-	}
-	return fmt.Errorf("unknown transform %q (known: %s)", name, strings.Join(Names(), ", "))
+	return errors.New(config.UnknownTransform(name, Names()))
 }
 
 // Names lists the registered transform names, sorted.
