@@ -2,6 +2,7 @@ package schedules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
 )
 
 // notesConfig is a job whose rows carry a case and its case note: the
@@ -268,14 +272,21 @@ func TestChildrenByParent(t *testing.T) {
 	if lost.noteUpdates != 2 || lost.noteCreates != 0 || lost.noteFinds != 1 {
 		t.Errorf("run without pairs: %d updated, %d created, %d searches; want 2 updated after one search", lost.noteUpdates, lost.noteCreates, lost.noteFinds)
 	}
-	if n := len(f.pairs(t)); n != 2 {
-		t.Errorf("after the search the state pairs %d notes, want the 2 found", n)
+	paired := map[string]bool{}
+	for _, id := range f.pairs(t) {
+		paired[id] = true
+	}
+	byCase, _ := f.notes(t)
+	for _, i := range []int{3, 4} {
+		if n := byCase["ngo-th-cm:"+f.rows[i][0]]; !paired[n.ID] {
+			t.Errorf("after the search note %s of %s is not paired", n.ID, f.rows[i][0])
+		}
 	}
 	f.checkOneNoteEach(t, false)
 
 	// A note deleted in Salesforce (deletes: propagate): the read sees it
 	// gone, its pairing is forgotten and its cell cleared.
-	byCase, _ := f.notes(t)
+	byCase, _ = f.notes(t)
 	gone := byCase["ngo-th-cm:"+f.rows[3][0]].ID
 	f.orgDelete(t, gone)
 	if r := f.run(t, ctx); r.err != nil || len(r.failures()) != 0 {
@@ -321,5 +332,97 @@ func (f *notesFixture) orgDelete(t testing.TB, id string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("delete %s: %s", id, resp.Status)
+	}
+}
+
+// killedPuts stops the run when the pairing of created notes is about to
+// be recorded: the notes exist in Salesforce, their Ids are lost.
+type killedPuts struct {
+	state.Store
+	kill func()
+}
+
+func (k killedPuts) PutLookupIDs(ctx context.Context, scope string, ids map[string]string, at time.Time) error {
+	if strings.HasPrefix(scope, "id:") && k.kill != nil {
+		k.kill()
+		return context.Canceled
+	}
+	return k.Store.PutLookupIDs(ctx, scope, ids, at)
+}
+
+// TestChildrenByParentKillPoints: a run creating cases and their notes
+// (an object with no External ID, written by Id) is killed at each of the
+// engine's kill points, when the org has created the notes and the answer
+// is lost, and when the answer came but the Ids were not recorded. The
+// runs after it converge with exactly one note per case, each paired with
+// its Id in the state: a create is never sent twice for one key.
+func TestChildrenByParentKillPoints(t *testing.T) {
+	const cases = 6
+	ref := newNotesFixture(t, cases)
+	hits := map[reconcile.Point]int{}
+	ref.r.Hooks.At = func(_ context.Context, p reconcile.Point) error { hits[p]++; return nil }
+	if r := ref.run(t, context.Background()); r.err != nil || len(r.failures()) != 0 {
+		t.Fatalf("reference run: %v %v", r.err, r.failures())
+	}
+	ref.checkOneNoteEach(t, true)
+
+	killed := errors.New("kill -9")
+	type kill struct {
+		name string
+		arm  func(f *notesFixture, cancel context.CancelFunc)
+	}
+	var kills []kill
+	for _, p := range reconcile.Points {
+		for n := 1; n <= hits[p]; n++ {
+			kills = append(kills, kill{fmt.Sprintf("%s#%d", p, n), func(f *notesFixture, _ context.CancelFunc) {
+				seen := 0
+				f.r.Hooks.At = func(_ context.Context, at reconcile.Point) error {
+					if at == p {
+						if seen++; seen == n {
+							return killed
+						}
+					}
+					return nil
+				}
+			}})
+		}
+	}
+	kills = append(kills,
+		kill{"create reached the org, answer lost", func(f *notesFixture, cancel context.CancelFunc) {
+			f.onRequest = func(r *http.Request) {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/composite/sobjects") {
+					cancel() // before the handler returns: the answer never reaches the run
+				}
+			}
+		}},
+		kill{"create answered, Ids not recorded", func(f *notesFixture, cancel context.CancelFunc) {
+			f.r.Store = killedPuts{Store: f.r.Store, kill: cancel}
+		}},
+	)
+	for _, k := range kills {
+		t.Run(k.name, func(t *testing.T) {
+			f := newNotesFixture(t, cases)
+			store := f.r.Store
+			ctx, cancel := context.WithCancel(context.Background())
+			k.arm(f, cancel)
+			if r := f.run(t, ctx); r.err == nil {
+				t.Fatalf("the killed run succeeded")
+			}
+			cancel()
+			f.r.Hooks.At, f.onRequest, f.r.Store = nil, nil, store
+			for i := 0; ; i++ {
+				r := f.run(t, context.Background())
+				if r.err != nil {
+					t.Fatalf("run %d after the kill: %v", i+1, r.err)
+				}
+				if r.noteCreates+r.noteUpdates == 0 && len(r.failures()) == 0 && len(r.res.Result.Plan.Writes) == 0 {
+					break
+				}
+				if i == 2 {
+					t.Fatalf("not converged after 3 runs: failed %v, plan:\n%s", r.failures(), r.res.Result.Plan)
+				}
+			}
+			f.checkOneNoteEach(t, true)
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/casebridge/casebridge/connector"
@@ -670,13 +671,18 @@ func (c *Connector) deleteByParent(ctx context.Context, o *connector.Object, kp 
 // record deriving a key that the run's pairs give another Id (a second
 // note a person added by hand under a synced case) is passed as unknown,
 // DUPLICATE_VALUE, so that neither record is written from it; a deleted
-// record's pairing is forgotten. For any other object fn is returned.
-func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn func(connector.Record) error) func(connector.Record) error {
+// record's pairing is forgotten. done, called once the read succeeded,
+// remembers the Ids of the keys read that were not paired (a record
+// created by a run killed before it remembered the Id, or by hand), when
+// the read gave one record for the key: two are the engine's duplicate
+// key. For any other object fn is returned, and done does nothing.
+func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn func(connector.Record) error) (wrapped func(connector.Record) error, done func() error) {
 	if kp, _ := c.pathOf(o); kp == nil {
-		return fn
+		return fn, func() error { return nil }
 	}
 	pairs := idPairsOf(ctx)
-	return func(rec connector.Record) error {
+	unpaired := map[string][]string{} // KeyID -> the Ids read
+	wrapped = func(rec connector.Record) error {
 		if rec.Key == "" || rec.ID == "" || rec.Err != nil {
 			return fn(rec)
 		}
@@ -687,18 +693,37 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn fun
 		}
 		id := known[kid]
 		switch {
-		case id == "":
+		case id == "" && !rec.Deleted:
+			if !slices.Contains(unpaired[kid], rec.ID) {
+				unpaired[kid] = append(unpaired[kid], rec.ID)
+			}
 		case rec.Deleted && sameID(id, rec.ID):
 			if err := pairs.Forget(ctx, o.Name, []string{id}); err != nil && mustStop(ctx, err) {
 				return err
 			}
-		case !rec.Deleted && !sameID(id, rec.ID):
+		case !rec.Deleted && id != "" && !sameID(id, rec.ID):
 			rec.Err = connector.NewRecordError("read", c.name, o.Name, rec.Key, "", connector.CodeDuplicateKey, connector.Permanent,
 				&connector.ValueError{Code: connector.CodeDuplicateKey, Detail: fmt.Sprintf("record %s of %s derives the key of record %s from its parent; neither is written until one is deleted or moved", rec.ID, o.Name, id)})
 			rec.Fields = nil
 		}
 		return fn(rec)
 	}
+	done = func() error {
+		learned := map[string]string{}
+		for kid, ids := range unpaired {
+			if len(ids) == 1 {
+				learned[kid] = ids[0]
+			}
+		}
+		if len(learned) == 0 {
+			return nil
+		}
+		if err := pairs.Remember(ctx, o.Name, learned); err != nil && mustStop(ctx, err) {
+			return err
+		}
+		return nil
+	}
+	return wrapped, done
 }
 
 // sameID compares Salesforce Ids in their 15- or 18-character forms.

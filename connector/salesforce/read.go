@@ -449,7 +449,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 	if _, err := c.pathOf(o); err != nil {
 		return "", err
 	}
-	fn = c.pairedReads(ctx, o, fn)
+	fn, pairsDone := c.pairedReads(ctx, o, fn)
 	soql, err := selectSOQL(c.readFields(ctx, o), o.Name, where, order)
 	if err != nil {
 		return "", fmt.Errorf("read %s %s: %w", c.name, o.Name, err)
@@ -527,6 +527,9 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		if err != nil {
 			return "", err
 		}
+	}
+	if err := pairsDone(); err != nil {
+		return "", err
 	}
 	if o.Modified == "" {
 		return "", nil
@@ -726,7 +729,7 @@ func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []st
 	if len(keys) == 0 {
 		return nil
 	}
-	fn = c.pairedReads(ctx, o, fn)
+	fn, pairsDone := c.pairedReads(ctx, o, fn)
 	seen := map[string]bool{}
 	err := c.byKeys(ctx, "read_keys", o, c.readFields(ctx, o), keys, paren(scope), func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
@@ -736,6 +739,9 @@ func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []st
 		seen[rec.ID] = true
 		return fn(rec)
 	})
+	if err == nil {
+		err = pairsDone()
+	}
 	if err != nil || scope == "" {
 		return err
 	}
