@@ -48,6 +48,8 @@ const (
 	// KindResolved: a job whose failure, lockout or brake was alerted ran
 	// well again (Event.Resolves says which).
 	KindResolved Kind = "resolved"
+	// KindTest: a message an operator asked for (Notifier.Test).
+	KindTest Kind = "test"
 )
 
 // resolvable are the kinds that a good run ends with a message; the
@@ -216,6 +218,8 @@ func (m *Message) Title() string {
 		return fmt.Sprintf("casebridge: %s left %d finding(s)", job, m.Counts.Findings())
 	case KindResolved:
 		return fmt.Sprintf("casebridge: %s runs well again (%s resolved)", job, m.Resolves)
+	case KindTest:
+		return "casebridge: a test alert (casebridge alerts test): this target is reached"
 	}
 	return "casebridge: " + job + ": " + string(m.Kind)
 }
@@ -228,7 +232,9 @@ func (m *Message) Lines() []string {
 			out = append(out, k+": "+v)
 		}
 	}
-	add("job", cmp.Or(m.Job, "(every job)"))
+	if m.Kind != KindTest {
+		add("job", cmp.Or(m.Job, "(every job)"))
+	}
 	if m.RunID != 0 {
 		add("run", fmt.Sprint(m.RunID))
 	}

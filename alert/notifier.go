@@ -243,3 +243,24 @@ func (n *Notifier) deliver(ctx context.Context, ch *channel, m *Message, now tim
 	l.Info().Msg("alert sent")
 	return true
 }
+
+// Test sends a test message to every channel (or those of the targets
+// named), past the marks and the rate limit, and returns each channel's
+// outcome by name ("ops.webhook"): nil when it was delivered. It is for an
+// operator checking a configuration (casebridge alerts test).
+func (n *Notifier) Test(ctx context.Context, names ...string) map[string]error {
+	out := map[string]error{}
+	if n == nil {
+		return out
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ch := range n.channels {
+		if len(names) > 0 && !slices.Contains(names, ch.alert.Name) {
+			continue
+		}
+		m := &Message{Event: Event{Kind: KindTest, At: n.opts.Now()}, Host: n.opts.Host}
+		out[ch.name] = ch.send(ctx, m)
+	}
+	return out
+}

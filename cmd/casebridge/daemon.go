@@ -53,6 +53,12 @@ configuration it had. Otherwise the new schedules take over at once, and runs
 in progress finish under the old configuration (a job whose run is still
 going skips its firings under the new one until that run ends).
 
+The alerts of CONFIG (alerts:) tell people, by webhook or e-mail, of a run
+that failed at any stage (a refused Salesforce login included), a job locked
+out, a safety brake, conflicts held for a person and findings, with job,
+stage, counts and codes, never values; an alert like the last is repeated at
+most once per its every. casebridge alerts test CONFIG checks the targets.
+
 Ctrl-C or SIGTERM stops it: runs in progress are cancelled and given
 --stop-timeout to finish. Run it under systemd (ExecReload=kill -HUP
 $MAINPID), a Windows service wrapper or Kubernetes; several replicas may
