@@ -564,7 +564,7 @@ func externalIDs(desc *connector.Object) string {
 	}
 	switch len(ids) {
 	case 0:
-		return "; " + desc.Name + " has no External ID field"
+		return "; " + desc.Name + " has no External ID field (a child of an object without one takes key: by_parent, keyed by its parent)"
 	case 1:
 		return "; set key: " + ids[0] + " (its External ID field)"
 	}

@@ -112,7 +112,7 @@ jobs:
 		`inline.yaml:21:17: jobs.gt.children[0].object: vcms__Monitoring_Visit__c has no field "vcms__External_Key__c" (the job's salesforce.key, which a child without key uses): the child needs a key; set key: vcms__Follow_Up_Key__c (its External ID field)`,
 		`inline.yaml:24:11: jobs.gt.children[0].fields: vcms__Monitoring_Visit__c.vcms__Visit_Date__c is required (not nillable) and no rule writes it: every record this job creates would fail; map it or give it a constant`,
 		`inline.yaml:26:17: jobs.gt.children[1].object: the org has no object "vcms__Assistence__c" (did you mean "vcms__Assistance__c"?)`,
-		`inline.yaml:32:14: jobs.gt.children[2].key: vcms__Assistance__c.vcms__External_Service_Key__c is not an external id field: records are upserted by key, which needs an External ID (and Unique) field; vcms__Assistance__c has no External ID field`,
+		`inline.yaml:32:14: jobs.gt.children[2].key: vcms__Assistance__c.vcms__External_Service_Key__c is not an external id field: records are upserted by key, which needs an External ID (and Unique) field; vcms__Assistance__c has no External ID field (a child of an object without one takes key: by_parent, keyed by its parent)`,
 		`inline.yaml:37:17: jobs.gt.children[3].object: cannot describe vcms__Broken__c: describe vcms__Broken__c: 503 service unavailable`,
 	}
 	got := make([]string, len(errs))
