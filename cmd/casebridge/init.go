@@ -272,6 +272,10 @@ func (f *initFlags) onlineObjects(ctx context.Context) ([]*connector.Object, err
 		return nil, withCode(exitError, fmt.Errorf("init --login-url: %w", err))
 	}
 	objects, err := describeForInit(ctx, sf, f.object)
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return nil, withCode(ce.code, fmt.Errorf("init --login-url: %w", err)) // too many objects: --object is a usage matter
+	}
 	if err != nil {
 		return nil, withCode(exitError, fmt.Errorf("init --login-url: %w", err))
 	}
