@@ -260,6 +260,10 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *Jo
 	if ids := r.bulk.stop(name); err == nil {
 		r.forgetBulkJobs(ctx, name, ids)
 	}
+	if err != nil && !errors.Is(err, state.ErrLeaseLost) && errors.Is(context.Cause(ctx), state.ErrLeaseLost) {
+		// Stopped by the lease's renewal failing: say so, not "canceled".
+		err = fmt.Errorf("%w (another holder runs the job now): %w", state.ErrLeaseLost, err)
+	}
 	if err != nil && !*started {
 		r.recordFailure(ctx, name, start, err)
 	}

@@ -57,6 +57,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.Is(err, state.ErrLeaseLost): // (its run was cancelled: the lease went to another holder)
+		return exitLocked
 	case errors.Is(err, context.Canceled):
 		return exitCancelled
 	case errors.Is(err, reconcile.ErrSafetyAbort):
