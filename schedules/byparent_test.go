@@ -62,6 +62,12 @@ type notesFixture struct {
 
 func newNotesFixture(t testing.TB, cases int) *notesFixture {
 	t.Helper()
+	return newNotesFixtureConfig(t, cases, notesConfig)
+}
+
+// newNotesFixtureConfig is newNotesFixture with another configuration.
+func newNotesFixtureConfig(t testing.TB, cases int, config string) *notesFixture {
+	t.Helper()
 	f := &notesFixture{org: sftest.New(sftest.Options{}), dir: t.TempDir()}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.org.Handler().ServeHTTP(w, r)
@@ -75,7 +81,7 @@ func newNotesFixture(t testing.TB, cases int) *notesFixture {
 		f.rows = append(f.rows, [3]string{fmt.Sprintf("NT-%04d", i), fmt.Sprintf("ทดสอบ %d", i), fmt.Sprintf("note %d", i)})
 	}
 	f.write(t)
-	f.r = openRunner(t, f.dir, notesConfig, srv.URL)
+	f.r = openRunner(t, f.dir, config, srv.URL)
 	return f
 }
 
@@ -423,6 +429,60 @@ func TestChildrenByParentKillPoints(t *testing.T) {
 				}
 			}
 			f.checkOneNoteEach(t, true)
+		})
+	}
+}
+
+// BenchmarkChildrenByParent reports what runs of a job with 500 cases and
+// their notes (an object with no External ID, written by Id) cost, beside
+// the same job without the notes: a no-op run, and an edit of k notes
+// (goal: ceil(k/200) update calls and no search while the state pairs
+// their Ids; one search per batch when it does not).
+func BenchmarkChildrenByParent(b *testing.B) {
+	plain := notesConfig[:strings.Index(notesConfig, "    children:")]
+	for _, bc := range []struct {
+		name   string
+		config string
+		edit   int
+		forget bool
+	}{
+		{"plain_noop", plain, 0, false},
+		{"notes_noop", notesConfig, 0, false},
+		{"notes_edit_250", notesConfig, 250, false},
+		{"notes_edit_250_unpaired", notesConfig, 250, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newNotesFixtureConfig(b, 500, bc.config)
+			ctx := context.Background()
+			f.run(b, ctx)
+			f.run(b, ctx)
+			var calls, writes, finds int
+			b.ResetTimer()
+			for n := range b.N {
+				if bc.edit > 0 {
+					b.StopTimer()
+					for i := 0; i < bc.edit; i++ {
+						f.rows[i][2] = fmt.Sprintf("edit %d of %s", n, f.rows[i][0])
+					}
+					f.write(b)
+					if bc.forget {
+						if _, err := f.r.Store.ForgetLookupIDs(ctx, "id:"+strings.ToLower(noteObject)); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StartTimer()
+				}
+				r := f.run(b, ctx)
+				if r.err != nil || len(r.failures()) != 0 {
+					b.Fatalf("run: %v %v", r.err, r.failures())
+				}
+				calls += r.calls
+				writes += r.noteWrites
+				finds += r.noteFinds
+			}
+			b.ReportMetric(float64(calls)/float64(b.N), "api-calls/run")
+			b.ReportMetric(float64(writes)/float64(b.N), "note-writes/run")
+			b.ReportMetric(float64(finds)/float64(b.N), "note-searches/run")
 		})
 	}
 }
