@@ -210,7 +210,7 @@ type Rule struct {
 	Default   string      `yaml:"default" doc:"value used when the local cell is empty"`
 	Constant  string      `yaml:"constant" doc:"a fixed value written to Salesforce as given (no local column, conversion or default)"`
 	Required  bool        `yaml:"required" doc:"a record without a value is an error, not a null"`
-	WriteForm string      `yaml:"write_form" doc:"form written locally when several are read (a date layout, or yes/no words as \"yes|no\")"`
+	WriteForm string      `yaml:"write_form" doc:"form written locally when several are read (a date pattern such as dd/mm/yyyy or Go layout, or yes/no words as \"yes|no\")"`
 	Flags     *RuleFlags  `yaml:"flags" doc:"route what reading the cell learned into checkbox fields, such as {estimated: vcms__Birthdate_Estimated__c}; to_salesforce only"`
 }
 
@@ -260,7 +260,7 @@ func (r *Rule) Writes(job Direction) (salesforce, local bool) {
 // DateRule says how dates are written in a local column.
 type DateRule struct {
 	Meta
-	Formats     []string   `yaml:"formats" doc:"Go layouts tried in order, such as 02/01/2006"`
+	Formats     []string   `yaml:"formats" doc:"the column's date layouts: patterns such as dd/mm/yyyy, d/m/yy or dd mmm yyyy (the letters are listed at the end of this reference), or Go layouts such as 02/01/2006; they set the order of an ambiguous date, and the first with a four-digit year is written"`
 	Era         Era        `yaml:"era" default:"gregorian" doc:"the column's calendar: gregorian, or a Buddhist Era, buddhist (or buddhist_thai: CE + 543), buddhist_khmer, buddhist_lao, buddhist_myanmar (CE + 544); years 2400 and above are read as BE, and dates are written back in BE"`
 	ExcelSerial bool       `yaml:"excel_serial" doc:"accept Excel serial day numbers (epoch 1899-12-30)"`
 	DayFirst    bool       `yaml:"day_first" doc:"read ambiguous dates day first"`

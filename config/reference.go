@@ -10,9 +10,22 @@ import (
 // from the same declarations the decoder reads: one line per key with
 // its path, type, default or "required", and documentation. Named maps
 // (sources, jobs) are shown as <name>, lists as [].
+//
+// It ends with the letters of date patterns.
 func Reference() string {
 	var b strings.Builder
 	writeReference(&b, reflect.TypeFor[Config](), "")
+	b.WriteString("\nDate patterns (jobs.<name>.fields[].date.formats, write_form):\n")
+	for _, t := range DatePatternTokens {
+		layout := ""
+		if t.Layout != "" {
+			layout = " (Go: " + t.Layout + ")"
+		}
+		fmt.Fprintf(&b, "  %-6s  %s%s\n", t.Token, t.Means, layout)
+	}
+	for _, l := range strings.Split(DatePatternNotes, "\n") {
+		b.WriteString("  " + l + "\n")
+	}
 	return b.String()
 }
 

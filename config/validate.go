@@ -543,10 +543,24 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		d.errAt(&r.Meta, "split", "want the separator characters, such as \",;/\"")
 	}
 	if dr := r.Date; dr != nil {
-		for i, layout := range dr.Formats {
-			if !dateLayoutOK(layout) {
-				p := dr.PathOf("formats") + "[" + strconv.Itoa(i) + "]"
-				d.errorf(d.posOf(p, dr.At("formats")), p, "%s is not a Go date layout with a day, month and year (such as 02/01/2006)", d.word(p, layout))
+		for i, format := range dr.Formats {
+			p := dr.PathOf("formats") + "[" + strconv.Itoa(i) + "]"
+			layout, err := DateLayout(format)
+			switch {
+			case err != nil:
+				d.errorf(d.posOf(p, dr.At("formats")), p, "%s: %v", d.word(p, format), err)
+			case !dateLayoutOK(layout):
+				d.errorf(d.posOf(p, dr.At("formats")), p, "%s does not write a day, a month and a year (want a pattern such as dd/mm/yyyy, or a Go layout such as 02/01/2006)", d.word(p, format))
+			default:
+				dr.Formats[i] = layout // mapping reads Go layouts only
+			}
+		}
+		if r.Has("write_form") {
+			if layout, err := DateLayout(r.WriteForm); err != nil {
+				d.errAt(&r.Meta, "write_form", "%v", err)
+				r.WriteForm = ""
+			} else {
+				r.WriteForm = layout
 			}
 		}
 		if len(dr.Formats) == 0 && !dr.ExcelSerial {
@@ -598,8 +612,8 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		case !writesLocal:
 			d.errAt(&r.Meta, "write_form", "the rule never writes the local side")
 		case r.Date != nil:
-			if !dateLayoutOK(r.WriteForm) {
-				d.errAt(&r.Meta, "write_form", "not a Go date layout with a day, month and year (such as 02/01/2006)")
+			if r.WriteForm != "" && !dateLayoutOK(r.WriteForm) {
+				d.errAt(&r.Meta, "write_form", "does not write a day, a month and a year (want a pattern such as dd/mm/yyyy, or a Go layout such as 02/01/2006)")
 			}
 		case r.YesNo != nil:
 			if yes, no, ok := strings.Cut(r.WriteForm, "|"); !ok || yes == "" || no == "" {
