@@ -1,8 +1,10 @@
 // Package salesforce is casebridge's connector to a Salesforce org over the
 // REST API: OAuth 2.0 (JWT bearer, client credentials, refresh token,
 // username-password), describe, SOQL query/queryAll with paging, sObject
-// Collections upsert by external id and delete, the Sforce-Limit-Info
-// budget, and retries that never re-send a create. See README.md.
+// Collections upsert by external id and delete (create and update by Id
+// for objects without an external id, keyed by their parent: byparent.go),
+// the Sforce-Limit-Info budget, and retries that never re-send a create.
+// See README.md.
 //
 // # Privacy
 //

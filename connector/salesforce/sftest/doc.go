@@ -72,6 +72,9 @@
 //   - Master-detail children have no OwnerId (as in Salesforce), so
 //     vcms__Assistance__c, vcms__Referral__c and vcms__Monitoring_Visit__c
 //     lack it; their vcms__Case__c is reparentable (updateable).
+//   - vcms__Case_Note__c, a master-detail child of cases, has no External
+//     ID field at all, as many orgs' note and log objects: casebridge keys
+//     its records by their parent and writes them by Id.
 //   - Only the two validation rules of doc/architecture.md §11.1 exist, behind
 //     Options.ValidationRules; triggers, sharing and field-level security
 //     are not modelled, and every user sees every field.
