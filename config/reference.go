@@ -11,10 +11,22 @@ import (
 // its path, type, default or "required", and documentation. Named maps
 // (sources, jobs) are shown as <name>, lists as [].
 //
-// It ends with the letters of date patterns.
+// It ends with the transforms a rule's transform may name (those
+// registered: mapping's, in any program that links it) and the letters of
+// date patterns.
 func Reference() string {
 	var b strings.Builder
 	writeReference(&b, reflect.TypeFor[Config](), "")
+	if ts := Transforms(); len(ts) > 0 {
+		b.WriteString("\nTransforms (jobs.<name>.fields[].transform):\n")
+		width := 0
+		for _, t := range ts {
+			width = max(width, len(t.Name))
+		}
+		for _, t := range ts {
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, t.Name, t.Doc)
+		}
+	}
 	b.WriteString("\nDate patterns (jobs.<name>.fields[].date.formats, write_form):\n")
 	for _, t := range DatePatternTokens {
 		layout := ""

@@ -72,3 +72,14 @@ func TestTransformDocs(t *testing.T) {
 		t.Errorf("the configuration knows %d transforms, the registry has %d", len(known), len(Names()))
 	}
 }
+
+// TestReferenceListsTransforms: casebridge reference lists every
+// transform with its doc line.
+func TestReferenceListsTransforms(t *testing.T) {
+	ref := config.Reference()
+	for _, name := range Names() {
+		if !strings.Contains(ref, "  "+name+" ") || !strings.Contains(ref, Doc(name)+"\n") {
+			t.Errorf("reference lacks transform %s", name)
+		}
+	}
+}
