@@ -561,7 +561,11 @@ func (d *decoder) decodeValue(n ast.Node, v reflect.Value, path string, at Pos, 
 		}
 		return true
 	case v.Kind() == reflect.String:
-		s, literal, set := d.scalar(n, path, at, "a string")
+		want := "a string"
+		if e, ok := v.Interface().(enum); ok {
+			want = "a word (one of " + strings.Join(e.enumValues(), ", ") + ")" // not a word at all: say which
+		}
+		s, literal, set := d.scalar(n, path, at, want)
 		if !set {
 			return false
 		}

@@ -593,7 +593,7 @@ func (d *decoder) validateRule(j *Job, r *Rule) {
 		switch {
 		case r.Has("constant"):
 			d.errAt(&r.Meta, "flags", "a constant is not read from a cell, so it has no flags; set the field with its own constant")
-		case !writesSF && !d.failed[r.PathOf("direction")]:
+		case !writesSF && !d.failed[r.PathOf("direction")] && !d.failed[j.PathOf("direction")]:
 			d.errAt(&r.Meta, "flags", "flags are only written to Salesforce, and this rule never writes Salesforce (direction %s)", effectiveDirection(j, r))
 		}
 		if len(fl.Targets()) == 0 && !d.reportedUnder(r.PathOf("flags")) {

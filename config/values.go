@@ -88,6 +88,14 @@ func (y *YesNo) decodeNode(d *decoder, n ast.Node, path string, at Pos) {
 		}
 		return
 	}
+	switch r.(type) {
+	case *ast.MappingNode, *ast.MappingValueNode:
+	default:
+		if !isNull(r) {
+			d.errorf(at, path, "want a preset (%s) or a mapping of yes, no and unknown words, got %s", strings.Join(YesNoPreset("").enumValues(), ", "), kindOf(r))
+			return
+		}
+	}
 	var l yesNoLists
 	d.decodeStruct(r, reflectValue(&l), path, at)
 	y.Meta, y.Yes, y.No, y.Unknown = l.Meta, l.Yes, l.No, l.Unknown
