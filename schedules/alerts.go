@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"strings"
 	"time"
 
@@ -274,6 +275,7 @@ func classify(err error, def string) (stage, code string) {
 		srvErr  *sqldb.ServerError
 		unavErr *sqldb.UnavailableError
 		pathErr *fs.PathError
+		netErr  net.Error
 	)
 	msg := err.Error()
 	switch {
@@ -306,6 +308,8 @@ func classify(err error, def string) (stage, code string) {
 		return "source", alert.Code(cmp.Or(string(connector.CodeOf(err)), "SOURCE_ERROR"))
 	case strings.Contains(msg, ": state: ") || strings.HasPrefix(msg, "state: "):
 		return "state", "STATE_STORE_ERROR"
+	case errors.As(err, &netErr):
+		return def, "UNREACHABLE" // a server that did not answer (DNS, refused, timed out)
 	}
 	return def, alert.Code(cmp.Or(string(connector.CodeOf(err)), "ERROR"))
 }

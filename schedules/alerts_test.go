@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,6 +180,19 @@ func TestAlertsAfterRuns(t *testing.T) {
 		len(got["teams"]) != 2 || len(got["mail"]) != 2 || got["mail"][1] != "casebridge: job cases failed at source (FILE_NOT_FOUND)" {
 		t.Fatalf("after two runs without the sheet: %v", got)
 	}
+	// Another process (casebridge sync from cron: a Runner of its own)
+	// de-duplicates against the marks the first left in the state store.
+	r2, err := Open(ctx, f.r.Config, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.Run(ctx, "cases", RunOptions{}); err == nil {
+		t.Fatal("a run without its sheet did not fail")
+	}
+	r2.Close()
+	if again := f.sent(t); len(again["json"]) != 2 || len(again["mail"]) != 2 {
+		t.Fatalf("a second process alerted the same failure again: %v", again)
+	}
 	// The marks are in the state store, and hold no value either.
 	marks, err := f.r.Store.Cursor(ctx, "cases", alertsCursor)
 	if err != nil || !strings.Contains(marks, `"failure"`) {
@@ -307,6 +321,7 @@ func TestClassify(t *testing.T) {
 		{config.Errors{{Msg: "no such field"}}, "mapping", "MAPPING_INVALID"},
 		{state.ErrKeyMismatch, "start", "FINGERPRINT_KEY_MISMATCH"},
 		{errors.New("something else"), "sync", "ERROR"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, "sync", "UNREACHABLE"},
 	} {
 		stage, code := classify(tc.err, "sync")
 		if stage != tc.stage || code != tc.code {
