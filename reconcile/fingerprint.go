@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -47,9 +49,10 @@ const MinKeyLen = 32
 // value may be written to Salesforce once, the same text but for the white
 // space at its ends.
 type Fingerprinter struct {
-	key     []byte
-	bindKey []byte // the binding key, derived from key (bind)
-	pool    sync.Pool
+	key      []byte
+	bindKey  []byte // AES-256 key of bound fingerprints (binder), derived from key
+	scopeKey []byte // HMAC key of scopes, derived from key
+	pool     sync.Pool
 }
 
 // NewFingerprinter returns a Fingerprinter for key (at least MinKeyLen
@@ -61,6 +64,7 @@ func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	f := &Fingerprinter{key: append([]byte(nil), key...)}
 	f.pool.New = func() any { return &hasher{mac: hmac.New(sha256.New, f.key)} }
 	f.bindKey = f.sum("casebridge bind key v2\x00", nil)
+	f.scopeKey = f.sum("casebridge scope key v2\x00", nil)
 	return f, nil
 }
 
@@ -145,17 +149,16 @@ func fromV1(fp state.Fingerprint) state.Fingerprint {
 }
 
 // A scope names what a bound fingerprint is bound to besides its record:
-// the job, the object and the field. It is 16 bytes of an HMAC of the
-// three (each length-prefixed, so that no two triples read alike) under
-// the binding key.
-type scope [16]byte
+// the job, the object and the field. It is 8 bytes of an HMAC-SHA256 of
+// the three (each length-prefixed, so that no two triples read alike)
+// under the scope key, derived from the fingerprint key.
+type scope [8]byte
 
 // salt is a record's binding salt (state.RecordState.Salt); zero: none yet.
 type salt [state.SaltLen]byte
 
 func (f *Fingerprinter) scope(job, object, field string) scope {
-	m := hmac.New(sha256.New, f.bindKey)
-	m.Write([]byte("casebridge scope v2\x00"))
+	m := hmac.New(sha256.New, f.scopeKey)
 	for _, p := range []string{job, object, field} {
 		m.Write(binary.AppendUvarint(nil, uint64(len(p))))
 		m.Write([]byte(p))
@@ -180,18 +183,30 @@ func newSalt() salt {
 	return s
 }
 
-// binder binds fingerprints: HMAC-SHA256, under the binding key (derived
-// from the fingerprint key), of the field's scope, the record's salt and
-// the unbound fingerprint (40 bytes, one block), truncated to 64 bits with
-// boundBit set. One goroutine uses a binder (a run has its own).
+// binder binds fingerprints. The bound form of an unbound fingerprint u of
+// a field (scope sc) in a record (salt st) is the CBC-MAC under AES-256
+// with the bind key (derived from the fingerprint key) of the two blocks
+// st and sc‖u,
+//
+//	E(E(st) xor (sc ‖ u)),
+//
+// truncated to 64 bits with boundBit set. A CBC-MAC over messages of one
+// fixed length (always two blocks here) is a pseudorandom function: without
+// the key, bound fingerprints are unrelated to values, records and fields
+// alike. Two AES blocks cost far less than an HMAC, which matters as a run
+// binds about one fingerprint per field of every record it reads. One
+// goroutine uses a binder (a run has its own).
 type binder struct {
-	mac hash.Hash
-	buf [2*16 + 8]byte
-	sum []byte
+	blk     cipher.Block
+	in, out [aes.BlockSize]byte
 }
 
 func (f *Fingerprinter) binder() *binder {
-	return &binder{mac: hmac.New(sha256.New, f.bindKey)}
+	blk, err := aes.NewCipher(f.bindKey)
+	if err != nil {
+		panic("reconcile: bind key: " + err.Error()) // 32 bytes: never
+	}
+	return &binder{blk: blk}
 }
 
 // bind returns the bound form of fp for field scope sc of the record with
@@ -201,13 +216,16 @@ func (b *binder) bind(sc *scope, st *salt, fp state.Fingerprint) state.Fingerpri
 	if fp == 0 || fp&boundBit != 0 {
 		return fp
 	}
-	copy(b.buf[:16], sc[:])
-	copy(b.buf[16:32], st[:])
-	binary.BigEndian.PutUint64(b.buf[32:], uint64(fp))
-	b.mac.Reset()
-	b.mac.Write(b.buf[:])
-	b.sum = b.mac.Sum(b.sum[:0])
-	return state.Fingerprint(binary.BigEndian.Uint64(b.sum)) | boundBit
+	b.blk.Encrypt(b.in[:], st[:])
+	for i := range sc {
+		b.in[i] ^= sc[i]
+	}
+	binary.BigEndian.PutUint64(b.out[:8], uint64(fp))
+	for i := range 8 {
+		b.in[8+i] ^= b.out[i]
+	}
+	b.blk.Encrypt(b.out[:], b.in[:])
+	return state.Fingerprint(binary.BigEndian.Uint64(b.out[:8])) | boundBit
 }
 
 // Bound returns the fingerprint the state holds for the canonical value v

@@ -219,13 +219,22 @@ func (s *SQLStore) Records(ctx context.Context, job string, fn func(RecordState)
 		names[n] = n
 		return n
 	}
+	var saltBuf []byte
+	salts := func() []byte {
+		if len(saltBuf) < SaltLen {
+			saltBuf = make([]byte, 1024*SaltLen)
+		}
+		s := saltBuf[:SaltLen:SaltLen]
+		saltBuf = saltBuf[SaltLen:]
+		return s
+	}
 	var blob sql.RawBytes // decodeFields copies what it keeps
 	for rows.Next() {
 		var rs RecordState
 		if err := rows.Scan(&rs.Key, &rs.SFKey, &rs.LocalKey, &rs.Flags, &blob); err != nil {
 			return fmt.Errorf("state: records: %w", err)
 		}
-		if rs.Salt, rs.Fields, err = decodeFields(blob, intern); err != nil {
+		if rs.Salt, rs.Fields, err = decodeFields(blob, intern, salts); err != nil {
 			return fmt.Errorf("state: records: key %s: %w", rs.Key, err)
 		}
 		if err := fn(rs); err != nil {
@@ -247,7 +256,7 @@ func (s *SQLStore) Record(ctx context.Context, job, key string) (RecordState, bo
 	if err != nil {
 		return RecordState{}, false, fmt.Errorf("state: record: %w", err)
 	}
-	if rs.Salt, rs.Fields, err = decodeFields(blob, nil); err != nil {
+	if rs.Salt, rs.Fields, err = decodeFields(blob, nil, nil); err != nil {
 		return RecordState{}, false, fmt.Errorf("state: record %s: %w", key, err)
 	}
 	return rs, true, nil

@@ -143,8 +143,9 @@ func encodeFields(salt []byte, fs []FieldState) []byte {
 // decodeFields decodes encodeFields' output: the salt (nil for version 1)
 // and the field states. intern, when not nil, returns a shared copy of a
 // field name so that 100,000 records do not each hold their own copy of
-// every name.
-func decodeFields(b []byte, intern func([]byte) string) (salt []byte, fs []FieldState, err error) {
+// every name; salts, when not nil, returns room for a salt (salts of many
+// records share one allocation).
+func decodeFields(b []byte, intern func([]byte) string, salts func() []byte) (salt []byte, fs []FieldState, err error) {
 	if len(b) == 0 || b[0] != 1 && b[0] != 2 {
 		return nil, nil, ErrCorrupt
 	}
@@ -152,7 +153,12 @@ func decodeFields(b []byte, intern func([]byte) string) (salt []byte, fs []Field
 		if len(b) < 1+SaltLen {
 			return nil, nil, ErrCorrupt
 		}
-		salt = append([]byte(nil), b[1:1+SaltLen]...)
+		if salts != nil {
+			salt = salts()
+		} else {
+			salt = make([]byte, SaltLen)
+		}
+		copy(salt, b[1:1+SaltLen])
 		b = b[SaltLen:]
 	}
 	b = b[1:]
