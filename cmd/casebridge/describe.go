@@ -138,6 +138,9 @@ Names keep their meaning within a format; new members may be added.`,
 					if err != nil {
 						return withCode(exitError, fmt.Errorf("describe: %w", err))
 					}
+					if o.Key == config.KeyByParent { // the connector's key of a child keyed by_parent, no field of the org
+						o.Fields = slices.DeleteFunc(o.Fields, func(f connector.Field) bool { return f.Name == config.KeyByParent })
+					}
 					out.Objects = append(out.Objects, describedObject(o, users(usedBy, o.Name)))
 				}
 			}
