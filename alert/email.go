@@ -123,7 +123,11 @@ func (e *mailer) message(m *Message, from *mail.Address) []byte {
 	h("Date", at.Format(time.RFC1123Z))
 	var id [12]byte
 	_, _ = rand.Read(id[:])
-	h("Message-ID", "<"+hex.EncodeToString(id[:])+"@casebridge.invalid>")
+	domain := "casebridge.invalid"
+	if _, d, ok := strings.Cut(from.Address, "@"); ok && d != "" {
+		domain = d // the sender's: some servers judge a Message-ID by it
+	}
+	h("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+headerSafe(domain)+">")
 	h("MIME-Version", "1.0")
 	h("Content-Type", "text/plain; charset=us-ascii")
 	h("Content-Transfer-Encoding", "7bit")
