@@ -9,10 +9,11 @@
 // Engine.Run reads both sides (Salesforce from its cursor, with a complete
 // key listing for deletes and pending keys re-fetched by key; the local
 // side completely), fingerprints every synced field (Fingerprinter: an
-// HMAC of the canonical value, never the value), decides each record and
-// field by the decision table published in README.md, checks the safety
-// aborts (max_delete, the match-rate brake) and, unless RunOptions.DryRun,
-// applies the plan in batches. The Salesforce cursor advances last, once
+// HMAC of the canonical value, never the value; the state keeps it bound
+// to its record and field, README.md "Bound fingerprints"), decides each
+// record and field by the decision table published in README.md, checks
+// the safety aborts (max_delete, the match-rate brake) and, unless
+// RunOptions.DryRun, applies the plan in batches. The Salesforce cursor advances last, once
 // every record read under it is applied or pending.
 //
 // # Glossary

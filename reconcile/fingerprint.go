@@ -32,7 +32,7 @@ const MinKeyLen = 32
 //
 // Those (unbound) fingerprints depend on the value alone: the engine
 // compares them in memory and never stores them. The state holds each
-// record's fingerprints bound to it (see bind): equal values in two
+// record's fingerprints bound to it (binder, bind.go): equal values in two
 // records or two fields are different fingerprints there, and without the
 // key a guessed value cannot be tested against them.
 //

@@ -12,6 +12,14 @@
 // one state). Both apply versioned migrations on open and behave alike:
 // package storetest is the one suite both pass.
 //
+// # Record format
+//
+// A record's field states are one blob: format 2 starts with the record's
+// salt, which its fingerprints are bound to; format 1 (states written
+// before) has none, and holds fingerprints of the value alone until the
+// engine writes the record again. Both are read; format 1 is written only
+// for a RecordState without a salt.
+//
 // # Transactions
 //
 // Update runs a function in one transaction, so a record's baseline, its
@@ -21,8 +29,10 @@
 //
 // # Glossary
 //
-//   - Fingerprint: 64 bits of an HMAC-SHA256 of a canonical value under the
-//     installation's fingerprint key. Zero means none.
+//   - Fingerprint: 64 bits of a keyed MAC of a canonical value, bound to
+//     its job, object, field and record (RecordState.Salt; package
+//     reconcile, "Bound fingerprints"), so that no two records or fields
+//     share one for equal values. Zero means none.
 //   - Baseline: the fingerprint of the value both sides last agreed on.
 //   - Pending: a key to re-fetch by key and look at again next run (a
 //     failed write, an open conflict, a pending create, a write held back

@@ -27,7 +27,7 @@ var (
 	ErrLeaseLost = errors.New("state: lease lost")
 )
 
-// Fingerprint is a truncated (64-bit) HMAC of a canonical value. Zero means
+// Fingerprint is a 64-bit keyed MAC of a canonical value. Zero means
 // "none": no value was ever seen or agreed on.
 //
 // A record state holds its field values' fingerprints bound to the record
