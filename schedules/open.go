@@ -3,12 +3,15 @@ package schedules
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
@@ -98,10 +101,14 @@ func LockoutJournal(cfg *config.Config) *state.FileJournal {
 // existingFingerprinter is Fingerprinter without making a key file: nil
 // when the key file does not exist yet.
 func existingFingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
-	if cfg.FingerprintKey.Reveal() != "" {
+	kp, err := keyPlaceOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if kp.file == "" {
 		return Fingerprinter(cfg)
 	}
-	key, err := reconcile.LoadKeyFile(keyFilePath(cfg))
+	key, err := reconcile.LoadKeyFile(kp.file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -111,23 +118,191 @@ func existingFingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error)
 	return reconcile.NewFingerprinter(key)
 }
 
-// keyFilePath is the configured key file, or its default.
-func keyFilePath(cfg *config.Config) string {
-	if cfg.FingerprintKeyFile != "" {
-		return cfg.FingerprintKeyFile
+// KeyEnv is the environment variable a configuration naming neither
+// fingerprint_key nor fingerprint_key_file takes its fingerprint key from,
+// when set: the way to give the key to a daemon or a container without a
+// file beside the state.
+const KeyEnv = "CASEBRIDGE_FINGERPRINT_KEY"
+
+// legacyKeyFile is where casebridge made the key file before it was kept
+// apart from the state: beside the configuration, where the default
+// SQLite state lives too.
+const legacyKeyFile = "fingerprint.key"
+
+// keyPlace is where a configuration's fingerprint key comes from.
+type keyPlace struct {
+	// file is the key file; "" when the key is given (fingerprint_key or
+	// KeyEnv).
+	file string
+	// given is the key given in place of a file, and from says where.
+	given, from string
+	// legacy: file is the old default beside the configuration, found
+	// there (an installation made before the default moved).
+	legacy bool
+}
+
+// keyPlaceOf says where cfg's fingerprint key is, in this order: the
+// fingerprint_key setting; fingerprint_key_file as written; KeyEnv; the
+// old default fingerprint.key beside the configuration if it exists (so an
+// installation made before keeps its key without a person acting); else
+// DefaultKeyFile.
+func keyPlaceOf(cfg *config.Config) (keyPlace, error) {
+	switch {
+	case cfg.FingerprintKey.Reveal() != "":
+		return keyPlace{given: cfg.FingerprintKey.Reveal(), from: "fingerprint_key"}, nil
+	case cfg.Has("fingerprint_key_file") && cfg.FingerprintKeyFile != "":
+		return keyPlace{file: cfg.FingerprintKeyFile}, nil
 	}
-	return filepath.Join(cfg.Dir, "fingerprint.key")
+	if k := os.Getenv(KeyEnv); k != "" {
+		return keyPlace{given: k, from: KeyEnv}, nil
+	}
+	old := filepath.Join(cfg.Dir, legacyKeyFile)
+	if _, err := os.Lstat(old); err == nil {
+		return keyPlace{file: old, legacy: true}, nil
+	}
+	path, err := DefaultKeyFile(cfg)
+	if err != nil {
+		return keyPlace{}, err
+	}
+	return keyPlace{file: path}, nil
+}
+
+// DefaultKeyFile is the key file of a configuration that names none: in
+// the user's configuration folder (os.UserConfigDir: ~/.config on Linux,
+// ~/Library/Application Support on macOS, %AppData% on Windows), under
+// casebridge/, named after the configuration file and a hash of its
+// absolute path, so that two configurations on one machine have two keys
+// and a copy of the configuration's folder (where the SQLite state lives)
+// carries no key.
+func DefaultKeyFile(cfg *config.Config) (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no user configuration folder for the fingerprint key (%v): set %s, fingerprint_key: ${ENV} or fingerprint_key_file", err, KeyEnv)
+	}
+	abs, err := filepath.Abs(cfg.File)
+	if err != nil {
+		return "", err
+	}
+	base := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
+	base = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, base)
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(dir, "casebridge", base+"-"+hex.EncodeToString(sum[:6])+".key"), nil
+}
+
+// KeyFile is the key file cfg's fingerprint key is kept in, "" when the key
+// is given (fingerprint_key, KeyEnv).
+func KeyFile(cfg *config.Config) (string, error) {
+	kp, err := keyPlaceOf(cfg)
+	return kp.file, err
+}
+
+// KeyWarnings are the findings about where cfg's fingerprint key is kept,
+// for validate and the run log: a key file in the same folder as an
+// SQLite state store (one copy of the folder carries both, and with the
+// key every fingerprint can be tested against guesses), and the old
+// default key file still in use. Paths only, never the key.
+func KeyWarnings(cfg *config.Config) []string {
+	kp, err := keyPlaceOf(cfg)
+	if err != nil || kp.file == "" {
+		return nil
+	}
+	var out []string
+	if cfg.State.Driver != config.StatePostgres && sameDir(kp.file, sqlitePath(cfg)) {
+		msg := fmt.Sprintf("the fingerprint key file %s is in the same folder as the state store %s: a copy of the folder carries both, and with the key the state's fingerprints can be tested against guessed values", kp.file, sqlitePath(cfg))
+		if kp.legacy {
+			msg += fmt.Sprintf(" (it was made there by an older casebridge); move it out (to %s, or a folder named by fingerprint_key_file) or give it as %s", defaultKeyFileOrEmpty(cfg), KeyEnv)
+		} else {
+			msg += fmt.Sprintf("; set fingerprint_key_file to another folder, or give the key as %s", KeyEnv)
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+func defaultKeyFileOrEmpty(cfg *config.Config) string {
+	p, _ := DefaultKeyFile(cfg)
+	if p == "" {
+		return "the user's configuration folder"
+	}
+	return p
+}
+
+// sameDir reports whether two files are in one folder (symbolic links
+// resolved as far as they exist).
+func sameDir(a, b string) bool {
+	dir := func(p string) string {
+		d, err := filepath.Abs(filepath.Dir(p))
+		if err != nil {
+			return filepath.Dir(p)
+		}
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			return r
+		}
+		return d
+	}
+	return dir(a) == dir(b)
+}
+
+// warnedKey keeps KeyWarnings to one log line per key file per process.
+var warnedKey sync.Map
+
+// logKeyWarnings logs cfg's KeyWarnings, once per key file.
+func (r *Runner) logKeyWarnings() {
+	ws := KeyWarnings(r.Config)
+	if len(ws) == 0 {
+		return
+	}
+	kf, _ := KeyFile(r.Config)
+	if _, done := warnedKey.LoadOrStore(kf, true); done {
+		return
+	}
+	for _, w := range ws {
+		r.Log.Warn().Str("key_file", kf).Msg(w)
+	}
+}
+
+// errKeyLost says a key file is gone while the state was written with a
+// key, and how to get back.
+func errKeyLost(path string) error {
+	return fmt.Errorf("fingerprint key file %s is missing, and the state was written with a key (a lost key, or a configuration moved: its key file is among the .key files of %s): put the key file back, "+
+		"or start the state over under a new key with 'casebridge key reset CONFIG --yes', which writes nothing to Salesforce or the local sources (the next run is a first sync: check it with 'casebridge sync CONFIG --dry-run'): %w",
+		path, filepath.Dir(path), state.ErrKeyMismatch)
 }
 
 // fingerprinter returns the run's fingerprinter. Without a key file yet,
 // a dry run takes a throwaway key and records nothing of it (no key file
 // is made by a dry run), unless the state was written with a key (then it
-// is lost: the run refuses); any other run makes the key file.
+// is lost: the run refuses); any other run makes the key file, unless the
+// state was written with a key (then too it refuses: a new key file would
+// only hide the loss).
 func (r *Runner) fingerprinter(ctx context.Context, opts RunOptions) (*reconcile.Fingerprinter, bool, error) {
+	r.logKeyWarnings()
 	r.fpMu.Lock()
 	defer r.fpMu.Unlock()
 	if r.FP != nil {
 		return r.FP, false, nil
+	}
+	kp, err := keyPlaceOf(r.Config)
+	if err != nil {
+		return nil, false, fmt.Errorf("fingerprint key: %w", err)
+	}
+	if kp.file != "" {
+		if kr, ok := r.Store.(interface {
+			KeyIDRecorded(ctx context.Context) (string, error)
+		}); ok {
+			id, err := kr.KeyIDRecorded(ctx)
+			if err != nil {
+				return nil, false, err
+			}
+			if _, serr := os.Lstat(kp.file); id != "" && errors.Is(serr, fs.ErrNotExist) {
+				return nil, false, errKeyLost(kp.file)
+			}
+		}
 	}
 	if !opts.DryRun {
 		fp, err := Fingerprinter(r.Config)
@@ -136,17 +311,6 @@ func (r *Runner) fingerprinter(ctx context.Context, opts RunOptions) (*reconcile
 		}
 		r.FP = fp
 		return fp, false, nil
-	}
-	if kr, ok := r.Store.(interface {
-		KeyIDRecorded(ctx context.Context) (string, error)
-	}); ok {
-		id, err := kr.KeyIDRecorded(ctx)
-		if err != nil {
-			return nil, false, err
-		}
-		if id != "" {
-			return nil, false, fmt.Errorf("fingerprint key file %s is missing: %w", keyFilePath(r.Config), state.ErrKeyMismatch)
-		}
 	}
 	key := make([]byte, reconcile.MinKeyLen)
 	if _, err := rand.Read(key); err != nil {
@@ -168,19 +332,31 @@ func (r *Runner) currentFP() *reconcile.Fingerprinter {
 var errPassphrase = fmt.Errorf("fingerprint_key must be %d random bytes as %d hexadecimal digits ('casebridge key generate' prints one); a passphrase is refused, as one can be guessed", reconcile.MinKeyLen, 2*reconcile.MinKeyLen)
 
 // Fingerprinter returns the installation's fingerprinter: the configured
-// key, or the key file (generated once, mode 0600, beside the
-// configuration by default).
+// key, KeyEnv, or the key file (generated once, mode 0600, in a folder of
+// mode 0700, by default DefaultKeyFile: see keyPlaceOf).
 func Fingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
-	if k := cfg.FingerprintKey.Reveal(); k != "" {
+	kp, err := keyPlaceOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if k := kp.given; k != "" {
 		key, err := hex.DecodeString(strings.TrimSpace(k))
 		if err != nil || len(key) < reconcile.MinKeyLen {
 			// A passphrase can be guessed, and with it every fingerprint
 			// tested: only random keys are taken.
+			if kp.from == KeyEnv {
+				return nil, fmt.Errorf("%s: %w", KeyEnv, errPassphrase)
+			}
 			return nil, errPassphrase
 		}
 		return reconcile.NewFingerprinter(key)
 	}
-	key, err := reconcile.LoadOrCreateKeyFile(keyFilePath(cfg))
+	if _, err := os.Lstat(kp.file); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(kp.file), 0o700); err != nil {
+			return nil, fmt.Errorf("fingerprint key: %w", err)
+		}
+	}
+	key, err := reconcile.LoadOrCreateKeyFile(kp.file)
 	if err != nil {
 		return nil, err
 	}

@@ -22,9 +22,30 @@ func (a *app) keyCommand() *cobra.Command {
 (HMAC-SHA256). It is a secret of its own: whoever holds it and the state can
 test guessed values against the fingerprints. It must be random: 32 bytes,
 written as 64 hexadecimal digits; a passphrase is refused, as one can be
-guessed. Keep it apart from the state (fingerprint_key: ${ENV} in daemon
-mode, or fingerprint_key_file outside the state's folder), and keep a copy
-where your other secrets are kept.`,
+guessed.
+
+Where it is kept, first found wins:
+  fingerprint_key: ${ENV}     in the configuration (daemon, container)
+  fingerprint_key_file: PATH  a file (relative to the configuration's folder)
+  $CASEBRIDGE_FINGERPRINT_KEY when the configuration names neither
+  fingerprint.key beside the configuration, if it exists (made there by
+                              older versions; warned of while an SQLite
+                              state store is in that folder too)
+  the default: made once by the first run that writes (never by a dry run),
+  mode 0600, in the user's configuration folder, apart from the state:
+  ~/.config/casebridge/NAME-HASH.key on Linux (NAME the configuration's file
+  name, HASH of its full path; ~/Library/Application Support on macOS,
+  %AppData% on Windows).
+
+validate and every run warn when the key file and an SQLite state store are
+in one folder: one copy of that folder would carry both. Keep a copy of the
+key where your other secrets are kept.
+
+A lost key: runs refuse to start (exit 7) and say so; no new key is made in
+its place. Put the key back, or start over with 'casebridge key reset CONFIG
+--yes' under a new key (it writes nothing to Salesforce or the local sources;
+the next run is a first sync, check it with 'casebridge sync CONFIG
+--dry-run').`,
 	}
 	cmd.AddCommand(a.keyGenerateCommand(), a.keyResetCommand())
 	return cmd

@@ -61,6 +61,9 @@ can read, an unused source) are printed too but do not fail the check.`,
 			for _, w := range cfg.Warnings {
 				fmt.Fprintf(a.stdout, "%s (warning)\n", w)
 			}
+			for _, w := range schedules.KeyWarnings(cfg) { // where the fingerprint key is kept
+				fmt.Fprintf(a.stdout, "%s: %s (warning)\n", cfg.File, w)
+			}
 			// The sheets as a run opens them first, then (--online) the
 			// org: every finding of both, one exit.
 			local := mapping.CheckLocal(cmd.Context(), cfg, describeLocal)
