@@ -134,6 +134,7 @@ salesforce:
 state: { driver: sqlite, dsn: casebridge.db }
 sources:
   cases: { kind: csv, path: cases.csv }
+  export: { kind: csv, path: export.csv }
 jobs:
   cases:
     direction: both
@@ -143,6 +144,18 @@ jobs:
     local: { source: cases, key: Case ID, key_prefix: "bench:" }
     fields:
       - { sf: vcms__Case_Code__c, local: Case ID, direction: to_salesforce }
+      - { sf: vcms__First_Name__c, local: First name, pii: direct }
+      - { sf: vcms__Last_Name__c, local: Last name, pii: direct }
+      - { sf: vcms__Gender__c, local: Gender, pii: quasi, values: { F: Feminine, M: Masculine } }
+      - { sf: vcms__Birthdate__c, local: Born, pii: direct, date: { formats: [2006-01-02] } }
+      - { sf: vcms__Stage__c, local: Stage, values: { active: Active, follow up: Follow_Up, closed: Closed } }
+      - { sf: vcms__Case_Notes__c, local: Notes, pii: sensitive }
+  export:
+    direction: from_salesforce
+    initial: salesforce_wins
+    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
+    local: { source: export, key: Case ID, key_prefix: "bench:" }
+    fields:
       - { sf: vcms__First_Name__c, local: First name, pii: direct }
       - { sf: vcms__Last_Name__c, local: Last name, pii: direct }
       - { sf: vcms__Gender__c, local: Gender, pii: quasi, values: { F: Feminine, M: Masculine } }
@@ -164,7 +177,7 @@ const (
 	bulkThreshold  = 5000
 )
 
-var benchScenarios = []string{"initial load", "first re-run", "no-op re-run", "1% changed", "two-way"}
+var benchScenarios = []string{"initial load", "first re-run", "no-op re-run", "1% changed", "two-way", "export to CSV"}
 
 func runBench(ctx context.Context, out io.Writer, log zerolog.Logger, o benchOptions) error {
 	fmt.Fprintf(out, "casebridge bench: fake org in process, %v latency per request, %d CPU(s), %s\n\n", o.latency, runtime.NumCPU(), runtime.Version())
@@ -266,6 +279,10 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int, d
 	pct := n / 100
 	var rows []benchRow
 	measure := func(scenario string, sfChanged, toSF int) error {
+		job := "cases"
+		if scenario == "export to CSV" {
+			job = "export"
+		}
 		advance(time.Hour) // as a schedule has them: the look-back does not reach the last run
 		org.ResetRequests()
 		busy.reset()
@@ -273,7 +290,7 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int, d
 		peak := startHeapSampler()
 		cpu0 := cpuTime()
 		start := time.Now()
-		res, err := r.Run(ctx, "cases", schedules.RunOptions{})
+		res, err := r.Run(ctx, job, schedules.RunOptions{})
 		wall := time.Since(start)
 		cpu := cpuTime() - cpu0
 		heap, held := peak()
@@ -334,6 +351,14 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int, d
 	if err := measure("two-way", pct, pct); err != nil {
 		return rows, err
 	}
+	// Every case into a new CSV (another job, from Salesforce only): what
+	// an export script does.
+	if err := os.WriteFile(filepath.Join(dir, "export.csv"), []byte(strings.Join(benchHeader, ",")+"\n"), 0o600); err != nil {
+		return rows, err
+	}
+	if err := measure("export to CSV", n, 0); err != nil {
+		return rows, err
+	}
 	return rows, nil
 }
 
@@ -360,13 +385,16 @@ func benchCase(i int) []string {
 	return []string{fmt.Sprintf("C-%06d", i+1), first, last, gender, born, "active", fmt.Sprintf("synthetic note %d", i)}
 }
 
+// benchHeader is the header of the bench's CSVs.
+var benchHeader = []string{"Case ID", "First name", "Last name", "Gender", "Born", "Stage", "Notes"}
+
 func writeBenchCSV(path string, n int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := csv.NewWriter(f)
-	w.Write([]string{"Case ID", "First name", "Last name", "Gender", "Born", "Stage", "Notes"})
+	w.Write(benchHeader)
 	for i := range n {
 		w.Write(benchCase(i))
 	}

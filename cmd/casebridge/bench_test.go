@@ -77,7 +77,7 @@ func TestBench(t *testing.T) {
 		return n
 	}
 	want := map[string][2]int{ // records written to Salesforce, to the CSV
-		"initial load": {200, 0}, "first re-run": {0, 0}, "no-op re-run": {0, 0}, "1% changed": {2, 0}, "two-way": {2, 2},
+		"initial load": {200, 0}, "first re-run": {0, 0}, "no-op re-run": {0, 0}, "1% changed": {2, 0}, "two-way": {2, 2}, "export to CSV": {0, 200},
 	}
 	for i, r := range rows {
 		if r["scenario"] != benchScenarios[i] || r["records"] != "200" {
@@ -102,6 +102,11 @@ func TestBench(t *testing.T) {
 	// record or per batch of less than 200 is not.
 	if c, m := num(rows[0], "API calls"), num(rows[0], "minimum"); m != 3 || c > m+2 {
 		t.Errorf("the initial load of 200 made %d calls (minimum %d), want 3 to 5 (describe, query, one Collections upsert)", c, m)
+	}
+	// The export reads every case once (pages of 2,000) and writes the
+	// CSV once: no call per record or per batch.
+	if c := num(rows[5], "API calls"); c > 4 {
+		t.Errorf("the export of 200 made %d API calls, want a describe, a query and at most two more", c)
 	}
 	// The two-way run reads the case edited in Salesforce and the
 	// records the run before wrote.
