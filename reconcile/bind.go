@@ -23,6 +23,9 @@ type v1Record struct {
 	key   string
 	keys  [2]string
 	flags state.Flags
+	// other holds the stored fields the job does not have (any more): a
+	// run that commits the record drops them, the conversion keeps them.
+	other []state.FieldState
 }
 
 // v1Conflict is a queued conflict of a format 1 record.
@@ -36,7 +39,7 @@ type v1Conflict struct {
 // it for convertV1. Its fingerprints are unbound already: nothing needs
 // either side to convert it, so a run converts every record of its job,
 // changed or not, and no one has to sync again.
-func (r *runner) loadV1(e *entry) {
+func (r *runner) loadV1(e *entry, stored []state.FieldState) {
 	for i := range e.fs {
 		f := &e.fs[i]
 		f.Base, f.SF, f.Local = fromV1(f.Base), fromV1(f.SF), fromV1(f.Local)
@@ -45,7 +48,14 @@ func (r *runner) loadV1(e *entry) {
 		return
 	}
 	e.v1, e.salt = true, newSalt()
-	r.v1 = append(r.v1, v1Record{e: e, key: e.id, keys: e.keys, flags: e.flags})
+	v := v1Record{e: e, key: e.id, keys: e.keys, flags: e.flags}
+	for _, f := range stored {
+		if _, ok := slices.BinarySearch(r.names, f.Field); !ok {
+			f.Base, f.SF, f.Local = fromV1(f.Base), fromV1(f.SF), fromV1(f.Local)
+			v.other = append(v.other, f)
+		}
+	}
+	r.v1 = append(r.v1, v)
 }
 
 // convertV1 writes the records loaded from format 1 bound, as they were
@@ -60,6 +70,9 @@ func (r *runner) convertV1(tx state.Tx) error {
 		for i, n := range r.names {
 			f := e.fs[i]
 			rs.Fields[i] = state.FieldState{Field: n, Base: f.Base, SF: f.SF, Local: f.Local, Rule: r.ruleOf(e, i)}
+		}
+		for _, f := range v.other {
+			rs.SetField(f)
 		}
 		if err := r.put(tx, e, rs); err != nil {
 			return err

@@ -278,6 +278,11 @@ func TestV1StateMigrates(t *testing.T) {
 			fp := v1Fingerprint(t, testKey, f, v)
 			fs = append(fs, state.FieldState{Field: f.Name, Base: fp, SF: fp, Local: fp, Rule: w.fp.Rule(spec.RuleHash)})
 		}
+		if key == "TH-0001" {
+			// A field the job no longer syncs: kept, bound.
+			gone := v1Fingerprint(t, testKey, obj.Field("Name__c"), connector.Text("Dara"))
+			fs = append(fs, state.FieldState{Field: "Gone__c", Base: gone, SF: gone, Local: gone, Rule: w.fp.Rule("r0")})
+		}
 		slices.SortFunc(fs, func(a, b state.FieldState) int { return strings.Compare(a.Field, b.Field) })
 		if key == "TH-0003" {
 			n := slices.IndexFunc(fs, func(f state.FieldState) bool { return f.Field == "Name__c" })
@@ -355,6 +360,10 @@ func TestV1StateMigrates(t *testing.T) {
 		}
 		if blob[0] != 2 {
 			t.Errorf("run %d: TH-0001 stored in format %d", run, blob[0])
+		}
+		th1 := recs[connector.KeyID("TH-0001", false)]
+		if f := th1.Field("Gone__c"); f == nil || f.Base == v1Fingerprint(t, testKey, obj.Field("Name__c"), connector.Text("Dara")) {
+			t.Errorf("run %d: TH-0001's field the job no longer syncs: %+v, want it kept, bound", run, f)
 		}
 	}
 	// And it syncs on from there: an edit is an edit.

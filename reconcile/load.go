@@ -59,7 +59,7 @@ func (r *runner) load(ctx context.Context) error {
 			e.rw().rules = rules
 		}
 		if v1 {
-			r.loadV1(e)
+			r.loadV1(e, rs.Fields)
 		}
 		e.newFlags = e.flags
 		loaded = append(loaded, e)
