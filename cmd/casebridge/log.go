@@ -39,7 +39,12 @@ func newLogger(w io.Writer, level, format string) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
 
+// isTerminal reports whether w is a terminal (a terminal wrapper
+// answers for the writer it wraps).
 func isTerminal(w io.Writer) bool {
+	if t, ok := w.(*terminal); ok {
+		return t.tty
+	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

@@ -18,8 +18,9 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	// term is stderr as given: the logger and the progress line look at
-	// it to tell a terminal, and write their own escapes to it.
+	// term is stderr as given, shared by the logger and the progress line
+	// (see terminal): they look at it to tell a terminal, and write their
+	// own escapes to it.
 	term io.Writer
 	log  zerolog.Logger
 
@@ -42,7 +43,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// What commands print names record keys that come from editable
 	// files: escape what could drive the terminal.
-	a := &app{stdin: stdin, stdout: printableWriter{stdout}, stderr: printableWriter{stderr}, term: stderr}
+	a := &app{stdin: stdin, stdout: printableWriter{stdout}, stderr: printableWriter{stderr}, term: newTerminal(stderr)}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
