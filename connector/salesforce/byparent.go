@@ -671,7 +671,8 @@ func (c *Connector) deleteByParent(ctx context.Context, o *connector.Object, kp 
 // record deriving a key that the run's pairs give another Id (a second
 // note a person added by hand under a synced case) is passed as unknown,
 // DUPLICATE_VALUE, so that neither record is written from it; a deleted
-// record's pairing is forgotten. done, called once the read succeeded,
+// record's pairing is forgotten, and a deleted record that is not the
+// key's paired one is skipped (its key's record is still there). done, called once the read succeeded,
 // remembers the Ids of the keys read that were not paired (a record
 // created by a run killed before it remembered the Id, or by hand), when
 // the read gave one record for the key: two are the engine's duplicate
@@ -701,6 +702,11 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn fun
 			if err := pairs.Forget(ctx, o.Name, []string{id}); err != nil && mustStop(ctx, err) {
 				return err
 			}
+		case rec.Deleted && id != "":
+			// Another record deriving a paired key, deleted (the second
+			// note a person added by hand, then removed): the paired
+			// record is not gone, so the key's record is not deleted.
+			return nil
 		case !rec.Deleted && id != "" && !sameID(id, rec.ID):
 			rec.Err = connector.NewRecordError("read", c.name, o.Name, rec.Key, "", connector.CodeDuplicateKey, connector.Permanent,
 				&connector.ValueError{Code: connector.CodeDuplicateKey, Detail: fmt.Sprintf("record %s of %s derives the key of record %s from its parent; neither is written until one is deleted or moved", rec.ID, o.Name, id)})

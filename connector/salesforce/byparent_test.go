@@ -348,3 +348,45 @@ func TestByParentCreateNeverTwice(t *testing.T) {
 		t.Errorf("%d notes, %d pairs; want 2 and 2", n, pairs.len())
 	}
 }
+
+// TestByParentDeletedDuplicate: a second note a person added by hand
+// under a synced case, then deleted (as the DUPLICATE_VALUE error asks),
+// is read by the next incremental read as a deleted record deriving the
+// case's key. It says nothing of the paired note, which is still there:
+// the read must not pass it as the key's deletion (a sync would then
+// delete the row's note cells, or the paired note).
+func TestByParentDeletedDuplicate(t *testing.T) {
+	org, c := notesOrg(t, "", nil)
+	ctx := WithIDPairs(context.Background(), newMemPairs())
+	res, err := c.Upsert(ctx, noteObject, []connector.Record{noteRecord("K1", "K1:note", "one"), noteRecord("K2", "K2:note", "two")})
+	if err != nil || len(failedResults(res)) != 0 {
+		t.Fatalf("create: %v %v", err, failedResults(res))
+	}
+	cur, err := c.Read(ctx, noteObject, "", func(connector.Record) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := org.GetByExternalKey(caseObject, "K2")
+	hand, err := org.Insert(noteObject, map[string]any{"vcms__Case__c": k2.ID, "vcms__Summary__c": "by hand"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodDelete, "/services/data/v"+org.APIVersion()+"/sobjects/"+noteObject+"/"+hand, nil)
+	req.Header.Set("Authorization", "Bearer "+org.IssueToken(sftest.DefaultUsername))
+	rw := httptest.NewRecorder()
+	org.Handler().ServeHTTP(rw, req)
+	if rw.Code != http.StatusNoContent {
+		t.Fatalf("deleting the hand note: %d %s", rw.Code, rw.Body)
+	}
+	if _, err := c.Read(ctx, noteObject, cur, func(r connector.Record) error {
+		if r.Deleted || r.Err != nil {
+			t.Errorf("read %s (Id %s): deleted %v, error %v; the paired note is still there", r.Key, r.ID, r.Deleted, r.Err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(org.Records(noteObject)); n != 2 {
+		t.Errorf("%d notes, want 2", n)
+	}
+}
