@@ -50,13 +50,13 @@ func canonicalText(v Value) (Value, error) {
 	case KindNull:
 		return v, nil
 	case KindText:
-		if v.s == "" {
+		if v.str() == "" {
 			return Null(), nil
 		}
-		if isNFC(v.s) {
+		if isNFC(v.str()) {
 			return v, nil // already canonical: no copy
 		}
-		return Text(nfc(v.s)), nil
+		return Text(nfc(v.str())), nil
 	case KindNumber:
 		return Text(canonicalDecimal(v.num)), nil
 	case KindBool:
@@ -85,7 +85,7 @@ func canonicalNumber(v Value, f *Field) (Value, error) {
 	case KindNumber:
 		d = v.num
 	case KindText:
-		s := strings.TrimSpace(v.s)
+		s := strings.TrimSpace(v.str())
 		if s == "" {
 			return Null(), nil
 		}
@@ -113,7 +113,7 @@ func canonicalBool(v Value) (Value, error) {
 	case KindBool:
 		return v, nil
 	case KindText:
-		switch strings.ToLower(strings.TrimSpace(v.s)) {
+		switch strings.ToLower(strings.TrimSpace(v.str())) {
 		case "true":
 			return Bool(true), nil
 		case "false", "":
@@ -129,7 +129,7 @@ func canonicalDate(v Value) (Value, error) {
 	case KindNull, KindDate:
 		return v, nil
 	case KindText:
-		s := strings.TrimSpace(v.s)
+		s := strings.TrimSpace(v.str())
 		if s == "" {
 			return Null(), nil
 		}
@@ -152,7 +152,7 @@ func canonicalDateTime(v Value) (Value, error) {
 		}
 		return DateTime(v.t.Truncate(time.Second)), nil
 	case KindText:
-		s := strings.TrimSpace(v.s)
+		s := strings.TrimSpace(v.str())
 		if s == "" {
 			return Null(), nil
 		}
@@ -181,10 +181,10 @@ func canonicalMulti(v Value) (Value, error) {
 	case KindNull:
 		return v, nil
 	case KindText:
-		if strings.TrimSpace(v.s) == "" {
+		if strings.TrimSpace(v.str()) == "" {
 			return Null(), nil
 		}
-		return canonicalMulti(Multi(strings.Split(v.s, ";")...))
+		return canonicalMulti(Multi(strings.Split(v.str(), ";")...))
 	case KindMulti:
 		if !slices.ContainsFunc(v.multi, func(m string) bool { return !isNFC(m) }) {
 			return v, nil // sorted and de-duplicated already, and NFC
@@ -205,11 +205,11 @@ func Check(v Value, f *Field) error {
 	switch v.kind {
 	case KindText:
 		if f.Length > 0 {
-			if n := utf8.RuneCountInString(v.s); n > f.Length {
+			if n := utf8.RuneCountInString(v.str()); n > f.Length {
 				return &ValueError{Code: CodeTooLong, Detail: fmt.Sprintf("max length %d, got %d characters", f.Length, n)}
 			}
 		}
-		if f.Type == TypePicklist && f.Restricted && !f.HasPicklistValue(v.s) {
+		if f.Type == TypePicklist && f.Restricted && !f.HasPicklistValue(v.str()) {
 			return &ValueError{Code: CodeBadPicklist, Detail: "not one of the field's picklist values"}
 		}
 	case KindMulti:

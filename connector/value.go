@@ -102,17 +102,37 @@ func (d Date) Compare(e Date) int { return d.Time().Compare(e.Time()) }
 type Value struct {
 	_        [0]func() // not comparable with ==: use Equal
 	kind     Kind
-	*payload // nil for null
+	txt      *string // text
+	*payload         // the other kinds; nil for null and text
 }
 
-// payload is the content of a non-null Value.
+// The content of a Value is behind pointers, so that printing a struct
+// that holds a Value in a field of its own (where fmt cannot call Format)
+// prints an address, never the content. Text, the bulk of what a sheet
+// holds, takes a pointer to its string alone: a million rows of text cells
+// cost 16 bytes of allocation per cell beyond the text, not a whole
+// payload. Bools share two payloads.
+
+// payload is the content of a Value of the other non-null kinds.
 type payload struct {
 	b     bool
-	s     string          // text
 	num   decimal.Decimal // number
 	t     time.Time       // datetime (UTC)
 	d     Date            // date
 	multi []string        // multi-select, sorted and de-duplicated
+}
+
+var (
+	payloadTrue  = &payload{b: true}
+	payloadFalse = &payload{b: false}
+)
+
+// str is the text of a text Value ("" for the other kinds).
+func (v Value) str() string {
+	if v.txt == nil {
+		return ""
+	}
+	return *v.txt
 }
 
 // Null returns the null Value.
@@ -120,7 +140,7 @@ func Null() Value { return Value{} }
 
 // Text returns a text Value. The text is kept as given; Canonicalize
 // normalises it.
-func Text(s string) Value { return Value{kind: KindText, payload: &payload{s: s}} }
+func Text(s string) Value { return Value{kind: KindText, txt: &s} }
 
 // Number returns a number Value holding d exactly.
 func Number(d decimal.Decimal) Value { return Value{kind: KindNumber, payload: &payload{num: d}} }
@@ -139,7 +159,12 @@ func NumberString(s string) (Value, error) {
 }
 
 // Bool returns a bool Value.
-func Bool(b bool) Value { return Value{kind: KindBool, payload: &payload{b: b}} }
+func Bool(b bool) Value {
+	if b {
+		return Value{kind: KindBool, payload: payloadTrue}
+	}
+	return Value{kind: KindBool, payload: payloadFalse}
+}
 
 // DateValue returns a date Value.
 func DateValue(d Date) Value { return Value{kind: KindDate, payload: &payload{d: d}} }
@@ -177,7 +202,7 @@ func (v Value) Text() (string, bool) {
 	if v.kind != KindText {
 		return "", false
 	}
-	return v.s, true
+	return v.str(), true
 }
 
 // Number returns the number of a number Value.
@@ -232,7 +257,7 @@ func (v Value) Equal(w Value) bool {
 	case KindNull:
 		return true
 	case KindText:
-		return v.s == w.s
+		return v.str() == w.str()
 	case KindNumber:
 		return v.num.Equal(w.num)
 	case KindBool:
@@ -257,7 +282,7 @@ func (v Value) Equal(w Value) bool {
 func (v Value) Raw() string {
 	switch v.kind {
 	case KindText:
-		return v.s
+		return v.str()
 	case KindNumber:
 		return v.num.String()
 	case KindBool:
@@ -278,7 +303,7 @@ func (v Value) String() string {
 	case KindNull:
 		return "null"
 	case KindText:
-		return "text(" + strconv.Itoa(len(v.s)) + " bytes)"
+		return "text(" + strconv.Itoa(len(v.str())) + " bytes)"
 	case KindMulti:
 		return "multi(" + strconv.Itoa(len(v.multi)) + " values)"
 	}
@@ -304,7 +329,7 @@ func (v Value) AppendCanonical(dst []byte) []byte {
 	}
 	switch v.kind {
 	case KindText:
-		str(v.s)
+		str(v.str())
 	case KindNumber:
 		var buf [48]byte
 		if b, ok := appendCanonicalDecimal(buf[:0], v.num); ok {
@@ -357,7 +382,7 @@ func (v Value) AppendComparable(dst []byte) []byte {
 	if v.kind != KindText {
 		return v.AppendCanonical(dst)
 	}
-	s := comparableText(v.s, true)
+	s := comparableText(v.str(), true)
 	if s == "" {
 		return append(dst, byte(KindNull))
 	}
