@@ -97,6 +97,6 @@ did not map or are unknown); 2 usage; 3 configuration error; 4 safety brake
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: json, console, or auto (console on a terminal, JSON otherwise)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%v", err) })
-	root.AddCommand(a.versionCommand(), a.initCommand(), a.validateCommand(), a.describeCommand(), a.fakeorgCommand(), a.syncCommand(), a.reconcileCommand(), a.conflictsCommand(), a.tombstonesCommand(), a.historyCommand(), a.leaseCommand(), a.daemonCommand(), a.demoCommand(), a.referenceCommand(), a.benchCommand(), a.keyCommand(), a.alertsCommand())
+	root.AddCommand(a.versionCommand(), a.initCommand(), a.validateCommand(), a.describeCommand(), a.fakeorgCommand(), a.syncCommand(), a.reconcileCommand(), a.conflictsCommand(), a.tombstonesCommand(), a.historyCommand(), a.leaseCommand(), a.daemonCommand(), a.demoCommand(), a.referenceCommand(), a.benchCommand(), a.keyCommand(), a.alertsCommand(), a.eraseCommand())
 	return root
 }

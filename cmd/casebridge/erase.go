@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/casebridge/casebridge/erase"
+	"github.com/casebridge/casebridge/schedules"
+	"github.com/casebridge/casebridge/state"
+)
+
+func (a *app) eraseCommand() *cobra.Command {
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "erase CONFIG JOB KEY...",
+		Short: "Erase people's records: their classified values, everywhere casebridge keeps or writes them",
+		Long: `Erase the records of the given keys (a person's right to erasure) from a job,
+on both sides and in every copy casebridge keeps:
+
+  local     the columns every classified (pii) rule of the job and its
+            children reads are blanked in the key's rows (a row marked
+            deleted too), in the sheet and in each of its backups (no new
+            backup is made); a database row's columns are set to NULL
+  salesforce  direct and sensitive fields are cleared (null); quasi-
+            identifiers are coarsened where a coarser value serves
+            aggregate reporting (a date or date-time becomes 1 January of
+            its year) and cleared otherwise; formula fields cannot be
+            written and are named
+  state     the record's fingerprints, pending entries and queued
+            conflicts are forgotten, and a tombstone (a keyed hash of the
+            key) is left, so a row or record of the key that disappears
+            from one side is never created on it again
+
+The key stays (it is a case code, never a name), and unclassified fields
+(stage, dates of service) are kept for aggregate reporting. The job's
+Salesforce children are not changed in Salesforce: their classified columns
+are blanked with the row; erase those records in Salesforce by hand.
+
+Erase takes the job's lease like a run: a job being run is refused (exit 6).
+KEY is the local key (TH-CL-0007) or the Salesforce key with the job's
+key_prefix. The report names keys, fields and columns, never a value. Run it
+with --dry-run first: it reads and reports, and writes nothing. A backup
+restored from elsewhere brings the values back: erase again after it.`,
+		Example: `  casebridge erase casebridge.yaml th_cases TH-CL-0007 --dry-run
+  casebridge erase casebridge.yaml th_cases TH-CL-0007 TH-CL-0012`,
+		Args: args(cobra.MinimumNArgs(3)),
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			return a.erase(cmd.Context(), argv[0], argv[1], argv[2:], dryRun)
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read and report what would be erased; write nothing")
+	return cmd
+}
+
+func (a *app) erase(ctx context.Context, path, job string, keys []string, dryRun bool) error {
+	cfg, err := a.loadConfig(path)
+	if err != nil {
+		return err
+	}
+	if _, err := jobNames(cfg, []string{job}); err != nil {
+		return err
+	}
+	r, err := schedules.Open(ctx, cfg, a.log)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fp := r.FP
+	if fp == nil && !dryRun {
+		// No key file yet: the first write makes it, as a run's does,
+		// unless the state was written with a key (then it is lost).
+		if kr, ok := r.Store.(interface {
+			KeyIDRecorded(ctx context.Context) (string, error)
+		}); ok {
+			if id, err := kr.KeyIDRecorded(ctx); err != nil {
+				return err
+			} else if id != "" {
+				return fmt.Errorf("fingerprint key: %w", state.ErrKeyMismatch)
+			}
+		}
+		if fp, err = schedules.Fingerprinter(cfg); err != nil {
+			return fmt.Errorf("fingerprint key: %w", err)
+		}
+	}
+	e := &erase.Eraser{Config: cfg, Store: r.Store, Salesforce: r.Salesforce, FP: fp}
+	rep, err := e.Erase(ctx, job, keys, dryRun)
+	if rep != nil {
+		printErase(a, rep)
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range rep.Keys {
+		if k.SFError != nil {
+			return withCode(exitFindings, errReported)
+		}
+	}
+	return nil
+}
+
+// printErase prints what erase did (or would do), by key, column and
+// field names only.
+func printErase(a *app, rep *erase.Report) {
+	verb := "erased"
+	if rep.DryRun {
+		verb = "would erase (dry run, nothing written)"
+	}
+	for _, k := range rep.Keys {
+		fmt.Fprintf(a.stdout, "%s %s %s (salesforce %s):\n", rep.Job, verb, k.Key, k.SFKey)
+		switch {
+		case !k.LocalFound:
+			fmt.Fprintf(a.stdout, "  local: no row of the key\n")
+		case len(k.Local) == 0:
+			fmt.Fprintf(a.stdout, "  local: nothing to blank\n")
+		default:
+			fmt.Fprintf(a.stdout, "  local: blanked %s\n", strings.Join(k.Local, ", "))
+		}
+		if k.Backups > 0 {
+			fmt.Fprintf(a.stdout, "  local backups: blanked in %d\n", k.Backups)
+		}
+		switch {
+		case !k.SFFound:
+			fmt.Fprintf(a.stdout, "  salesforce: no record of the key\n")
+		case len(k.Salesforce) == 0:
+			fmt.Fprintf(a.stdout, "  salesforce: nothing to clear\n")
+		default:
+			var parts []string
+			for _, f := range k.Salesforce {
+				parts = append(parts, fmt.Sprintf("%s %s (%s)", f.Action, f.Field, f.Class))
+			}
+			fmt.Fprintf(a.stdout, "  salesforce: %s\n", strings.Join(parts, ", "))
+		}
+		if k.SFError != nil {
+			fmt.Fprintf(a.stdout, "  salesforce: FAILED: %v\n", k.SFError)
+		}
+		if k.Tombstone {
+			fmt.Fprintf(a.stdout, "  state: record forgotten, tombstone left\n")
+		}
+	}
+}

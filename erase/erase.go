@@ -1,0 +1,509 @@
+// Package erase erases people from a job's records: a person's right to
+// erasure, carried out on every copy casebridge keeps or writes.
+//
+// For each key, Erase
+//
+//   - blanks, in the local source, every column a classified rule of the
+//     job (or of its children, carried by the same row) reads: cells of
+//     a sheet's row, live or marked deleted, and the same cells in every
+//     backup of the sheet (connector/sheet's Erase); a database row's
+//     columns are set to NULL;
+//   - anonymises the Salesforce record as its rules' classes say: direct
+//     and sensitive fields are cleared (null); quasi-identifiers are
+//     coarsened where a coarser value still serves aggregate reporting, a
+//     date or date-time to the first of January of its year, and cleared
+//     otherwise (an age, a district, a gender has no coarser form that
+//     names fewer people in a small caseload). Fields Salesforce does not
+//     let the integration user write (formulas) are named in the report,
+//     not written;
+//   - forgets the record's state (its fingerprints, pending entries and
+//     queued conflicts: pseudonymous copies of the erased values) and
+//     leaves a tombstone (a keyed hash of the key), so that a row or a
+//     record of the key that disappears from one side is never created on
+//     it again. The next sync pairs the two sides' records again by key,
+//     as a first sync does: what erase left on both sides is all there is
+//     to pair.
+//
+// The key itself stays: it is a case code, never a name (pii key columns
+// are refused), and it is what the tombstone holds. Erase takes the job's
+// lease as a run does, so it never runs beside a run of the job, and it
+// reports what it did by key and field or column name only.
+package erase
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/sheet"
+	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/schedules"
+	"github.com/casebridge/casebridge/state"
+)
+
+// Eraser erases records of a configuration's jobs.
+type Eraser struct {
+	Config     *config.Config
+	Store      state.Store
+	Salesforce connector.Connector
+	// FP is the installation's fingerprinter (for the tombstones); nil in
+	// a dry run before any key exists.
+	FP *reconcile.Fingerprinter
+	// Holder names this process in the job's lease (host:pid by default).
+	Holder string
+	// Now is the clock (time.Now by default).
+	Now func() time.Time
+}
+
+// Action is what was done to one Salesforce field.
+type Action string
+
+// The actions on a Salesforce field.
+const (
+	Cleared    Action = "cleared"
+	Coarsened  Action = "coarsened" // a date to its year's 1 January
+	NotWritten Action = "not writable"
+)
+
+// FieldDone is one Salesforce field erase changed (or would change).
+type FieldDone struct {
+	Field  string
+	Class  config.PII
+	Action Action
+}
+
+// KeyReport is what Erase did for one key. It names fields and columns,
+// never values.
+type KeyReport struct {
+	// Key is the local key; SFKey the Salesforce key.
+	Key, SFKey string
+	// Local are the local columns that held something and were blanked;
+	// LocalFound is false when no row of the key was found.
+	Local      []string
+	LocalFound bool
+	// Backups is how many backups of the sheet held the key (their
+	// classified cells blanked).
+	Backups int
+	// Salesforce are the fields written; SFFound is false when the org
+	// has no record of the key.
+	Salesforce []FieldDone
+	SFFound    bool
+	// SFError is the Salesforce write's failure, if any (a code and field
+	// names, never a value).
+	SFError error
+	// StateForgotten: the record's state was removed; Tombstone: a
+	// tombstone was left.
+	StateForgotten bool
+	Tombstone      bool
+}
+
+// Report is the outcome of erasing keys of a job.
+type Report struct {
+	Job    string
+	DryRun bool
+	Keys   []KeyReport
+}
+
+func (e *Eraser) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Eraser) holder() string {
+	if e.Holder != "" {
+		return e.Holder
+	}
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid()) + ":erase"
+}
+
+// classified returns the job's classified rules (its own and its
+// children's) with the object each writes.
+type classifiedRule struct {
+	object string
+	rule   *config.Rule
+}
+
+func classified(job *config.Job) []classifiedRule {
+	var out []classifiedRule
+	for _, r := range job.Fields {
+		if r != nil && r.PII != "" && r.PII != config.PIINone {
+			out = append(out, classifiedRule{job.Salesforce.Object, r})
+		}
+	}
+	for _, c := range job.Children {
+		for _, r := range c.Fields {
+			if r != nil && r.PII != "" && r.PII != config.PIINone {
+				out = append(out, classifiedRule{c.Object, r})
+			}
+		}
+	}
+	return out
+}
+
+// Erase erases keys (local keys, or Salesforce keys with the job's
+// key_prefix) from the named job. It takes the job's lease first: a job
+// being run is refused (state.ErrLocked). With dryRun it only reads and
+// reports what it would do.
+//
+// The job's Salesforce children are not changed in Salesforce (their
+// classified columns are blanked locally, with the row).
+func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRun bool) (*Report, error) {
+	cfg := e.Config
+	job, ok := cfg.Jobs[jobName]
+	if !ok {
+		return nil, fmt.Errorf("no job %q in %s", jobName, cfg.File)
+	}
+	rules := classified(job)
+	if len(rules) == 0 {
+		return nil, fmt.Errorf("job %s classifies no field (pii): nothing to erase", jobName)
+	}
+	ttl := cmp(cfg.State.Lease.Duration, 5*time.Minute)
+	token, err := e.Store.Acquire(ctx, jobName, e.holder(), ttl, e.now())
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", jobName, err)
+	}
+	defer e.Store.Release(context.WithoutCancel(ctx), jobName, token)
+
+	objects := map[string]*connector.Object{}
+	for _, n := range append([]string{job.Salesforce.Object}, childObjects(job)...) {
+		if objects[n] != nil {
+			continue
+		}
+		o, err := e.Salesforce.Describe(ctx, n)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: describe %s: %w", jobName, n, err)
+		}
+		objects[n] = o
+	}
+	m, err := mapping.Compile(job, objects)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", jobName, err)
+	}
+	local, err := schedules.OpenSource(job, m)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: source %s: %w", jobName, job.Source.Name, err)
+	}
+	if c, ok := local.(interface{ Close() error }); ok {
+		defer c.Close()
+	}
+	if !dryRun {
+		if e.FP == nil {
+			return nil, errors.New("erase: no fingerprint key")
+		}
+		if err := e.Store.CheckKeyID(ctx, e.FP.KeyID()); err != nil {
+			return nil, err
+		}
+	}
+
+	rep := &Report{Job: jobName, DryRun: dryRun}
+	var localKeys []string
+	for _, k := range keys {
+		k = strings.TrimPrefix(strings.TrimSpace(k), m.KeyPrefix)
+		if k = connector.NormalizeKey(k); k == "" || slices.Contains(localKeys, k) {
+			continue
+		}
+		localKeys = append(localKeys, k)
+		rep.Keys = append(rep.Keys, KeyReport{Key: k, SFKey: m.SalesforceKey(k)})
+	}
+	if len(localKeys) == 0 {
+		return nil, errors.New("erase: no key given")
+	}
+	if err := e.eraseLocal(ctx, job, m, local, rules, rep, dryRun); err != nil {
+		return rep, err
+	}
+	if err := e.eraseSalesforce(ctx, job, objects[job.Salesforce.Object], rules, rep, dryRun); err != nil {
+		return rep, err
+	}
+	if dryRun {
+		return rep, nil
+	}
+	return rep, e.forget(ctx, jobName, token, objects[job.Salesforce.Object], rep)
+}
+
+func cmp(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func childObjects(job *config.Job) []string {
+	var out []string
+	for _, c := range job.Children {
+		out = append(out, c.Object)
+	}
+	return out
+}
+
+// columns lists the local columns the classified rules read, each once.
+func columns(rules []classifiedRule) []string {
+	var out []string
+	for _, r := range rules {
+		if c := strings.TrimSpace(r.rule.Local); c != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// eraseLocal blanks the classified columns of the keys' rows: in a
+// sheet and its backups, or (a database) by setting them to NULL.
+func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.JobMapping, local connector.Connector, rules []classifiedRule, rep *Report, dryRun bool) error {
+	cols := columns(rules)
+	keys := make([]string, len(rep.Keys))
+	for i, k := range rep.Keys {
+		keys[i] = k.Key
+	}
+	byKey := func(k string) *KeyReport {
+		for i := range rep.Keys {
+			if connector.KeyID(rep.Keys[i].Key, false) == connector.KeyID(k, false) {
+				return &rep.Keys[i]
+			}
+		}
+		return nil
+	}
+	if sh, ok := local.(*sheet.Connector); ok {
+		done, err := sh.Erase(ctx, m.LocalObject, keys, cols, dryRun)
+		if err != nil {
+			return err
+		}
+		for _, d := range done {
+			kr := byKey(d.Key)
+			if kr == nil {
+				continue
+			}
+			if d.Backup {
+				if len(d.Columns) > 0 {
+					kr.Backups++
+				}
+				continue
+			}
+			kr.LocalFound = true
+			kr.Local = d.Columns
+		}
+		return nil
+	}
+	// A database: the rows that exist get their classified columns set
+	// to NULL (an upsert of a key that does not exist would create it).
+	kr, ok := local.(connector.KeyReader)
+	sink, ok2 := local.(connector.Sink)
+	if !ok || !ok2 {
+		return fmt.Errorf("source %s cannot be read by key and written: erase its rows by hand", job.Source.Name)
+	}
+	var writes []connector.Record
+	err := kr.ReadKeys(ctx, m.LocalObject, keys, func(rec connector.Record) error {
+		r := byKey(rec.Key)
+		if r == nil {
+			return nil
+		}
+		r.LocalFound = true
+		w := connector.Record{Key: rec.Key, Fields: map[string]connector.Value{}}
+		for _, c := range cols {
+			for name, v := range rec.Fields {
+				if strings.EqualFold(name, c) {
+					w.Fields[name] = connector.Null()
+					if !v.IsNull() {
+						r.Local = append(r.Local, name)
+					}
+				}
+			}
+		}
+		writes = append(writes, w)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("source %s: %w", job.Source.Name, err)
+	}
+	if dryRun || len(writes) == 0 {
+		return nil
+	}
+	res, err := sink.Upsert(ctx, m.LocalObject, writes)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", job.Source.Name, err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("source %s: %w", job.Source.Name, r.Err)
+		}
+	}
+	return nil
+}
+
+// eraseSalesforce anonymises the keys' Salesforce records by the classes
+// of the job's own rules.
+func (e *Eraser) eraseSalesforce(ctx context.Context, job *config.Job, o *connector.Object, rules []classifiedRule, rep *Report, dryRun bool) error {
+	kr, ok := e.Salesforce.(connector.KeyReader)
+	sink, ok2 := e.Salesforce.(connector.Sink)
+	if !ok || !ok2 {
+		return errors.New("the Salesforce connector cannot read by key and write")
+	}
+	var fields []string
+	class := map[string]config.PII{}
+	for _, r := range rules {
+		if r.object != job.Salesforce.Object || r.rule.SF == "" {
+			continue
+		}
+		f := o.Field(r.rule.SF)
+		if f == nil {
+			continue
+		}
+		if prev, ok := class[f.Name]; !ok || stricter(r.rule.PII, prev) {
+			if !ok {
+				fields = append(fields, f.Name)
+			}
+			class[f.Name] = r.rule.PII
+		}
+	}
+	sfKeys := make([]string, len(rep.Keys))
+	for i, k := range rep.Keys {
+		sfKeys[i] = k.SFKey
+	}
+	var writes []connector.Record
+	var reports []*KeyReport
+	rctx := connector.WithFields(ctx, fields)
+	err := kr.ReadKeys(rctx, job.Salesforce.Object, sfKeys, func(rec connector.Record) error {
+		var r *KeyReport
+		for i := range rep.Keys {
+			if o.KeyID(rep.Keys[i].SFKey) == o.KeyID(rec.Key) {
+				r = &rep.Keys[i]
+			}
+		}
+		if r == nil {
+			return nil
+		}
+		r.SFFound = true
+		w := connector.Record{Key: rec.Key, Fields: map[string]connector.Value{}}
+		for _, name := range fields {
+			f := o.Field(name)
+			v := rec.Fields[f.Name]
+			nv, act := anonymise(class[name], f, v)
+			if act == "" {
+				continue // nothing there, or already as erase leaves it
+			}
+			if !f.Updateable {
+				r.Salesforce = append(r.Salesforce, FieldDone{Field: f.Name, Class: class[name], Action: NotWritten})
+				continue
+			}
+			w.Fields[f.Name] = nv
+			r.Salesforce = append(r.Salesforce, FieldDone{Field: f.Name, Class: class[name], Action: act})
+		}
+		if len(w.Fields) > 0 {
+			writes = append(writes, w)
+			reports = append(reports, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("salesforce %s: %w", job.Salesforce.Object, err)
+	}
+	if dryRun || len(writes) == 0 {
+		return nil
+	}
+	res, err := sink.Upsert(ctx, job.Salesforce.Object, writes)
+	if err != nil {
+		return fmt.Errorf("salesforce %s: %w", job.Salesforce.Object, err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			reports[i].SFError = r.Err
+		}
+	}
+	return nil
+}
+
+// stricter reports whether class a is stricter than b for erasure: a
+// field read by a direct or sensitive rule and a quasi one is cleared.
+func stricter(a, b config.PII) bool {
+	rank := func(p config.PII) int {
+		switch p {
+		case config.PIIDirect, config.PIISensitive:
+			return 2
+		case config.PIIQuasi:
+			return 1
+		}
+		return 0
+	}
+	return rank(a) > rank(b)
+}
+
+// anonymise returns what erase writes in place of v in field f of class
+// c, and the action; "" when v is already as erase leaves it.
+func anonymise(c config.PII, f *connector.Field, v connector.Value) (connector.Value, Action) {
+	if c == config.PIIQuasi {
+		switch f.Type {
+		case connector.TypeDate:
+			if d, ok := v.Date(); ok {
+				y := connector.Date{Year: d.Year, Month: time.January, Day: 1}
+				if d == y {
+					return v, ""
+				}
+				return connector.DateValue(y), Coarsened
+			}
+		case connector.TypeDateTime:
+			if t, ok := v.DateTime(); ok {
+				y := time.Date(t.Year(), time.January, 1, 0, 0, 0, 0, time.UTC)
+				if t.Equal(y) {
+					return v, ""
+				}
+				return connector.DateTime(y), Coarsened
+			}
+		}
+	}
+	if v.IsNull() {
+		return v, ""
+	}
+	return connector.Null(), Cleared
+}
+
+// forget removes the keys' record state and leaves their tombstones, in
+// one transaction fenced by the job's lease.
+func (e *Eraser) forget(ctx context.Context, job string, token int64, o *connector.Object, rep *Report) error {
+	conflicts, err := e.Store.Conflicts(ctx, job)
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	err = e.Store.Update(ctx, job, func(tx state.Tx) error {
+		if err := tx.Fence(token, now); err != nil {
+			return err
+		}
+		for i := range rep.Keys {
+			id := o.KeyID(rep.Keys[i].SFKey)
+			for _, c := range conflicts {
+				if c.Key == id {
+					if err := tx.CloseConflict(c.Key, c.Field); err != nil {
+						return err
+					}
+				}
+			}
+			if err := tx.ClearPending(id); err != nil {
+				return err
+			}
+			if err := tx.DeleteRecord(id); err != nil {
+				return err
+			}
+			if err := tx.AddTombstone(o.Name, e.FP.KeyHash(id), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range rep.Keys {
+		rep.Keys[i].StateForgotten, rep.Keys[i].Tombstone = true, true
+	}
+	return nil
+}
