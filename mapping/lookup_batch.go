@@ -97,6 +97,12 @@ type StoredResolver struct {
 	Fresh bool
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Private holds the scopes (LookupScope) whose values are classified:
+	// they are resolved for the run only, never remembered in the cache.
+	// A keyed hash of a value stored beside its Id would let whoever can
+	// add a row to a synced sheet and read the state confirm a guess (the
+	// guessed value's row takes an entry already there).
+	Private map[string]bool
 
 	mu     sync.Mutex
 	scopes map[string]map[string]string // scope -> value hash -> Id, loaded once
@@ -155,7 +161,7 @@ func (s *StoredResolver) stored(ctx context.Context, scope string) (map[string]s
 		return ids, nil
 	}
 	ids := map[string]string{}
-	if s.cache != nil && s.hash != nil && !s.Fresh {
+	if s.cache != nil && s.hash != nil && !s.Fresh && !s.Private[scope] {
 		got, err := s.cache.LookupIDs(ctx, scope)
 		if err != nil {
 			return nil, fmt.Errorf("lookup cache %s: %w", scope, err)
@@ -262,7 +268,7 @@ func (s *StoredResolver) resolve(ctx context.Context, object, field string, valu
 			res.err = fmt.Errorf("lookup %s.%s: %w", object, field, ErrAmbiguous)
 		default:
 			res.id = got[0]
-			if s.hash != nil {
+			if s.hash != nil && !s.Private[scope] {
 				h := s.valueHash(scope, fold)
 				put[h] = res.id
 				if ids != nil {
@@ -378,7 +384,7 @@ func (s *StoredResolver) reverse(ctx context.Context, object, field string, ids 
 				break
 			}
 			s.run[k] = lookupResult{id: id}
-			if s.hash != nil {
+			if s.hash != nil && !s.Private[scope] {
 				h := s.valueHash(scope, k.value)
 				if cached != nil && cached[h] == id {
 					break

@@ -36,6 +36,18 @@ func (r *Runner) lookupResolver(ctx context.Context, m *mapping.JobMapping, opts
 	res.Now = r.Now
 	res.ReadOnly = opts.DryRun
 	res.Fresh = opts.Full && opts.DryRun
+	// Classified lookup values are never remembered (mapping's
+	// StoredResolver.Private): what an earlier version cached of them is
+	// forgotten by the first run that writes.
+	res.Private = map[string]bool{}
+	for _, t := range m.ClassifiedLookupTargets() {
+		res.Private[mapping.LookupScope(t.Object, t.Field)] = true
+		if !opts.DryRun && r.Store != nil {
+			if err := res.ForgetScope(ctx, t.Object, t.Field); err != nil {
+				return nil, fmt.Errorf("forgetting the lookup cache of %s.%s: %w", t.Object, t.Field, err)
+			}
+		}
+	}
 	if opts.Full && !opts.DryRun && r.Store != nil {
 		for _, t := range m.LookupTargets() {
 			if err := res.ForgetScope(ctx, t.Object, t.Field); err != nil {

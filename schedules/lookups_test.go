@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+	"github.com/casebridge/casebridge/mapping"
 )
 
 // lookupConfig is a job whose cases reference their partner
@@ -463,5 +465,50 @@ func TestClassifiedLookupsInBody(t *testing.T) {
 	}
 	if !searched {
 		t.Error("no Composite request searched the partners")
+	}
+}
+
+// TestClassifiedLookupsNotCached: the values of a classified lookup are
+// resolved for the run only (issue 16): a keyed hash of such a value in
+// the state's lookup cache would let whoever can add a row to the sheet
+// and read the state confirm a guess, the guessed row taking an entry
+// already there. What an earlier version cached is forgotten by the
+// first run; the next run searches the values again.
+func TestClassifiedLookupsNotCached(t *testing.T) {
+	cfg := strings.Replace(lookupConfig, "lookup: { object: Account, field: vcms__External_Key__c }, direction: to_salesforce",
+		"lookup: { object: Account, field: vcms__External_Key__c }, direction: to_salesforce, pii: quasi", 1)
+	f := newLookupFixtureWith(t, 5, 10, cfg)
+	ctx := context.Background()
+	scope := mapping.LookupScope("Account", externalKeyField(t, f.org, "Account"))
+	// As an earlier version left it: an entry of the classified scope.
+	if err := f.r.Store.PutLookupIDs(ctx, scope, map[string]string{"stale-hash": "001000000000001AAA"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		res, _, _ := f.run(t, RunOptions{})
+		lookups := 0 // classified values are searched in Composite bodies
+		for _, e := range f.org.Requests() {
+			if e.Endpoint == "composite" && e.Object == "Account" && e.Records > 0 {
+				lookups++
+			}
+		}
+		if n := len(res.Result.Failed); n != 0 {
+			t.Fatalf("run %d: %d records failed: %+v", run, n, res.Result.Failed[0])
+		}
+		ids, err := f.r.Store.LookupIDs(ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) != 0 {
+			t.Errorf("run %d: the state caches %d classified lookup value(s)", run, len(ids))
+		}
+		if lookups == 0 {
+			t.Errorf("run %d searched no partner: the values came from a cache", run)
+		}
+	}
+	for _, row := range f.rows {
+		if got, want := f.partnerOf(t, row[0]), f.accountID(t, row[2]); got != want {
+			t.Errorf("case %s references %q, want %q", row[0], got, want)
+		}
 	}
 }
