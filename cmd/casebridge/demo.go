@@ -126,14 +126,14 @@ func (a *app) demo(ctx context.Context, dir string) error {
 	if err := run(jobs, schedules.RunOptions{DryRun: true}, true, reportFlags{}); err != nil {
 		return err
 	}
-	step(2, "Sync: the sheets' new cases and stipends go to Salesforce, Salesforce's details come back")
+	step(2, "Sync: new cases and stipends go to Salesforce, its details come back")
 	if err := run(jobs, schedules.RunOptions{}, false, reportFlags{}); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "   Salesforce now holds %d cases and %d assistance (stipend) records.\n",
 		len(org.Records("vcms__Survivor_Case__c")), len(org.Records("vcms__Assistance__c")))
 
-	step(3, "A caseworker closes TH-CL-0008 in the Thai sheet; someone moves TH-CL-0007 to Follow_Up in Salesforce")
+	step(3, "A caseworker closes TH-CL-0008 in the Thai sheet, and someone moves\n   TH-CL-0007 to Follow_Up in Salesforce: sync the Thai office's job")
 	if err := editCell(filepath.Join(dir, "th_tracker.csv"), "TH-CL-0008", "ติดตามผล", "ปิดเคส"); err != nil {
 		return err
 	}
@@ -149,10 +149,10 @@ func (a *app) demo(ctx context.Context, dir string) error {
 		return err
 	}
 	if c, ok := org.GetByExternalKey("vcms__Survivor_Case__c", "ngo-th-cm:TH-CL-0008"); ok {
-		fmt.Fprintf(out, "   TH-CL-0008 in Salesforce: stage %v; TH-CL-0007's row in th_tracker.csv: the sheet's own word for Follow_Up.\n", c.Fields["vcms__Stage__c"])
+		fmt.Fprintf(out, "   TH-CL-0008 in Salesforce: stage %v. TH-CL-0007 in th_tracker.csv: the\n   sheet's own word for Follow_Up (a values map translates both ways).\n", c.Fields["vcms__Stage__c"])
 	}
 
-	step(4, "The Bangladesh office corrects BD-REM-0013's Gender cell (the one not mapped above)")
+	step(4, "The Bangladesh office corrects BD-REM-0013's Gender cell (the one not\n   mapped in step 1): sync its job")
 	if err := editCell(filepath.Join(dir, "bd_cases.csv"), "BD-REM-0013", "'মহিলা '", "মহিলা"); err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ is saved in the folder, beside the rest:
     *.csv, *.xlsx      the offices' files, as casebridge left them
     casebridge.db      the state store: fingerprints and run history, no values
     keys/              the key of those fingerprints
-    report.html        the report of step 3, for people (report.json for machines)
+    report.html        step 3's report, for people (report.json for machines)
     %-18s the fake org's records
 
 To go on with this folder, start the fake org again at the same address (it
