@@ -332,16 +332,27 @@ func findings(res *schedules.JobResult) bool {
 // children: counts, then each failed, unknown and flagged record by key
 // and field with its code (never a value), and API calls.
 func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, runErr error) {
-	mode := "synced"
+	mode, stop := "synced", ""
+	if dry {
+		mode = "dry run"
+	}
 	switch {
 	case errors.Is(runErr, reconcile.ErrSafetyAbort):
-		mode = "stopped before writing (safety brake)"
+		stop = "stopped before writing (safety brake)"
 	case errors.Is(runErr, connector.ErrStop):
-		mode = "stopped (resumes next run)"
+		stop = "stopped (resumes next run)"
 	case runErr != nil:
-		mode = "stopped"
-	case dry:
-		mode = "dry run"
+		stop = "stopped"
+	}
+	// A child job's error stops the run after the job's own records (and
+	// the children before it) were written: the job's line says what was
+	// done, the stopped child's line that it stopped.
+	stoppedChild := ""
+	if ch := res.Result.Children; stop != "" && len(ch) > 0 && ch[len(ch)-1].Plan != nil &&
+		strings.HasPrefix(runErr.Error(), "child job "+ch[len(ch)-1].Plan.Job+":") {
+		stoppedChild = ch[len(ch)-1].Plan.Job
+	} else if stop != "" {
+		mode = stop
 	}
 	var own totals
 	sumResult(&own, res.Result, dry, false)
@@ -363,6 +374,9 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 		name := job
 		if ch.Plan != nil {
 			name = ch.Plan.Job
+		}
+		if name == stoppedChild {
+			name += " " + stop
 		}
 		ct.line(w, "  "+name, 0)
 		fmt.Fprintln(w)
