@@ -78,8 +78,9 @@ func wantsAlert(cfg *config.Config, kind config.AlertKind) bool {
 
 // alertRun tells the alert targets what a run of job came to (Run defers
 // it). Dry runs, runs another process claimed or holds, cancelled runs and
-// a lease lost to another replica raise nothing.
-func (r *Runner) alertRun(ctx context.Context, job string, opts RunOptions, res *JobResult, runErr error) {
+// a lease lost to another replica raise nothing. runID is the history's id
+// of a run that failed with no result (before the engine had one).
+func (r *Runner) alertRun(ctx context.Context, job string, opts RunOptions, res *JobResult, runErr error, runID int64) {
 	n := r.notifier()
 	if n == nil || opts.DryRun {
 		return
@@ -92,7 +93,7 @@ func (r *Runner) alertRun(ctx context.Context, job string, opts RunOptions, res 
 	if _, ok := r.Config.Jobs[job]; !ok {
 		return
 	}
-	rep := r.runReport(ctx, job, res, runErr)
+	rep := r.runReport(ctx, job, res, runErr, runID)
 	n.Notify(ctx, rep)
 	if runErr == nil {
 		// The run logged in and reached the store: a failure of every
@@ -102,9 +103,9 @@ func (r *Runner) alertRun(ctx context.Context, job string, opts RunOptions, res 
 }
 
 // runReport builds the alert report of one run.
-func (r *Runner) runReport(ctx context.Context, job string, res *JobResult, runErr error) alert.Report {
+func (r *Runner) runReport(ctx context.Context, job string, res *JobResult, runErr error, runID int64) alert.Report {
 	now := r.now()
-	ev := alert.Event{Job: job, At: now, Outcome: string(outcomeOf(runErr))}
+	ev := alert.Event{Job: job, RunID: runID, At: now, Outcome: string(outcomeOf(runErr))}
 	var result *reconcile.Result
 	if res != nil {
 		result = res.Result

@@ -180,6 +180,20 @@ func TestAlertsAfterRuns(t *testing.T) {
 		len(got["teams"]) != 2 || len(got["mail"]) != 2 || got["mail"][1] != "casebridge: job cases failed at source (FILE_NOT_FOUND)" {
 		t.Fatalf("after two runs without the sheet: %v", got)
 	}
+	// The failure alert names its run, as the history recorded it.
+	runs, err := f.r.Store.Runs(ctx, "cases", 2)
+	if err != nil || len(runs) != 2 || runs[1].Outcome != state.OutcomeFailed {
+		t.Fatalf("history %+v %v", runs, err)
+	}
+	for _, p := range f.recv.Posts() {
+		var m struct {
+			Kind  string `json:"kind"`
+			RunID int64  `json:"run_id"`
+		}
+		if p.Path == "/json" && json.Unmarshal(p.Body, &m) == nil && m.Kind == "failure" && m.RunID != runs[1].ID {
+			t.Errorf("the failure alert names run %d, want %d (the history's): %s", m.RunID, runs[1].ID, p.Body)
+		}
+	}
 	// Another process (casebridge sync from cron: a Runner of its own)
 	// de-duplicates against the marks the first left in the state store.
 	r2, err := Open(ctx, f.r.Config, zerolog.Nop())

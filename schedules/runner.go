@@ -177,7 +177,9 @@ func (r *Runner) holder() string {
 // WithScheduledAt) is first claimed in the state store: one already
 // claimed returns ErrRunClaimed and does nothing.
 func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *JobResult, err error) {
-	defer func() { r.alertRun(ctx, name, opts, res, err) }() // whatever stopped it (alerts.go)
+	// The history's id of a run that failed with no result, for its alert.
+	var failedRun int64
+	defer func() { r.alertRun(ctx, name, opts, res, err, failedRun) }() // whatever stopped it (alerts.go)
 	job, ok := r.Config.Jobs[name]
 	if !ok {
 		return nil, fmt.Errorf("no job %q in %s", name, r.Config.File)
@@ -264,8 +266,16 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *Jo
 		// Stopped by the lease's renewal failing: say so, not "canceled".
 		err = fmt.Errorf("%w (another holder runs the job now): %w", state.ErrLeaseLost, err)
 	}
-	if err != nil && !*started {
-		r.recordFailure(ctx, name, start, err)
+	switch {
+	case err != nil && !*started:
+		failedRun = r.recordFailure(ctx, name, start, err)
+	case err != nil && (res == nil || res.Result == nil):
+		// The engine recorded the run and failed before it had a result
+		// (its describes, the key check): under the lease still held, the
+		// job's newest run is that one.
+		if runs, rerr := r.Store.Runs(context.WithoutCancel(ctx), name, 1); rerr == nil && len(runs) == 1 && runs[0].Outcome == state.OutcomeFailed {
+			failedRun = runs[0].ID
+		}
 	}
 	return res, err
 }
@@ -278,14 +288,18 @@ type engineKey struct{}
 // source would not open, the mapping would not compile against the org,
 // a describe failed) in the history, with its reason, so that the history,
 // the admin API and the status page show it rather than the run before.
-// The reason names files, objects and fields, never a value.
-func (r *Runner) recordFailure(ctx context.Context, job string, start time.Time, cause error) {
+// The reason names files, objects and fields, never a value. It returns
+// the run's id (0 if the store could not record it), which its alert names.
+func (r *Runner) recordFailure(ctx context.Context, job string, start time.Time, cause error) int64 {
 	ctx = context.WithoutCancel(ctx)
 	id, err := r.Store.StartRun(ctx, job, start)
 	if err != nil {
-		return // the state store is down: nothing can record it
+		return 0 // the state store is down: nothing can record it
 	}
-	_ = r.Store.FinishRun(ctx, state.Run{ID: id, Job: job, Start: start, End: r.now(), Outcome: state.OutcomeFailed, Error: cause.Error()})
+	if err := r.Store.FinishRun(ctx, state.Run{ID: id, Job: job, Start: start, End: r.now(), Outcome: state.OutcomeFailed, Error: cause.Error()}); err != nil {
+		return 0
+	}
+	return id
 }
 
 // lookupObjects lists the objects a job's lookups search (its own and its
