@@ -101,6 +101,7 @@ type Source struct {
 	LinkColumn   string     `yaml:"link_column" doc:"column that receives the Salesforce Id of a record casebridge created"`
 	Timezone     string     `yaml:"timezone" default:"UTC" doc:"zone of date-times written without one"`
 	Backups      int        `yaml:"backups" default:"3" doc:"files: timestamped earlier copies kept (in .casebridge-backup beside the file) when casebridge rewrites it; 0 keeps none; this value is used, not the sheet connector's own default"`
+	EncryptTo    Recipients `yaml:"backup_encrypt_to" doc:"files: age public keys (age1..., from age-keygen) the backups are encrypted to, written as .bak.age; the private key that restores them is kept elsewhere (age -d -i KEY FILE.bak.age)"`
 
 	// Location is Timezone, loaded.
 	Location *time.Location `yaml:"-"`

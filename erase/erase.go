@@ -6,8 +6,9 @@
 //   - blanks, in the local source, every column a classified rule of the
 //     job (or of its children, carried by the same row) reads: cells of
 //     a sheet's row, live or marked deleted, and the same cells in every
-//     backup of the sheet (connector/sheet's Erase); a database row's
-//     columns are set to NULL;
+//     backup of the sheet (connector/sheet's Erase; an encrypted backup is
+//     opened with Eraser.BackupIdentities, or removed whole without one);
+//     a database row's columns are set to NULL;
 //   - anonymises the Salesforce record as its rules' classes say: direct
 //     and sensitive fields are cleared (null); quasi-identifiers are
 //     coarsened where a coarser value still serves aggregate reporting, a
@@ -40,6 +41,8 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/sheet"
@@ -61,6 +64,10 @@ type Eraser struct {
 	Holder string
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// BackupIdentities open a sheet's encrypted backups (backup_encrypt_to)
+	// to blank them; without one, an encrypted backup cannot be searched
+	// and is removed whole.
+	BackupIdentities []age.Identity
 }
 
 // Action is what was done to one Salesforce field.
@@ -110,6 +117,9 @@ type Report struct {
 	Job    string
 	DryRun bool
 	Keys   []KeyReport
+	// BackupsRemoved are the encrypted backups removed whole, for want of
+	// an identity to open them.
+	BackupsRemoved int
 }
 
 func (e *Eraser) now() time.Time {
@@ -274,11 +284,16 @@ func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.Job
 		return nil
 	}
 	if sh, ok := local.(*sheet.Connector); ok {
+		sh.SetBackupIdentities(e.BackupIdentities...)
 		done, err := sh.Erase(ctx, m.LocalObject, keys, cols, dryRun)
 		if err != nil {
 			return err
 		}
 		for _, d := range done {
+			if d.Removed {
+				rep.BackupsRemoved++
+				continue
+			}
 			kr := byKey(d.Key)
 			if kr == nil {
 				continue

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/rs/zerolog"
 	"github.com/xuri/excelize/v2"
 	_ "modernc.org/sqlite"
@@ -22,8 +23,8 @@ import (
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
-	"github.com/casebridge/casebridge/connector/sheet"
 	"github.com/casebridge/casebridge/erase"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/schedules"
 	"github.com/casebridge/casebridge/state"
 )
@@ -79,7 +80,10 @@ type fixture struct {
 // setup writes the source (csv, xlsx or sqlite) and the configuration,
 // runs a first sync (the org gets both records) and a write to the file
 // that leaves backups holding the markers.
-func setup(t *testing.T, kind string) *fixture {
+func setup(t *testing.T, kind string) *fixture { return setupWith(t, kind, nil) }
+
+// setupWith is setup, the sheet's backups encrypted to id when not nil.
+func setupWith(t *testing.T, kind string, id *age.X25519Identity) *fixture {
 	t.Helper()
 	org, srv := sftest.NewServer(t, sftest.Options{Empty: true})
 	dir := t.TempDir()
@@ -90,6 +94,9 @@ func setup(t *testing.T, kind string) *fixture {
 		f.file = filepath.Join(dir, "cases."+kind)
 		writeSheet(t, f.file, rows())
 		source = fmt.Sprintf("{ kind: %s, path: cases.%s, backups: 3 }", kind, kind)
+		if id != nil {
+			source = fmt.Sprintf("{ kind: %s, path: cases.%s, backups: 3, backup_encrypt_to: [%s] }", kind, kind, id.Recipient())
+		}
 	case "sqlite":
 		f.file = filepath.Join(dir, "cases.db")
 		db, err := sql.Open("sqlite", f.file)
@@ -127,14 +134,24 @@ func setup(t *testing.T, kind string) *fixture {
 		t.Fatal("the first sync did not create t:C-1")
 	}
 	if kind != "sqlite" {
-		// Two writes of the sheet by casebridge: two backups, each a copy
-		// of the markers.
+		// Two writes of the sheet by casebridge, through the source as a
+		// run opens it: two backups, each a copy of the markers.
+		ctx := context.Background()
+		o, err := f.r.Salesforce.Describe(ctx, object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		job := cfg.Jobs["cases"]
+		m, err := mapping.Compile(job, map[string]*connector.Object{object: o})
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, stage := range []string{"Closed", "Active"} {
-			c, err := sheet.New(sheet.Config{Name: "office", Backups: ptr(3), Sheets: []sheet.SheetConfig{{Object: "cases", Path: f.file, Key: "Case ID"}}})
+			local, err := schedules.OpenSource(job, m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.Upsert(context.Background(), "cases", []connector.Record{{Key: "C-2", Fields: map[string]connector.Value{"Stage": connector.Text(stage)}}}); err != nil {
+			if _, err := local.(connector.Sink).Upsert(ctx, m.LocalObject, []connector.Record{{Key: "C-2", Fields: map[string]connector.Value{"Stage": connector.Text(stage)}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -143,7 +160,7 @@ func setup(t *testing.T, kind string) *fixture {
 		}
 	}
 	for _, p := range f.copies(t) {
-		if !holds(t, p, erased["First"]) {
+		if !holds(t, p, erased["First"]) && id == nil {
 			t.Fatalf("%s lacks the marker before the erasure: the test proves nothing", p)
 		}
 	}
@@ -165,7 +182,7 @@ func (f *fixture) sync(t *testing.T) {
 
 func (f *fixture) backups(t *testing.T) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(f.dir, ".casebridge-backup", "*.bak"))
+	m, err := filepath.Glob(filepath.Join(f.dir, ".casebridge-backup", "*.bak*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,6 +290,67 @@ func TestErase(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEraseEncryptedBackups: backups written encrypted (backup_encrypt_to)
+// are opened with the identity and blanked; without one they are removed.
+func TestEraseEncryptedBackups(t *testing.T) {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withID := range []bool{true, false} {
+		f := setupWith(t, "xlsx", id)
+		bs := f.backups(t)
+		for _, b := range bs {
+			if !strings.HasSuffix(b, ".bak.age") || !decryptedHolds(t, b, id, erased["First"]) {
+				t.Fatalf("%s: not an encrypted copy of the sheet", b)
+			}
+		}
+		e := f.eraser()
+		if withID {
+			e.BackupIdentities = []age.Identity{id}
+		}
+		rep, err := e.Erase(context.Background(), "cases", []string{"C-1"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if withID {
+			if rep.Keys[0].Backups != 2 || rep.BackupsRemoved != 0 {
+				t.Errorf("with the identity: %+v", rep)
+			}
+			for _, b := range bs {
+				if decryptedHolds(t, b, id, erased["First"]) || decryptedHolds(t, b, id, erased["Notes"]) || !decryptedHolds(t, b, id, kept["First"]) {
+					t.Errorf("%s after erase: the erased values are in it, or the others are not", filepath.Base(b))
+				}
+			}
+		} else if rep.BackupsRemoved != 2 || len(f.backups(t)) != 0 {
+			t.Errorf("without the identity: %d removed, %v left; want both removed", rep.BackupsRemoved, f.backups(t))
+		}
+	}
+}
+
+// decryptedHolds decrypts an age file with id and reports whether the
+// workbook inside holds s.
+func decryptedHolds(t *testing.T, path string, id age.Identity, s string) bool {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := age.Decrypt(bytes.NewReader(data), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "plain.xlsx")
+	if err := os.WriteFile(p, plain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return holds(t, p, s)
 }
 
 func TestEraseRefusedWhileTheJobRuns(t *testing.T) {

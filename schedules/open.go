@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 
+	"filippo.io/age"
+
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce"
@@ -380,7 +382,9 @@ func Fingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
 //     "error <code> <column>"), written on local writes and by
 //     WriteStatus after a run;
 //   - backups: the configuration's count (default 3) is always passed, so
-//     the sheet connector's own default (5) never applies.
+//     the sheet connector's own default (5) never applies;
+//   - backup_encrypt_to: the backups are encrypted to these age
+//     recipients (sheet.Connector.EncryptBackups).
 func OpenSource(job *config.Job, m *mapping.JobMapping) (connector.Connector, error) {
 	src := job.Source
 	columns := mappedColumns(job)
@@ -405,7 +409,20 @@ func OpenSource(job *config.Job, m *mapping.JobMapping) (connector.Connector, er
 			sc.Encoding = string(src.Encoding)
 			sc.Delimiter = src.Delimiter
 		}
-		return sheet.New(sheet.Config{Name: src.Name, ReadOnly: src.ReadOnly, Backups: &backups, Sheets: []sheet.SheetConfig{sc}})
+		sh, err := sheet.New(sheet.Config{Name: src.Name, ReadOnly: src.ReadOnly, Backups: &backups, Sheets: []sheet.SheetConfig{sc}})
+		if err != nil || len(src.EncryptTo) == 0 {
+			return sh, err
+		}
+		var to []age.Recipient // backup_encrypt_to: backups written .bak.age
+		for _, r := range src.EncryptTo {
+			rc, err := r.Recipient()
+			if err != nil {
+				return nil, fmt.Errorf("source %s: backup_encrypt_to: %w", src.Name, err)
+			}
+			to = append(to, rc)
+		}
+		sh.EncryptBackups(to...)
+		return sh, nil
 	case config.KindSQLite, config.KindPostgres, config.KindMySQL:
 		table := firstNonEmpty(job.Local.Table, src.Table, m.LocalObject)
 		dsn := src.DSN.Reveal()

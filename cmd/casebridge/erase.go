@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
+	"filippo.io/age"
 	"github.com/spf13/cobra"
 
 	"github.com/casebridge/casebridge/erase"
@@ -14,6 +16,7 @@ import (
 
 func (a *app) eraseCommand() *cobra.Command {
 	var dryRun bool
+	var identity string
 	cmd := &cobra.Command{
 		Use:   "erase CONFIG JOB KEY...",
 		Short: "Erase people's records: their classified values, everywhere casebridge keeps or writes them",
@@ -43,22 +46,39 @@ Erase takes the job's lease like a run: a job being run is refused (exit 6).
 KEY is the local key (TH-CL-0007) or the Salesforce key with the job's
 key_prefix. The report names keys, fields and columns, never a value. Run it
 with --dry-run first: it reads and reports, and writes nothing. A backup
-restored from elsewhere brings the values back: erase again after it.`,
+restored from elsewhere brings the values back: erase again after it.
+
+Encrypted backups (backup_encrypt_to) are opened with --age-identity,
+blanked and encrypted again; without it erase cannot look into them and
+removes them whole (it says how many).`,
 		Example: `  casebridge erase casebridge.yaml th_cases TH-CL-0007 --dry-run
   casebridge erase casebridge.yaml th_cases TH-CL-0007 TH-CL-0012`,
 		Args: args(cobra.MinimumNArgs(3)),
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			return a.erase(cmd.Context(), argv[0], argv[1], argv[2:], dryRun)
+			return a.erase(cmd.Context(), argv[0], argv[1], argv[2:], dryRun, identity)
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read and report what would be erased; write nothing")
+	cmd.Flags().StringVar(&identity, "age-identity", "", "age identity file (private key) that opens encrypted backups (backup_encrypt_to), to blank them; without it they are removed")
 	return cmd
 }
 
-func (a *app) erase(ctx context.Context, path, job string, keys []string, dryRun bool) error {
+func (a *app) erase(ctx context.Context, path, job string, keys []string, dryRun bool, identity string) error {
 	cfg, err := a.loadConfig(path)
 	if err != nil {
 		return err
+	}
+	var ids []age.Identity
+	if identity != "" {
+		f, err := os.Open(identity)
+		if err != nil {
+			return usageErrorf("--age-identity: %v", err)
+		}
+		ids, err = age.ParseIdentities(f)
+		f.Close()
+		if err != nil {
+			return usageErrorf("--age-identity %s: not an age identity file", identity)
+		}
 	}
 	if _, err := jobNames(cfg, []string{job}); err != nil {
 		return err
@@ -85,7 +105,7 @@ func (a *app) erase(ctx context.Context, path, job string, keys []string, dryRun
 			return fmt.Errorf("fingerprint key: %w", err)
 		}
 	}
-	e := &erase.Eraser{Config: cfg, Store: r.Store, Salesforce: r.Salesforce, FP: fp}
+	e := &erase.Eraser{Config: cfg, Store: r.Store, Salesforce: r.Salesforce, FP: fp, BackupIdentities: ids}
 	rep, err := e.Erase(ctx, job, keys, dryRun)
 	if rep != nil {
 		printErase(a, rep)
@@ -107,6 +127,9 @@ func printErase(a *app, rep *erase.Report) {
 	verb := "erased"
 	if rep.DryRun {
 		verb = "would erase (dry run, nothing written)"
+	}
+	if n := rep.BackupsRemoved; n > 0 {
+		fmt.Fprintf(a.stdout, "%s: %d encrypted %s removed whole (no --age-identity to open them)\n", rep.Job, n, plural(n, "backup", "backups"))
 	}
 	for _, k := range rep.Keys {
 		fmt.Fprintf(a.stdout, "%s %s %s (salesforce %s):\n", rep.Job, verb, k.Key, k.SFKey)

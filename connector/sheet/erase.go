@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/casebridge/casebridge/connector"
 )
 
@@ -31,6 +33,9 @@ type Erased struct {
 	// Rows is how many rows of the key were blanked (a key may have a
 	// live row and rows marked deleted).
 	Rows int
+	// Removed: an encrypted backup that could not be opened (no identity)
+	// was removed whole; Key and Columns are empty then.
+	Removed bool
 }
 
 // Erase blanks the named columns in every row of the given keys, the rows
@@ -103,25 +108,70 @@ func (c *Connector) Backups(object string) ([]string, error) {
 			names = append(names, n)
 		}
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(backupStamp(base, a), backupStamp(base, b)) })
 	for i, n := range names {
 		names[i] = filepath.Join(dir, n)
 	}
 	return names, nil
 }
 
+// EncryptBackups makes every backup written from now on encrypted to
+// recipients (age, such as "age1..." public keys): a copy of a sheet
+// holds everyone's personal data, and an encrypted one is unreadable to
+// whoever copies the folder. The backup is encrypted as it is written (no
+// plain copy touches the disk) and named <name>.<timestamp>.bak.age; only
+// the holder of an identity (the private key, kept elsewhere) can read it:
+//
+//	age -d -i key.txt cases.csv.20260403T100000.000000000Z.bak.age > cases.csv
+func (c *Connector) EncryptBackups(recipients ...age.Recipient) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.w.recipients = slices.Clone(recipients)
+}
+
+// SetBackupIdentities gives Erase the identities that open encrypted
+// backups. Without one, Erase cannot look into an encrypted backup and
+// removes it instead (it cannot vouch for what it holds).
+func (c *Connector) SetBackupIdentities(ids ...age.Identity) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.w.identities = slices.Clone(ids)
+}
+
+// ageExt ends the name of an encrypted backup (after .bak).
+const ageExt = ".age"
+
 // isBackupName reports whether name is a backup of the file named base:
-// base.<backupLayout>.bak.
+// base.<backupLayout>.bak, or .bak.age encrypted.
 func isBackupName(base, name string) bool {
+	_, err := time.Parse(backupLayout, backupStamp(base, name))
+	return err == nil
+}
+
+// backupStamp returns the time stamp in a backup's name ("" if name is
+// not base's backup): backups sort by it, plain and encrypted alike.
+func backupStamp(base, name string) string {
 	ts, ok := strings.CutPrefix(name, base+".")
 	if !ok {
-		return false
+		return ""
 	}
+	ts = strings.TrimSuffix(ts, ageExt)
 	if ts, ok = strings.CutSuffix(ts, ".bak"); !ok {
-		return false
+		return ""
 	}
-	_, err := time.Parse(backupLayout, ts)
-	return err == nil
+	return ts
+}
+
+// encryptTo writes data to w encrypted (age) to recipients.
+func encryptTo(w io.Writer, data []byte, recipients []age.Recipient) error {
+	enc, err := age.Encrypt(w, recipients...)
+	if err != nil {
+		return err
+	}
+	if _, err := enc.Write(data); err != nil {
+		return err
+	}
+	return enc.Close()
 }
 
 // eraseFile blanks keys' columns in one file, read with sc's layout.
@@ -132,6 +182,26 @@ func (c *Connector) eraseFile(sc *sheetConf, path string, backup bool, keys, col
 	data, st, err := readFile(path)
 	if err != nil {
 		return nil, err
+	}
+	encrypted := backup && strings.HasSuffix(path, ageExt)
+	raw := data
+	if encrypted {
+		if len(c.w.identities) == 0 {
+			// Unreadable here, so unverifiable: it goes.
+			if !dryRun {
+				if err := os.Remove(path); err != nil {
+					return nil, err
+				}
+			}
+			return []Erased{{File: path, Backup: true, Removed: true}}, nil
+		}
+		r, err := age.Decrypt(bytes.NewReader(data), c.w.identities...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if data, err = io.ReadAll(io.LimitReader(r, maxEditBytes+1)); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	var ed editor
 	if sc.format == formatXLSX {
@@ -185,8 +255,15 @@ func (c *Connector) eraseFile(sc *sheetConf, path string, backup bool, keys, col
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if encrypted {
+		var buf bytes.Buffer
+		if err := encryptTo(&buf, b, c.backupRecipients()); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		b = buf.Bytes()
+	}
 	w := writer{now: c.w.now} // no backups: one would be a copy of what is erased
-	nst, err := w.replace(path, st, data, b)
+	nst, err := w.replace(path, st, raw, b)
 	if err != nil {
 		return nil, err
 	}
@@ -382,4 +459,20 @@ func readZipFile(f *zip.File) ([]byte, error) {
 	}
 	defer rc.Close()
 	return io.ReadAll(io.LimitReader(rc, maxEditBytes+1))
+}
+
+// backupRecipients are the recipients an erased encrypted backup is
+// encrypted to again: the configured ones, else those of the identities
+// that opened it.
+func (c *Connector) backupRecipients() []age.Recipient {
+	if len(c.w.recipients) > 0 {
+		return c.w.recipients
+	}
+	var out []age.Recipient
+	for _, id := range c.w.identities {
+		if x, ok := id.(*age.X25519Identity); ok {
+			out = append(out, x.Recipient())
+		}
+	}
+	return out
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/casebridge/casebridge/internal/proc"
 )
 
@@ -205,7 +207,13 @@ func staleTemp(pid int, host string, mtime, now time.Time) bool {
 type writer struct {
 	backups   int    // how many backups to keep; 0 keeps none
 	backupDir string // "" = .casebridge-backup next to the file
-	now       func() time.Time
+	// recipients, when set, encrypt every backup (age): it is written as
+	// <name>.<timestamp>.bak.age, readable only with an identity.
+	recipients []age.Recipient
+	// identities open encrypted backups (Erase); none: they cannot be
+	// read, only removed.
+	identities []age.Identity
+	now        func() time.Time
 	// beforeCheck, if set, runs just before the last look at the file
 	// (tests simulate a colleague saving meanwhile).
 	beforeCheck func()
@@ -369,7 +377,7 @@ func syncDir(dir string) {
 const backupLayout = "20060102T150405.000000000Z"
 
 // backup keeps orig as <backupDir>/<name>.<timestamp>.bak (0600, in a
-// 0700 folder): written under a temporary name, synced, then renamed, so a
+// 0700 folder; .bak.age, encrypted, when the writer has recipients): written under a temporary name, synced, then renamed, so a
 // .bak file is always complete. A backup that cannot be written whole (a
 // full disk: a write error, a short write, a failed sync) is removed and
 // fails the write, which then replaces nothing. Only once the new backup
@@ -403,7 +411,14 @@ func (w *writer) backup(path string, orig []byte) error {
 	if w.backupFile != nil {
 		out = w.backupFile(tmp)
 	}
-	n, err := out.Write(orig)
+	var n int
+	if len(w.recipients) > 0 {
+		// Encrypted at rest: the plain copy never touches the disk.
+		err = encryptTo(out, orig, w.recipients)
+		n = len(orig)
+	} else {
+		n, err = out.Write(orig)
+	}
 	if err == nil && n != len(orig) {
 		err = io.ErrShortWrite
 	}
@@ -417,10 +432,14 @@ func (w *writer) backup(path string, orig []byte) error {
 		return fail(err)
 	}
 	ts := w.now().UTC()
-	name := filepath.Join(dir, base+"."+ts.Format(backupLayout)+".bak")
+	ext := ".bak"
+	if len(w.recipients) > 0 {
+		ext = ".bak" + ageExt
+	}
+	name := filepath.Join(dir, base+"."+ts.Format(backupLayout)+ext)
 	for _, err := os.Lstat(name); err == nil; _, err = os.Lstat(name) {
 		ts = ts.Add(time.Nanosecond) // same clock reading: keep names unique and in order
-		name = filepath.Join(dir, base+"."+ts.Format(backupLayout)+".bak")
+		name = filepath.Join(dir, base+"."+ts.Format(backupLayout)+ext)
 	}
 	if err := os.Rename(tmpName, name); err != nil {
 		return fail(err)
@@ -441,17 +460,13 @@ func (w *writer) rotate(dir, base, newest string) {
 	}
 	var others []string
 	for _, e := range ents {
-		n := e.Name()
-		if n == newest || !e.Type().IsRegular() || !strings.HasPrefix(n, base+".") || !strings.HasSuffix(n, ".bak") ||
-			len(n) != len(base)+1+len(backupLayout)+4 {
-			continue
+		// Plain and encrypted backups count alike (a recipient added
+		// later leaves plain ones to rotate away).
+		if n := e.Name(); n != newest && e.Type().IsRegular() && isBackupName(base, n) {
+			others = append(others, n)
 		}
-		if _, err := time.Parse(backupLayout, n[len(base)+1:len(n)-4]); err != nil {
-			continue // not one of ours
-		}
-		others = append(others, n)
 	}
-	slices.Sort(others)
+	slices.SortFunc(others, func(a, b string) int { return strings.Compare(backupStamp(base, a), backupStamp(base, b)) })
 	for len(others) > 0 && len(others)+1 > w.backups {
 		_ = os.Remove(filepath.Join(dir, others[0]))
 		others = others[1:]
