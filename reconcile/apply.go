@@ -180,7 +180,7 @@ func (r *runner) record(w Write) (connector.Record, bool) {
 		return connector.Record{}, false
 	}
 	rec := connector.Record{Key: w.Key, Fields: make(map[string]connector.Value, len(w.Changes))}
-	if e.ro().moved != "" && e.keys[w.Side] != "" {
+	if e.co().moved != "" && e.keys[w.Side] != "" {
 		rec.Key = e.keys[w.Side] // rekeyed before apply: the key it has now
 	}
 	if w.Op == OpCreate && w.Side == Local {
@@ -205,7 +205,7 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 	s := batch[0].Side
 	sink := r.feat[s].Sink
 	fail := func(w Write, err error) {
-		w.e.out[s], w.e.rw().err[s] = oFailed, err
+		w.e.out[s], w.e.cw().err[s] = oFailed, err
 		r.counts.Failures++
 	}
 	if sink == nil {
@@ -220,7 +220,7 @@ func (r *runner) write(ctx context.Context, batch []Write, del bool) error {
 		// and none from it once taking the key failed (keyless.go).
 		kept := batch[:0:0]
 		for _, w := range batch {
-			if e := w.e; e.keyless && e.keys[SF] == "" && (s == SF || e.ro().rekeyErr != nil) {
+			if e := w.e; e.keyless && e.keys[SF] == "" && (s == SF || e.co().rekeyErr != nil) {
 				fail(w, connector.NewRecordError(w.Op.String(), "", r.job.Object, w.Key, "", connector.CodeNotProcessed, connector.Permanent,
 					errors.New("the Salesforce record did not take its key")))
 				continue
@@ -346,7 +346,7 @@ func (r *runner) commitBatch(ctx context.Context, batch []Write) error {
 				return err
 			}
 			if w.e.out[w.Side] == oFailed {
-				ferr := w.e.ro().err[w.Side]
+				ferr := w.e.co().err[w.Side]
 				re := state.RecordErr{RunID: r.runID, Key: w.Key, Code: string(connector.CodeOf(ferr)), Message: ferr.Error(), At: now}
 				if rerr, ok := ferr.(*connector.RecordError); ok {
 					re.Field = rerr.Field
@@ -375,13 +375,13 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		r.holdCursor = true
 		return nil
 	}
-	if e.ro().moved != "" {
+	if e.co().moved != "" {
 		// Rekeyed: the record's state moves to its new key.
-		if err := tx.ClearPending(e.ro().moved); err != nil {
+		if err := tx.ClearPending(e.co().moved); err != nil {
 			return err
 		}
 		if e.has {
-			if err := tx.DeleteRecord(e.ro().moved); err != nil {
+			if err := tx.DeleteRecord(e.co().moved); err != nil {
 				return err
 			}
 		}
@@ -399,7 +399,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 	}
 	if e.unknown {
 		if e.has || e.pres[SF] == pPresent || e.pres[Local] == pPresent {
-			return pend(state.ReasonUnknown, e.ro().why[SF]+e.ro().why[Local])
+			return pend(state.ReasonUnknown, e.co().why[SF]+e.co().why[Local])
 		}
 		return nil
 	}
@@ -415,7 +415,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		var err error
 		switch e.out[s] {
 		case oFailed:
-			err = pend(reason, string(connector.CodeOf(e.ro().err[s])))
+			err = pend(reason, string(connector.CodeOf(e.co().err[s])))
 		case oHeld:
 			if err = pend(state.ReasonBudget, ""); err == nil && reason == state.ReasonPendingCreate {
 				err = pend(reason, "")
@@ -427,8 +427,8 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 			return err
 		}
 	}
-	if e.ro().rekeyErr != nil {
-		if err := pend(state.ReasonFailedWrite, string(cmp.Or(connector.CodeOf(e.ro().rekeyErr), connector.CodeNotProcessed))); err != nil {
+	if e.co().rekeyErr != nil {
+		if err := pend(state.ReasonFailedWrite, string(cmp.Or(connector.CodeOf(e.co().rekeyErr), connector.CodeNotProcessed))); err != nil {
 			return err
 		}
 	}
@@ -464,7 +464,7 @@ func (r *runner) commit(tx state.Tx, e *entry, now time.Time) error {
 		}
 	}
 	if e.ro().dec == nil {
-		if e.has && (e.newFlags != e.flags || e.ro().fp[SF] != nil || e.ro().fp[Local] != nil || e.ro().moved != "") {
+		if e.has && (e.newFlags != e.flags || e.ro().fp[SF] != nil || e.ro().fp[Local] != nil || e.co().moved != "") {
 			return r.put(tx, e, r.lastSeen(e))
 		}
 		return nil

@@ -295,3 +295,48 @@ func BenchmarkPlan100kStreaming(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
 }
+
+// BenchmarkFirstSyncDryRun100k is the dry run of a first sync whose
+// 100,000 records are all on the local side (a large sheet into an empty
+// org): one create planned per record, generated sides, a SQLite state.
+// live-B/record is the heap the finished run's result holds (its plan and
+// the entries behind it) per record: what a run of a million rows holds a
+// million times over.
+func BenchmarkFirstSyncDryRun100k(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	st, err := state.OpenSQLite(ctx, filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	fp, _ := reconcile.NewFingerprinter(testKey)
+	job := &reconcile.Job{Name: "bench", Object: "Case__c"}
+	for _, f := range benchObject().Fields[1:] {
+		job.Fields = append(job.Fields, reconcile.FieldSpec{Name: f.Name, RuleHash: "r1"})
+	}
+	eng := &reconcile.Engine{SF: &genSide{name: "salesforce"}, Local: &genSide{name: "local", n: n}, Store: st, FP: fp}
+	opts := reconcile.RunOptions{DryRun: true, Force: true}
+	var held uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		base := m.HeapAlloc
+		res, err := eng.Run(ctx, job, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		if m.HeapAlloc > base {
+			held = max(held, m.HeapAlloc-base)
+		}
+		if got := len(res.Plan.Writes); got != n {
+			b.Fatalf("plan has %d writes, want %d", got, n)
+		}
+		runtime.KeepAlive(res)
+	}
+	b.ReportMetric(float64(held)/n, "live-B/record")
+}

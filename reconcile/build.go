@@ -5,8 +5,8 @@ package reconcile
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/casebridge/casebridge/state"
@@ -14,8 +14,24 @@ import (
 
 func (r *runner) buildPlan(order []*entry) {
 	p := &Plan{Job: r.job.Name, First: r.first, Incremental: r.incr, Unreadable: r.unread, Deferred: r.deferred}
-	var ups [2][]Write
-	var dels [2][]Write
+	// The writes are counted first and placed in one slice of their exact
+	// size, in apply order (upserts to Salesforce, upserts to local,
+	// deletes on Salesforce, deletes on local): a first sync of a million
+	// rows holds a million writes, and no second copy of them.
+	var n [4]int // by writeGroup
+	for _, e := range order {
+		if e.unknown {
+			continue
+		}
+		for s := SF; s <= Local; s++ {
+			if e.op[s] != 0 {
+				n[writeGroup(s, e.op[s])]++
+			}
+		}
+	}
+	p.Writes = make([]Write, n[0]+n[1]+n[2]+n[3])
+	pos := [4]int{0, n[0], n[0] + n[1], n[0] + n[1] + n[2]}
+	var ch changeLists
 	for _, e := range order {
 		if e.pres[SF] == pPresent {
 			p.Seen[SF]++
@@ -47,12 +63,12 @@ func (r *runner) buildPlan(order []*entry) {
 		case e.unknown:
 			for s := SF; s <= Local; s++ {
 				if e.pres[s] == pUnknown {
-					p.Notes = append(p.Notes, Note{Kind: NoteUnknown, Key: e.key(), Detail: s.String() + ": " + e.ro().why[s]})
+					p.Notes = append(p.Notes, Note{Kind: NoteUnknown, Key: e.key(), Detail: s.String() + ": " + e.co().why[s]})
 				}
 			}
 			continue
 		case !e.has && !e.hasWrite() && (e.pres[SF] == pPresent) != (e.pres[Local] == pPresent):
-			if _, dead := r.tombs[r.FP.KeyHash(e.id)]; dead {
+			if r.tombstoned(e.id) {
 				p.Notes = append(p.Notes, Note{Kind: NoteBlocked, Key: e.key(), Detail: "tombstone: not created again"})
 			}
 		case e.has && !e.hasWrite() && r.job.deletes() == Flag && e.newFlags != 0 && (e.pres[SF] == pPresent) != (e.pres[Local] == pPresent):
@@ -82,7 +98,7 @@ func (r *runner) buildPlan(order []*entry) {
 			if e.op[s] == 0 {
 				continue
 			}
-			w := Write{Side: s, Op: e.op[s], Key: e.keys[s], Reason: e.ro().opReason[s], e: e}
+			w := Write{Side: s, Op: e.op[s], Key: e.keys[s], Reason: e.opWhy[s].String(), e: e}
 			if w.Key == "" {
 				w.Key = e.keys[s.Other()]
 			}
@@ -90,25 +106,76 @@ func (r *runner) buildPlan(order []*entry) {
 			case OpCreate:
 				for _, i := range r.jobOrder {
 					if r.creates(e, s, i) {
-						w.Changes = append(w.Changes, Change{Field: r.names[i]})
+						ch.add(i, "")
 					}
 				}
-				ups[s] = append(ups[s], w)
+				w.Changes = ch.list(r.names)
 			case OpUpdate:
 				for _, i := range r.jobOrder {
 					if d := e.x.dec[i]; d.kind == dWrite && d.to == s {
-						w.Changes = append(w.Changes, Change{Field: r.names[i], Reason: d.reason})
+						ch.add(i, d.reason)
 					}
 				}
-				ups[s] = append(ups[s], w)
-			case OpDelete:
-				dels[s] = append(dels[s], w)
+				w.Changes = ch.list(r.names)
 			}
+			g := writeGroup(s, e.op[s])
+			p.Writes[pos[g]] = w
+			pos[g]++
 		}
 	}
-	p.Writes = slices.Concat(ups[SF], ups[Local], dels[SF], dels[Local])
 	r.keylessReport(p)
 	r.plan = p
+}
+
+// writeGroup is the place of a write of op on side s in a plan's order:
+// upserts to Salesforce, upserts to local, deletes on Salesforce, deletes
+// on local.
+func writeGroup(s Side, op Op) int {
+	if op == OpDelete {
+		return 2 + int(s)
+	}
+	return int(s)
+}
+
+// changeLists makes the Changes of a plan's writes, one list shared by
+// every write that sets the same fields for the same reasons: most writes
+// of a run set alike (every field of a create, the one field edited), so a
+// plan of a million writes holds a handful of lists rather than a million.
+type changeLists struct {
+	sig   []byte // the list being made: field indexes and reasons
+	idx   []int
+	why   []string
+	lists map[string][]Change
+}
+
+// add appends field i, set for reason, to the list being made.
+func (c *changeLists) add(i int, reason string) {
+	c.sig = binary.AppendUvarint(c.sig, uint64(i))
+	c.sig = binary.AppendUvarint(c.sig, uint64(len(reason)))
+	c.sig = append(c.sig, reason...)
+	c.idx = append(c.idx, i)
+	c.why = append(c.why, reason)
+}
+
+// list returns the list made since the last call (nil if empty), shared
+// with the writes that set the same, and starts the next.
+func (c *changeLists) list(names []string) []Change {
+	defer func() { c.sig, c.idx, c.why = c.sig[:0], c.idx[:0], c.why[:0] }()
+	if len(c.idx) == 0 {
+		return nil
+	}
+	if l, ok := c.lists[string(c.sig)]; ok {
+		return l
+	}
+	l := make([]Change, len(c.idx))
+	for k, i := range c.idx {
+		l[k] = Change{Field: names[i], Reason: c.why[k]}
+	}
+	if c.lists == nil {
+		c.lists = map[string][]Change{}
+	}
+	c.lists[string(c.sig)] = l
+	return l
 }
 
 // safety applies the aborts that come before any write.

@@ -23,7 +23,7 @@ func (r *runner) matchOn() {
 	}
 	type tuple = string
 	sig := func(e *entry, s Side) (tuple, bool) {
-		t := e.ro().match[s]
+		t := e.co().match[s]
 		return t, t != ""
 	}
 	var side [2]map[tuple][]*entry
@@ -52,7 +52,7 @@ func (r *runner) matchOn() {
 				strings.Join(r.job.MatchOn, ","), len(sfs), len(ls))
 			for _, e := range slices.Concat(sfs, ls) {
 				e.ambiguous = true
-				e.rw().note = d
+				e.cw().note = d
 			}
 			continue
 		}
@@ -62,7 +62,8 @@ func (r *runner) matchOn() {
 			continue
 		}
 		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
-		a.rw().vals[Local], a.rw().mod[Local] = b.ro().vals[Local], b.ro().mod[Local]
+		a.rw().vals[Local] = b.ro().vals[Local]
+		r.setMod(a, Local, b.co().mod[Local])
 		a.matched = true
 		delete(r.entries, b.id)
 		r.alias[b.id] = a.id
@@ -139,13 +140,13 @@ func (r *runner) decide(e *entry) {
 			from = Local
 		}
 		to := from.Other()
-		if _, dead := r.tombs[r.FP.KeyHash(e.id)]; dead {
+		if r.tombstoned(e.id) {
 			e.dirty = e.pendingBefore
 			return
 		}
 		if dir.writes(to) {
 			e.op[to] = OpCreate
-			e.rw().opReason[to] = "new on " + from.String()
+			e.opWhy[to] = newOn[from]
 			e.gated = !r.open(e, from)
 		}
 		e.dirty = e.pendingBefore
@@ -170,11 +171,55 @@ func (r *runner) decide(e *entry) {
 			// reads both sides whole. (A row with an emptied key cell
 			// only makes the records not seen on its side unknown.)
 			e.unknown, e.dirty, e.pres[gone] = true, true, pUnknown
-			e.rw().why[gone] = fmt.Sprintf("deleted on %s; a delete waits for a complete read (%d %s row(s) unreadable)", gone, n, s)
+			e.cw().why[gone] = fmt.Sprintf("deleted on %s; a delete waits for a complete read (%d %s row(s) unreadable)", gone, n, s)
 			return
 		}
 		r.deleted(e, gone)
 	}
+}
+
+// opReason says why a record is created or deleted on a side: a byte in
+// its entry rather than a string (a first sync holds one per record until
+// apply).
+type opReason uint8
+
+// The reasons, by the side the record is new on, deleted on, or deleted on
+// and edited on the other.
+const (
+	rNone opReason = iota
+	rNewOnSF
+	rNewOnLocal
+	rDeletedOnSF
+	rDeletedOnLocal
+	rEditWinsSF    // deleted on salesforce, edited on local
+	rEditWinsLocal // deleted on local, edited on salesforce
+)
+
+var (
+	newOn     = [2]opReason{rNewOnSF, rNewOnLocal}
+	deletedOn = [2]opReason{rDeletedOnSF, rDeletedOnLocal}
+	editWins  = [2]opReason{rEditWinsSF, rEditWinsLocal}
+)
+
+var opReasons = [...]string{
+	rNewOnSF:        "new on " + SF.String(),
+	rNewOnLocal:     "new on " + Local.String(),
+	rDeletedOnSF:    "deleted on " + SF.String(),
+	rDeletedOnLocal: "deleted on " + Local.String(),
+	rEditWinsSF:     fmt.Sprintf("deleted on %s, edited on %s: edit wins", SF, Local),
+	rEditWinsLocal:  fmt.Sprintf("deleted on %s, edited on %s: edit wins", Local, SF),
+}
+
+func (o opReason) String() string { return opReasons[o] }
+
+// tombstoned reports whether the key of the record id has a tombstone
+// (its hash is made only when the object has tombstones at all).
+func (r *runner) tombstoned(id string) bool {
+	if len(r.tombs) == 0 {
+		return false
+	}
+	_, dead := r.tombs[r.FP.KeyHash(id)]
+	return dead
 }
 
 // maxUnreadLogged bounds the unreadable rows one run logs (a file of
@@ -224,12 +269,12 @@ func (r *runner) deleted(e *entry, gone Side) {
 	if edited && dir.writes(gone) { // refetch reads the values if need be
 		e.gated = !r.open(e, keep)
 		e.op[gone] = OpCreate
-		e.rw().opReason[gone] = fmt.Sprintf("deleted on %s, edited on %s: edit wins", gone, keep)
+		e.opWhy[gone] = editWins[gone]
 		return
 	}
 	if policy == Propagate && dir.writes(keep) {
 		e.op[keep] = OpDelete
-		e.rw().opReason[keep] = "deleted on " + gone.String()
+		e.opWhy[keep] = deletedOn[gone]
 		return
 	}
 	e.newFlags = e.flags | goneFlag
@@ -439,7 +484,7 @@ func (r *runner) policy(e *entry, i int, p Policy, what string) fdec {
 	case LocalWins:
 		return write(SF, l, what+": local_wins")
 	case NewestWins:
-		ms, ml := e.ro().mod[SF], e.ro().mod[Local]
+		ms, ml := e.co().mod[SF], e.co().mod[Local]
 		switch {
 		case ms.IsZero() || ml.IsZero():
 			return fdec{kind: dConflict, reason: what + ": newest_wins without modification times: manual"}

@@ -203,18 +203,27 @@ const (
 	oHeld // held back by the write budget
 )
 
+// entry is one record of the run, both sides. A run holds one per record
+// of the job (and per row read), so its fields are ordered words first,
+// then bytes, leaving no padding between them.
 type entry struct {
-	id            string
+	id   string
+	keys [2]string
+	fs   []fstate // by internal field index
+	x    *extra   // the rarer parts, allocated when needed
+	// salt binds the record's stored fingerprints (fingerprint.go); zero
+	// until the record has one (new, or loaded from format 1 in a run
+	// that does not write).
+	salt salt
+
 	has           bool // has state
-	keys          [2]string
 	flags         state.Flags
-	fs            []fstate // by internal field index
 	pres          [2]presence
-	x             *extra // the rarer parts, allocated when needed
 	listed        bool
 	pendingBefore bool
 
 	op       [2]Op
+	opWhy    [2]opReason // why op is a create or a delete (opReason.String)
 	out      [2]outcome
 	newFlags state.Flags
 	drop     bool // forget the record (gone on both sides)
@@ -238,10 +247,6 @@ type entry struct {
 	// v1: the state was loaded from format 1 (unbound fingerprints); this
 	// run's apply writes it bound (fingerprint.go, convertV1).
 	v1 bool
-	// salt binds the record's stored fingerprints (fingerprint.go); zero
-	// until the record has one (new, or loaded from format 1 in a run
-	// that does not write).
-	salt salt
 }
 
 // fstate is a state.FieldState without its name (runner.names gives it)
@@ -251,23 +256,32 @@ type fstate struct {
 }
 
 // extra holds what only records with something to do need, so that the
-// 99% that have nothing to do stay small.
+// 99% that have nothing to do stay small. It is itself kept small: a
+// record created or updated carries its fingerprints, decisions, values
+// and Ids here (a 1,000,000-row first sync holds one per row), and the
+// rest, which few records need, is in cold.
 type extra struct {
-	fp  [2][]state.Fingerprint // current fingerprints; nil: as last seen
-	dec []fdec                 // field decisions; nil: nothing to do
+	fp   [2][]state.Fingerprint // current fingerprints; nil: as last seen
+	dec  []fdec                 // field decisions; nil: nothing to do
+	vals [2][]connector.Value   // kept canonical values, when needed
+	// id holds each side's Record.ID as read (the Salesforce Id; locally,
+	// the Salesforce Id the row links to), or as a create returned it.
+	id   [2]string
+	cold *cold // the rarer parts, allocated when needed
+}
+
+// cold holds the parts of a record's extra that few records need: a
+// changed rule, a rekey, a newest_wins policy, an unknown side, a failed
+// write, a keyless record, a match_on tuple.
+type cold struct {
 	// rules holds each field's stored rule when one of them is not the
 	// job's current rule (nil: every field is under its current rule).
 	rules    []state.Fingerprint
-	rekeyErr error                // why a rekey did not happen
-	moved    string               // the state key the record was kept under before a rekey
-	vals     [2][]connector.Value // kept canonical values, when needed
-	mod      [2]time.Time         // modification times of kept records
-	why      [2]string            // why a side is unknown
-	opReason [2]string
+	rekeyErr error        // why a rekey did not happen
+	moved    string       // the state key the record was kept under before a rekey
+	mod      [2]time.Time // modification times of kept records (newest_wins only: runner.needMod)
+	why      [2]string    // why a side is unknown
 	err      [2]error
-	// id holds each side's Record.ID as read (the Salesforce Id; locally,
-	// the Salesforce Id the row links to), or as a create returned it.
-	id [2]string
 	// adoptKey is the key a keyless record takes if adopted; note says
 	// why one is not, or why a match is ambiguous (value-free).
 	adoptKey string
@@ -277,7 +291,10 @@ type extra struct {
 	match [2]string
 }
 
-var noExtra extra
+var (
+	noExtra extra
+	noCold  cold
+)
 
 // ro returns e's extra for reading (a shared zero one if none).
 func (e *entry) ro() *extra {
@@ -295,16 +312,42 @@ func (e *entry) rw() *extra {
 	return e.x
 }
 
+// co returns e's cold parts for reading (a shared zero one if none).
+func (e *entry) co() *cold {
+	if e.x == nil || e.x.cold == nil {
+		return &noCold
+	}
+	return e.x.cold
+}
+
+// cw returns e's cold parts for writing, allocating them.
+func (e *entry) cw() *cold {
+	x := e.rw()
+	if x.cold == nil {
+		x.cold = new(cold)
+	}
+	return x.cold
+}
+
+// setMod records the modification time of e's record on side s, when the
+// job's policies compare them (runner.needMod): no cold parts otherwise.
+func (r *runner) setMod(e *entry, s Side, t time.Time) {
+	if !r.needMod || t.IsZero() && e.co().mod[s].IsZero() {
+		return
+	}
+	e.cw().mod[s] = t
+}
+
 // ruleOf returns the rule the baseline of field i was made under, as
 // stored (0: none).
 func (r *runner) ruleOf(e *entry, i int) state.Fingerprint {
 	if !e.has {
 		return 0 // no state: nothing stored
 	}
-	if e.x == nil || e.x.rules == nil {
-		return r.rule[i]
+	if rules := e.co().rules; rules != nil {
+		return rules[i]
 	}
-	return e.x.rules[i]
+	return r.rule[i]
 }
 
 // cur returns the current (or last seen) fingerprint of field i on side
@@ -415,6 +458,9 @@ type runner struct {
 	// holdCursor keeps the change cursor where it was: a keyless
 	// record could not take its key, and must be read again.
 	holdCursor bool
+	// needMod: a policy of the job is newest_wins, so records keep their
+	// modification times (setMod).
+	needMod bool
 }
 
 func (e *Engine) now() time.Time {
@@ -514,7 +560,7 @@ func (r *runner) unsettled() map[string]bool {
 		// Unknown, held for a person, left for the next run (a run that
 		// wrote held records first), or not keyed in Salesforce yet: the
 		// record is not on both sides as far as this run knows.
-		if e.unknown || e.ambiguous || r.deferred && !e.drain || e.ro().rekeyErr != nil {
+		if e.unknown || e.ambiguous || r.deferred && !e.drain || e.co().rekeyErr != nil {
 			out[id] = true
 		}
 		for s := SF; s <= Local; s++ {
@@ -670,6 +716,7 @@ func (r *runner) prepare(ctx context.Context) error {
 			}
 		}
 	}
+	r.needMod = r.job.conflict() == NewestWins || r.job.initial() == NewestWins
 	r.keyCase = r.obj[SF].KeyField().CaseSensitive
 	r.keyLen = r.obj[SF].KeyField().Length
 	if l, ok := r.Local.(Linker); ok {

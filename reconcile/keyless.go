@@ -73,7 +73,7 @@ func (r *runner) takeKeyless(rec connector.Record) {
 			}
 		}
 		if v = strings.TrimSpace(v); v != "" {
-			e.rw().adoptKey = a.Prefix + v
+			e.cw().adoptKey = a.Prefix + v
 		}
 	}
 	rec.Err = nil
@@ -94,7 +94,8 @@ func (r *runner) absorb(a, b *entry) *entry {
 	x := a.rw()
 	b.pres[SF], b.keys[SF] = pPresent, ""
 	y := b.rw()
-	y.fp[SF], y.vals[SF], y.mod[SF], y.id[SF] = x.fp[SF], x.vals[SF], x.mod[SF], x.id[SF]
+	y.fp[SF], y.vals[SF], y.id[SF] = x.fp[SF], x.vals[SF], x.id[SF]
+	r.setMod(b, SF, a.co().mod[SF])
 	b.keyless, b.rekey = true, true
 	delete(r.entries, a.id)
 	return b
@@ -153,12 +154,12 @@ func (r *runner) emptiedKeys() {
 			continue
 		}
 		k.ambiguous = true
-		k.rw().note = "salesforce record " + k.ro().id[SF] + " has no key and holds the values of " + e.key() +
+		k.cw().note = "salesforce record " + k.ro().id[SF] + " has no key and holds the values of " + e.key() +
 			": was its key emptied in Salesforce? Put the key back; until then neither is synced"
 		// Not deleted (a complete read did not see it), and not written
 		// to by its key either (an upsert would make a second record).
 		e.pres[SF] = pUnknown
-		e.rw().why[SF] = "salesforce record " + k.ro().id[SF] + " holds its values without a key"
+		e.cw().why[SF] = "salesforce record " + k.ro().id[SF] + " holds its values without a key"
 	}
 }
 
@@ -179,20 +180,20 @@ func (r *runner) adoptKeyless() {
 			r.keylessLeft = append(r.keylessLeft, e)
 			continue
 		}
-		k := e.ro().adoptKey
+		k := e.co().adoptKey
 		if k == "" || !r.keyOK(k) {
 			why := "its " + r.job.Adopt.Field + " is empty"
 			if k != "" {
 				why = "the key it would take cannot be a key"
 			}
-			e.rw().note = "salesforce record " + sfID + " has no key and is not adopted: " + why
+			e.cw().note = "salesforce record " + sfID + " has no key and is not adopted: " + why
 			r.keylessLeft = append(r.keylessLeft, e)
 			continue
 		}
 		nid := r.keyID(k)
 		if o := r.entries[nid]; o != nil {
 			if o.has || o.pres[SF] != pAbsent || o.pres[Local] != pPresent {
-				e.rw().note = "salesforce record " + sfID + " has no key and is not adopted: the key " + k + " is in use"
+				e.cw().note = "salesforce record " + sfID + " has no key and is not adopted: the key " + k + " is in use"
 				r.keylessLeft = append(r.keylessLeft, e)
 				continue
 			}
@@ -213,7 +214,7 @@ func (r *runner) adoptKeyless() {
 func (r *runner) keylessNotes(p *Plan, e *entry) {
 	switch {
 	case e.ambiguous:
-		p.Notes = append(p.Notes, Note{Kind: NoteAmbiguous, Key: e.key(), Detail: e.ro().note})
+		p.Notes = append(p.Notes, Note{Kind: NoteAmbiguous, Key: e.key(), Detail: e.co().note})
 	case e.keyless && e.adopted && !e.unknown:
 		p.Notes = append(p.Notes, Note{Kind: NoteAdopted, Key: e.keys[Local], Detail: "salesforce record " + e.ro().id[SF] + " had no key: it takes this key and is created on local"})
 	}
@@ -229,7 +230,7 @@ func (r *runner) keylessReport(p *Plan) {
 			continue
 		}
 		p.KeylessNew++
-		d := e.ro().note
+		d := e.co().note
 		if d == "" {
 			d = "salesforce record " + e.ro().id[SF] + " has no key: not in this job (adopt brings such records, match_on pairs them)"
 		}

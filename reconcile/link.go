@@ -85,7 +85,8 @@ func (r *runner) linkPairs() {
 		a.pres[Local], a.keys[Local], a.rw().fp[Local] = pPresent, b.keys[Local], b.ro().fp[Local]
 		r.unbind(a, b.ro().fp[Local]) // a's state was matched to its Salesforce values only
 		x := a.rw()
-		x.vals[Local], x.mod[Local], x.id[Local] = b.ro().vals[Local], b.ro().mod[Local], link
+		x.vals[Local], x.id[Local] = b.ro().vals[Local], link
+		r.setMod(a, Local, b.co().mod[Local])
 		a.linked = true
 		delete(r.entries, b.id)
 		r.alias[b.id] = a.id
@@ -166,7 +167,7 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			r.stopped = fmt.Errorf("job %s: set keys on %s: %w", r.job.Name, SF, err)
 			for _, e := range todo {
 				if e.keyless {
-					e.rw().rekeyErr = err
+					e.cw().rekeyErr = err
 					r.holdCursor = true
 				}
 			}
@@ -195,7 +196,7 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 			}
 			failed = append(failed, re)
 			r.counts.Failures++
-			e.rw().rekeyErr, e.dirty = ferr, true
+			e.cw().rekeyErr, e.dirty = ferr, true
 			if e.keyless {
 				// No key in Salesforce: no write (an upsert by the key
 				// would create a second record) and no state; the record
@@ -207,8 +208,8 @@ func (r *runner) rekeys(ctx context.Context, es []*entry, pre bool) error {
 		e.keys[SF] = e.keys[Local]
 		e.keyless = false
 		if nid := r.keyID(e.keys[Local]); nid != e.id {
-			if e.ro().moved == "" {
-				e.rw().moved = e.id
+			if e.co().moved == "" {
+				e.cw().moved = e.id
 			}
 			e.id = nid
 		}

@@ -56,7 +56,7 @@ func (r *runner) load(ctx context.Context) error {
 			}
 		}
 		if rules != nil {
-			e.rw().rules = rules
+			e.cw().rules = rules
 		}
 		if v1 {
 			r.loadV1(e, rs.Fields)
@@ -148,11 +148,12 @@ func (r *runner) needsFull() bool {
 		if !e.has {
 			continue
 		}
-		if e.x == nil || e.x.rules == nil {
+		rules := e.co().rules
+		if rules == nil {
 			continue // every rule current
 		}
 		for i := range e.fs {
-			fs, rule := &e.fs[i], e.x.rules[i]
+			fs, rule := &e.fs[i], rules[i]
 			// A field never initialised because it was unknown on the
 			// local side has its Salesforce last seen stored: it needs no
 			// complete read. A field new to the job (nothing stored) does.

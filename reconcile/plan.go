@@ -3,6 +3,7 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -44,7 +45,9 @@ type Write struct {
 	// whose reasons are per field).
 	Reason string
 	// Changes lists the fields written: for an update each with its
-	// reason, for a create every field set.
+	// reason, for a create every field set. A plan's writes that set the
+	// same fields for the same reasons share one list: read it, never
+	// modify it.
 	Changes []Change
 
 	e *entry
@@ -165,14 +168,32 @@ func (p *Plan) Count(op Op) int {
 
 // Lines returns one line per write and note, in plan order.
 func (p *Plan) Lines() []string {
-	out := make([]string, 0, len(p.Writes)+len(p.Notes))
-	for _, w := range p.Writes {
-		out = append(out, w.String())
-	}
-	for _, n := range p.Notes {
-		out = append(out, n.String())
+	out := make([]string, 0, p.Len())
+	for l := range p.All() {
+		out = append(out, l)
 	}
 	return out
+}
+
+// Len returns how many lines Lines would return.
+func (p *Plan) Len() int { return len(p.Writes) + len(p.Notes) }
+
+// All yields the lines of Lines one at a time, each made as it is
+// yielded: a plan of a million writes prints without holding a million
+// lines.
+func (p *Plan) All() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, w := range p.Writes {
+			if !yield(w.String()) {
+				return
+			}
+		}
+		for _, n := range p.Notes {
+			if !yield(n.String()) {
+				return
+			}
+		}
+	}
 }
 
 // String returns Lines joined by newlines.

@@ -104,7 +104,7 @@ func (r *runner) read(ctx context.Context) error {
 		r.localNotSeen(e)
 		if e.pres[SF] == pNone && e.has && r.unread[SF] > 0 {
 			e.pres[SF] = pUnknown
-			e.rw().why[SF] = fmt.Sprintf("not seen, and %d record(s) had no usable key", r.unread[SF])
+			e.cw().why[SF] = fmt.Sprintf("not seen, and %d record(s) had no usable key", r.unread[SF])
 		}
 		if e.pres[SF] == pNone {
 			switch {
@@ -170,7 +170,7 @@ func (r *runner) localNotSeen(e *entry) {
 	e.pres[Local] = pAbsent
 	if e.has && r.unread[Local] > 0 {
 		e.pres[Local] = pUnknown
-		e.rw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
+		e.cw().why[Local] = fmt.Sprintf("not seen, and %d row(s) had no usable key", r.unread[Local])
 	}
 }
 
@@ -287,9 +287,9 @@ func (r *runner) refetch(ctx context.Context) error {
 			if e.pres[s] == pNone {
 				e.pres[s] = pAbsent
 			}
-			e.op, e.gated, e.tomb = [2]Op{}, false, false
+			e.op, e.opWhy, e.gated, e.tomb = [2]Op{}, [2]opReason{}, false, false
 			if e.x != nil {
-				e.x.dec, e.x.opReason = nil, [2]string{}
+				e.x.dec = nil
 			}
 			e.newFlags, e.drop, e.unknown, e.dirty = e.flags, false, false, false
 			r.decide(e)
@@ -401,7 +401,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	}
 	if rec.Err != nil {
 		e.pres[s] = pUnknown
-		e.rw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
+		e.cw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
 		if s == SF && e.has && connector.CodeOf(rec.Err) == connector.CodeOutOfScope {
 			e.outScope = true // left the where (decide.go, leftScope)
 		}
@@ -415,7 +415,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	}
 	if e.pres[s] == pPresent {
 		e.pres[s] = pUnknown
-		e.rw().why[s] = "duplicate key"
+		e.cw().why[s] = "duplicate key"
 		e.x.fp[s], e.x.vals[s] = nil, nil
 		return
 	}
@@ -431,7 +431,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 		v, err := canonical(raw, r.sfF[i])
 		if err != nil {
 			e.pres[s] = pUnknown
-			e.rw().why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
+			e.cw().why[s] = name + ": " + string(cmp.Or(connector.CodeOf(err), connector.CodeInvalidValue))
 			return
 		}
 		vals[i] = v
@@ -462,14 +462,15 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	}
 	if keep {
 		x := e.rw()
-		x.fp[s], x.mod[s] = slices.Clone(fps), rec.Modified
+		x.fp[s] = slices.Clone(fps)
+		r.setMod(e, s, rec.Modified)
 		if !r.opts.DryRun {
 			// The values a write sends. A dry run writes nothing: it keeps
 			// fingerprints only (a plan names fields, never values).
 			x.vals[s] = slices.Clone(vals)
 		}
 		if len(r.matchIdx) > 0 && !e.has {
-			x.match[s] = r.matchTuple(fps, vals)
+			e.cw().match[s] = r.matchTuple(fps, vals)
 		}
 	} else if !same {
 		e.rw().fp[s] = slices.Clone(fps)
