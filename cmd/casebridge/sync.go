@@ -225,9 +225,8 @@ func writePlans(w io.Writer, res *reconcile.Result) {
 	if res == nil || res.Plan == nil {
 		return
 	}
-	lines := res.Plan.Lines()
-	fmt.Fprintf(w, "plan for %s: %d line(s)\n", res.Plan.Job, len(lines))
-	for _, l := range lines {
+	fmt.Fprintf(w, "plan for %s: %d line(s)\n", res.Plan.Job, res.Plan.Len())
+	for l := range res.Plan.All() { // one line at a time: a plan may hold millions
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	for _, c := range res.Children {
