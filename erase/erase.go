@@ -8,7 +8,8 @@
 //     a sheet's row, live or marked deleted, and the same cells in every
 //     backup of the sheet (connector/sheet's Erase; an encrypted backup is
 //     opened with Eraser.BackupIdentities, or removed whole without one);
-//     a database row's columns are set to NULL;
+//     a database row's columns, a soft-deleted row's too, are set to NULL
+//     (a NOT NULL text column to the empty text: connector/sqldb's Erase);
 //   - anonymises the Salesforce record as its rules' classes say: direct
 //     and sensitive fields are cleared (null); quasi-identifiers are
 //     coarsened where a coarser value still serves aggregate reporting, a
@@ -309,47 +310,21 @@ func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.Job
 		}
 		return nil
 	}
-	// A database: the rows that exist get their classified columns set
-	// to NULL (an upsert of a key that does not exist would create it).
-	kr, ok := local.(connector.KeyReader)
-	sink, ok2 := local.(connector.Sink)
-	if !ok || !ok2 {
-		return fmt.Errorf("source %s cannot be read by key and written: erase its rows by hand", job.Source.Name)
-	}
-	var writes []connector.Record
-	err := kr.ReadKeys(ctx, m.LocalObject, keys, func(rec connector.Record) error {
-		r := byKey(rec.Key)
-		if r == nil {
-			return nil
-		}
-		r.LocalFound = true
-		w := connector.Record{Key: rec.Key, Fields: map[string]connector.Value{}}
-		for _, c := range cols {
-			for name, v := range rec.Fields {
-				if strings.EqualFold(name, c) {
-					w.Fields[name] = connector.Null()
-					if !v.IsNull() {
-						r.Local = append(r.Local, name)
-					}
-				}
-			}
-		}
-		writes = append(writes, w)
-		return nil
+	// A database: the columns of the keys' rows, soft-deleted ones too,
+	// set to NULL (connector/sqldb's Erase).
+	db, ok := local.(interface {
+		Erase(ctx context.Context, object string, keys, columns []string, dryRun bool) (map[string][]string, error)
 	})
+	if !ok {
+		return fmt.Errorf("source %s cannot be erased by casebridge: erase its rows by hand", job.Source.Name)
+	}
+	done, err := db.Erase(ctx, m.LocalObject, keys, cols, dryRun)
 	if err != nil {
 		return fmt.Errorf("source %s: %w", job.Source.Name, err)
 	}
-	if dryRun || len(writes) == 0 {
-		return nil
-	}
-	res, err := sink.Upsert(ctx, m.LocalObject, writes)
-	if err != nil {
-		return fmt.Errorf("source %s: %w", job.Source.Name, err)
-	}
-	for _, r := range res {
-		if r.Err != nil {
-			return fmt.Errorf("source %s: %w", job.Source.Name, r.Err)
+	for k, names := range done {
+		if r := byKey(k); r != nil {
+			r.LocalFound, r.Local = true, names
 		}
 	}
 	return nil

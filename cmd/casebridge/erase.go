@@ -27,6 +27,7 @@ on both sides and in every copy casebridge keeps:
             children reads are blanked in the key's rows (a row marked
             deleted too), in the sheet and in each of its backups (no new
             backup is made); a database row's columns are set to NULL
+            (a soft-deleted row's too)
   salesforce  direct and sensitive fields are cleared (null); quasi-
             identifiers are coarsened where a coarser value serves
             aggregate reporting (a date or date-time becomes 1 January of
