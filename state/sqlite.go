@@ -3,7 +3,9 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
@@ -19,12 +21,19 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 	// Fingerprints are pseudonymous data: the file, and the WAL and
 	// shared-memory files beside it, are for this user only. SQLite
 	// creates them with the process umask, so create them 0600 first.
+	// Only those that do not exist are opened: SQLite's locks are POSIX
+	// locks, which closing any descriptor of a file releases for the whole
+	// process, so closing one of a database this process has open already
+	// (the daemon reloading its configuration) would leave it unlocked,
+	// and another process closing it would delete the WAL still in use.
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			f.Close()
+		case !errors.Is(err, fs.ErrExist):
 			return nil, fmt.Errorf("state: open sqlite: %w", err)
 		}
-		f.Close()
 		if err := os.Chmod(p, 0o600); err != nil {
 			return nil, fmt.Errorf("state: open sqlite: %w", err)
 		}
