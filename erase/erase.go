@@ -10,11 +10,12 @@
 //     opened with Eraser.BackupIdentities, or removed whole without one);
 //     a database row's columns, a soft-deleted row's too, are set to NULL
 //     (a NOT NULL text column to the empty text: connector/sqldb's Erase);
-//   - anonymises the Salesforce record as its rules' classes say: direct
-//     and sensitive fields are cleared (null); quasi-identifiers are
-//     coarsened where a coarser value still serves aggregate reporting, a
-//     date or date-time to the first of January of its year, and cleared
-//     otherwise (an age, a district, a gender has no coarser form that
+//   - anonymises the Salesforce record and its children's records (by
+//     their keys; children keyed by_parent are left, named in the report)
+//     as their rules' classes say: direct and sensitive fields are cleared
+//     (null); quasi-identifiers are coarsened where a coarser value still
+//     serves aggregate reporting, a date or date-time to the first of
+//     January of its year, and cleared otherwise (an age, a district, a gender has no coarser form that
 //     names fewer people in a small caseload). Fields Salesforce does not
 //     let the integration user write (formulas) are named in the report,
 //     not written;
@@ -83,6 +84,10 @@ const (
 
 // FieldDone is one Salesforce field erase changed (or would change).
 type FieldDone struct {
+	// Object is the field's object; Child the job's child it belongs to
+	// ("" for the parent).
+	Object string
+	Child  string
 	Field  string
 	Class  config.PII
 	Action Action
@@ -121,6 +126,10 @@ type Report struct {
 	// BackupsRemoved are the encrypted backups removed whole, for want of
 	// an identity to open them.
 	BackupsRemoved int
+	// ChildrenLeft are the job's children keyed by_parent: their
+	// Salesforce records are not reached by key, and are left to a person
+	// (their columns are blanked locally with the row).
+	ChildrenLeft []string
 }
 
 func (e *Eraser) now() time.Time {
@@ -138,28 +147,27 @@ func (e *Eraser) holder() string {
 	return host + ":" + strconv.Itoa(os.Getpid()) + ":erase"
 }
 
-// classified returns the job's classified rules (its own and its
-// children's) with the object each writes.
-type classifiedRule struct {
-	object string
-	rule   *config.Rule
+// classified reports whether a rule's class asks erase to act: the
+// mapping's class, the strictest of every rule reading the same column.
+func classified(r *mapping.FieldRule) bool {
+	return r.Class != "" && r.Class != config.PIINone
 }
 
-func classified(job *config.Job) []classifiedRule {
-	var out []classifiedRule
+// anyClassified reports whether a job classifies any field.
+func anyClassified(job *config.Job) bool {
 	for _, r := range job.Fields {
 		if r != nil && r.PII != "" && r.PII != config.PIINone {
-			out = append(out, classifiedRule{job.Salesforce.Object, r})
+			return true
 		}
 	}
 	for _, c := range job.Children {
 		for _, r := range c.Fields {
 			if r != nil && r.PII != "" && r.PII != config.PIINone {
-				out = append(out, classifiedRule{c.Object, r})
+				return true
 			}
 		}
 	}
-	return out
+	return false
 }
 
 // Erase erases keys (local keys, or Salesforce keys with the job's
@@ -167,16 +175,16 @@ func classified(job *config.Job) []classifiedRule {
 // being run is refused (state.ErrLocked). With dryRun it only reads and
 // reports what it would do.
 //
-// The job's Salesforce children are not changed in Salesforce (their
-// classified columns are blanked locally, with the row).
+// The job's children are anonymised in Salesforce as the parent is, by
+// their keys (the parent's and the child's suffix); children keyed
+// by_parent are not (Report.ChildrenLeft).
 func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRun bool) (*Report, error) {
 	cfg := e.Config
 	job, ok := cfg.Jobs[jobName]
 	if !ok {
 		return nil, fmt.Errorf("no job %q in %s", jobName, cfg.File)
 	}
-	rules := classified(job)
-	if len(rules) == 0 {
+	if !anyClassified(job) {
 		return nil, fmt.Errorf("job %s classifies no field (pii): nothing to erase", jobName)
 	}
 	ttl := cmp(cfg.State.Lease.Duration, 5*time.Minute)
@@ -230,16 +238,26 @@ func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRu
 	if len(localKeys) == 0 {
 		return nil, errors.New("erase: no key given")
 	}
-	if err := e.eraseLocal(ctx, job, m, local, rules, rep, dryRun); err != nil {
+	if err := e.eraseLocal(ctx, job, m, local, rep, dryRun); err != nil {
 		return rep, err
 	}
-	if err := e.eraseSalesforce(ctx, job, objects[job.Salesforce.Object], rules, rep, dryRun); err != nil {
-		return rep, err
+	for _, mem := range m.Members() {
+		if !mem.IsParent() && strings.EqualFold(mem.Desc.Key, config.KeyByParent) {
+			// Keyed by its parent's Id, not by a key of its own: not
+			// reached by key here.
+			if !slices.Contains(rep.ChildrenLeft, mem.Name) {
+				rep.ChildrenLeft = append(rep.ChildrenLeft, mem.Name)
+			}
+			continue
+		}
+		if err := e.eraseSalesforce(ctx, mem, rep, dryRun); err != nil {
+			return rep, err
+		}
 	}
 	if dryRun {
 		return rep, nil
 	}
-	return rep, e.forget(ctx, jobName, token, objects[job.Salesforce.Object], rep)
+	return rep, e.forget(ctx, jobName, token, m, rep)
 }
 
 func cmp(d, def time.Duration) time.Duration {
@@ -257,12 +275,15 @@ func childObjects(job *config.Job) []string {
 	return out
 }
 
-// columns lists the local columns the classified rules read, each once.
-func columns(rules []classifiedRule) []string {
+// columns lists the local columns the job's classified rules read (the
+// parent's and the children's: a row carries them all), each once.
+func columns(m *mapping.JobMapping) []string {
 	var out []string
-	for _, r := range rules {
-		if c := strings.TrimSpace(r.rule.Local); c != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
-			out = append(out, c)
+	for _, mem := range m.Members() {
+		for _, r := range mem.Rules {
+			if c := strings.TrimSpace(r.Local); c != "" && classified(r) && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
+				out = append(out, c)
+			}
 		}
 	}
 	return out
@@ -270,8 +291,8 @@ func columns(rules []classifiedRule) []string {
 
 // eraseLocal blanks the classified columns of the keys' rows: in a
 // sheet and its backups, or (a database) by setting them to NULL.
-func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.JobMapping, local connector.Connector, rules []classifiedRule, rep *Report, dryRun bool) error {
-	cols := columns(rules)
+func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.JobMapping, local connector.Connector, rep *Report, dryRun bool) error {
+	cols := columns(m)
 	keys := make([]string, len(rep.Keys))
 	for i, k := range rep.Keys {
 		keys[i] = k.Key
@@ -330,63 +351,69 @@ func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.Job
 	return nil
 }
 
-// eraseSalesforce anonymises the keys' Salesforce records by the classes
-// of the job's own rules.
-func (e *Eraser) eraseSalesforce(ctx context.Context, job *config.Job, o *connector.Object, rules []classifiedRule, rep *Report, dryRun bool) error {
+// eraseSalesforce anonymises the keys' records of one member of the job
+// (the parent, or a child keyed by the parent's key and its suffix) by
+// the classes of its rules.
+func (e *Eraser) eraseSalesforce(ctx context.Context, mem *mapping.Member, rep *Report, dryRun bool) error {
 	kr, ok := e.Salesforce.(connector.KeyReader)
 	sink, ok2 := e.Salesforce.(connector.Sink)
 	if !ok || !ok2 {
 		return errors.New("the Salesforce connector cannot read by key and write")
 	}
+	o := mem.Desc
 	var fields []string
 	class := map[string]config.PII{}
-	for _, r := range rules {
-		if r.object != job.Salesforce.Object || r.rule.SF == "" {
+	for _, r := range mem.Rules {
+		if !classified(r) || r.IsConstant || r.SF == "" {
 			continue
 		}
-		f := o.Field(r.rule.SF)
+		f := o.Field(r.SF)
 		if f == nil {
 			continue
 		}
-		if prev, ok := class[f.Name]; !ok || stricter(r.rule.PII, prev) {
+		if prev, ok := class[f.Name]; !ok || stricter(r.Class, prev) {
 			if !ok {
 				fields = append(fields, f.Name)
 			}
-			class[f.Name] = r.rule.PII
+			class[f.Name] = r.Class
 		}
 	}
-	sfKeys := make([]string, len(rep.Keys))
+	if len(fields) == 0 {
+		return nil
+	}
+	keys := make([]string, len(rep.Keys))
 	for i, k := range rep.Keys {
-		sfKeys[i] = k.SFKey
+		keys[i] = k.SFKey + mem.KeySuffix
 	}
 	var writes []connector.Record
 	var reports []*KeyReport
 	rctx := connector.WithFields(ctx, fields)
-	err := kr.ReadKeys(rctx, job.Salesforce.Object, sfKeys, func(rec connector.Record) error {
+	err := kr.ReadKeys(rctx, mem.Object, keys, func(rec connector.Record) error {
 		var r *KeyReport
 		for i := range rep.Keys {
-			if o.KeyID(rep.Keys[i].SFKey) == o.KeyID(rec.Key) {
+			if o.KeyID(keys[i]) == o.KeyID(rec.Key) {
 				r = &rep.Keys[i]
 			}
 		}
 		if r == nil {
 			return nil
 		}
-		r.SFFound = true
+		if mem.IsParent() {
+			r.SFFound = true
+		}
 		w := connector.Record{Key: rec.Key, Fields: map[string]connector.Value{}}
 		for _, name := range fields {
 			f := o.Field(name)
-			v := rec.Fields[f.Name]
-			nv, act := anonymise(class[name], f, v)
+			nv, act := anonymise(class[name], f, rec.Fields[f.Name])
 			if act == "" {
 				continue // nothing there, or already as erase leaves it
 			}
 			if !f.Updateable {
-				r.Salesforce = append(r.Salesforce, FieldDone{Field: f.Name, Class: class[name], Action: NotWritten})
-				continue
+				act = NotWritten
+			} else {
+				w.Fields[f.Name] = nv
 			}
-			w.Fields[f.Name] = nv
-			r.Salesforce = append(r.Salesforce, FieldDone{Field: f.Name, Class: class[name], Action: act})
+			r.Salesforce = append(r.Salesforce, FieldDone{Object: mem.Object, Child: mem.Name, Field: f.Name, Class: class[name], Action: act})
 		}
 		if len(w.Fields) > 0 {
 			writes = append(writes, w)
@@ -395,17 +422,17 @@ func (e *Eraser) eraseSalesforce(ctx context.Context, job *config.Job, o *connec
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("salesforce %s: %w", job.Salesforce.Object, err)
+		return fmt.Errorf("salesforce %s: %w", mem.Object, err)
 	}
 	if dryRun || len(writes) == 0 {
 		return nil
 	}
-	res, err := sink.Upsert(ctx, job.Salesforce.Object, writes)
+	res, err := sink.Upsert(ctx, mem.Object, writes)
 	if err != nil {
-		return fmt.Errorf("salesforce %s: %w", job.Salesforce.Object, err)
+		return fmt.Errorf("salesforce %s: %w", mem.Object, err)
 	}
 	for i, r := range res {
-		if r.Err != nil {
+		if r.Err != nil && reports[i].SFError == nil {
 			reports[i].SFError = r.Err
 		}
 	}
@@ -456,41 +483,51 @@ func anonymise(c config.PII, f *connector.Field, v connector.Value) (connector.V
 	return connector.Null(), Cleared
 }
 
-// forget removes the keys' record state and leaves their tombstones, in
-// one transaction fenced by the job's lease.
-func (e *Eraser) forget(ctx context.Context, job string, token int64, o *connector.Object, rep *Report) error {
-	conflicts, err := e.Store.Conflicts(ctx, job)
-	if err != nil {
-		return err
-	}
+// forget removes the keys' record state (the parent's and each child's:
+// their fingerprints are pseudonymous copies of what was erased) and
+// leaves the parent's tombstones, in one transaction per job fenced by
+// the job's lease.
+func (e *Eraser) forget(ctx context.Context, job string, token int64, m *mapping.JobMapping, rep *Report) error {
 	now := e.now()
-	err = e.Store.Update(ctx, job, func(tx state.Tx) error {
-		if err := tx.Fence(token, now); err != nil {
+	for _, mem := range m.Members() {
+		name, o := job, mem.Desc
+		if !mem.IsParent() {
+			name = job + "/" + mem.Name // as the runner names a child's job
+		}
+		conflicts, err := e.Store.Conflicts(ctx, name)
+		if err != nil {
 			return err
 		}
-		for i := range rep.Keys {
-			id := o.KeyID(rep.Keys[i].SFKey)
-			for _, c := range conflicts {
-				if c.Key == id {
-					if err := tx.CloseConflict(c.Key, c.Field); err != nil {
+		err = e.Store.Update(ctx, name, func(tx state.Tx) error {
+			if err := tx.FenceOn(job, token, now); err != nil {
+				return err
+			}
+			for i := range rep.Keys {
+				id := o.KeyID(rep.Keys[i].SFKey + mem.KeySuffix)
+				for _, c := range conflicts {
+					if c.Key == id {
+						if err := tx.CloseConflict(c.Key, c.Field); err != nil {
+							return err
+						}
+					}
+				}
+				if err := tx.ClearPending(id); err != nil {
+					return err
+				}
+				if err := tx.DeleteRecord(id); err != nil {
+					return err
+				}
+				if mem.IsParent() {
+					if err := tx.AddTombstone(mem.Object, e.FP.KeyHash(id), now); err != nil {
 						return err
 					}
 				}
 			}
-			if err := tx.ClearPending(id); err != nil {
-				return err
-			}
-			if err := tx.DeleteRecord(id); err != nil {
-				return err
-			}
-			if err := tx.AddTombstone(o.Name, e.FP.KeyHash(id), now); err != nil {
-				return err
-			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for i := range rep.Keys {
 		rep.Keys[i].StateForgotten, rep.Keys[i].Tombstone = true, true

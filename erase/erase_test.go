@@ -34,14 +34,14 @@ const object = "vcms__Survivor_Case__c"
 // Markers: synthetic values, one per classified field of the erased
 // record, searched for in every copy afterwards.
 var (
-	erased = map[string]string{"First": "Zqfirst-one", "Last": "Zqlast-one", "Born": "2011-05-17", "District": "Zqdistrict-one", "Notes": "Zqnotes-one"}
-	kept   = map[string]string{"First": "Zqfirst-two", "Last": "Zqlast-two", "Born": "2012-07-09", "District": "Zqdistrict-two", "Notes": "Zqnotes-two"}
-	header = []string{"Case ID", "First", "Last", "Born", "District", "Notes", "Stage"}
+	erased = map[string]string{"First": "Zqfirst-one", "Last": "Zqlast-one", "Born": "2011-05-17", "District": "Zqdistrict-one", "Notes": "Zqnotes-one", "Support": "Zqsupport-one"}
+	kept   = map[string]string{"First": "Zqfirst-two", "Last": "Zqlast-two", "Born": "2012-07-09", "District": "Zqdistrict-two", "Notes": "Zqnotes-two", "Support": "Zqsupport-two"}
+	header = []string{"Case ID", "First", "Last", "Born", "District", "Notes", "Stage", "Support"}
 )
 
 func rows() [][]string {
 	row := func(key string, m map[string]string) []string {
-		return []string{key, m["First"], m["Last"], m["Born"], m["District"], m["Notes"], "Active"}
+		return []string{key, m["First"], m["Last"], m["Born"], m["District"], m["Notes"], "Active", m["Support"]}
 	}
 	return [][]string{header, row("C-1", erased), row("C-2", kept)}
 }
@@ -68,6 +68,14 @@ jobs:
       - { sf: vcms__Home_Admin_Area__c, local: District, pii: quasi }
       - { sf: vcms__Case_Notes__c, local: Notes, pii: sensitive }
       - { sf: vcms__Stage__c, local: Stage }
+    children:
+      - name: support
+        object: vcms__Assistance__c
+        key: vcms__External_Service_Key__c
+        parent_field: vcms__Case__c
+        fields:
+          - { sf: vcms__Service_Type__c, constant: Stipend }
+          - { sf: vcms__Notes__c, local: Support, pii: sensitive }
 `
 
 type fixture struct {
@@ -103,11 +111,11 @@ func setupWith(t *testing.T, kind string, id *age.X25519Identity) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(`CREATE TABLE cases ("Case ID" TEXT PRIMARY KEY, First TEXT, Last TEXT, Born TEXT, District TEXT, Notes TEXT, Stage TEXT)`); err != nil {
+		if _, err := db.Exec(`CREATE TABLE cases ("Case ID" TEXT PRIMARY KEY, First TEXT, Last TEXT, Born TEXT, District TEXT, Notes TEXT, Stage TEXT, Support TEXT)`); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range rows()[1:] {
-			if _, err := db.Exec(`INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)`, r[0], r[1], r[2], r[3], r[4], r[5], r[6]); err != nil {
+			if _, err := db.Exec(`INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -137,12 +145,16 @@ func setupWith(t *testing.T, kind string, id *age.X25519Identity) *fixture {
 		// Two writes of the sheet by casebridge, through the source as a
 		// run opens it: two backups, each a copy of the markers.
 		ctx := context.Background()
-		o, err := f.r.Salesforce.Describe(ctx, object)
-		if err != nil {
-			t.Fatal(err)
+		objects := map[string]*connector.Object{}
+		for _, n := range []string{object, "vcms__Assistance__c"} {
+			o, err := f.r.Salesforce.Describe(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objects[n] = o
 		}
 		job := cfg.Jobs["cases"]
-		m, err := mapping.Compile(job, map[string]*connector.Object{object: o})
+		m, err := mapping.Compile(job, objects)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,8 +223,8 @@ func TestErase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(dry.Keys) != 1 || len(dry.Keys[0].Local) != 5 || len(dry.Keys[0].Salesforce) != 5 {
-				t.Errorf("dry run reports %+v, want 5 columns and 5 fields", dry.Keys)
+			if len(dry.Keys) != 1 || len(dry.Keys[0].Local) != 6 || len(dry.Keys[0].Salesforce) != 6 {
+				t.Errorf("dry run reports %+v, want 6 columns and 6 fields (the child's one)", dry.Keys)
 			}
 			if !holds(t, f.file, erased["First"]) || sfHolds(t, f.org, erased["First"]) == "" {
 				t.Fatal("a dry run erased")
@@ -223,14 +235,14 @@ func TestErase(t *testing.T) {
 				t.Fatal(err)
 			}
 			k := rep.Keys[0]
-			if k.Key != "C-1" || !k.LocalFound || !k.SFFound || k.SFError != nil || !k.Tombstone || len(k.Local) != 5 {
+			if k.Key != "C-1" || !k.LocalFound || !k.SFFound || k.SFError != nil || !k.Tombstone || len(k.Local) != 6 {
 				t.Errorf("report %+v", k)
 			}
 			if kind != "sqlite" && k.Backups != 2 {
 				t.Errorf("backups blanked: %d, want 2", k.Backups)
 			}
 			want := map[string]erase.Action{"vcms__First_Name__c": erase.Cleared, "vcms__Last_Name__c": erase.Cleared,
-				"vcms__Birthdate__c": erase.Coarsened, "vcms__Home_Admin_Area__c": erase.Cleared, "vcms__Case_Notes__c": erase.Cleared}
+				"vcms__Birthdate__c": erase.Coarsened, "vcms__Home_Admin_Area__c": erase.Cleared, "vcms__Case_Notes__c": erase.Cleared, "vcms__Notes__c": erase.Cleared}
 			for _, d := range k.Salesforce {
 				if want[d.Field] != d.Action {
 					t.Errorf("%s: %s, want %s", d.Field, d.Action, want[d.Field])
@@ -253,7 +265,7 @@ func TestErase(t *testing.T) {
 						t.Errorf("%s: %s lost the other record", when, filepath.Base(p))
 					}
 				}
-				if v := sfHolds(t, f.org, erased["First"], erased["Last"], erased["Born"], erased["District"], erased["Notes"]); v != "" {
+				if v := sfHolds(t, f.org, erased["First"], erased["Last"], erased["Born"], erased["District"], erased["Notes"], erased["Support"]); v != "" {
 					t.Errorf("%s: the org still holds %s", when, v)
 				}
 				rec, ok := f.org.GetByExternalKey(object, "t:C-1")
@@ -270,6 +282,12 @@ func TestErase(t *testing.T) {
 				}
 				if other, _ := f.org.GetByExternalKey(object, "t:C-2"); other.Fields["vcms__First_Name__c"] != kept["First"] {
 					t.Errorf("%s: the other record was changed", when)
+				}
+				if ch, ok := f.org.GetByExternalKey("vcms__Assistance__c", "t:C-1:support"); !ok || ch.Fields["vcms__Notes__c"] != nil || ch.Fields["vcms__Service_Type__c"] != "Stipend" {
+					t.Errorf("%s: the child t:C-1:support: %v %v", when, ok, ch.Fields["vcms__Notes__c"] != nil)
+				}
+				if sfHolds(t, f.org, kept["Support"]) == "" {
+					t.Errorf("%s: the other record's child was changed", when)
 				}
 			}
 			check("after erase")
@@ -320,7 +338,7 @@ func TestEraseEncryptedBackups(t *testing.T) {
 				t.Errorf("with the identity: %+v", rep)
 			}
 			for _, b := range bs {
-				if decryptedHolds(t, b, id, erased["First"]) || decryptedHolds(t, b, id, erased["Notes"]) || !decryptedHolds(t, b, id, kept["First"]) {
+				if decryptedHolds(t, b, id, erased["First"]) || decryptedHolds(t, b, id, erased["Support"]) || !decryptedHolds(t, b, id, kept["First"]) {
 					t.Errorf("%s after erase: the erased values are in it, or the others are not", filepath.Base(b))
 				}
 			}
@@ -413,7 +431,7 @@ func holds(t *testing.T, path, s string) bool {
 // (deleted ones too) holds, "" if none.
 func sfHolds(t *testing.T, org *sftest.Org, vals ...string) string {
 	t.Helper()
-	for _, r := range org.AllRecords(object) {
+	for _, r := range append(org.AllRecords(object), org.AllRecords("vcms__Assistance__c")...) {
 		for _, v := range r.Fields {
 			s := fmt.Sprint(v)
 			for _, want := range vals {

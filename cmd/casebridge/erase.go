@@ -40,8 +40,9 @@ on both sides and in every copy casebridge keeps:
 
 The key stays (it is a case code, never a name), and unclassified fields
 (stage, dates of service) are kept for aggregate reporting. The job's
-Salesforce children are not changed in Salesforce: their classified columns
-are blanked with the row; erase those records in Salesforce by hand.
+children are anonymised in Salesforce as the parent is, found by their keys;
+children keyed by_parent are not reached (the report names them: erase those
+records in Salesforce by hand).
 
 Erase takes the job's lease like a run: a job being run is refused (exit 6).
 KEY is the local key (TH-CL-0007) or the Salesforce key with the job's
@@ -129,6 +130,9 @@ func printErase(a *app, rep *erase.Report) {
 	if rep.DryRun {
 		verb = "would erase (dry run, nothing written)"
 	}
+	if len(rep.ChildrenLeft) > 0 {
+		fmt.Fprintf(a.stdout, "%s: children keyed by_parent not changed in Salesforce (erase them there by hand): %s\n", rep.Job, strings.Join(rep.ChildrenLeft, ", "))
+	}
 	if n := rep.BackupsRemoved; n > 0 {
 		fmt.Fprintf(a.stdout, "%s: %d encrypted %s removed whole (no --age-identity to open them)\n", rep.Job, n, plural(n, "backup", "backups"))
 	}
@@ -153,7 +157,11 @@ func printErase(a *app, rep *erase.Report) {
 		default:
 			var parts []string
 			for _, f := range k.Salesforce {
-				parts = append(parts, fmt.Sprintf("%s %s (%s)", f.Action, f.Field, f.Class))
+				name := f.Field
+				if f.Child != "" {
+					name = f.Child + "." + f.Field
+				}
+				parts = append(parts, fmt.Sprintf("%s %s (%s)", f.Action, name, f.Class))
 			}
 			fmt.Fprintf(a.stdout, "  salesforce: %s\n", strings.Join(parts, ", "))
 		}
