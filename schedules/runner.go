@@ -213,6 +213,14 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *Jo
 		return nil, fmt.Errorf("job %s: %w", name, err)
 	}
 	defer r.Store.Release(context.WithoutCancel(ctx), name, token)
+	// Runs of the job that a process ended without finishing (killed, the
+	// machine stopped) show as failed from now on, not as running forever:
+	// under the lease none of them can still be going on.
+	if ids, err := r.Store.InterruptRuns(ctx, name, r.now(), interruptedRun); err != nil {
+		r.Log.Warn().Str("job", name).Err(err).Msg("could not close the runs a killed process left open")
+	} else if len(ids) > 0 {
+		r.Log.Warn().Str("job", name).Ints64("runs", ids).Msg("runs left open by a process that ended without finishing them are recorded as failed")
+	}
 	// Budgets are per run: a count starts from zero, a share is checked
 	// against the org's figures of now (salesforce.Connector.StartRun).
 	if s, ok := r.Salesforce.(interface {
@@ -279,6 +287,9 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *Jo
 	}
 	return res, err
 }
+
+// interruptedRun is the error of a run closed by InterruptRuns.
+const interruptedRun = "interrupted: the process running it ended without finishing it (killed, or its machine stopped); the runs after it read both sides again"
 
 // engineKey carries, in a run's context, whether the engine was started
 // (it records its own runs in the history, failed ones included).

@@ -455,6 +455,43 @@ conflicts = ?, failures = ?, unreadable = ?, unmapped = ?, api_calls = ?, error 
 	return nil
 }
 
+// InterruptRuns implements Store.
+func (s *SQLStore) InterruptRuns(ctx context.Context, job string, end time.Time, reason string) ([]int64, error) {
+	// (A child job's name is its parent's, a slash and its own; LIKE's
+	// wildcards in a job name are escaped.)
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(job) + "/%"
+	var ids []int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM runs WHERE (job = ? OR job LIKE ? ESCAPE '\') AND outcome = ? ORDER BY id`),
+			job, like, string(OutcomeRunning))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, s.q("UPDATE runs SET end_at = ?, outcome = ?, error = ? WHERE id = ? AND outcome = ?"),
+				micros(end), string(OutcomeFailed), reason, id, string(OutcomeRunning)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("state: interrupt runs: %w", err)
+	}
+	return ids, nil
+}
+
 // Runs implements Store.
 func (s *SQLStore) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, unreadable, unmapped, api_calls, error

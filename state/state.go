@@ -363,6 +363,12 @@ type Store interface {
 	StartRun(ctx context.Context, job string, start time.Time) (int64, error)
 	// FinishRun records a run's end, outcome, counts and error.
 	FinishRun(ctx context.Context, r Run) error
+	// InterruptRuns records the runs of job and of its child jobs
+	// (job/...) still marked running as failed at end with reason: their
+	// process ended without finishing them (killed, the machine stopped).
+	// Call it holding the job's lease, when no run of it can be going on.
+	// It returns the ids of the runs it closed.
+	InterruptRuns(ctx context.Context, job string, end time.Time, reason string) ([]int64, error)
 	// Runs returns the job's last limit runs, newest first.
 	Runs(ctx context.Context, job string, limit int) ([]Run, error)
 	// Errors returns the error log of a run (runID 0: of every run of job).

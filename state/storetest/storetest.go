@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Conflicts", testConflicts},
 		{"Tombstones", testTombstones},
 		{"Runs", testRuns},
+		{"InterruptRuns", testInterruptRuns},
 		{"Errors", testErrors},
 		{"JobsIsolated", testJobsIsolated},
 		{"Reopen", testReopen},
@@ -660,5 +661,51 @@ func testLookupIDs(t *testing.T, s state.Store, reopen func() state.Store) {
 	}
 	if got, err = s.LookupIDs(ctx, user); err != nil || !maps.Equal(got, map[string]string{"h1": "005A"}) {
 		t.Fatalf("the other scope's entries: %v, %v", got, err)
+	}
+}
+
+// testInterruptRuns: the runs of a job and of its children that a killed
+// process left running are closed as failed; finished runs, other jobs'
+// runs and a job whose name merely starts alike are left alone.
+func testInterruptRuns(t *testing.T, s state.Store, _ func() state.Store) {
+	t0 := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+	start := func(job string) int64 {
+		id, err := s.StartRun(ctx, job, t0)
+		must(t, err)
+		return id
+	}
+	done := start("th_cases")
+	must(t, s.FinishRun(ctx, state.Run{ID: done, Job: "th_cases", Start: t0, End: t0.Add(time.Minute), Outcome: state.OutcomeOK}))
+	parent, child := start("th_cases"), start("th_cases/stipend")
+	other, alike, wild := start("bd_cases"), start("th_cases2"), start("th%cases/x")
+	ids, err := s.InterruptRuns(ctx, "th_cases", t0.Add(time.Hour), "interrupted")
+	must(t, err)
+	if !slices.Equal(ids, []int64{parent, child}) {
+		t.Fatalf("InterruptRuns closed %v, want %v", ids, []int64{parent, child})
+	}
+	for _, c := range []struct {
+		job  string
+		id   int64
+		want state.Outcome
+	}{{"th_cases", done, state.OutcomeOK}, {"th_cases", parent, state.OutcomeFailed}, {"th_cases/stipend", child, state.OutcomeFailed},
+		{"bd_cases", other, state.OutcomeRunning}, {"th_cases2", alike, state.OutcomeRunning}, {"th%cases/x", wild, state.OutcomeRunning}} {
+		runs, err := s.Runs(ctx, c.job, 10)
+		must(t, err)
+		var got *state.Run
+		for i := range runs {
+			if runs[i].ID == c.id {
+				got = &runs[i]
+			}
+		}
+		if got == nil || got.Outcome != c.want {
+			t.Errorf("run %d of %s: %+v, want outcome %s", c.id, c.job, got, c.want)
+			continue
+		}
+		if c.want == state.OutcomeFailed && (got.Error != "interrupted" || !got.End.Equal(t0.Add(time.Hour))) {
+			t.Errorf("closed run %d: error %q, end %v", c.id, got.Error, got.End)
+		}
+	}
+	if ids, err := s.InterruptRuns(ctx, "th_cases", t0.Add(2*time.Hour), "again"); err != nil || len(ids) != 0 {
+		t.Errorf("second InterruptRuns = %v, %v; want nothing", ids, err)
 	}
 }
