@@ -180,7 +180,10 @@ type Child struct {
 // (ngo-kh-bb:KH-RT-24-031:svc:Shelter): by the mapped value, never by the
 // raw cell or a row number, so that respelling a word or reordering the
 // list changes no key. A cell that does not read (a word the map lacks)
-// makes every value's record unknown this run, never deleted.
+// makes every value's record unknown this run, never deleted. With pii
+// set (a class other than none), the value's part of the key is a keyed
+// hash of the value (…:svc:3fa9c1d2e4b7), so that neither keys nor the
+// names of the child's jobs say which service a person receives.
 type ChildEach struct {
 	Meta
 	Local     string    `yaml:"local" required:"true" doc:"the multi-value column, such as Services"`
@@ -188,6 +191,7 @@ type ChildEach struct {
 	Values    ValueMap  `yaml:"values" doc:"local word -> Salesforce value (required); each Salesforce value is one record; the first word listed for a value is written back"`
 	Split     string    `yaml:"split" doc:"separator characters; default \",;/\" and newlines"`
 	Direction Direction `yaml:"direction" default:"both" doc:"both: a record created or deleted in Salesforce adds or removes its word in the cell; to_salesforce: the cell is only read"`
+	PII       PII       `yaml:"pii" default:"none" doc:"the values' class (a service can say what happened to a person): other than none, each value's key part is a keyed hash of it, never the value, and the consent gate holds the records back like a field of the class"`
 }
 
 // Rule maps one Salesforce field to one local column. At most one value

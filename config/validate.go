@@ -357,6 +357,7 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 		}
 		if e := ch.Each; e != nil {
 			d.validateEach(j, ch, e, written)
+			d.validateEachPII(ch, e)
 		}
 		targets := d.validateRules(j, ch.Fields, written)
 		if e := ch.Each; e != nil {

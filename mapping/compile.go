@@ -268,13 +268,7 @@ func hasSuffixFold(s, suffix string) bool {
 // option's file:line:col. Messages name fields, columns, options and
 // configured values, never record values.
 func Compile(job *config.Job, objects map[string]*connector.Object) (*JobMapping, error) {
-	c := compiler{job: job, objects: objects}
-	m := c.compile()
-	if len(c.errs) > 0 {
-		sortErrors(c.errs)
-		return nil, c.errs
-	}
-	return m, nil
+	return CompileWith(job, objects, CompileOptions{})
 }
 
 type compiler struct {
@@ -286,6 +280,11 @@ type compiler struct {
 	// another reason than not existing (already reported).
 	known       []string
 	unavailable map[string]bool
+	// opts are CompileWith's; placeholderEach lets a classified each
+	// compile without CompileOptions.EachKey (a check of the configuration
+	// against the org, which makes no key).
+	opts            CompileOptions
+	placeholderEach bool
 }
 
 func (c *compiler) errorf(meta *config.Meta, key, format string, args ...any) {
@@ -398,6 +397,7 @@ func columnClasses(m *JobMapping) {
 			}
 		}
 	}
+	eachColumnClasses(m, classes)
 	for _, cs := range classes {
 		slices.SortFunc(cs, func(a, b config.PII) int { return classRank(a) - classRank(b) })
 	}

@@ -190,10 +190,22 @@ func (c *compiler) eachMembers(base *Member, ch *config.Child) []*Member {
 	vm := t.(*valueMap)
 	writesLocal := e.Direction.WritesLocal() && c.job.Direction.WritesLocal()
 	var out []*Member
+	parts := map[string]string{}
 	for _, v := range values {
+		// A classified each's value is kept out of the key and of the
+		// member's name (which names the child's job): a keyed part
+		// stands for it (eachkey.go). Its field is of the each's class.
+		part, ok := c.eachPart(ch, v, parts)
+		if !ok {
+			return nil
+		}
 		rule := &FieldRule{SF: f.Name, Direction: config.ToSalesforce, Field: f, IsConstant: true, Constant: constants[v],
 			Rule: &config.Rule{Meta: e.Meta, SF: e.SF, Constant: v, Direction: config.ToSalesforce}}
-		mem := &Member{Name: base.Name + ":" + v, Object: base.Object, Desc: base.Desc, KeySuffix: base.KeySuffix + ":" + v,
+		if e.Classified() {
+			rule.Class = e.PII
+			rule.Rule.PII = e.PII
+		}
+		mem := &Member{Name: base.Name + ":" + part, Object: base.Object, Desc: base.Desc, KeySuffix: base.KeySuffix + ":" + part,
 			ParentField: base.ParentField, cfg: ch, Rules: append(slices.Clone(base.Rules), rule),
 			each: &eachInfo{cfg: e, child: base.Name, value: v, column: e.Local, t: t, seps: vm.opts.Separators, join: vm.opts.Join,
 				writesLocal: writesLocal, field: f.Name}}

@@ -142,6 +142,13 @@ func (m *JobMapping) ToSalesforce(ctx context.Context, row connector.Record, res
 			if !has {
 				continue
 			}
+			if !open && m.gate.eachGated(e) {
+				// Consent not given: the value's record is unknown
+				// (neither created, changed nor deleted), like a field
+				// the gate holds back.
+				fam.Children = append(fam.Children, ChildRecord{Name: ch.Name, Object: ch.Object, Record: connector.Record{Key: sfKey + ch.KeySuffix, Modified: row.Modified, Err: errEachGated(m, ch, sfKey+ch.KeySuffix)}})
+				continue
+			}
 		} else if !ch.existsOn(&row) {
 			continue
 		}
@@ -396,6 +403,12 @@ func (m *JobMapping) toLocal(object string, sf connector.Record, current *connec
 	}
 	for _, p := range retry {
 		write(p.r, p.v, true)
+	}
+	if e := mem.each; e != nil && !open && m.gate.eachGated(e) {
+		// Consent not given: the cell does not list the value, and the
+		// record is not taken for written either (the next read would
+		// see it gone from the row and delete it).
+		return connector.Record{}, append(errs, errEachGated(m, mem, sf.Key))
 	}
 	if e := mem.each; e != nil && e.writesLocal && len(errs) == 0 {
 		// The record exists in Salesforce: the cell lists its value.

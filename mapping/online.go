@@ -120,7 +120,7 @@ func (o *online) job(j *config.Job) {
 	for _, ch := range j.Children {
 		add(&ch.Meta, ch.Object)
 	}
-	c := compiler{job: j, objects: objects, known: o.known, unavailable: unavailable}
+	c := compiler{job: j, objects: objects, known: o.known, unavailable: unavailable, placeholderEach: true}
 	m := c.compile()
 	o.errs = append(o.errs, c.errs...)
 	if m == nil {

@@ -362,12 +362,18 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		}
 		objects[n] = o
 	}
-	m, err := mapping.Compile(job, objects)
+	// A classified each keys its records by a hash under the run's
+	// fingerprint key (eachkeys.go).
+	rk, _ := ctx.Value(fpKey{}).(runKey)
+	m, err := mapping.CompileWith(job, objects, mapping.CompileOptions{EachKey: eachKey(rk.fp, job.Name)})
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", job.Name, err)
 	}
 	if err := sameKeys(m, objects); err != nil {
 		return nil, fmt.Errorf("job %s: %w", job.Name, err)
+	}
+	if err := r.checkEachKeys(ctx, job, m); err != nil {
+		return nil, err
 	}
 	local, err := OpenSource(job, m)
 	if err != nil {
@@ -423,7 +429,6 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 		sfSide.side, sfSide.progress = "salesforce", progress
 		localSide.side, localSide.progress = "local", progress
 	}
-	rk, _ := ctx.Value(fpKey{}).(runKey)
 	eng := &reconcile.Engine{SF: sfSide, Local: localSide, Store: r.Store, FP: rk.fp, Now: r.Now, Hooks: r.Hooks, EphemeralKey: rk.ephemeral, Journal: r.Journal}
 	if u, ok := r.Salesforce.(interface{ Usage() salesforce.Usage }); ok {
 		calls0, _ := ctx.Value(callsKey{}).(int64)
