@@ -656,8 +656,13 @@ func (c *compiler) rule(desc *connector.Object, key string, r *config.Rule) *Fie
 		if err == nil {
 			err = connector.Check(v, f)
 		}
+		if err == nil && (f.Type == connector.TypeReference || f.Type == connector.TypeID) && !isRecordID(r.Constant) {
+			// Salesforce refuses anything else with MALFORMED_ID on every
+			// record; a constant cannot take lookup: to find the record.
+			err = &connector.ValueError{Code: "MALFORMED_ID", Detail: "a reference holds a record Id, 15 or 18 letters and digits"}
+		}
 		if err != nil {
-			c.errorf(&r.Meta, "constant", "the constant does not fit %s (%s): %v", f.Name, describeField(f), err)
+			c.errorf(&r.Meta, "constant", "the constant does not fit %s (%s): %v%s", f.Name, describeField(f), err, picklistValues(f, err))
 			return nil
 		}
 		fr.Constant, fr.IsConstant, fr.Direction = v, true, config.ToSalesforce
@@ -714,6 +719,38 @@ func describeField(f *connector.Field) string {
 	return string(f.Type)
 }
 
+// maxListedValues bounds the picklist values an error lists: a long
+// picklist is better read in describe's output than in one line.
+const maxListedValues = 12
+
+// picklistValues is the "; its values: ..." an error about a value the
+// picklist f refuses ends with, so that the person fixing the
+// configuration sees what it may say without running describe; "" for
+// other errors. The values are the org's schema, never a record's.
+func picklistValues(f *connector.Field, err error) string {
+	if connector.CodeOf(err) != connector.CodeBadPicklist || len(f.Picklist) == 0 {
+		return ""
+	}
+	if len(f.Picklist) > maxListedValues {
+		return fmt.Sprintf("; it has %d values, which casebridge describe lists", len(f.Picklist))
+	}
+	return "; its values: " + strings.Join(f.Picklist, ", ")
+}
+
+// isRecordID reports whether s has the shape of a Salesforce record Id:
+// 15 (case-sensitive) or 18 (case-insensitive) letters and digits.
+func isRecordID(s string) bool {
+	if len(s) != 15 && len(s) != 18 {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // outputKind is the kind of value a transform kind produces.
 func outputKind(kind string) connector.Kind {
 	switch kind {
@@ -750,8 +787,8 @@ func (c *compiler) typeFits(r *config.Rule, f *connector.Field, t Transform, key
 				path := r.PathOf("values") + "." + e.Local
 				msg := fmt.Sprintf("Salesforce value %q does not fit %s (%s): %v", e.SF, f.Name, describeField(f), err)
 				if connector.CodeOf(err) == connector.CodeBadPicklist {
-					msg = fmt.Sprintf("%q is not a picklist value of %s%s (describe lists the master values; record types may allow fewer)",
-						e.SF, f.Name, suggestName(e.SF, f.Picklist))
+					msg = fmt.Sprintf("%q is not a picklist value of %s%s%s (describe lists the master values; record types may allow fewer)",
+						e.SF, f.Name, suggestName(e.SF, f.Picklist), picklistValues(f, err))
 				}
 				c.errs = append(c.errs, &config.Error{File: e.Pos.File, Line: e.Pos.Line, Col: e.Pos.Col, Path: path, Msg: msg})
 				ok = false

@@ -246,7 +246,8 @@ func TestRuleHashStable(t *testing.T) {
 	}
 }
 
-// TestCompileErrors: findings carry file:line:col and the option path.
+// TestCompileErrors: findings carry file:line:col and the option path, and
+// a picklist value refused lists the values the picklist has.
 func TestCompileErrors(t *testing.T) {
 	cfg := parseInline(t, inlineHead+`    salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c }
     local: { source: s, key: id }
@@ -257,6 +258,8 @@ func TestCompileErrors(t *testing.T) {
       - { sf: vcms__Case_Code__c, constant: "THIS-CONSTANT-IS-TOO-LONG" }
       - { sf: vcms__Legal_Working_Age_Date__c, local: lw, direction: to_salesforce }
       - { sf: vcms__Workplace__c, local: wp, lookup: { object: Account, field: Name } }   # two-way: validate --online checks the field
+      - { sf: vcms__Buyer__c, constant: "Acme Garments" }
+      - { sf: vcms__Partner_Org__c, constant: "001000000000001AAA" }
 `)
 	_, err := Compile(cfg.Jobs["j"], seedObjects(t))
 	var errs config.Errors
@@ -265,10 +268,13 @@ func TestCompileErrors(t *testing.T) {
 	}
 	want := []string{
 		`inline.yaml:11:15: jobs.j.fields[0].sf: vcms__Survivor_Case__c has no field "vcms__Stge__c" (did you mean "vcms__Stage__c"?)`,
-		`inline.yaml:12:52: jobs.j.fields[1].values.a: "Activ" is not a picklist value of vcms__Stage__c (did you mean "Active"?) (describe lists the master values; record types may allow fewer)`,
+		`inline.yaml:12:52: jobs.j.fields[1].values.a: "Activ" is not a picklist value of vcms__Stage__c (did you mean "Active"?); its values: Identified, Verification, Plan_Pending, Active, Follow_Up, Closed, Closed_Referred (describe lists the master values; record types may allow fewer)`,
 		`inline.yaml:13:55: jobs.j.fields[2].date: a date rule gives date values, which vcms__Age_Verified__c (boolean) cannot hold`,
 		`inline.yaml:14:45: jobs.j.fields[3].constant: the constant does not fit vcms__Case_Code__c (string(20)): STRING_TOO_LONG: max length 20, got 25 characters`,
 		`inline.yaml:15:15: jobs.j.fields[4].sf: vcms__Legal_Working_Age_Date__c is a formula or roll-up field: Salesforce computes it; make the rule direction: from_salesforce`,
+		// A name where a reference wants a record Id: Salesforce would refuse
+		// every record with MALFORMED_ID.
+		`inline.yaml:17:41: jobs.j.fields[6].constant: the constant does not fit vcms__Buyer__c (reference): MALFORMED_ID: a reference holds a record Id, 15 or 18 letters and digits`,
 	}
 	if len(errs) != len(want) {
 		t.Errorf("got %d findings:\n%v", len(errs), errs)

@@ -102,12 +102,12 @@ jobs:
 	errs := CheckOnline(context.Background(), cfg, describe, names...)
 	want := []string{
 		`inline.yaml:8:15: jobs.gt.conflict: newest_wins needs each record's modification time, and vcms__Survivor_Case__c has none`,
-		`inline.yaml:12:73: jobs.gt.fields[0].values.cerrado: "Closd" is not a picklist value of vcms__Stage__c (did you mean "Closed"?) (describe lists the master values; record types may allow fewer)`,
+		`inline.yaml:12:73: jobs.gt.fields[0].values.cerrado: "Closd" is not a picklist value of vcms__Stage__c (did you mean "Closed"?); its values: Identified, Verification, Plan_Pending, Active, Follow_Up, Closed, Closed_Referred (describe lists the master values; record types may allow fewer)`,
 		`inline.yaml:13:15: jobs.gt.fields[1].sf: vcms__Case_Code__c is not updateable: it is set only when a record is created, and a later local change would fail; make the rule direction: from_salesforce`,
 		`inline.yaml:14:65: jobs.gt.fields[2].number: a number rule gives number values, which vcms__Age_Verified__c (boolean) cannot hold`,
 		`inline.yaml:15:69: jobs.gt.fields[3].lookup.object: the org has no object "Acount" (did you mean "Account"?)`,
 		`inline.yaml:16:83: jobs.gt.fields[4].lookup.field: Account has no field "Nmae" (did you mean "Name"?)`,
-		`inline.yaml:17:49: jobs.gt.fields[5].constant: the constant does not fit vcms__Source_System__c (picklist): INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: not one of the field's picklist values`,
+		`inline.yaml:17:49: jobs.gt.fields[5].constant: the constant does not fit vcms__Source_System__c (picklist): INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: not one of the field's picklist values; its values: ngo-th-cm, ngo-kh-bb, ngo-bd-dk, ngo-gt-db`,
 		`inline.yaml:18:15: jobs.gt.fields[6].sf: vcms__Survivor_Case__c has no field "vcms__Primary_Languag__c" (did you mean "vcms__Primary_Language__c"?)`,
 		`inline.yaml:21:17: jobs.gt.children[0].object: vcms__Monitoring_Visit__c has no field "vcms__External_Key__c" (the job's salesforce.key, which a child without key uses): the child needs a key; set key: vcms__Follow_Up_Key__c (its External ID field)`,
 		`inline.yaml:24:11: jobs.gt.children[0].fields: vcms__Monitoring_Visit__c.vcms__Visit_Date__c is required (not nillable) and no rule writes it: every record this job creates would fail; map it or give it a constant`,
