@@ -37,11 +37,17 @@ func (c *Connector) countRecords(ctx context.Context, o *connector.Object, where
 
 // bulkQuery runs soql as a Bulk API 2.0 query job and calls fn for each
 // row, as a record whose values are strings (null for an empty cell).
-func (c *Connector) bulkQuery(ctx context.Context, o *connector.Object, soql string, fn func(map[string]any) error) error {
+// With all, the job is a queryAll: deleted records too, as a change read
+// needs them.
+func (c *Connector) bulkQuery(ctx context.Context, o *connector.Object, soql string, all bool, fn func(map[string]any) error) error {
 	var job api.JobInfo
+	operation := "query"
+	if all {
+		operation = "queryAll"
+	}
 	// Creating a job is not idempotent: never re-sent.
 	err := c.cl.do(ctx, request{op: "read", object: o.Name, method: http.MethodPost, path: c.cl.dataPath("jobs", "query"),
-		body: map[string]string{"operation": "query", "query": soql, "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}}, &job)
+		body: map[string]string{"operation": operation, "query": soql, "contentType": "CSV", "columnDelimiter": "COMMA", "lineEnding": "LF"}}, &job)
 	if err != nil {
 		return err
 	}

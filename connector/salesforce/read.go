@@ -41,6 +41,17 @@ func (c *Connector) query(ctx context.Context, op, object, soql string, all bool
 // changed in between) and that was not passed to fn a second time: Read
 // holds its cursor back to it.
 func (c *Connector) queryRestart(ctx context.Context, op, object, soql string, all bool, fn, skipped func(map[string]any) error) error {
+	return c.queryRestartOr(ctx, op, object, soql, all, fn, skipped, nil)
+}
+
+// errUseBulk stops a query whose first page says it has more records than
+// the caller wants read page by page (queryRestartOr's tooMany).
+var errUseBulk = errors.New("salesforce: too many records for a query read page by page")
+
+// queryRestartOr is queryRestart; when tooMany says, on the first page's
+// totalSize, that the query has too many records, it returns errUseBulk
+// before passing any record to fn.
+func (c *Connector) queryRestartOr(ctx context.Context, op, object, soql string, all bool, fn, skipped func(map[string]any) error, tooMany func(total int64) bool) error {
 	resource := "query"
 	if all {
 		resource = "queryAll"
@@ -68,6 +79,9 @@ func (c *Connector) queryRestart(ctx context.Context, op, object, soql string, a
 				continue
 			}
 			return err
+		}
+		if tooMany != nil && r.query != nil && !restarted && !page.Done && tooMany(page.TotalSize) {
+			return errUseBulk
 		}
 		if passed == nil && !page.Done {
 			passed = map[string]string{}
@@ -505,11 +519,21 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 		}
 		bulk = n > int64(c.opts.BulkQueryThreshold)
 	}
+	// A change read whose first page says it has more than the threshold
+	// (the first run after a large load reads back what the load wrote)
+	// goes on as a Bulk query too: a handful of calls, not one per 2,000
+	// records. Nothing of the first page was passed on.
+	var tooMany func(int64) bool
+	if prev != nil && c.opts.BulkQueryThreshold > 0 {
+		tooMany = func(n int64) bool { return n > int64(c.opts.BulkQueryThreshold) }
+	}
+	if !bulk {
+		err = c.queryRestartOr(ctx, "read", o.Name, soql, prev != nil, each, hold, tooMany)
+		bulk = errors.Is(err, errUseBulk)
+	}
 	if bulk {
 		noOrder, _ := selectSOQL(c.readFields(ctx, o), o.Name, where, "")
-		err = c.bulkQuery(ctx, o, noOrder, each)
-	} else {
-		err = c.queryRestart(ctx, "read", o.Name, soql, prev != nil, each, hold)
+		err = c.bulkQuery(ctx, o, noOrder, prev != nil, each)
 	}
 	if err != nil {
 		return "", err

@@ -510,3 +510,73 @@ func TestFakeOrgSetKeys(t *testing.T) {
 		t.Fatalf("read: %v %v", got, err)
 	}
 }
+
+// TestFakeOrgBulkChangeRead: a change read whose first page says it has
+// more than BulkQueryThreshold records (the first run after a large load
+// reads back what the load wrote) goes on as one Bulk API 2.0 queryAll
+// job, not page after page: each record is passed once, deletions
+// included, and the cursor is the one the REST read gives.
+func TestFakeOrgBulkChangeRead(t *testing.T) {
+	org, c := fakeOrg(t, func(o *Options) { o.QueryBatchSize = 200 })
+	ctx := context.Background()
+	cur, err := c.Read(ctx, caseObject, "", func(connector.Record) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Upsert(ctx, caseObject, caseRecords(700, 0, "Ann")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, caseObject, []string{"ngo-th-cm:TH-CL-00003", "ngo-th-cm:TH-CL-00004"}); err != nil {
+		t.Fatal(err)
+	}
+	read := func() (map[string]connector.Record, connector.Cursor, int, int) {
+		org.ResetRequests()
+		out := map[string]connector.Record{}
+		next, err := c.Read(ctx, caseObject, cur, func(r connector.Record) error {
+			if _, dup := out[r.Key]; dup {
+				t.Errorf("%s passed twice", r.Key)
+			}
+			out[r.Key] = r
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries, bulk := 0, 0
+		for _, e := range org.Requests() {
+			switch {
+			case strings.HasPrefix(e.Endpoint, "query"): // queryAll, its next pages
+				queries++
+			case strings.HasPrefix(e.Endpoint, "bulk"):
+				bulk++
+			}
+		}
+		return out, next, queries, bulk
+	}
+	want, wantCur, pages, _ := read() // page by page: 4 pages of 200
+	if pages != 4 || len(want) != 700 {
+		t.Fatalf("REST change read: %d pages, %d records", pages, len(want))
+	}
+	var jobs []string
+	c.opts.BulkQueryThreshold, c.opts.BulkPoll = 300, time.Millisecond
+	c.opts.OnBulkJob = func(_, op, _ string) { jobs = append(jobs, op) }
+	got, gotCur, queries, bulk := read()
+	if queries != 1 || len(jobs) != 1 || bulk < 3 {
+		t.Errorf("bulk change read: %d query pages (want the first only), jobs %v, %d bulk calls", queries, jobs, bulk)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("bulk change read passed %d records, REST %d", len(got), len(want))
+	}
+	for k, w := range want {
+		g := got[k]
+		if g.Deleted != w.Deleted || g.ID != w.ID || !g.Modified.Equal(w.Modified) || !g.Fields["vcms__First_Name__c"].Equal(w.Fields["vcms__First_Name__c"]) {
+			t.Errorf("%s: bulk %+v, REST %+v", k, g, w)
+		}
+	}
+	if !got["ngo-th-cm:TH-CL-00003"].Deleted {
+		t.Error("a deleted record is not read as deleted")
+	}
+	if gotCur != wantCur {
+		t.Error("the cursors differ")
+	}
+}
