@@ -132,6 +132,7 @@ salesforce:
   login_url: ORG_URL
   auth: { flow: client_credentials, client_id: ` + sftest.DefaultClientID + `, client_secret: ` + sftest.DefaultClientSecret + ` }
 state: { driver: sqlite, dsn: casebridge.db }
+fingerprint_key_file: keys/fingerprint.key  # in the bench's folder, removed with it
 sources:
   cases: { kind: csv, path: cases.csv }
   export: { kind: csv, path: export.csv }

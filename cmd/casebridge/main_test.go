@@ -10,9 +10,26 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(configHome{m}, map[string]func(){
 		"casebridge": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// configHome runs the tests with the user's configuration folder, where a
+// run makes its fingerprint key file by default, in a temporary folder:
+// tests never leave key files in the home of whoever runs them. (The
+// processes the tests start inherit it.)
+type configHome struct{ m *testing.M }
+
+func (c configHome) Run() int {
+	dir, err := os.MkdirTemp("", "casebridge-test-config-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	os.Unsetenv("CASEBRIDGE_FINGERPRINT_KEY")
+	return c.m.Run()
 }
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script: each
