@@ -19,6 +19,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/schedules"
 )
 
 // unitFile parses a systemd unit into section -> key -> values (a key may
@@ -81,6 +82,44 @@ func TestSystemdUnitHardened(t *testing.T) {
 	}
 	if !slices.Contains(svc["SystemCallFilter"], "@system-service") {
 		t.Errorf("SystemCallFilter = %q, want @system-service", svc["SystemCallFilter"])
+	}
+}
+
+// TestSystemdUnitConfiguration: the configuration lines the unit's comment
+// tells an admin to write put the state where the service may write
+// (its StateDirectory) and the fingerprint key elsewhere, so that casebridge
+// draws no warning about the two sharing a folder.
+func TestSystemdUnitConfiguration(t *testing.T) {
+	data, err := os.ReadFile("systemd/casebridge.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snippet []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimPrefix(sc.Text(), "#   ")
+		if strings.HasPrefix(line, "state:") || strings.HasPrefix(line, "fingerprint_key_file:") {
+			snippet = append(snippet, line)
+		}
+	}
+	if len(snippet) != 2 {
+		t.Fatalf("the unit's comment shows %d of the state: and fingerprint_key_file: lines, want both: %q", len(snippet), snippet)
+	}
+	text := "version: 1\n" +
+		"salesforce: { auth: { flow: client_credentials, client_id: x, client_secret: x } }\n" +
+		strings.Join(snippet, "\n") + "\n" +
+		"sources: { s: { kind: sqlite, path: /srv/cases.db, table: cases } }\n" +
+		"jobs:\n  j:\n    salesforce: { object: Case__c, key: Key__c }\n    local: { source: s, key: id }\n    fields: [ { sf: Name__c, local: name } ]\n"
+	cfg, err := config.Parse("/etc/casebridge/casebridge.yaml", []byte(text), config.Options{BaseDir: "/etc/casebridge"})
+	if err != nil {
+		t.Fatalf("casebridge rejects the unit's configuration lines:\n%v", err)
+	}
+	stateDir := "/var/lib/" + strings.Join(unitFile(t, data)["Service"]["StateDirectory"], "")
+	if filepath.Dir(cfg.State.DSN.Reveal()) != stateDir {
+		t.Errorf("state.dsn %s is not in the service's StateDirectory %s, the one folder it may write", cfg.State.DSN.Reveal(), stateDir)
+	}
+	if ws := schedules.KeyWarnings(cfg); len(ws) > 0 {
+		t.Errorf("the unit's configuration lines draw warnings:\n%s", strings.Join(ws, "\n"))
 	}
 }
 
