@@ -69,9 +69,11 @@
 //   - Limit: a count or a percentage, as in api_budget and max_delete.
 //   - Schedule: a cron spec (UTC unless CRON_TZ= or TZ= says otherwise),
 //     @every, or a duration; empty means "by hand only".
-//   - Fingerprint key: the HMAC key of the state's fingerprints, a secret
-//     shared by every replica; by default fingerprint.key beside the
-//     configuration.
+//   - Fingerprint key: the key of the state's fingerprints, a secret
+//     shared by every replica, kept apart from the state: by default a
+//     file in the user's configuration folder, made by the first run that
+//     writes (an older fingerprint.key beside the configuration is still
+//     used).
 //   - Write form: the local form written back when several forms are read
 //     (the first value-map entry, a date layout, yes/no words).
 //   - Flags: what a rule's conversion learned reading a cell (estimated,
