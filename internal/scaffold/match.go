@@ -67,7 +67,7 @@ var concepts = []concept{
 	{"birthdate", []string{"dob", "date of birth", "birth date", "birthdate", "birthday", "วันเกิด", "วันเดือนปีเกิด", "ថ្ងៃខែឆ្នាំកំណើត", "ថ្ងៃកំណើត", "জন্ম তারিখ", "জন্মতারিখ", "fecha de nacimiento", "nacimiento"}, []string{"birthdate", "dateofbirth", "dob", "birthday"}},
 	{"age", []string{"age", "อายุ", "អាយុ", "বয়স", "edad"}, []string{"ageatidentification", "age"}},
 	{"stage", []string{"status", "stage", "case status", "สถานะ", "ស្ថានភាព", "অবস্থা", "estado", "estado del caso"}, []string{"stage", "status", "casestatus"}},
-	{"identification_date", []string{"found date", "date found", "identification date", "date identified", "identified", "วันที่พบ", "ថ្ងៃរកឃើញ", "সনাক্তের তারিখ", "fecha de identificación", "fecha de identificacion"}, []string{"identificationdate", "datefound", "founddate"}},
+	{"identification_date", []string{"found date", "date found", "identification date", "date identified", "identified", "วันที่พบ", "ថ្ងៃរកឃើញ", "সনাক্তের তারিখ", "fecha de identificación", "fecha de identificacion", "fecha identificación", "fecha identificacion"}, []string{"identificationdate", "datefound", "founddate"}},
 	{"closure_date", []string{"closure date", "date closed", "closed date", "วันที่ปิดเคส", "fecha de cierre"}, []string{"closuredate", "dateclosed"}},
 	{"name", []string{"name", "full name", "ชื่อ-สกุล", "ชื่อ สกุล", "ชื่อ", "ชื่อ-นามสกุล", "ឈ្មោះ", "নাম", "nombre", "nombre completo", "name (khmer)", "name (local)"}, []string{"namelocalscript", "fullname"}},
 	{"mobile", []string{"phone", "mobile", "telephone", "โทรศัพท์", "เบอร์โทร", "ទូរស័ព្ទ", "মোবাইল", "ফোন", "teléfono", "telefono", "celular"}, []string{"mobilephone", "phone", "mobile"}},

@@ -202,6 +202,38 @@ func TestUnmatchedWordMarked(t *testing.T) {
 	}
 }
 
+// TestSpanishTracker: a Guatemalan office's sheet under a title row, its
+// headers and status words in Spanish as typed (no "de" in "Fecha
+// identificación", Identificado and En verificación for the first stages):
+// the date column is matched and every status word mapped.
+func TestSpanishTracker(t *testing.T) {
+	objects, describe := fakeOrg(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "gt_casos.csv")
+	sheet := "Registro de casos - Oficina Norte,,,\n" +
+		"No. de Caso,Sexo,Fecha identificación,Estado\n" +
+		"GT-0001,Femenino,14/02/2024,Activo\n" +
+		"GT-0002,Masculino,01/03/2024,Identificado\n" +
+		"GT-0003,F,15/03/2024,Seguimiento\n" +
+		"GT-0004,M,20/03/2024,Cerrado\n" +
+		"GT-0005,Femenino,02/04/2024,En verificación\n"
+	if err := os.WriteFile(p, []byte(sheet), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	y, sum := generate(t, dir, p, objects, describe, nil)
+	if matchOf(sum, "Fecha identificación", "vcms__Identification_Date__c") == nil {
+		t.Errorf("Fecha identificación is not matched to vcms__Identification_Date__c:\n%s", y)
+	}
+	for _, want := range []string{"Identificado: Identified", "En verificación: Verification", "Activo: Active", "Cerrado: Closed"} {
+		if !strings.Contains(y, "          "+want+"   # a translation: check") {
+			t.Errorf("%s is not in the stage's value map:\n%s", want, y)
+		}
+	}
+	if sum.ToMap != 0 {
+		t.Errorf("%d words left to map, want 0:\n%s", sum.ToMap, y)
+	}
+}
+
 // TestFreeTextGetsNoValueMap: a column whose header names a picklist but
 // which holds many different words (names typed into it) gets no value
 // map, and none of its cells is written.

@@ -27,6 +27,8 @@ var translations = func() map[string][]string {
 	male := []string{"masculine", "male", "m", "man", "boy"}
 	add(female, "f", "female", "woman", "girl", "หญิง", "ญ", "ผู้หญิง", "เด็กหญิง", "ស្រី", "মহিলা", "মেয়ে", "নারী", "mujer", "femenino", "femenina", "niña")
 	add(male, "m", "male", "man", "boy", "ชาย", "ช", "ผู้ชาย", "เด็กชาย", "ប្រុស", "পুরুষ", "ছেলে", "hombre", "masculino", "niño")
+	add([]string{"identified", "new"}, "identified", "new", "ใหม่", "ថ្មី", "নতুন", "identificado", "identificada", "nuevo", "nueva")
+	add([]string{"verification", "verifying"}, "verification", "in verification", "verifying", "รอตรวจสอบ", "กำลังตรวจสอบ", "en verificación", "en verificacion", "verificación", "verificacion")
 	add([]string{"active", "open", "inprogress", "ongoing"}, "active", "open", "ongoing", "in progress", "กำลังดำเนินการ", "ดำเนินการ", "เปิด", "បើក", "កំពុងដំណើរការ", "চলমান", "সক্রিয়", "activo", "abierto", "en curso", "en proceso")
 	add([]string{"followup", "monitoring"}, "follow up", "follow-up", "en seguimiento", "ติดตามผล", "ติดตาม", "តាមដាន", "ফলো-আপ", "ফলোআপ", "seguimiento")
 	add([]string{"closed", "close", "done"}, "closed", "ปิดเคส", "ปิด", "បានបិទ", "បិទ", "বন্ধ", "cerrado", "cerrada")
