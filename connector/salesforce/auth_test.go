@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -188,6 +189,29 @@ func TestTokenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoginUnreachable: a login URL nothing listens on (a fake org not
+// started, a wrong port) is an auth error that names the request and the
+// cause in plain words, without a stray space where an object would be.
+func TestLoginUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, err = New(context.Background(), Options{LoginURL: "http://" + addr,
+		Auth:         Auth{Flow: FlowClientCredentials, ClientID: "cid", ClientSecret: "csecret-XYZ"},
+		RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("error %v is not an auth error", err)
+	}
+	want := "salesforce auth (client_credentials flow): salesforce token: POST request failed: dial tcp " + addr + ": connect: connection refused"
+	if err.Error() != want {
+		t.Errorf("error\n %s\nwant\n %s", err, want)
+	}
+	noValues(t, err.Error(), "csecret-XYZ")
 }
 
 // TestPrivateKeyErrors: a malformed or unsuitable key is a clear error at

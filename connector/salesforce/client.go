@@ -439,14 +439,15 @@ func (c *client) exchange(ctx context.Context, op, object string, req *retryable
 // transportError strips the URL from err (*url.Error prints it, and a
 // query URL carries SOQL literals) and keeps the cause for errors.Is.
 func transportError(ctx context.Context, op, object string, err error) error {
+	what := strings.TrimSpace("salesforce " + op + " " + object) // the token request names no object
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("salesforce %s %s: %w", op, object, ctxErr)
+		return fmt.Errorf("%s: %w", what, ctxErr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return fmt.Errorf("salesforce %s %s: %s request failed: %w", op, object, strings.ToUpper(ue.Op), stripURLs(ue.Err))
+		return fmt.Errorf("%s: %s request failed: %w", what, strings.ToUpper(ue.Op), stripURLs(ue.Err))
 	}
-	return fmt.Errorf("salesforce %s %s: %w", op, object, stripURLs(err))
+	return fmt.Errorf("%s: %w", what, stripURLs(err))
 }
 
 // stripURLs removes any *url.Error layer still inside err.
