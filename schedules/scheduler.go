@@ -124,6 +124,10 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 			s.log.Info().Str("job", job).Time("scheduled_at", at).Msg("scheduled run already claimed (by another replica, or a repeated hour): skipped")
 			return
 		}
+		if err != nil && s.stoppedBy(err) {
+			s.log.Warn().Str("job", job).Dur("took", time.Since(start)).Msg(MsgStoppedByShutdown)
+			return
+		}
 		if err != nil {
 			s.log.Error().Str("job", job).Err(err).Dur("took", time.Since(start)).Msg("scheduled run failed")
 			return
@@ -131,6 +135,21 @@ func (s *Scheduler) Add(job string, sched config.Schedule) error {
 		s.log.Info().Str("job", job).Dur("took", time.Since(start)).Msg("scheduled run done")
 	}))
 	return nil
+}
+
+// MsgStoppedByShutdown is logged, at warn level, for a scheduled run that
+// Stop cancelled (the daemon's SIGTERM or Ctrl-C): a graceful stop is not
+// a failure that needs a person. The next run goes on from there: the
+// state of each batch written is committed even when the run is cancelled,
+// and the read cursor moves only when a run completes, so the next run
+// reads again what this one had not finished.
+const MsgStoppedByShutdown = "run stopped by shutdown; the next run goes on from where it stopped"
+
+// stoppedBy reports whether a run's error is Stop's cancellation: the
+// scheduler is stopping and the run ended with the context's error. A run
+// that failed otherwise while the scheduler stops is still a failure.
+func (s *Scheduler) stoppedBy(err error) bool {
+	return s.ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // begin records job's firing at at and marks it running; false when its

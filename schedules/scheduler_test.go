@@ -1,8 +1,11 @@
 package schedules
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,6 +84,86 @@ func TestSchedulerStopCancelsRuns(t *testing.T) {
 	}
 	if !finished.Load() {
 		t.Error("Stop returned before the run finished")
+	}
+}
+
+// syncBuffer is a log destination safe for the scheduler's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// lines returns the JSON log lines written so far.
+func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(b.b.Bytes()), []byte("\n")) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestSchedulerStopIsNoFailure (issue 14): a run that Stop cancels (the
+// daemon's SIGTERM) is logged at warn level as stopped by the shutdown,
+// not as a failed run at error level ("context canceled"); a run that
+// fails on its own is still an error.
+func TestSchedulerStopIsNoFailure(t *testing.T) {
+	var buf syncBuffer
+	started := make(chan struct{})
+	var runs atomic.Int32
+	s := New(zerolog.New(&buf), func(ctx context.Context, job string) error {
+		if runs.Add(1) == 1 {
+			return errors.New("job long: source s: boom")
+		}
+		close(started)
+		<-ctx.Done()
+		return fmt.Errorf("job long: read salesforce: %w", ctx.Err())
+	})
+	if err := s.Add("long", every(t, "@every 1s")); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second run never started")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var failed, stopped int
+	for _, m := range buf.lines(t) {
+		switch {
+		case m["message"] == "scheduled run failed":
+			failed++
+			if m["level"] != "error" || m["error"] != "job long: source s: boom" {
+				t.Errorf("the failed run: %v", m)
+			}
+		case m["message"] == MsgStoppedByShutdown:
+			stopped++
+			if m["level"] != "warn" || m["job"] != "long" {
+				t.Errorf("the run stopped by Stop: %v", m)
+			}
+		case m["level"] == "error":
+			t.Errorf("logged at error level: %v", m)
+		}
+	}
+	if failed != 1 || stopped != 1 {
+		t.Errorf("%d failed and %d stopped runs logged, want 1 and 1:\n%s", failed, stopped, buf.b.String())
 	}
 }
 
