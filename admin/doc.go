@@ -75,6 +75,7 @@
 // # Metrics
 //
 //	casebridge_runs_total{job,outcome}                    counter
+//	casebridge_run_failures_total{job,stage,code}         counter (failed runs: the stage that failed, as alerts name it)
 //	casebridge_run_duration_seconds{job}                  histogram
 //	casebridge_records_written_total{job,side,op}         counter (side salesforce|local, op create|update|delete)
 //	casebridge_record_failures_total{job,code}            counter (failed writes and unmapped rows)
@@ -82,8 +83,10 @@
 //	casebridge_last_success_timestamp_seconds{job}        gauge, read from the state store at scrape
 //	casebridge_salesforce_api_usage{kind="used"|"limit"}  gauge, from the last run's Sforce-Limit-Info
 //
-// Outcomes are ok, dry_run, aborted, locked, cancelled and failed. Labels
-// carry only configured job names, sides, ops, outcomes and error codes;
+// Outcomes are ok, dry_run, aborted, locked, cancelled and failed; a
+// failed run's stage is login, start, source, mapping, salesforce, state
+// or sync (schedules.FailureStage). Labels carry only configured job
+// names, sides, ops, outcomes, stages and error codes;
 // a code that is not an UPPER_SNAKE word is reported as OTHER, so text from
 // a message can never become a label. Children count under their parent
 // job. Runs are counted by the process that ran them (ScheduledRun,

@@ -15,10 +15,12 @@ import (
 )
 
 // Metric names. Labels only ever carry job names (as configured), sides
-// (salesforce, local), ops (create, update, delete), outcomes, error codes
-// (sanitised, see codeLabel) and the usage kind: never a key or a value.
+// (salesforce, local), ops (create, update, delete), outcomes, stages,
+// error codes (sanitised, see codeLabel and stageLabel) and the usage
+// kind: never a key or a value.
 const (
 	metricRuns        = "casebridge_runs_total"
+	metricRunFailures = "casebridge_run_failures_total"
 	metricDuration    = "casebridge_run_duration_seconds"
 	metricWritten     = "casebridge_records_written_total"
 	metricFailures    = "casebridge_record_failures_total"
@@ -30,6 +32,7 @@ const (
 type metrics struct {
 	s        *Server
 	runs     *prometheus.CounterVec
+	failed   *prometheus.CounterVec // failed runs by stage and code
 	duration *prometheus.HistogramVec
 	written  *prometheus.CounterVec
 	failures *prometheus.CounterVec
@@ -45,6 +48,13 @@ func newMetrics(s *Server, reg *prometheus.Registry) *metrics {
 		Name: metricRuns,
 		Help: "Job runs by outcome (ok, dry_run, aborted, locked, cancelled, failed).",
 	}, []string{"job", "outcome"}))
+	// The stage is a label of its own counter, not of runs_total: the
+	// outcomes' series stay as they were, and a failed run is counted
+	// once in each.
+	m.failed = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: metricRunFailures,
+		Help: "Failed runs (outcome failed) by the stage that failed (login, start, source, mapping, salesforce, state, sync) and the error's code, as the failure alert names them.",
+	}, []string{"job", "stage", "code"}))
 	m.duration = register(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    metricDuration,
 		Help:    "Wall-clock duration of job runs.",
@@ -120,6 +130,10 @@ func (s *Server) observe(job string, res *schedules.JobResult, err error, took t
 	m := s.metrics
 	outcome := outcomeOf(err, dryRun)
 	m.runs.WithLabelValues(job, outcome).Inc()
+	if outcome == string(state.OutcomeFailed) {
+		stage, code := schedules.FailureStage(err)
+		m.failed.WithLabelValues(job, stageLabel(stage), codeLabel(code)).Inc()
+	}
 	m.duration.WithLabelValues(job).Observe(took.Seconds())
 	if outcome == string(state.OutcomeOK) {
 		m.mu.Lock()
@@ -218,6 +232,17 @@ func codeLabel(code string) string {
 		return code
 	}
 	return "OTHER"
+}
+
+var stageRE = regexp.MustCompile(`^[a-z][a-z_]{0,31}$`)
+
+// stageLabel returns a stage fit for a label: the stages are lower-case
+// words (schedules.FailureStage); anything else is "other".
+func stageLabel(stage string) string {
+	if stageRE.MatchString(stage) {
+		return stage
+	}
+	return "other"
 }
 
 // stateCollector reports the gauges that come from the state store.

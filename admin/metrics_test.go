@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -79,6 +80,14 @@ func TestObserveMetrics(t *testing.T) {
 	e.srv.Observe("th_cases", nil, fmt.Errorf("job th_cases: %w", reconcile.ErrSafetyAbort), time.Second)
 	e.srv.Observe("bd_cases", nil, errors.New("job bd_cases: source: gone"), 2*time.Second)
 	e.srv.Observe("bd_cases", nil, fmt.Errorf("job bd_cases: %w", state.ErrLocked), 0)
+	// Failed runs at named stages (issue 14): a sheet gone, an object the
+	// org lacks, a refused login; the path names the key, which must not
+	// reach a label.
+	gone := &fs.PathError{Op: "open", Path: "/data/" + secretKey + ".csv", Err: fs.ErrNotExist}
+	e.srv.Observe("bd_cases", nil, fmt.Errorf("job bd_cases: source bd_sheet: %w", gone), time.Second)
+	e.srv.Observe("bd_cases", nil, fmt.Errorf("job bd_cases: source bd_sheet: %w", gone), time.Second)
+	e.srv.Observe("th_cases", nil, fmt.Errorf("job th_cases: describe vcms__Nope__c: %w", connector.ErrObjectNotFound), time.Second)
+	e.srv.Observe("th_cases", nil, fmt.Errorf("job th_cases: %w", salesforce.ErrAuth), time.Second)
 	e.srv.Observe("not_a_job "+secretKey, jobResult("x", 2), nil, time.Second) // ignored
 	openConflict(t, e.store, "th_cases", "ngo-th-cm:th-0001", "vcms__Stage__c")
 	openConflict(t, e.store, "th_cases/stipend", "ngo-th-cm:th-0001:stipend", "vcms__Amount__c")
@@ -87,12 +96,17 @@ func TestObserveMetrics(t *testing.T) {
 	for _, want := range []string{
 		`casebridge_runs_total{job="th_cases",outcome="ok"} 1`,
 		`casebridge_runs_total{job="th_cases",outcome="aborted"} 1`,
-		`casebridge_runs_total{job="bd_cases",outcome="failed"} 1`,
+		`casebridge_runs_total{job="bd_cases",outcome="failed"} 3`,
+		`casebridge_runs_total{job="th_cases",outcome="failed"} 2`,
+		`casebridge_run_failures_total{code="ERROR",job="bd_cases",stage="sync"} 1`,
+		`casebridge_run_failures_total{code="FILE_NOT_FOUND",job="bd_cases",stage="source"} 2`,
+		`casebridge_run_failures_total{code="OBJECT_NOT_FOUND",job="th_cases",stage="mapping"} 1`,
+		`casebridge_run_failures_total{code="AUTH_FAILED",job="th_cases",stage="login"} 1`,
 		`casebridge_runs_total{job="bd_cases",outcome="locked"} 1`,
-		`casebridge_run_duration_seconds_bucket{job="th_cases",le="120"} 2`,
-		`casebridge_run_duration_seconds_bucket{job="th_cases",le="60"} 1`,
-		`casebridge_run_duration_seconds_count{job="th_cases"} 2`,
-		`casebridge_run_duration_seconds_sum{job="th_cases"} 96`,
+		`casebridge_run_duration_seconds_bucket{job="th_cases",le="120"} 4`,
+		`casebridge_run_duration_seconds_bucket{job="th_cases",le="60"} 3`,
+		`casebridge_run_duration_seconds_count{job="th_cases"} 4`,
+		`casebridge_run_duration_seconds_sum{job="th_cases"} 98`,
 		`casebridge_records_written_total{job="th_cases",op="create",side="salesforce"} 1`,
 		`casebridge_records_written_total{job="th_cases",op="update",side="local"} 1`,
 		`casebridge_records_written_total{job="th_cases",op="create",side="local"} 1`,
@@ -116,6 +130,11 @@ func TestObserveMetrics(t *testing.T) {
 	}
 	if strings.Contains(text, `casebridge_last_success_timestamp_seconds{job="bd_cases"}`) {
 		t.Error("bd_cases never succeeded but has a last success")
+	}
+	// Only failed runs have a stage: not the aborted run (a brake), nor
+	// the one another process held (locked).
+	if n := strings.Count(text, "\ncasebridge_run_failures_total{"); n != 4 {
+		t.Errorf("%d run failure series, want the 4 above:\n%s", n, text)
 	}
 	checkLabels(t, e)
 	if strings.Contains(text, secretKey) || strings.Contains(text, "TH-CL") || strings.Contains(text, secretValue) || strings.Contains(text, "not_a_job") {
@@ -146,6 +165,7 @@ func checkLabels(t *testing.T, e *env) {
 	allowed := map[string]map[string]bool{
 		"job":     {"th_cases": true, "bd_cases": true},
 		"outcome": {"ok": true, "dry_run": true, "aborted": true, "locked": true, "cancelled": true, "failed": true},
+		"stage":   {"login": true, "start": true, "source": true, "mapping": true, "salesforce": true, "state": true, "sync": true},
 		"side":    {"salesforce": true, "local": true},
 		"op":      {"create": true, "update": true, "delete": true},
 		"kind":    {"used": true, "limit": true},

@@ -265,6 +265,22 @@ func outcomeOf(err error) state.Outcome {
 	return state.OutcomeFailed
 }
 
+// FailureStage names the stage at which a failed run stopped and why, as
+// a stage and a code, the way its failure alert does (classify): a job
+// locked out by an earlier run is refused at the start, a safety brake
+// stops the plan. The metrics label failed runs with them (admin), so the
+// stage an alert names and the metrics' agree. Codes are error codes,
+// never text of a message.
+func FailureStage(err error) (stage, code string) {
+	switch {
+	case errors.Is(err, reconcile.ErrLockedOut):
+		return "start", "LOCKED_OUT"
+	case errors.Is(err, reconcile.ErrSafetyAbort):
+		return "plan", "SAFETY_ABORT"
+	}
+	return classify(err, "sync")
+}
+
 // classify names where a run's error stopped it and why, as a stage and
 // a code (alert.Event): from the error's types where they say, else from
 // the runner's wording ("source NAME: ..."), else def and the connector
