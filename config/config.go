@@ -20,7 +20,7 @@ type Config struct {
 	Salesforce         Salesforce         `yaml:"salesforce" required:"true" doc:"the org and how to log in"`
 	State              State              `yaml:"state" doc:"where baselines, cursors and run history are kept"`
 	FingerprintKey     Secret             `yaml:"fingerprint_key" doc:"the HMAC key for fingerprints, usually ${ENV}; the same for every replica"`
-	FingerprintKeyFile string             `yaml:"fingerprint_key_file" path:"true" doc:"file holding the fingerprint key (generated once, mode 0600, if absent), relative to the configuration; default: CASEBRIDGE_FINGERPRINT_KEY if set, else a fingerprint.key beside the configuration if one exists, else casebridge/NAME-HASH.key in the user's configuration folder, apart from the state"`
+	FingerprintKeyFile string             `yaml:"fingerprint_key_file" path:"true" doc:"file holding the fingerprint key (generated once, mode 0600, if absent), relative to the configuration; default: CASEBRIDGE_FINGERPRINT_KEY if set, else a fingerprint.key beside the configuration if one exists, else casebridge/NAME-HASH.key in the user's configuration folder, named after the state store, apart from it"`
 	Sources            map[string]*Source `yaml:"sources" required:"true" doc:"local spreadsheets and databases, by name"`
 	Jobs               map[string]*Job    `yaml:"jobs" required:"true" doc:"sync jobs, by name"`
 	Alerts             Alerts             `yaml:"alerts" doc:"who hears of failed runs, lockouts, safety brakes, held conflicts and findings: webhooks (json, slack, teams) and e-mail; job, stage, counts and codes, never values"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/reconcile"
 	"github.com/casebridge/casebridge/state"
 )
@@ -198,4 +199,64 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestKeyFollowsTheStateStore: the default key file is named after the
+// state store, whose one key id it records, not after the configuration
+// file: a configuration copied or renamed in its folder, or a second one
+// beside it, uses the same store and finds the same key (each found the
+// key lost, exit 7, while the key followed the configuration's path). A
+// PostgreSQL store's key does not depend on the DSN's password.
+func TestKeyFollowsTheStateStore(t *testing.T) {
+	userConfig(t)
+	r, _, dir := newTestRunner(t, thConfig)
+	if _, err := r.Run(context.Background(), "th_cases", RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(r.Config.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "office-2.yaml")
+	if err := os.WriteFile(copyPath, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Open(context.Background(), cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if _, err := r2.Run(context.Background(), "th_cases", RunOptions{}); err != nil {
+		t.Fatalf("a second configuration on the same state store: %v", err)
+	}
+	a, _ := KeyFile(r.Config)
+	b, _ := KeyFile(cfg)
+	if a != b {
+		t.Errorf("two configurations on one state store have two key files: %s, %s", a, b)
+	}
+
+	pg := func(dsn string) string {
+		t.Helper()
+		c := &config.Config{File: filepath.Join(dir, "pg.yaml"), Dir: dir}
+		c.State.Driver = config.StatePostgres
+		c.State.DSN = config.NewSecret(dsn)
+		p, err := DefaultKeyFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if pg("postgres://cb:one@db.example:5432/cases") != pg("postgres://cb:two@db.example:5432/cases") {
+		t.Error("the key file of a PostgreSQL store changes with the DSN's password")
+	}
+	if pg("postgres://cb@db.example:5432/cases") == pg("postgres://cb@db.example:5432/other") {
+		t.Error("two PostgreSQL databases share a key file")
+	}
+	if strings.Contains(pg("postgres://cb:s3cret@db.example:5432/cases"), "s3cret") {
+		t.Error("the DSN's password is in the key file's name")
+	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce"
@@ -166,34 +168,81 @@ func keyPlaceOf(cfg *config.Config) (keyPlace, error) {
 	if err != nil {
 		return keyPlace{}, err
 	}
+	if _, err := os.Lstat(path); err != nil {
+		if prev, perr := configKeyFile(cfg); perr == nil {
+			if _, err := os.Lstat(prev); err == nil {
+				return keyPlace{file: prev}, nil
+			}
+		}
+	}
 	return keyPlace{file: path}, nil
 }
 
 // DefaultKeyFile is the key file of a configuration that names none: in
 // the user's configuration folder (os.UserConfigDir: ~/.config on Linux,
 // ~/Library/Application Support on macOS, %AppData% on Windows), under
-// casebridge/, named after the configuration file and a hash of its
-// absolute path, so that two configurations on one machine have two keys
-// and a copy of the configuration's folder (where the SQLite state lives)
-// carries no key.
+// casebridge/, named after the state store it keys and a hash of where
+// that store is (an SQLite file's absolute path; a PostgreSQL server's
+// host, port and database, never its password). The state records one
+// key's id: every configuration using one store (two in a folder, a
+// configuration renamed or copied) finds the same key, two stores on one
+// machine have two keys, and a copy of the configuration's folder (where
+// the SQLite state lives) carries no key.
 func DefaultKeyFile(cfg *config.Config) (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("no user configuration folder for the fingerprint key (%v): set %s, fingerprint_key: ${ENV} or fingerprint_key_file", err, KeyEnv)
 	}
-	abs, err := filepath.Abs(cfg.File)
+	name, where, err := stateIdentity(cfg)
 	if err != nil {
 		return "", err
 	}
+	sum := sha256.Sum256([]byte(where))
+	return filepath.Join(dir, "casebridge", safeName(name)+"-"+hex.EncodeToString(sum[:6])+".key"), nil
+}
+
+// stateIdentity names cfg's state store and says where it is, for
+// DefaultKeyFile.
+func stateIdentity(cfg *config.Config) (name, where string, err error) {
+	if cfg.State.Driver == config.StatePostgres {
+		pc, err := pgconn.ParseConfig(cfg.State.DSN.Reveal())
+		if err != nil {
+			return "", "", fmt.Errorf("state.dsn: %w", err)
+		}
+		return "postgres-" + pc.Database, fmt.Sprintf("postgres\x00%s\x00%d\x00%s", pc.Host, pc.Port, pc.Database), nil
+	}
+	abs, err := filepath.Abs(sqlitePath(cfg))
+	if err != nil {
+		return "", "", err
+	}
 	base := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
-	base = strings.Map(func(r rune) rune {
+	return filepath.Base(filepath.Dir(abs)) + "-" + base, "sqlite\x00" + abs, nil
+}
+
+// safeName keeps letters, digits, '-', '_' and '.' of s for a file name.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
 			return r
 		}
 		return '_'
-	}, base)
+	}, s)
+}
+
+// configKeyFile is where the default key file was, named after the
+// configuration file (before it was named after the state store): still
+// used where it exists.
+func configKeyFile(cfg *config.Config) (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(cfg.File)
+	if err != nil {
+		return "", err
+	}
 	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(dir, "casebridge", base+"-"+hex.EncodeToString(sum[:6])+".key"), nil
+	return filepath.Join(dir, "casebridge", safeName(strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs)))+"-"+hex.EncodeToString(sum[:6])+".key"), nil
 }
 
 // KeyFile is the key file cfg's fingerprint key is kept in, "" when the key

@@ -83,6 +83,8 @@ func TestE2E(t *testing.T) {
 		Dir: "testdata/e2e",
 		Setup: func(env *testscript.Env) error {
 			env.Values[e2eKey{}] = &e2eState{t: env.T().(testing.TB), work: env.WorkDir}
+			// Default key files in the script's folder, not in $HOME.
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

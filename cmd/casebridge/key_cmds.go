@@ -33,9 +33,10 @@ Where it is kept, first found wins:
                               state store is in that folder too)
   the default: made once by the first run that writes (never by a dry run),
   mode 0600, in the user's configuration folder, apart from the state:
-  ~/.config/casebridge/NAME-HASH.key on Linux (NAME the configuration's file
-  name, HASH of its full path; ~/Library/Application Support on macOS,
-  %AppData% on Windows).
+  ~/.config/casebridge/NAME-HASH.key on Linux (~/Library/Application Support
+  on macOS, %AppData% on Windows), named after the state store it keys (NAME
+  its folder and file, HASH of its path; for PostgreSQL, of its host, port
+  and database): every configuration on one store finds the same key.
 
 validate and every run warn when the key file and an SQLite state store are
 in one folder: one copy of that folder would carry both. Keep a copy of the

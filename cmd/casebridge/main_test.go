@@ -43,6 +43,8 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("REPO", wd+"/../..")
+			// Default key files in the script's folder, not in $HOME.
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
 			return nil
 		},
 	})
