@@ -318,12 +318,20 @@ func (r *Runner) logKeyWarnings() {
 }
 
 // errKeyLost says a key file is gone while the state was written with a
-// key, and how to get back.
-func errKeyLost(path string) error {
-	return fmt.Errorf("fingerprint key file %s is missing, and the state was written with a key (a lost key, or a configuration moved: its key file is among the .key files of %s): put the key file back, "+
-		"or start the state over under a new key with 'casebridge key reset CONFIG --yes', which writes nothing to Salesforce or the local sources (the next run is a first sync: check it with 'casebridge sync CONFIG --dry-run'): %w",
-		path, filepath.Dir(path), state.ErrKeyMismatch)
+// key, and how to get back. It is a state.ErrKeyMismatch, whose own advice
+// it replaces (once is enough).
+func errKeyLost(path string) error { return &keyLostError{path} }
+
+type keyLostError struct{ path string }
+
+func (e *keyLostError) Error() string {
+	return fmt.Sprintf("fingerprint key file %s is missing, and the state was written with a key (a lost key, or a state store moved: "+
+		"its key file may be among the .key files of %s): put the key file back, or start the state over under a new key with "+
+		"'casebridge key reset CONFIG --yes', which writes nothing to Salesforce or the local sources (the next run is a first sync: "+
+		"check it with 'casebridge sync CONFIG --dry-run')", e.path, filepath.Dir(e.path))
 }
+
+func (e *keyLostError) Is(target error) bool { return target == state.ErrKeyMismatch }
 
 // fingerprinter returns the run's fingerprinter. Without a key file yet,
 // a dry run takes a throwaway key and records nothing of it (no key file
