@@ -170,7 +170,7 @@ func (c *compiler) eachMembers(base *Member, ch *config.Child) []*Member {
 		if err != nil {
 			msg := fmt.Sprintf("Salesforce value %q does not fit %s (%s): %v", en.SF, f.Name, describeField(f), err)
 			if connector.CodeOf(err) == connector.CodeBadPicklist {
-				msg = fmt.Sprintf("%q is not a picklist value of %s%s (describe lists the master values; record types may allow fewer)", en.SF, f.Name, suggestName(en.SF, f.Picklist))
+				msg = fmt.Sprintf("%q is not a picklist value of %s%s%s (describe lists the master values; record types may allow fewer)", en.SF, f.Name, suggestName(en.SF, f.Picklist), picklistValues(f, err))
 			}
 			c.errs = append(c.errs, &config.Error{File: en.Pos.File, Line: en.Pos.Line, Col: en.Pos.Col, Path: e.PathOf("values") + "." + en.Local, Msg: msg})
 			ok = false

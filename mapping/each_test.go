@@ -161,12 +161,19 @@ func TestEachWriteBack(t *testing.T) {
 	}
 }
 
-// TestEachErrors: each's values must fit the field and be usable in keys.
+// TestEachErrors: each's values must fit the field and be usable in keys;
+// a value the picklist refuses is told with the values it allows, as a
+// values: map's is.
 func TestEachErrors(t *testing.T) {
 	cfg := parseInline(t, strings.Replace(khServicesJob, "vocational: Vocational_Training", "vocational: Vocational", 1))
 	_, err := Compile(cfg.Jobs["j"], seedObjects(t))
 	var errs config.Errors
 	if !errors.As(err, &errs) || len(errs) != 1 || !strings.Contains(errs[0].Error(), `children[0].each.values.vocational: "Vocational" is not a picklist value of vcms__Service_Type__c`) {
-		t.Errorf("got %v", err)
+		t.Fatalf("got %v", err)
+	}
+	// vcms__Service_Type__c has 14 values: too many for one line, so the
+	// error says how many and where to read them.
+	if msg := errs[0].Error(); !strings.Contains(msg, "; it has 14 values, which casebridge describe lists") {
+		t.Errorf("the picklist's values are not pointed to: %s", msg)
 	}
 }
