@@ -233,7 +233,11 @@ func (s *Server) runTrigger(t *Trigger, req RunRequest) {
 // key or a value.
 func (s *Server) logRun(job string, trigger int64, res *schedules.JobResult, err error, took time.Duration, dryRun bool) {
 	ev := s.log.Info()
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		// Stopped (the daemon's graceful stop, Close): not a failure.
+		ev = s.log.Warn().Err(err)
+	case err != nil:
 		ev = s.log.Error().Err(err)
 	}
 	ev = ev.Str("job", job).Str("outcome", outcomeOf(err, dryRun)).Dur("took", took)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/casebridge/casebridge/admin"
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/schedules"
 )
 
@@ -47,9 +49,13 @@ Listening on any other address without a token is refused unless
 a TLS proxy in front, and name it with --admin-host).
 
 SIGHUP reloads CONFIG (and the admin token file): the new configuration is
-loaded, validated and logged in to Salesforce first; if any of it fails, the
-reload is refused, the error logged, and the daemon goes on under the
-configuration it had. Otherwise the new schedules take over at once, and runs
+loaded, validated, logged in to Salesforce and checked against the org's
+schema (as validate --online: an object or field the org does not have)
+first; if any of it fails, the reload is refused, each problem logged with
+its position, and the daemon goes on under the configuration it had. (An
+object the org cannot be asked about at that moment, with its API limit
+spent say, is warned of and not checked.) Otherwise the new schedules take
+over at once, and runs
 in progress finish under the old configuration (a job whose run is still
 going skips its firings under the new one until that run ends).
 
@@ -348,6 +354,26 @@ func (d *daemon) reload(ctx context.Context, tokenFile string) {
 		refuse(err)
 		return
 	}
+	// Against the org, as validate --online: a configuration naming an
+	// object or field the org lacks would fail every run from now on.
+	findings, unchecked := checkAgainstOrg(ctx, cfg, g.r.Salesforce.Describe)
+	if ctx.Err() != nil { // stopping: the current generation is the one to stop
+		g.close(context.Background())
+		refuse(ctx.Err())
+		return
+	}
+	if len(findings) > 0 {
+		g.close(context.Background())
+		for _, e := range findings {
+			log.Error().Msg(e.Error())
+		}
+		refuse(fmt.Errorf("%d %s against the org; run 'casebridge validate --online %s'",
+			len(findings), plural(len(findings), "problem", "problems"), d.path))
+		return
+	}
+	for _, u := range unchecked {
+		log.Warn().Str("object", u.object).Err(u.err).Msg("configuration reload: the org could not be asked about this object; its part of the configuration is not checked against the org")
+	}
 	old := d.cur.Swap(g)
 	d.mu.Lock()
 	d.old = append(d.old, old)
@@ -368,6 +394,53 @@ func (d *daemon) reload(ctx context.Context, tokenFile string) {
 		d.mu.Unlock()
 		log.Info().Msg("the previous configuration's runs are done; it is closed")
 	}()
+}
+
+// orgCheckTimeout bounds the describes of a reload's check against the
+// org: the daemon's signals wait for it.
+const orgCheckTimeout = time.Minute
+
+// uncheckedObject is an object a reload could not describe, and why.
+type uncheckedObject struct {
+	object string
+	err    error
+}
+
+// checkAgainstOrg checks cfg against the org's schema as validate --online
+// does (mapping.CheckOnline). findings are what the org says is wrong (an
+// object or field it does not have, a field that cannot be written, ...),
+// each at its file:line:col; they refuse a reload. unchecked are the
+// objects the org could not be asked about (it did not answer, the API
+// budget or the org's daily limit is spent): a reload goes on without
+// their check, as it did before reloads were checked online, rather than
+// being refused because the org is briefly away.
+func checkAgainstOrg(ctx context.Context, cfg *config.Config, describe mapping.DescribeFunc) (findings config.Errors, unchecked []uncheckedObject) {
+	ctx, cancel := context.WithTimeout(ctx, orgCheckTimeout)
+	defer cancel()
+	failed := map[string]error{}
+	all := mapping.CheckOnline(ctx, cfg, func(ctx context.Context, object string) (*connector.Object, error) {
+		o, err := describe(ctx, object)
+		if err != nil && !errors.Is(err, connector.ErrObjectNotFound) {
+			if _, seen := failed[object]; !seen {
+				failed[object] = err
+				unchecked = append(unchecked, uncheckedObject{object, err})
+			}
+		}
+		return o, err
+	})
+	// CheckOnline reports a describe that failed, other than "no such
+	// object", once, as "cannot describe OBJECT: ERR": that is not the
+	// org's word on the configuration.
+	notAnswered := map[string]bool{}
+	for object, err := range failed {
+		notAnswered[fmt.Sprintf("cannot describe %s: %v", object, err)] = true
+	}
+	for _, e := range all {
+		if !notAnswered[e.Msg] {
+			findings = append(findings, e)
+		}
+	}
+	return findings, unchecked
 }
 
 // stop stops every generation: runs in progress are cancelled and waited
