@@ -205,7 +205,9 @@ func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRu
 		}
 		objects[n] = o
 	}
-	m, err := mapping.Compile(job, objects)
+	// A classified each keys its records by a keyed hash of the value: the
+	// same parts as the runs derived, or its records are not reached.
+	m, err := mapping.CompileWith(job, objects, mapping.CompileOptions{EachKey: schedules.EachKey(e.FP, jobName)})
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", jobName, err)
 	}

@@ -44,6 +44,13 @@ func eachKey(fp *reconcile.Fingerprinter, job string) func(child, value string) 
 	}
 }
 
+// EachKey is eachKey for the commands that reach a job's records by key
+// outside a run (casebridge erase): they must derive the same key parts as
+// the runs that created the records.
+func EachKey(fp *reconcile.Fingerprinter, job string) func(child, value string) string {
+	return eachKey(fp, job)
+}
+
 // errHasRecords stops a scan of the state at its first record.
 var errHasRecords = errors.New("has records")
 
