@@ -33,9 +33,12 @@ import (
 // each created Id is remembered. A create is never sent twice for one
 // key: a run killed after Salesforce created a record and before its Id
 // was remembered finds it next time by its derived key and updates it.
-// Two records deriving one key (a second note a person added by hand) are
-// ambiguous: neither is written, the key's record fails with
-// DUPLICATE_VALUE, and the rest of the call goes on.
+// A second record deriving a key the pairs give another Id (a second note
+// a person added by hand under a synced case) is left alone: the paired
+// record stays the key's and syncs on, and the other is reported once
+// (WithNotes). Only records deriving a key nobody paired are ambiguous:
+// neither is written, the key fails with DUPLICATE_VALUE naming their
+// Ids, and the rest of the call goes on.
 
 // ByParent is the key field of an object keyed by its parent, as the
 // connector describes it: not a field of the org, it holds each record's
@@ -342,8 +345,7 @@ func (c *Connector) idsOf(ctx context.Context, op string, o *connector.Object, k
 		case 1:
 			ids[kid], learned[kid] = got[0], got[0]
 		default:
-			errs[kid] = connector.NewRecordError(op, c.name, o.Name, k, "", connector.CodeDuplicateKey, connector.Permanent,
-				&connector.ValueError{Code: connector.CodeDuplicateKey, Detail: fmt.Sprintf("%d records of %s derive this key from their parent (%s); neither is written until one is deleted or moved", len(got), o.Name, strings.Join(got, ", "))})
+			errs[kid] = c.ambiguous(op, o, k, got)
 		}
 	}
 	if len(learned) > 0 {
@@ -667,22 +669,44 @@ func (c *Connector) deleteByParent(ctx context.Context, o *connector.Object, kp 
 	return results, err
 }
 
-// pairedReads wraps a read's fn for an object keyed by its parent: a
-// record deriving a key that the run's pairs give another Id (a second
-// note a person added by hand under a synced case) is passed as unknown,
-// DUPLICATE_VALUE, so that neither record is written from it; a deleted
-// record's pairing is forgotten, and a deleted record that is not the
-// key's paired one is skipped (its key's record is still there). done, called once the read succeeded,
-// remembers the Ids of the keys read that were not paired (a record
-// created by a run killed before it remembered the Id, or by hand), when
-// the read gave one record for the key: two are the engine's duplicate
-// key. For any other object fn is returned, and done does nothing.
-func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn func(connector.Record) error) (wrapped func(connector.Record) error, done func() error) {
-	if kp, _ := c.pathOf(o); kp == nil {
+// pairedReads wraps a read's fn for an object keyed by its parent, so
+// that each key is one record:
+//
+//   - A record deriving a key the run's pairs give another Id (a second
+//     note a person added by hand under a synced case) is left alone: not
+//     passed, so the paired record stays the key's and syncs on. It is
+//     reported once (Notes; the pairs keep a marker under the record's
+//     Id, no key or value). Whether the paired record is still there is
+//     known when the read passed it; otherwise it is asked by Id (one
+//     query, only in a read that met such a record): a paired record gone
+//     is unpaired, and the other record takes the key as an unpaired one.
+//   - Two records deriving a key nobody paired are truly ambiguous: the
+//     second is passed with DUPLICATE_VALUE naming both Ids and what to
+//     do (the key is then unknown for the run, and the error is in the
+//     run's error log), and neither is paired. A change read (changes)
+//     sees only the records changed since its cursor, so the unpaired
+//     records it reads are held until it ends, and their keys searched
+//     (one query per chunk of keys, only in a read that met unpaired
+//     records): a key with one record is passed and paired, one with
+//     more is passed once, ambiguous.
+//   - A deleted record's pairing is forgotten; a deleted record that is
+//     not the key's paired one is skipped (its key's record is still
+//     there).
+//
+// done, called once the read succeeded, settles the records held or left
+// aside and remembers the Ids of the keys read unpaired (a record created by a
+// run killed before it remembered the Id, or by hand) that had one
+// record. For any other object fn is returned, and done does nothing.
+func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, changes bool, fn func(connector.Record) error) (wrapped func(connector.Record) error, done func() error) {
+	kp, _ := c.pathOf(o)
+	if kp == nil {
 		return fn, func() error { return nil }
 	}
 	pairs := idPairsOf(ctx)
 	unpaired := map[string][]string{} // KeyID -> the Ids read
+	pairedSeen := map[string]bool{}   // KeyID -> its paired record was read
+	var aside []connector.Record      // records deriving a key paired with another Id
+	var held []connector.Record       // a change read's unpaired records
 	wrapped = func(rec connector.Record) error {
 		if rec.Key == "" || rec.ID == "" || rec.Err != nil {
 			return fn(rec)
@@ -694,9 +718,16 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn fun
 		}
 		id := known[kid]
 		switch {
+		case id == "" && !rec.Deleted && changes:
+			held = append(held, rec)
+			return nil
 		case id == "" && !rec.Deleted:
-			if !slices.Contains(unpaired[kid], rec.ID) {
+			if !slices.ContainsFunc(unpaired[kid], func(s string) bool { return sameID(s, rec.ID) }) {
 				unpaired[kid] = append(unpaired[kid], rec.ID)
+			}
+			if ids := unpaired[kid]; len(ids) > 1 {
+				rec.Err = c.ambiguous("read", o, rec.Key, ids)
+				rec.Fields = nil
 			}
 		case rec.Deleted && sameID(id, rec.ID):
 			if err := pairs.Forget(ctx, o.Name, []string{id}); err != nil && mustStop(ctx, err) {
@@ -706,15 +737,29 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn fun
 			// Another record deriving a paired key, deleted (the second
 			// note a person added by hand, then removed): the paired
 			// record is not gone, so the key's record is not deleted.
+			// Its report marker goes with it.
+			if err := pairs.Forget(ctx, o.Name, []string{rec.ID}); err != nil && mustStop(ctx, err) {
+				return err
+			}
 			return nil
-		case !rec.Deleted && id != "" && !sameID(id, rec.ID):
-			rec.Err = connector.NewRecordError("read", c.name, o.Name, rec.Key, "", connector.CodeDuplicateKey, connector.Permanent,
-				&connector.ValueError{Code: connector.CodeDuplicateKey, Detail: fmt.Sprintf("record %s of %s derives the key of record %s from its parent; neither is written until one is deleted or moved", rec.ID, o.Name, id)})
-			rec.Fields = nil
+		case rec.Deleted:
+		case sameID(id, rec.ID):
+			pairedSeen[kid] = true
+		default:
+			aside = append(aside, rec)
+			return nil
 		}
 		return fn(rec)
 	}
 	done = func() error {
+		if err := c.settleAside(ctx, o, pairs, aside, pairedSeen, wrapped); err != nil {
+			return err
+		}
+		if len(held) > 0 {
+			if err := c.settleHeld(ctx, o, kp, held, unpaired, fn); err != nil {
+				return err
+			}
+		}
 		learned := map[string]string{}
 		for kid, ids := range unpaired {
 			if len(ids) == 1 {
@@ -730,6 +775,174 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, fn fun
 		return nil
 	}
 	return wrapped, done
+}
+
+// settleAside decides the fate of the records a read left aside, each
+// deriving a key paired with another record: while the paired record is
+// there (read in this read, or found by Id), the record is left alone
+// and reported once; a paired record gone is unpaired, and the record is
+// passed again through pass as an unpaired one.
+func (c *Connector) settleAside(ctx context.Context, o *connector.Object, pairs IDPairs, aside []connector.Record, pairedSeen map[string]bool, pass func(connector.Record) error) error {
+	if len(aside) == 0 {
+		return nil
+	}
+	kids := make([]string, len(aside))
+	for i, rec := range aside {
+		kids[i] = o.KeyID(rec.Key)
+	}
+	known, err := pairs.Lookup(ctx, o.Name, kids)
+	if err != nil && mustStop(ctx, err) {
+		return err
+	}
+	var ask []string
+	for _, kid := range kids {
+		if id := known[kid]; id != "" && !pairedSeen[kid] && !slices.Contains(ask, id) {
+			ask = append(ask, id)
+		}
+	}
+	there := map[string]bool{}
+	if len(ask) > 0 {
+		found, err := c.FindValuesIn(ctx, o.Name, "Id", ask)
+		if err != nil {
+			return err
+		}
+		for id := range found {
+			there[id] = true
+		}
+	}
+	var gone []string
+	type left struct {
+		rec    connector.Record
+		paired string
+	}
+	var alone []left
+	var again []connector.Record
+	for i, rec := range aside {
+		id := known[kids[i]]
+		switch {
+		case id != "" && (pairedSeen[kids[i]] || there[id]):
+			alone = append(alone, left{rec, id})
+		default:
+			if id != "" && !slices.Contains(gone, id) {
+				gone = append(gone, id)
+			}
+			again = append(again, rec)
+		}
+	}
+	if len(gone) > 0 {
+		if err := pairs.Forget(ctx, o.Name, gone); err != nil && mustStop(ctx, err) {
+			return err
+		}
+	}
+	for _, rec := range again {
+		if err := pass(rec); err != nil {
+			return err
+		}
+	}
+	if len(alone) == 0 {
+		return nil
+	}
+	// Each record left alone is reported once: the pairs keep a marker
+	// under its Id (keys never hold control characters, so no key's
+	// KeyID is a marker), forgotten with the record when it is deleted.
+	markers := make([]string, len(alone))
+	for i, a := range alone {
+		markers[i] = leftAloneMarker(a.rec.ID)
+	}
+	reported, err := pairs.Lookup(ctx, o.Name, markers)
+	if err != nil && mustStop(ctx, err) {
+		return err
+	}
+	note := notesOf(ctx)
+	remember := map[string]string{}
+	for i, a := range alone {
+		if reported[markers[i]] != "" || remember[markers[i]] != "" {
+			continue
+		}
+		remember[markers[i]] = a.rec.ID
+		note(o.Name, fmt.Sprintf("record %s of %s derives the key %s from its parent, which this job syncs as record %s (paired in the state): the other record is left alone, neither read nor written; delete it or move it under another parent if it should not be there (reported once)",
+			a.rec.ID, o.Name, a.rec.Key, a.paired))
+	}
+	if len(remember) > 0 {
+		if err := pairs.Remember(ctx, o.Name, remember); err != nil && mustStop(ctx, err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleHeld passes the unpaired records a change read held, once their
+// keys were searched: a key whose only record is the one read is passed
+// and noted in unpaired (to be paired); a key with more records is
+// passed once, with DUPLICATE_VALUE naming them all.
+func (c *Connector) settleHeld(ctx context.Context, o *connector.Object, kp *keyPath, held []connector.Record, unpaired map[string][]string, fn func(connector.Record) error) error {
+	last := map[string]int{} // Id -> its last copy in held (a record read twice)
+	var keys []string
+	seen := map[string]bool{}
+	for i, rec := range held {
+		last[rec.ID] = i
+		if kid := o.KeyID(rec.Key); !seen[kid] {
+			seen[kid] = true
+			keys = append(keys, rec.Key)
+		}
+	}
+	found, err := c.findByParent(ctx, "read", o, kp, keys)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{} // KeyIDs passed as ambiguous
+	for i, rec := range held {
+		kid := o.KeyID(rec.Key)
+		if last[rec.ID] != i || done[kid] {
+			continue
+		}
+		ids := found[kid]
+		if !slices.ContainsFunc(ids, func(s string) bool { return sameID(s, rec.ID) }) {
+			ids = append(ids, rec.ID) // deleted or moved since: as read
+		}
+		if len(ids) > 1 {
+			done[kid] = true
+			rec.Err, rec.Fields = c.ambiguous("read", o, rec.Key, ids), nil
+		} else {
+			unpaired[kid] = ids
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// leftAloneMarker is the pairs' entry that says record id was reported
+// as left alone.
+func leftAloneMarker(id string) string { return "\x00left alone\x00" + id }
+
+// ambiguous is the error of a key that several unpaired records derive.
+func (c *Connector) ambiguous(op string, o *connector.Object, key string, ids []string) *connector.RecordError {
+	return connector.NewRecordError(op, c.name, o.Name, key, "", connector.CodeDuplicateKey, connector.Permanent,
+		&connector.ValueError{Code: connector.CodeDuplicateKey, Detail: fmt.Sprintf(
+			"%d records of %s derive this key from their parent (%s) and the state pairs none of them with it: neither is read or written; delete the extra record in Salesforce or move it under another parent, and the next run syncs the other",
+			len(ids), o.Name, strings.Join(ids, ", "))})
+}
+
+// Noter hears what the connector left alone and why: one line each, for
+// a person (it names objects, Ids and keys; never a value).
+type Noter func(object, note string)
+
+type notesKey struct{}
+
+// WithNotes returns a context whose reads of objects keyed by their parent
+// report to fn the records they leave alone.
+func WithNotes(ctx context.Context, fn Noter) context.Context {
+	return context.WithValue(ctx, notesKey{}, fn)
+}
+
+// notesOf returns the context's Noter, or one that drops the notes.
+func notesOf(ctx context.Context) Noter {
+	if fn, ok := ctx.Value(notesKey{}).(Noter); ok && fn != nil {
+		return fn
+	}
+	return func(string, string) {}
 }
 
 // sameID compares Salesforce Ids in their 15- or 18-character forms.

@@ -257,7 +257,7 @@ func TestByParentWrites(t *testing.T) {
 			t.Errorf("an ambiguous note was written")
 		}
 	}
-	// The read marks the note the pairs do not name, not the paired one.
+	// The read passes the paired note and leaves the other alone.
 	var dup []string
 	if _, err := c.Read(ctx, noteObject, "", func(r connector.Record) error {
 		if r.Err != nil {
@@ -267,8 +267,8 @@ func TestByParentWrites(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(dup) != 1 || dup[0] != "K2:note "+string(connector.CodeDuplicateKey) {
-		t.Errorf("read of the ambiguous key: %v", dup)
+	if len(dup) != 0 {
+		t.Errorf("read of a paired key with a second note: %v", dup)
 	}
 }
 
@@ -388,5 +388,126 @@ func TestByParentDeletedDuplicate(t *testing.T) {
 	}
 	if n := len(org.Records(noteObject)); n != 2 {
 		t.Errorf("%d notes, want 2", n)
+	}
+}
+
+// handNote adds a note under the case with key parent, as a caseworker
+// would, and returns its Id.
+func handNote(t *testing.T, org *sftest.Org, parent string) string {
+	t.Helper()
+	p, ok := org.GetByExternalKey(caseObject, parent)
+	if !ok {
+		t.Fatalf("no case %s", parent)
+	}
+	id, err := org.Insert(noteObject, map[string]any{"vcms__Case__c": p.ID, "vcms__Summary__c": "by hand"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// readNotes reads every note and returns the records passed, by Id.
+func readNotes(t *testing.T, ctx context.Context, c *Connector) map[string]connector.Record {
+	t.Helper()
+	got := map[string]connector.Record{}
+	if _, err := c.Read(ctx, noteObject, "", func(r connector.Record) error {
+		if prev, ok := got[r.ID]; ok && prev.Err == nil {
+			t.Errorf("record %s passed twice", r.ID)
+		}
+		got[r.ID] = r
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestByParentHandAdded: a second note a person added by hand under a
+// case whose note the pairs name is left alone: the read passes the
+// paired note (no error: its key syncs on) and not the other, reporting
+// it once by object and Id; an update goes to the paired note. When the
+// paired note is gone (deleted, its deletion never read), the read finds
+// that out by Id and the hand note takes the key. With nothing paired,
+// two notes deriving one key are ambiguous: DUPLICATE_VALUE naming both
+// Ids, and neither paired.
+func TestByParentHandAdded(t *testing.T) {
+	org, c := notesOrg(t, "", nil)
+	pairs := newMemPairs()
+	var notes []string
+	ctx := WithNotes(WithIDPairs(context.Background(), pairs), func(object, note string) { notes = append(notes, object+" | "+note) })
+	res, err := c.Upsert(ctx, noteObject, []connector.Record{noteRecord("K1", "K1:note", "one"), noteRecord("K2", "K2:note", "two")})
+	if err != nil || len(failedResults(res)) != 0 {
+		t.Fatalf("create: %v %v", err, failedResults(res))
+	}
+	k1, synced := res[0].ID, res[1].ID
+	hand := handNote(t, org, "K2")
+
+	org.ResetRequests()
+	got := readNotes(t, ctx, c)
+	if r, ok := got[synced]; !ok || r.Err != nil || r.Key != "K2:note" {
+		t.Errorf("the paired note: %+v (passed %v), want K2:note with no error", r, ok)
+	}
+	if r, ok := got[hand]; ok {
+		t.Errorf("the hand note was passed: key %s, error %v", r.Key, r.Err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], noteObject) || !strings.Contains(notes[0], hand) || strings.Contains(notes[0], "by hand") {
+		t.Errorf("notes %q, want one naming %s and %s, no value", notes, noteObject, hand)
+	}
+	if n := org.CountRequests("query"); n != 1 {
+		t.Errorf("%d queries; the paired note was read, none more is needed", n)
+	}
+	readNotes(t, ctx, c)
+	if len(notes) != 1 {
+		t.Errorf("reported again: %q", notes[1:])
+	}
+
+	res, err = c.Upsert(ctx, noteObject, []connector.Record{noteRecord("K2", "K2:note", "two, edited")})
+	if err != nil || len(failedResults(res)) != 0 || res[0].ID != synced {
+		t.Fatalf("update K2: %v %v %+v", err, failedResults(res), res)
+	}
+	if n, _ := org.Get(hand); n.Fields["vcms__Summary__c"] != "by hand" {
+		t.Errorf("the hand note was written: %v", n.Fields)
+	}
+
+	// The paired note deleted and its deletion never read (a read that
+	// passes no deleted records): the hand note takes the key.
+	deleteNote(t, org, synced)
+	got = readNotes(t, ctx, c)
+	if r, ok := got[hand]; !ok || r.Err != nil || r.Key != "K2:note" {
+		t.Errorf("with the paired note gone, the hand note: %+v (passed %v), want K2:note", r, ok)
+	}
+	if ids, _ := pairs.Lookup(ctx, noteObject, []string{"k2:note"}); ids["k2:note"] != hand {
+		t.Errorf("K2 paired with %v, want the hand note %s", ids, hand)
+	}
+
+	// Nothing paired: two notes under K1 are ambiguous.
+	hand1 := handNote(t, org, "K1")
+	fresh := newMemPairs()
+	var dup []string
+	if _, err := c.Read(WithIDPairs(context.Background(), fresh), noteObject, "", func(r connector.Record) error {
+		if r.Err != nil {
+			dup = append(dup, r.Key+" "+string(connector.CodeOf(r.Err))+" "+r.Err.Error())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(dup) != 1 || !strings.HasPrefix(dup[0], "K1:note "+string(connector.CodeDuplicateKey)) || !strings.Contains(dup[0], hand1) || !strings.Contains(dup[0], k1) {
+		t.Errorf("two unpaired notes under K1: %q", dup)
+	}
+	if ids, _ := fresh.Lookup(ctx, noteObject, []string{"k1:note"}); len(ids) != 0 {
+		t.Errorf("an ambiguous key was paired: %v", ids)
+	}
+}
+
+// deleteNote deletes a note as a person would, through the REST API.
+func deleteNote(t *testing.T, org *sftest.Org, id string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodDelete, "/services/data/v"+org.APIVersion()+"/sobjects/"+noteObject+"/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+org.IssueToken(sftest.DefaultUsername))
+	rw := httptest.NewRecorder()
+	org.Handler().ServeHTTP(rw, req)
+	if rw.Code != http.StatusNoContent {
+		t.Fatalf("deleting note %s: %d %s", id, rw.Code, rw.Body)
 	}
 }

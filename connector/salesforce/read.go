@@ -463,7 +463,7 @@ func (c *Connector) read(ctx context.Context, o *connector.Object, since connect
 	if _, err := c.pathOf(o); err != nil {
 		return "", err
 	}
-	fn, pairsDone := c.pairedReads(ctx, o, fn)
+	fn, pairsDone := c.pairedReads(ctx, o, prev != nil, fn)
 	soql, err := selectSOQL(c.readFields(ctx, o), o.Name, where, order)
 	if err != nil {
 		return "", fmt.Errorf("read %s %s: %w", c.name, o.Name, err)
@@ -753,7 +753,7 @@ func (c *Connector) readKeys(ctx context.Context, o *connector.Object, keys []st
 	if len(keys) == 0 {
 		return nil
 	}
-	fn, pairsDone := c.pairedReads(ctx, o, fn)
+	fn, pairsDone := c.pairedReads(ctx, o, false, fn)
 	seen := map[string]bool{}
 	err := c.byKeys(ctx, "read_keys", o, c.readFields(ctx, o), keys, paren(scope), func(raw map[string]any) error {
 		rec := c.decodeRecord(o, raw)
