@@ -34,6 +34,13 @@ import (
 // each Bulk API 2.0 job before its data is uploaded (the runner records
 // it, to drain it after a crash).
 func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]string, onBulkJob func(object, operation, id string)) (*salesforce.Connector, error) {
+	return salesforce.New(ctx, SalesforceOptions(cfg, objects, onBulkJob))
+}
+
+// SalesforceOptions are the connector options OpenSalesforce logs in with,
+// for a caller that changes some first: an interactive validate --online
+// retries an unreachable org less than a run does.
+func SalesforceOptions(cfg *config.Config, objects map[string]string, onBulkJob func(object, operation, id string)) salesforce.Options {
 	sf := cfg.Salesforce
 	a := sf.Auth
 	keys := cfg.KeyFields()
@@ -66,7 +73,7 @@ func OpenSalesforce(ctx context.Context, cfg *config.Config, objects map[string]
 	} else if b.Count > 0 {
 		opts.MaxCalls = b.Count
 	}
-	return salesforce.New(ctx, opts)
+	return opts
 }
 
 // OpenStore opens the state store a configuration names.
@@ -79,6 +86,10 @@ func OpenStore(ctx context.Context, cfg *config.Config) (state.Store, error) {
 		return state.OpenSQLite(ctx, sqlitePath(cfg))
 	}
 }
+
+// SQLitePath is the file of an SQLite state store OpenStore opens (validate
+// checks that it can be written).
+func SQLitePath(cfg *config.Config) string { return sqlitePath(cfg) }
 
 // sqlitePath is the file of an SQLite state store: state.dsn, relative
 // to the configuration's folder, or casebridge.db there.

@@ -5,11 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/connector/salesforce"
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/schedules"
 )
@@ -67,6 +74,7 @@ can read, an unused source) are printed too but do not fail the check.`,
 			// The sheets as a run opens them first, then (--online) the
 			// org: every finding of both, one exit.
 			local := mapping.CheckLocal(cmd.Context(), cfg, describeLocal)
+			local = append(local, checkStateFolder(cfg)...)
 			for _, e := range local {
 				fmt.Fprintln(a.stdout, e)
 			}
@@ -103,20 +111,27 @@ can read, an unused source) are printed too but do not fail the check.`,
 }
 
 // checkOnline logs in to the org and checks cfg's jobs against its schema.
+// It says on stderr which org it asks before it connects, since the login
+// is the one step that may wait, and retries an org that does not answer
+// less than a run does (validateRetry).
 func (a *app) checkOnline(ctx context.Context, cfg *config.Config) (config.Errors, error) {
 	keys := map[string]string{}
 	for _, j := range cfg.Jobs {
 		keys[j.Salesforce.Object] = j.Salesforce.Key
 	}
-	sf, err := schedules.OpenSalesforce(ctx, cfg, keys, nil)
+	opts := schedules.SalesforceOptions(cfg, keys, nil)
+	opts.RetryMax, opts.RetryWaitMin, opts.RetryWaitMax = validateRetryMax, validateRetryWaitMin, validateRetryWaitMax
+	loginURL := displayURL(cfg.Salesforce.LoginURL)
+	fmt.Fprintf(a.stderr, "checking against the org at %s…\n", loginURL)
+	sf, err := salesforce.New(ctx, opts)
+	if err != nil && unreachable(err) {
+		err = fmt.Errorf("the org at %s could not be reached (%w): check salesforce.login_url (%s) and the network; for the fake org, that `casebridge fakeorg` is running and login_url is the URL it printed",
+			loginURL, err, cfg.Salesforce.At("login_url"))
+	}
 	if err != nil {
 		return nil, withCode(exitError, fmt.Errorf("--online: %w", err))
 	}
-	errs := mapping.CheckOnline(ctx, cfg, sf.Describe)
-	for _, w := range mapping.ByParentWarnings(ctx, cfg, sf.Describe) {
-		fmt.Fprintf(a.stdout, "%s (warning)\n", w)
-	}
-	return errs, nil
+	return mapping.CheckOnline(ctx, cfg, sf.Describe), nil
 }
 
 // describeLocal describes a job's sheet as a run opens it
@@ -142,4 +157,89 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// Transport retries of an interactive validate --online: a person waits
+// for the answer, so an org that does not answer is given up after one
+// retry within a second, not after a run's four retries over up to 15 s
+// (sync and the daemon keep those: a brief outage should not fail a run).
+const (
+	validateRetryMax     = 1
+	validateRetryWaitMin = 250 * time.Millisecond
+	validateRetryWaitMax = time.Second
+)
+
+// displayURL is a login URL as it may be shown: scheme, host and path,
+// without a user, password, query or fragment that might carry a secret.
+func displayURL(s string) string {
+	if s == "" {
+		s = "https://login.salesforce.com" // the connector's default
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "the configured login_url"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// unreachable reports whether a login failed for want of an answer (no
+// connection, no name, a connection closed without a response), not
+// because the org refused it.
+func unreachable(err error) bool {
+	var ae *salesforce.AuthError
+	if !errors.As(err, &ae) || ae.Status != 0 {
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// checkStateFolder checks what sync would otherwise find only when it
+// opens an SQLite state store: that the file, if there, can be written,
+// and that its folder exists and takes new files (SQLite creates its
+// journal, -wal and -shm, beside the database). A file is created there
+// and removed to find out, as the user validate runs as: the packaged
+// sample's casebridge.db beside the configuration in /etc/casebridge is
+// refused this way under the systemd unit, whose user cannot write there.
+func checkStateFolder(cfg *config.Config) config.Errors {
+	if cfg.State.Driver == config.StatePostgres {
+		return nil
+	}
+	path := schedules.SQLitePath(cfg)
+	dir := filepath.Dir(path)
+	fail := func(format string, args ...any) config.Errors {
+		pos := cfg.State.At("dsn")
+		if !pos.IsValid() {
+			pos.File = cfg.File
+		}
+		msg := fmt.Sprintf(format, args...) + "; point state.dsn at a file in a folder this user can write, such as /var/lib/casebridge/casebridge.db under the systemd unit"
+		return config.Errors{{File: pos.File, Line: pos.Line, Col: pos.Col, Path: "state.dsn", Msg: msg}}
+	}
+	if fi, err := os.Stat(path); err == nil {
+		if fi.IsDir() {
+			return fail("the state store %s is a folder, not a file", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return fail("the state store %s cannot be written (%v)", path, errors.Unwrap(err))
+		}
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fail("the state store %s cannot be read (%v)", path, errors.Unwrap(err))
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fail("the state store's folder %s does not exist", dir)
+		}
+		return fail("the state store's folder %s cannot be read (%v)", dir, errors.Unwrap(err))
+	} else if !fi.IsDir() {
+		return fail("the state store's folder %s is not a folder", dir)
+	}
+	f, err := os.CreateTemp(dir, ".casebridge-validate-*")
+	if err != nil {
+		return fail("no file can be created in the state store's folder %s (%v), where the state store and its journal are kept", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
 }
