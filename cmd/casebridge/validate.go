@@ -131,7 +131,11 @@ func (a *app) checkOnline(ctx context.Context, cfg *config.Config) (config.Error
 	if err != nil {
 		return nil, withCode(exitError, fmt.Errorf("--online: %w", err))
 	}
-	return mapping.CheckOnline(ctx, cfg, sf.Describe), nil
+	errs := mapping.CheckOnline(ctx, cfg, sf.Describe)
+	for _, w := range mapping.ByParentWarnings(ctx, cfg, sf.Describe) {
+		fmt.Fprintf(a.stdout, "%s (warning)\n", w)
+	}
+	return errs, nil
 }
 
 // describeLocal describes a job's sheet as a run opens it
