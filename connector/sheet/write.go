@@ -51,7 +51,7 @@ type model struct {
 
 func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
 	m := &model{c: c, sc: sc, ed: ed, header: -1, live: map[string][]int{}, bad: map[string]bool{}, marked: map[string][]int{}, now: c.Now().UTC()}
-	for ref, r := range ed.allRows() {
+	for ref, r := range editorRows(ed) {
 		if m.l == nil {
 			if sc.isHeader(r) {
 				l, err := sc.newLayout(r, ed.merges(r.num))
@@ -84,6 +84,9 @@ func (c *Connector) newModel(sc *sheetConf, ed editor) (*model, error) {
 				m.marked[id] = append(m.marked[id], ref)
 			}
 		}
+	}
+	if ce, ok := ed.(*csvEditor); ok && ce.err != nil {
+		return nil, ce.err // the file could not be read again
 	}
 	if m.l == nil {
 		return nil, sc.noHeader()
