@@ -167,13 +167,17 @@ func (a *app) runInit(ctx context.Context, f *initFlags) error {
 			return withCode(exitError, fmt.Errorf("init --fake-org: %w", err))
 		}
 		opts.Objects, from = objects, "the built-in fake org"
+		// casebridge fakeorg listens on a free port unless given --port:
+		// the URL written is the one `fakeorg --port 8443` serves, marked
+		// for the person to replace with the one their fakeorg printed.
 		opts.Salesforce = scaffold.Salesforce{
 			LoginURL: "http://127.0.0.1:8443", Flow: "client_credentials",
-			ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
+			LoginURLTODO: "the URL `casebridge fakeorg` prints when it starts (it picks a free port; `casebridge fakeorg --port 8443` serves this one)",
+			ClientID:     sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret,
 			Comment: []string{
-				"The fake org: start it with 'casebridge fakeorg --port 8443'. Its client",
-				"secret is a published test value; for a real org write client_secret:",
-				"${" + initSecretEnv.clientSecret + "} and set the variable instead.",
+				"The fake org: start it with 'casebridge fakeorg' and put the URL it prints",
+				"in login_url. Its client secret is a published test value; for a real org",
+				"write client_secret: ${" + initSecretEnv.clientSecret + "} and set the variable instead.",
 			},
 		}
 	default:
@@ -221,7 +225,9 @@ func (a *app) runInit(ctx context.Context, f *initFlags) error {
 func (f *initFlags) salesforceSection(online bool) scaffold.Salesforce {
 	s := scaffold.Salesforce{LoginURL: f.loginURL, Flow: f.flow, ClientID: f.clientID, Username: f.username, PrivateKeyFile: f.privateKeyFile}
 	if s.LoginURL == "" {
+		// No org was named (--schema alone): a stand-in, marked as such.
 		s.LoginURL = "https://login.salesforce.com"
+		s.LoginURLTODO = "your org's login URL: login.salesforce.com, test.salesforce.com for a sandbox, or its My Domain; to rehearse offline, the URL `casebridge fakeorg --schema " + filepath.Base(f.schema) + "` prints"
 	}
 	ref := func(name string) string { return "${" + name + "}" }
 	switch salesforce.Flow(f.flow) {

@@ -61,6 +61,11 @@ func TestInitFakeOrg(t *testing.T) {
 	if !strings.Contains(string(written), "    path: th_tracker.csv\n") {
 		t.Errorf("the sheet's path is not relative to the configuration:\n%s", written)
 	}
+	// casebridge fakeorg listens on a free port unless told one: the
+	// login_url written is marked as a stand-in for the URL it prints.
+	if !strings.Contains(string(written), "  login_url: \"http://127.0.0.1:8443\"   # TODO: the URL `casebridge fakeorg` prints when it starts") {
+		t.Errorf("login_url is not marked as the fake org's URL to put in:\n%s", written)
+	}
 	if code, stdout, stderr := runCB(t, "validate", out); code != exitOK || !strings.Contains(stdout, "OK (1 source, 1 job)") {
 		t.Fatalf("validate: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -119,7 +124,9 @@ func TestInitSchemaFile(t *testing.T) {
 		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
 	}
 	y, _ := os.ReadFile(out)
-	for _, want := range []string{"  kh_cases:\n    direction", `      key_prefix: "ngo-kh-bb:"`, "    sheet: Register\n", "# TODO: how casebridge logs in to your org: client_id, username, private_key_file"} {
+	for _, want := range []string{"  kh_cases:\n    direction", `      key_prefix: "ngo-kh-bb:"`, "    sheet: Register\n", "# TODO: how casebridge logs in to your org: client_id, username, private_key_file",
+		// No org named: login_url is a stand-in, marked as such.
+		"  login_url: \"https://login.salesforce.com\"   # TODO: your org's login URL", "the URL `casebridge fakeorg --schema org.json` prints"} {
 		if !strings.Contains(string(y), want) {
 			t.Errorf("no %q in\n%s", want, y)
 		}
@@ -146,6 +153,9 @@ func TestInitOnline(t *testing.T) {
 	y, _ := os.ReadFile(out)
 	if strings.Contains(string(y), sftest.DefaultClientSecret) || !strings.Contains(string(y), `client_secret: "${CASEBRIDGE_CLIENT_SECRET}"`) {
 		t.Errorf("the secret is not a reference to the environment:\n%s", y)
+	}
+	if want := "  login_url: \"" + srv.URL + "\"\n"; !strings.Contains(string(y), want) { // the org given, nothing to do
+		t.Errorf("no %q in\n%s", want, y)
 	}
 	if code, stdout, stderr := runCB(t, "validate", "--online", out); code != exitOK {
 		t.Fatalf("validate --online: exit %d\n%s%s\n%s", code, stdout, stderr, y)

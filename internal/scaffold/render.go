@@ -34,7 +34,9 @@ func (g *gen) render() []byte {
 		w(0, "# %s", c)
 	}
 	w(0, "salesforce:")
-	if sf.LoginURL != "" {
+	if sf.LoginURL != "" && sf.LoginURLTODO != "" {
+		w(2, "login_url: %s   # TODO: %s", quote(sf.LoginURL), sf.LoginURLTODO)
+	} else if sf.LoginURL != "" {
 		w(2, "login_url: %s", quote(sf.LoginURL))
 	}
 	w(2, "auth:")

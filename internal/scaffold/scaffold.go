@@ -67,7 +67,10 @@ type Options struct {
 // Salesforce is the salesforce section written. Secrets are written as
 // given: callers pass ${ENV} references, never a secret's value.
 type Salesforce struct {
-	LoginURL       string
+	LoginURL string
+	// LoginURLTODO, when set, marks LoginURL as a stand-in a person must
+	// replace, saying with what (a comment "# TODO: ..." after it).
+	LoginURLTODO   string
 	Flow           string
 	ClientID       string
 	ClientSecret   string
