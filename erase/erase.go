@@ -4,7 +4,8 @@
 // For each key, Erase
 //
 //   - blanks, in the local source, every column a classified rule of the
-//     job (or of its children, carried by the same row) reads: cells of
+//     job (or of its children, carried by the same row) reads, and the
+//     column of a classified each: cells of
 //     a sheet's row, live or marked deleted, and the same cells in every
 //     backup of the sheet (connector/sheet's Erase; an encrypted backup is
 //     opened with Eraser.BackupIdentities, or removed whole without one);
@@ -18,7 +19,9 @@
 //     January of its year, and cleared otherwise (an age, a district, a gender has no coarser form that
 //     names fewer people in a small caseload). Fields Salesforce does not
 //     let the integration user write (formulas) are named in the report,
-//     not written;
+//     not written. The records of a classified each are deleted: their
+//     existence is the value (a service), and one left, cleared, would
+//     write its value back into the blanked cell at the next sync;
 //   - forgets the record's state (its fingerprints, pending entries and
 //     queued conflicts: pseudonymous copies of the erased values) and
 //     leaves a tombstone (a keyed hash of the key), so that a row or a
@@ -80,6 +83,10 @@ const (
 	Cleared    Action = "cleared"
 	Coarsened  Action = "coarsened" // a date to its year's 1 January
 	NotWritten Action = "not writable"
+	// Deleted: the record of a classified each's value, whose existence
+	// is the value (which service a person receives), is deleted; cleared,
+	// its key would bring the value back into the sheet at the next run.
+	Deleted Action = "deleted"
 )
 
 // FieldDone is one Salesforce field erase changed (or would change).
@@ -278,14 +285,24 @@ func childObjects(job *config.Job) []string {
 }
 
 // columns lists the local columns the job's classified rules read (the
-// parent's and the children's: a row carries them all), each once.
+// parent's and the children's: a row carries them all), and the column of
+// a classified each (its values say what happened to the person), each
+// once.
 func columns(m *mapping.JobMapping) []string {
 	var out []string
+	add := func(c string) {
+		if c = strings.TrimSpace(c); c != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
+			out = append(out, c)
+		}
+	}
 	for _, mem := range m.Members() {
 		for _, r := range mem.Rules {
-			if c := strings.TrimSpace(r.Local); c != "" && classified(r) && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, c) }) {
-				out = append(out, c)
+			if classified(r) {
+				add(r.Local)
 			}
+		}
+		if c, _, class, ok := mem.EachColumn(); ok && class != "" && class != config.PIINone {
+			add(c)
 		}
 	}
 	return out
@@ -355,7 +372,7 @@ func (e *Eraser) eraseLocal(ctx context.Context, job *config.Job, m *mapping.Job
 
 // eraseSalesforce anonymises the keys' records of one member of the job
 // (the parent, or a child keyed by the parent's key and its suffix) by
-// the classes of its rules.
+// the classes of its rules; the records of a classified each are deleted.
 func (e *Eraser) eraseSalesforce(ctx context.Context, mem *mapping.Member, rep *Report, dryRun bool) error {
 	kr, ok := e.Salesforce.(connector.KeyReader)
 	sink, ok2 := e.Salesforce.(connector.Sink)
@@ -365,8 +382,12 @@ func (e *Eraser) eraseSalesforce(ctx context.Context, mem *mapping.Member, rep *
 	o := mem.Desc
 	var fields []string
 	class := map[string]config.PII{}
+	_, eachField, eachClass, isEach := mem.EachColumn()
+	deleteEach := isEach && eachClass != "" && eachClass != config.PIINone
 	for _, r := range mem.Rules {
-		if !classified(r) || r.IsConstant || r.SF == "" {
+		// A classified each's value is written as a constant of its
+		// record: it is erased like a field of the each's class.
+		if !classified(r) || r.IsConstant && !(isEach && r.SF == eachField) || r.SF == "" {
 			continue
 		}
 		f := o.Field(r.SF)
@@ -403,6 +424,12 @@ func (e *Eraser) eraseSalesforce(ctx context.Context, mem *mapping.Member, rep *
 		if mem.IsParent() {
 			r.SFFound = true
 		}
+		if deleteEach {
+			r.Salesforce = append(r.Salesforce, FieldDone{Object: mem.Object, Child: mem.Name, Field: eachField, Class: eachClass, Action: Deleted})
+			writes = append(writes, connector.Record{Key: rec.Key})
+			reports = append(reports, r)
+			return nil
+		}
 		w := connector.Record{Key: rec.Key, Fields: map[string]connector.Value{}}
 		for _, name := range fields {
 			f := o.Field(name)
@@ -429,7 +456,16 @@ func (e *Eraser) eraseSalesforce(ctx context.Context, mem *mapping.Member, rep *
 	if dryRun || len(writes) == 0 {
 		return nil
 	}
-	res, err := sink.Upsert(ctx, mem.Object, writes)
+	var res []connector.Result
+	if deleteEach {
+		keys := make([]string, len(writes))
+		for i, w := range writes {
+			keys[i] = w.Key
+		}
+		res, err = sink.Delete(ctx, mem.Object, keys)
+	} else {
+		res, err = sink.Upsert(ctx, mem.Object, writes)
+	}
 	if err != nil {
 		return fmt.Errorf("salesforce %s: %w", mem.Object, err)
 	}

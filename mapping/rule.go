@@ -137,6 +137,18 @@ func (m *Member) Each() (child, value string, ok bool) {
 	return m.each.child, m.each.value, true
 }
 
+// EachColumn returns, for one value's record of a child declared with
+// each, the local column its values are read from, the Salesforce field
+// the value is written to and the each's class (config.PIINone or "" when
+// unclassified); ok is false for other members. Erasure needs them: the
+// column holds a classified value no FieldRule reads.
+func (m *Member) EachColumn() (column, field string, class config.PII, ok bool) {
+	if m.each == nil {
+		return "", "", "", false
+	}
+	return m.each.column, m.each.field, m.each.cfg.PII, true
+}
+
 // IsParent reports whether m is the parent record.
 func (m *Member) IsParent() bool { return m.Name == "" }
 

@@ -478,6 +478,14 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 	if sheet = readLeakSheet(t, sheet.path); sheet.get("LK-5", "Guardian") != "" {
 		t.Error("erase left LK-5's guardian in the sheet")
 	}
+	if v := sheet.get("LK-5", "Services"); v != "" {
+		t.Errorf("erase left LK-5's services (a classified each) in the sheet: %q", v)
+	}
+	for _, a := range org.Records("vcms__Assistance__c") {
+		if k, _ := a.Fields["vcms__External_Service_Key__c"].(string); strings.HasPrefix(k, "lk:LK-5:svc:") && a.Fields["vcms__Service_Type__c"] != nil {
+			t.Errorf("erase left the service of %s in Salesforce", k)
+		}
+	}
 	if n := len(org.Records("vcms__Assistance__c")); n < 8 {
 		t.Errorf("%d services in the org, want the each child's 2 for each of LK-1..LK-5 but the erased", n)
 	}
