@@ -19,6 +19,9 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/casebridge/casebridge/config"
+	"github.com/casebridge/casebridge/connector/salesforce"
+	"github.com/casebridge/casebridge/connector/salesforce/sftest"
+	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/schedules"
 )
 
@@ -385,5 +388,18 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if cfg.State.Driver != "postgres" {
 		t.Errorf("state driver %q, want postgres (pods keep no disk)", cfg.State.Driver)
+	}
+
+	// The jobs fit the org they are written for, as validate --online
+	// checks them: the fake org's vcms__ schema (a constant its restricted
+	// Source_System picklist lacks would fail every record).
+	_, srv := sftest.NewServer(t, sftest.Options{})
+	sf, err := salesforce.New(t.Context(), salesforce.Options{LoginURL: srv.URL,
+		Auth: salesforce.Auth{Flow: salesforce.FlowClientCredentials, ClientID: sftest.DefaultClientID, ClientSecret: sftest.DefaultClientSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := mapping.CheckOnline(t.Context(), cfg, sf.Describe); len(errs) > 0 {
+		t.Errorf("the ConfigMap's jobs do not fit the fake org's schema:\n%v", errs)
 	}
 }
