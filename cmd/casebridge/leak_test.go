@@ -88,7 +88,12 @@ var leakColumns = []string{"Case ID", "Full name", "Guardian", "Factory code", "
 
 // leakMarkers hands out the unique values a leak test seeds: each is
 // synthetic, appears in no code, and is looked for on every surface.
-type leakMarkers struct{ all []string }
+type leakMarkers struct {
+	all []string
+	// whole are values looked for whole only: a picklist value shares
+	// its pieces with others (TransgenderMasculine, Masculine).
+	whole []string
+}
 
 // mark returns a new marker; words is a Thai word to end it with (so that
 // it also goes through the name transforms and multi-byte truncation).
@@ -112,7 +117,7 @@ func (m *leakMarkers) value(forms ...string) { m.all = append(m.all, forms...) }
 // find reports the first marker, or a substring of one of at least 6
 // bytes (a truncated value), in b.
 func (m *leakMarkers) find(b []byte) (string, bool) {
-	for _, s := range m.all {
+	for _, s := range append(m.all, m.whole...) {
 		if bytes.Contains(b, []byte(s)) {
 			return s, true
 		}
@@ -143,6 +148,7 @@ func readLeakSheet(t *testing.T, path string) *leakSheet {
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
 	recs, err := r.ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -284,9 +290,19 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 		"vcms__External_Key__c": "lk:LK-9", "vcms__Source_System__c": "ngo-th-cm", "vcms__Stage__c": "Active",
 		"vcms__Consent_Status__c": "Granted", "vcms__Guardian_Name__c": m.mark("ผู้ปกครองเอสเอฟ"),
 		"vcms__Case_Code__c": m.mark("รหัส"), "vcms__Case_Notes__c": sfNote,
-		"vcms__Home_Address__c": m.mark("ที่อยู่เอสเอฟ")}, false); err != nil {
+		"vcms__Home_Address__c": m.mark("ที่อยู่เอสเอฟ"), "vcms__Birthdate__c": "1995-03-14"}, false); err != nil {
 		t.Fatal(err)
 	}
+	// One whose picklist value the job's value map has no word for.
+	if _, err := org.Insert("vcms__Survivor_Case__c", map[string]any{
+		"vcms__External_Key__c": "lk:LK-12", "vcms__Source_System__c": "ngo-th-cm", "vcms__Stage__c": "Active",
+		"vcms__Consent_Status__c": "Granted", "vcms__Gender__c": "TransgenderMasculine",
+		"vcms__Case_Notes__c": m.mark("บันทึกเพศ")}, false); err != nil {
+		t.Fatal(err)
+	}
+
+	m.value("1995-03-14", "14/03/2538")
+	m.whole = append(m.whole, "TransgenderMasculine")
 
 	// Every surface the commands print to, by name.
 	surfaces := map[string][]byte{}
@@ -368,6 +384,16 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 	if code, out := cb("erase", cfg, "cases", "LK-5"); code != exitOK {
 		t.Errorf("erase: exit %d\n%s", code, out)
 	}
+
+	// Rows a person broke: one whose cells are pushed out of place, one
+	// whose stray quote swallows the rest of the file. The daemon's run
+	// meets them.
+	f, err := os.OpenFile(sheet.path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "LK-10,%s,%s\r\nLK-11,\"%s,%s,open,yes\r\n", m.mark("ชื่อแถวเสีย"), m.mark("ผู้ปกครองแถวเสีย"), m.mark("เครื่องหมายคำพูด"), m.mark("ท้ายไฟล์"))
+	f.Close()
 
 	// The daemon: a run by hand through the admin API, then every read.
 	addr := "127.0.0.1:" + freePort(t)
@@ -537,7 +563,7 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 	for _, k := range keys {
 		total += len(surfaces[k])
 	}
-	t.Logf("%d markers looked for in %d surfaces (%d bytes)", len(m.all), len(keys), total)
+	t.Logf("%d markers looked for in %d surfaces (%d bytes)", len(m.all)+len(m.whole), len(keys), total)
 	for _, k := range keys {
 		if found, ok := m.find(surfaces[k]); ok {
 			t.Errorf("%s holds %s:\n%s", k, found, leakContext(surfaces[k], found))
