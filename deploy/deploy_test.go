@@ -126,6 +126,78 @@ func TestSystemdUnitConfiguration(t *testing.T) {
 	}
 }
 
+// TestSystemdInstallSteps: the service reads the configuration's ${NAME}s
+// from the environment file the README, the unit's comment and the
+// packaged sample tell an admin to write; the README's install steps and
+// the unit's are the same commands, in an order that works: the key and
+// the environment file exist before validate runs as the service's user
+// with that file, and validate runs before the service is enabled.
+func TestSystemdInstallSteps(t *testing.T) {
+	const envFile = "/etc/casebridge/casebridge.env"
+	unit, err := os.ReadFile("systemd/casebridge.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := unitFile(t, unit)["Service"]["EnvironmentFile"]; !slices.Equal(got, []string{"-" + envFile}) {
+		t.Errorf("EnvironmentFile=%q, want -%s", got, envFile)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, err := os.ReadFile("../fixtures/configs/sample.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The README's commands: the sh block after the packages' paragraph.
+	_, install, ok := strings.Cut(string(readme), "**Debian, Ubuntu (.deb)")
+	if !ok {
+		t.Fatal("README has no package install paragraph")
+	}
+	_, install, _ = strings.Cut(install, "```sh\n")
+	install, _, _ = strings.Cut(install, "```")
+	var steps []string
+	for _, line := range strings.Split(strings.TrimSpace(install), "\n") {
+		cmd, _, _ := strings.Cut(line, "  #") // the comment after a command
+		steps = append(steps, strings.TrimSpace(cmd))
+	}
+	at := func(prefix string) int {
+		for i, s := range steps {
+			if strings.HasPrefix(s, prefix) {
+				return i
+			}
+		}
+		t.Errorf("README's install steps have no %q:\n%s", prefix, strings.Join(steps, "\n"))
+		return -1
+	}
+	validate := "sudo -u casebridge sh -c 'set -a; . " + envFile + "; exec casebridge validate"
+	order := []int{
+		at("sudo apt install"),
+		at("sudo cp /usr/share/doc/casebridge/examples/sample.yaml"),
+		at("casebridge key generate"),
+		at("sudo install -m 0640 -o root -g casebridge /dev/null " + envFile),
+		at("sudoedit " + envFile),
+		at(validate),
+		at("sudo systemctl enable --now casebridge"),
+	}
+	if !slices.IsSorted(order) {
+		t.Errorf("README's install steps are out of order (positions %v):\n%s", order, strings.Join(steps, "\n"))
+	}
+	// The unit's comment shows the same commands after the package's.
+	for _, s := range steps[1:] {
+		if strings.HasPrefix(s, "journalctl") {
+			continue
+		}
+		if !bytes.Contains(unit, []byte("#   "+s+"\n")) {
+			t.Errorf("the unit's comment lacks the README's step %q", s)
+		}
+	}
+	if !bytes.Contains(sample, []byte(validate)) {
+		t.Errorf("the packaged sample does not say how the service gets its environment (%s)", envFile)
+	}
+}
+
 // TestSystemdAnalyzeVerify runs systemd-analyze verify on the unit where
 // the tool exists: a misspelt key or a bad value is a failure, not the
 // warning systemd would log and ignore. The binary path is pointed at a

@@ -166,9 +166,9 @@ func TestReproducible(t *testing.T) {
 }
 
 // TestDeb: the .deb installs the binary, the repository's systemd unit and
-// sysusers file, the docs and sample configuration, and /etc/casebridge
-// (0750); its maintainer scripts create the user and never start the
-// service.
+// sysusers file (named in the unit as installed), the docs and sample
+// configuration, and /etc/casebridge (0750); its maintainer scripts create
+// the user and its state folder and never start the service.
 func TestDeb(t *testing.T) {
 	opt := testOptions(t, "linux/amd64")
 	if _, err := Release(context.Background(), opt, fakeBuild); err != nil {
@@ -200,10 +200,19 @@ func TestDeb(t *testing.T) {
 			t.Errorf("%s missing; entries %q", p, sortedKeys(data))
 		}
 	}
+	// The unit's comment names the sysusers file where the package puts it.
+	if !bytes.Contains(unit, []byte(pkgSysusers)) {
+		t.Errorf("the unit's comment does not name the sysusers file as installed, %s", pkgSysusers)
+	}
 	control := tarGzEntries(t, members["control.tar.gz"])
 	post := string(control["./postinst"].data)
 	if !strings.Contains(post, "systemd-sysusers /usr/lib/sysusers.d/casebridge.conf") || !strings.Contains(post, "useradd --system") {
 		t.Errorf("postinst does not create the casebridge user:\n%s", post)
+	}
+	// The state folder exists before the service first starts, so that
+	// validate, run as casebridge, finds where the state store goes.
+	if !strings.Contains(post, "install -d -m 0700 -o casebridge -g casebridge /var/lib/casebridge") {
+		t.Errorf("postinst does not make /var/lib/casebridge for the casebridge user:\n%s", post)
 	}
 	if strings.Contains(post, "systemctl enable") || strings.Contains(post, "systemctl start") {
 		t.Errorf("postinst starts or enables the service before there is a configuration:\n%s", post)
