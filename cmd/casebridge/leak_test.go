@@ -302,7 +302,9 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 	}
 
 	m.value("1995-03-14", "14/03/2538")
-	m.whole = append(m.whole, "TransgenderMasculine")
+	// The services (a classified each) and genders, in the sheet's words
+	// and Salesforce's: the configuration names them, nothing else may.
+	m.whole = append(m.whole, "TransgenderMasculine", "shelter", "Shelter", "medical", "Medical", "Feminine")
 
 	// Every surface the commands print to, by name.
 	surfaces := map[string][]byte{}
@@ -360,6 +362,8 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 	sheet.write(t)
 	leakPatch(t, org, srv.URL, "lk:LK-2", map[string]any{"vcms__Case_Notes__c": m.mark("บันทึกเอสเอฟ")})
 	leakPatch(t, org, srv.URL, "lk:LK-9", map[string]any{"vcms__Case_Notes__c": m.mark("บันทึกเอสเอฟรอบสอง")})
+	// What --show-values shows: classified fields masked.
+	cb(append([]string{"sync", cfg, "--dry-run", "--show-values"}, reports("values")...)...)
 	org.SetFail503Every(4)
 	cb(append([]string{"sync", cfg, "--metrics-textfile", prom}, reports("second")...)...)
 	org.SetFail503Every(0)
@@ -529,7 +533,7 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 			if err != nil || d.IsDir() {
 				return nil
 			}
-			if p == sheet.path || strings.Contains(p, ".casebridge-backup") {
+			if p == sheet.path || p == cfg || strings.Contains(p, ".casebridge-backup") {
 				return nil
 			}
 			b, err := os.ReadFile(p)
