@@ -32,13 +32,16 @@ references between jobs and sources, secrets given as ${ENV} or *_file.
 The sheets (CSV, XLSX) too, as a run opens them: the file and the sheet
 exist, and the header row holds the key column and every mapped column (a
 missing one is named with the nearest header). Only the header row is
-read, and no cell is printed.
+read, and no cell is printed. An SQLite state store can be written: the
+file if it is there, and its folder takes new files (a file is made there
+and removed), as the user validate runs as; run it as the service's user.
 
-With --online it also logs in to the org and checks every job against its
-schema (describe): unknown objects and fields (with a suggestion), value-map
-targets the restricted picklist lacks, types that cannot hold a rule's values,
-lengths, fields that cannot be written, required fields nothing maps, key
-fields that are not external ids. Describe lists a picklist's master values;
+With --online it also logs in to the org (saying on stderr which one
+first, and giving up within seconds if it does not answer) and checks every
+job against its schema (describe): unknown objects and fields (with a
+suggestion), value-map targets the restricted picklist lacks, types that
+cannot hold a rule's values, lengths, fields that cannot be written, required
+fields nothing maps, key fields that are not external ids. Describe lists a picklist's master values;
 record types may allow fewer.
 
 Every problem is printed as FILE:LINE:COL: PATH: MESSAGE, all of them at once,
