@@ -63,7 +63,7 @@ type csvRowAt struct {
 	cells     int32 // cells as read
 }
 
-// newCSVEditor indexes a CSV file held in memory.
+// newCSVEditor opens a CSV file read into memory (data).
 func newCSVEditor(sc *sheetConf, data []byte) (*csvEditor, error) {
 	return newCSVEditorAt(sc, bytes.NewReader(data), int64(len(data)))
 }

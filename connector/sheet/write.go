@@ -12,9 +12,10 @@ import (
 	"github.com/casebridge/casebridge/connector"
 )
 
-// editor is a file held in memory for write-back (csvEditor, xlsxEditor).
-// Rows are addressed by ref, their index in allRows; appended rows get
-// refs after the last one.
+// editor is a file opened for write-back (csvEditor, which keeps each
+// row's place in the file and reads a row again when it changes it;
+// xlsxEditor, which holds the workbook). Rows are addressed by ref, their
+// index in editorRows; appended rows get refs after the last one.
 type editor interface {
 	allRows() []*rawRow
 	// merges returns the horizontal merged ranges of a row (XLSX).
