@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -218,10 +220,22 @@ func (s *leakSheet) write(t *testing.T) {
 func TestEndToEndNoValueLeaks(t *testing.T) {
 	org := sftest.New(sftest.Options{Empty: true})
 	// While Salesforce fails (503s, an outage), it asks for a retry after
-	// a second, so that the client's backoff keeps the test short.
+	// a second, so that the client's backoff keeps the test short. A
+	// Collections write of a record holding an armed value is answered
+	// with that record's failure echoing the value, as a validation rule's
+	// message or an error's field list can in a real org.
+	var echoMu sync.Mutex
+	echo := map[string]leakEcho{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
-		org.Handler().ServeHTTP(w, r)
+		echoMu.Lock()
+		armed := maps.Clone(echo)
+		echoMu.Unlock()
+		if len(armed) == 0 || !strings.Contains(r.URL.Path, "/composite/sobjects") || r.Method == http.MethodGet || r.Method == http.MethodDelete {
+			org.Handler().ServeHTTP(w, r)
+			return
+		}
+		leakEchoWrite(w, r, org.Handler(), armed)
 	}))
 	defer srv.Close()
 
@@ -364,10 +378,22 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 	leakPatch(t, org, srv.URL, "lk:LK-9", map[string]any{"vcms__Case_Notes__c": m.mark("บันทึกเอสเอฟรอบสอง")})
 	// What --show-values shows: classified fields masked.
 	cb(append([]string{"sync", cfg, "--dry-run", "--show-values"}, reports("values")...)...)
+	// Salesforce refuses two records with messages holding their values.
+	noteEcho, addrEcho := m.mark("บันทึกสะท้อน"), m.mark("ที่อยู่สะท้อน")
+	sheet.set(t, "LK-3", "Notes", noteEcho)
+	sheet.set(t, "LK-1", "Address", addrEcho)
+	sheet.write(t)
+	echoMu.Lock()
+	echo[noteEcho] = leakEcho{"FIELD_CUSTOM_VALIDATION_EXCEPTION", "Notes may not say " + noteEcho + ".", []string{"vcms__Case_Notes__c"}}
+	echo[addrEcho] = leakEcho{"REQUIRED_FIELD_MISSING", "Required fields are missing: [" + addrEcho + "]", []string{addrEcho}}
+	echoMu.Unlock()
 	org.SetFail503Every(4)
 	cb(append([]string{"sync", cfg, "--metrics-textfile", prom}, reports("second")...)...)
 	org.SetFail503Every(0)
 	cb("sync", cfg)
+	echoMu.Lock()
+	clear(echo)
+	echoMu.Unlock()
 
 	// An outage after the reads.
 	sheet = readLeakSheet(t, sheet.path)
@@ -548,6 +574,11 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 			t.Errorf("%s was not written", want)
 		}
 	}
+	for _, code := range []string{"FIELD_CUSTOM_VALIDATION_EXCEPTION", "REQUIRED_FIELD_MISSING"} {
+		if !bytes.Contains(surfaces["admin GET /api/v1/jobs/cases/runs"], []byte(code)) && !slices.ContainsFunc(slices.Collect(maps.Values(surfaces)), func(b []byte) bool { return bytes.Contains(b, []byte(code)) }) {
+			t.Errorf("no surface names %s: Salesforce's echoing errors were not met", code)
+		}
+	}
 	// What was sent to Salesforce in URLs (paths and query strings), raw
 	// and decoded.
 	var urls bytes.Buffer
@@ -573,6 +604,54 @@ func TestEndToEndNoValueLeaks(t *testing.T) {
 			t.Errorf("%s holds %s:\n%s", k, found, leakContext(surfaces[k], found))
 		}
 	}
+}
+
+// leakEcho is a Salesforce error a record holding a value is answered
+// with.
+type leakEcho struct {
+	code, message string
+	fields        []string
+}
+
+// leakEchoWrite serves a Collections write through org, then answers each
+// record of the request that holds an armed value with its leakEcho
+// instead of its result (the org has written it; what matters here is
+// what casebridge makes of the message).
+func leakEchoWrite(w http.ResponseWriter, r *http.Request, org http.Handler, armed map[string]leakEcho) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+			body, _ = io.ReadAll(zr)
+		}
+	}
+	r.Header.Del("Accept-Encoding") // a plain answer, to rewrite
+	rec := httptest.NewRecorder()
+	org.ServeHTTP(rec, r)
+	var req struct {
+		Records []json.RawMessage `json:"records"`
+	}
+	var res []map[string]any
+	if json.Unmarshal(body, &req) != nil || json.Unmarshal(rec.Body.Bytes(), &res) != nil || len(res) != len(req.Records) {
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		return
+	}
+	for i, raw := range req.Records {
+		var fields map[string]any
+		json.Unmarshal(raw, &fields)
+		for _, v := range fields {
+			s, _ := v.(string)
+			if e, ok := armed[s]; ok {
+				res[i] = map[string]any{"success": false, "errors": []any{map[string]any{"statusCode": e.code, "message": e.message, "fields": e.fields}}}
+			}
+		}
+	}
+	out, _ := json.Marshal(res)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rec.Code)
+	w.Write(out)
 }
 
 // leakContext is the line of b around the marker found, for the failure
