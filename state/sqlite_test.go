@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -38,10 +39,46 @@ func TestSQLiteMigrationsIdempotent(t *testing.T) {
 	for range 2 {
 		s := openSQLite(t, path)
 		v, err := s.Version(context.Background())
-		if err != nil || v != 8 {
-			t.Fatalf("Version = %d, %v; want 8", v, err)
+		if err != nil || v != 9 {
+			t.Fatalf("Version = %d, %v; want 9", v, err)
 		}
 		s.Close()
+	}
+}
+
+// TestSQLiteUpgradeAddsRunStage: a state store of schema 8 (before runs
+// had a stage) opens at 9 with its runs kept, their stage empty.
+func TestSQLiteUpgradeAddsRunStage(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := openSQLite(t, path)
+	id, err := s.StartRun(ctx, "j", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, state.Run{ID: id, Job: "j", Start: time.Now(), End: time.Now(), Outcome: state.OutcomeFailed, Error: "e"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// Back to schema 8: the column and its version gone.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"ALTER TABLE runs DROP COLUMN stage", "DELETE FROM schema_version WHERE version = 9"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s = openSQLite(t, path)
+	defer s.Close()
+	if v, err := s.Version(ctx); err != nil || v != 9 {
+		t.Fatalf("Version = %d, %v; want 9", v, err)
+	}
+	runs, err := s.Runs(ctx, "j", 10)
+	if err != nil || len(runs) != 1 || runs[0].ID != id || runs[0].Outcome != state.OutcomeFailed || runs[0].Error != "e" || runs[0].Stage != "" {
+		t.Fatalf("Runs = %+v, %v; want run %d kept, failed, with no stage", runs, err, id)
 	}
 }
 

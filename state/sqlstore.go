@@ -71,6 +71,9 @@ CREATE INDEX record_errors_job ON record_errors (job, run_id);`,
 	`CREATE TABLE lookup_ids (scope TEXT NOT NULL, value_hash TEXT NOT NULL, sf_id TEXT NOT NULL, at BIGINT NOT NULL,
   PRIMARY KEY (scope, value_hash));
 CREATE INDEX lookup_ids_sf_id ON lookup_ids (scope, sf_id);`,
+	// 9: the stage a failed run stopped at (login, source, mapping, ...),
+	// so that the history says where, not only why.
+	`ALTER TABLE runs ADD COLUMN stage TEXT NOT NULL DEFAULT '';`,
 }
 
 // SQLStore is a Store on a database/sql database: SQLite or PostgreSQL.
@@ -444,10 +447,22 @@ VALUES (?, ?, 0, ?, 0, 0, 0, 0, 0, 0, 0, '') RETURNING id`), job, micros(start),
 func (s *SQLStore) FinishRun(ctx context.Context, r Run) error {
 	c := r.Counts
 	res, err := s.db.ExecContext(ctx, s.q(`UPDATE runs SET end_at = ?, outcome = ?, reads = ?, creates = ?, updates = ?, deletes = ?,
-conflicts = ?, failures = ?, unreadable = ?, unmapped = ?, api_calls = ?, error = ? WHERE id = ?`),
-		micros(r.End), string(r.Outcome), c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, c.Unmapped, r.APICalls, r.Error, r.ID)
+conflicts = ?, failures = ?, unreadable = ?, unmapped = ?, api_calls = ?, error = ?, stage = ? WHERE id = ?`),
+		micros(r.End), string(r.Outcome), c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, c.Unmapped, r.APICalls, r.Error, r.Stage, r.ID)
 	if err != nil {
 		return fmt.Errorf("state: finish run: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetRunStage implements Store.
+func (s *SQLStore) SetRunStage(ctx context.Context, id int64, stage string) error {
+	res, err := s.db.ExecContext(ctx, s.q("UPDATE runs SET stage = ? WHERE id = ?"), stage, id)
+	if err != nil {
+		return fmt.Errorf("state: set run stage: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
@@ -494,7 +509,7 @@ func (s *SQLStore) InterruptRuns(ctx context.Context, job string, end time.Time,
 
 // Runs implements Store.
 func (s *SQLStore) Runs(ctx context.Context, job string, limit int) ([]Run, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, unreadable, unmapped, api_calls, error
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, job, start_at, end_at, outcome, reads, creates, updates, deletes, conflicts, failures, unreadable, unmapped, api_calls, error, stage
 FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?`), job, limit)
 	if err != nil {
 		return nil, fmt.Errorf("state: runs: %w", err)
@@ -505,7 +520,7 @@ FROM runs WHERE job = ? ORDER BY id DESC LIMIT ?`), job, limit)
 		var r Run
 		var start, end int64
 		c := &r.Counts
-		if err := rows.Scan(&r.ID, &r.Job, &start, &end, &r.Outcome, &c.Read, &c.Creates, &c.Updates, &c.Deletes, &c.Conflicts, &c.Failures, &c.Unreadable, &c.Unmapped, &r.APICalls, &r.Error); err != nil {
+		if err := rows.Scan(&r.ID, &r.Job, &start, &end, &r.Outcome, &c.Read, &c.Creates, &c.Updates, &c.Deletes, &c.Conflicts, &c.Failures, &c.Unreadable, &c.Unmapped, &r.APICalls, &r.Error, &r.Stage); err != nil {
 			return nil, err
 		}
 		r.Start, r.End = fromMicros(start), fromMicros(end)

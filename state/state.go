@@ -283,6 +283,12 @@ type Run struct {
 	APICalls int
 	// Error is the run's error message (no values), if it failed.
 	Error string
+	// Stage is where a failed run stopped: start, login, salesforce,
+	// state, source, mapping, plan or sync (the stage its failure alert
+	// and the metrics name). Empty for a run that did not fail, and for
+	// one whose stage is not known (a run a killed process left open, a
+	// run recorded before stages were).
+	Stage string
 }
 
 // RecordErr is one entry of the per-record error log: which record and
@@ -363,6 +369,10 @@ type Store interface {
 	StartRun(ctx context.Context, job string, start time.Time) (int64, error)
 	// FinishRun records a run's end, outcome, counts and error.
 	FinishRun(ctx context.Context, r Run) error
+	// SetRunStage records the stage a finished run failed at (Run.Stage):
+	// the engine records its runs without knowing how the runner
+	// classifies their errors. ErrNotFound if there is no such run.
+	SetRunStage(ctx context.Context, id int64, stage string) error
 	// InterruptRuns records the runs of job and of its child jobs
 	// (job/...) still marked running as failed at end with reason: their
 	// process ended without finishing them (killed, the machine stopped).

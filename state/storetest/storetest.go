@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Conflicts", testConflicts},
 		{"Tombstones", testTombstones},
 		{"Runs", testRuns},
+		{"RunStage", testRunStage},
 		{"InterruptRuns", testInterruptRuns},
 		{"Errors", testErrors},
 		{"JobsIsolated", testJobsIsolated},
@@ -294,6 +295,38 @@ func testRuns(t *testing.T, s state.Store, _ func() state.Store) {
 	}
 	if runs, _ := s.Runs(ctx, "j", 1); len(runs) != 1 {
 		t.Fatalf("Runs(limit 1) = %d runs", len(runs))
+	}
+}
+
+// testRunStage: a failed run keeps the stage it stopped at, whether
+// FinishRun records it or SetRunStage adds it to a run already finished
+// (the engine finishes its runs; the runner knows their stage).
+func testRunStage(t *testing.T, s state.Store, reopen func() state.Store) {
+	id1, err := s.StartRun(ctx, "j", t0)
+	must(t, err)
+	id2, err := s.StartRun(ctx, "j", t0.Add(time.Hour))
+	must(t, err)
+	must(t, s.FinishRun(ctx, state.Run{ID: id1, Job: "j", Start: t0, End: t0.Add(time.Minute), Outcome: state.OutcomeFailed,
+		Error: "job j: source cases: open cases.csv: no such file or directory", Stage: "source"}))
+	must(t, s.FinishRun(ctx, state.Run{ID: id2, Job: "j", Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Minute),
+		Outcome: state.OutcomeFailed, Error: "job j: describe Case: HTTP 503"}))
+	runs, err := s.Runs(ctx, "j", 10)
+	must(t, err)
+	if len(runs) != 2 || runs[1].ID != id1 || runs[1].Stage != "source" || runs[0].ID != id2 || runs[0].Stage != "" {
+		t.Fatalf("Runs after FinishRun = %+v; want run %d at stage source, run %d at none", runs, id1, id2)
+	}
+	must(t, s.SetRunStage(ctx, id2, "salesforce"))
+	if err := s.SetRunStage(ctx, id2+100, "sync"); !errors.Is(err, state.ErrNotFound) {
+		t.Fatalf("SetRunStage(absent) = %v, want ErrNotFound", err)
+	}
+	if reopen != nil {
+		s = reopen()
+	}
+	runs, err = s.Runs(ctx, "j", 10)
+	must(t, err)
+	if len(runs) != 2 || runs[0].Stage != "salesforce" || runs[0].Error != "job j: describe Case: HTTP 503" ||
+		runs[0].Outcome != state.OutcomeFailed || runs[1].Stage != "source" {
+		t.Fatalf("Runs after SetRunStage = %+v; want run %d at stage salesforce, its error and outcome kept", runs, id2)
 	}
 }
 
