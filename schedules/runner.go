@@ -285,6 +285,9 @@ func (r *Runner) Run(ctx context.Context, name string, opts RunOptions) (res *Jo
 			failedRun = runs[0].ID
 		}
 	}
+	if err != nil && *started {
+		r.recordStage(ctx, job, start, err) // the engine's runs (runstage.go)
+	}
 	return res, err
 }
 
@@ -307,7 +310,7 @@ func (r *Runner) recordFailure(ctx context.Context, job string, start time.Time,
 	if err != nil {
 		return 0 // the state store is down: nothing can record it
 	}
-	if err := r.Store.FinishRun(ctx, state.Run{ID: id, Job: job, Start: start, End: r.now(), Outcome: state.OutcomeFailed, Error: cause.Error()}); err != nil {
+	if err := r.Store.FinishRun(ctx, state.Run{ID: id, Job: job, Start: start, End: r.now(), Outcome: state.OutcomeFailed, Error: cause.Error(), Stage: runStage(cause)}); err != nil {
 		return 0
 	}
 	return id
