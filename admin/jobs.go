@@ -44,6 +44,11 @@ type Run struct {
 	// Error is the run's error message, if it failed or aborted. Messages
 	// name jobs, objects, fields and codes, never values.
 	Error string `json:"error,omitempty"`
+	// Stage is where a failed run stopped: start, login, salesforce,
+	// state, source, mapping, plan or sync (the stage of its alert and of
+	// casebridge_run_failures_total). Absent for runs that did not fail
+	// and for failed runs whose stage is not known.
+	Stage string `json:"stage,omitempty"`
 	// ErrorsURL lists the run's per-record errors.
 	ErrorsURL string `json:"errors_url"`
 }
@@ -182,6 +187,7 @@ func toRun(r state.Run) Run {
 		},
 		APICalls:  r.APICalls,
 		Error:     r.Error,
+		Stage:     r.Stage,
 		ErrorsURL: jobPath(r.Job) + "/runs/" + strconv.FormatInt(r.ID, 10) + "/errors",
 	}
 	if !r.End.IsZero() && !r.Start.IsZero() && r.End.After(r.Start) {
@@ -498,6 +504,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			if len(runs) > 0 {
 				last := runs[0]
 				c.Detail = fmt.Sprintf("last run %d: %s", last.ID, last.Outcome)
+				if last.Stage != "" {
+					c.Detail += " at " + last.Stage
+				}
 				c.OK = last.Outcome != state.OutcomeFailed
 			}
 			add(c)

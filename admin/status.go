@@ -9,8 +9,9 @@ import (
 
 // statusTemplate is the status page: self-contained (inline style, no
 // script, no external asset), so it works offline and under a strict
-// Content-Security-Policy. It shows job names, schedules, outcomes and
-// counts only: no key, no value.
+// Content-Security-Policy. It shows job names, schedules, outcomes (with
+// the stage a failed run stopped at) and counts only: no key, no value,
+// no error text (a message may name a record's key; the JSON has it).
 var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
 	"when": func(t *time.Time) string {
 		if t == nil {
@@ -52,7 +53,7 @@ small { color: #666; }
 <td>{{.Name}}{{if .Running}} <small class="running">(running)</small>{{end}}</td>
 <td>{{if .Schedule}}<code>{{.Schedule}}</code>{{else}}<small>by hand</small>{{end}}</td>
 <td>{{when .NextRun}}</td>
-{{with .LastRun}}<td class="n">{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}</td><td>{{when .Start}}</td><td>{{when .End}}</td>
+{{with .LastRun}}<td class="n">{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}{{with .Stage}} ({{.}}){{end}}</td><td>{{when .Start}}</td><td>{{when .End}}</td>
 <td class="n">{{.Counts.Read}}</td><td class="n">{{.Counts.Creates}}</td><td class="n">{{.Counts.Updates}}</td><td class="n">{{.Counts.Deletes}}</td><td class="n">{{.Counts.Conflicts}}</td><td class="n">{{.Counts.Failures}}</td><td class="n">{{.Counts.Unreadable}}</td><td class="n">{{.Counts.Unmapped}}</td>
 {{else}}<td colspan="12"><small>no run yet</small></td>{{end}}
 <td class="n">{{.OpenConflicts}}</td>
@@ -60,7 +61,7 @@ small { color: #666; }
 </tr>
 {{range .Children}}<tr>
 <td><small>└ {{.Name}}</small></td><td></td><td></td>
-{{with .LastRun}}<td class="n">{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}</td><td>{{when .Start}}</td><td>{{when .End}}</td>
+{{with .LastRun}}<td class="n">{{.ID}}</td><td class="{{.Outcome}}">{{.Outcome}}{{with .Stage}} ({{.}}){{end}}</td><td>{{when .Start}}</td><td>{{when .End}}</td>
 <td class="n">{{.Counts.Read}}</td><td class="n">{{.Counts.Creates}}</td><td class="n">{{.Counts.Updates}}</td><td class="n">{{.Counts.Deletes}}</td><td class="n">{{.Counts.Conflicts}}</td><td class="n">{{.Counts.Failures}}</td><td class="n">{{.Counts.Unreadable}}</td><td class="n">{{.Counts.Unmapped}}</td>
 <td></td><td><a href="{{.ErrorsURL}}">errors</a></td>
 {{else}}<td colspan="14"><small>no run yet</small></td>{{end}}

@@ -279,12 +279,24 @@ for a child record. The next run creates the record from the side that has it.`,
 	}
 }
 
+// oneLine puts a run's error on one line of the history's table (a
+// joined error has several).
+func oneLine(msg string) string {
+	return strings.Join(strings.Fields(msg), " ")
+}
+
 func (a *app) historyCommand() *cobra.Command {
 	var limit int
 	var errorsOf int64
 	cmd := &cobra.Command{
 		Use:   "history CONFIG [JOB...]",
 		Short: "Show recent runs of jobs, or the record errors of one run",
+		Long: `Show the recent runs of jobs, newest first: their outcome, counts and API
+calls. A failed run's outcome names the stage it stopped at, as its alert and
+the metrics do: "failed (source)" (start, login, salesforce, state, source,
+mapping or sync); REASON is the error of a run that failed, aborted or
+stopped (it names files, objects, fields and codes, never a value).
+--errors RUN lists one run's per-record errors instead.`,
 		Example: `  casebridge history casebridge.yaml
   casebridge history casebridge.yaml th_cases --errors 42`,
 		Args: args(cobra.MinimumNArgs(1)),
@@ -308,7 +320,7 @@ func (a *app) historyCommand() *cobra.Command {
 					}
 					return tw.Flush()
 				}
-				fmt.Fprintln(tw, "JOB\tRUN\tSTARTED (UTC)\tTOOK\tOUTCOME\tREAD\tCREATED\tUPDATED\tDELETED\tCONFLICTS\tFAILED\tUNREADABLE\tUNMAPPED\tAPI CALLS")
+				fmt.Fprintln(tw, "JOB\tRUN\tSTARTED (UTC)\tTOOK\tOUTCOME\tREAD\tCREATED\tUPDATED\tDELETED\tCONFLICTS\tFAILED\tUNREADABLE\tUNMAPPED\tAPI CALLS\tREASON")
 				for _, job := range stateJobs(cfg, names) {
 					runs, err := st.Runs(cmd.Context(), job, limit)
 					if err != nil {
@@ -319,9 +331,17 @@ func (a *app) historyCommand() *cobra.Command {
 						if !r.End.IsZero() {
 							took = r.End.Sub(r.Start).Round(time.Millisecond).String()
 						}
+						outcome := string(r.Outcome)
+						if r.Stage != "" {
+							outcome += " (" + r.Stage + ")" // the stage a failed run stopped at
+						}
 						c := r.Counts
-						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", job, r.ID, r.Start.UTC().Format(time.DateTime), took,
-							r.Outcome, c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, c.Unmapped, r.APICalls)
+						fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d", job, r.ID, r.Start.UTC().Format(time.DateTime), took,
+							outcome, c.Read, c.Creates, c.Updates, c.Deletes, c.Conflicts, c.Failures, c.Unreadable, c.Unmapped, r.APICalls)
+						if r.Error != "" {
+							fmt.Fprintf(tw, "\t%s", oneLine(r.Error))
+						}
+						fmt.Fprintln(tw)
 					}
 				}
 				return tw.Flush()
