@@ -260,3 +260,40 @@ func TestKeyFollowsTheStateStore(t *testing.T) {
 		t.Error("the DSN's password is in the key file's name")
 	}
 }
+
+// TestKeyNamedAfterTheConfigurationMoves: a key file made when the default
+// was named after the configuration file takes the state store's name at
+// the next run, so that a second configuration on the store finds it too.
+func TestKeyNamedAfterTheConfigurationMoves(t *testing.T) {
+	userConfig(t)
+	r, _, _ := newTestRunner(t, thConfig)
+	prev, err := configKeyFile(r.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := bytes.Repeat([]byte{0x3c}, reconcile.MinKeyLen)
+	if err := os.MkdirAll(filepath.Dir(prev), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(prev, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background(), "th_cases", RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := DefaultKeyFile(r.Config)
+	if now == prev {
+		t.Fatal("the test needs the two names to differ")
+	}
+	got, err := reconcile.LoadKeyFile(now)
+	if err != nil || !bytes.Equal(got, key) {
+		t.Fatalf("key at the store's name: %x, %v; want the older file's key", got, err)
+	}
+	if _, err := os.Stat(prev); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the older file is still there: %v", err)
+	}
+	fp, _ := reconcile.NewFingerprinter(key)
+	if id := keyIDRecorded(t, r); id != fp.KeyID() {
+		t.Errorf("state written under %s, want the older file's key %s", id, fp.KeyID())
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/mapping"
 	"github.com/casebridge/casebridge/reconcile"
@@ -38,11 +39,15 @@ func (r *Runner) lookupResolver(ctx context.Context, m *mapping.JobMapping, opts
 	res.Fresh = opts.Full && opts.DryRun
 	// Classified lookup values are never remembered (mapping's
 	// StoredResolver.Private): what an earlier version cached of them is
-	// forgotten by the first run that writes.
+	// forgotten by a run that writes, unless another job of the
+	// configuration looks the same field up unclassified and caches it
+	// (forgetting would only make that job search again every run).
 	res.Private = map[string]bool{}
+	openScopes := openLookupScopes(r.Config)
 	for _, t := range m.ClassifiedLookupTargets() {
-		res.Private[mapping.LookupScope(t.Object, t.Field)] = true
-		if !opts.DryRun && r.Store != nil {
+		scope := mapping.LookupScope(t.Object, t.Field)
+		res.Private[scope] = true
+		if !opts.DryRun && r.Store != nil && !openScopes[scope] {
 			if err := res.ForgetScope(ctx, t.Object, t.Field); err != nil {
 				return nil, fmt.Errorf("forgetting the lookup cache of %s.%s: %w", t.Object, t.Field, err)
 			}
@@ -201,4 +206,32 @@ func (o orgResolver) FindValuesIn(ctx context.Context, object, field string, ids
 		return nil, fmt.Errorf("lookup %s.%s: the Salesforce connector cannot turn Ids back into values", object, field)
 	}
 	return f.FindValuesIn(ctx, object, field, ids)
+}
+
+// openLookupScopes are the lookup scopes some rule of cfg looks up
+// unclassified (pii: none), in any job or child.
+func openLookupScopes(cfg *config.Config) map[string]bool {
+	out := map[string]bool{}
+	if cfg == nil {
+		return out
+	}
+	add := func(rules []*config.Rule) {
+		for _, f := range rules {
+			if f != nil && f.Lookup != nil && (f.PII == "" || f.PII == config.PIINone) {
+				out[mapping.LookupScope(f.Lookup.Object, f.Lookup.Field)] = true
+			}
+		}
+	}
+	for _, job := range cfg.Jobs {
+		if job == nil {
+			continue
+		}
+		add(job.Fields)
+		for _, c := range job.Children {
+			if c != nil {
+				add(c.Fields)
+			}
+		}
+	}
+	return out
 }

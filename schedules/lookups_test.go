@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/connector/salesforce/sftest"
 	"github.com/casebridge/casebridge/mapping"
@@ -510,5 +511,22 @@ func TestClassifiedLookupsNotCached(t *testing.T) {
 		if got, want := f.partnerOf(t, row[0]), f.accountID(t, row[2]); got != want {
 			t.Errorf("case %s references %q, want %q", row[0], got, want)
 		}
+	}
+}
+
+// TestOpenLookupScopes: a field some job looks up unclassified is cached
+// by that job, so a job looking it up classified leaves the cache alone
+// (it forgot the other job's entries on every run, which then searched
+// every value again).
+func TestOpenLookupScopes(t *testing.T) {
+	partner := &config.LookupRule{Object: "Account", Field: "vcms__Partner_Code__c"}
+	other := &config.LookupRule{Object: "Contact", Field: "vcms__National_ID__c"}
+	cfg := &config.Config{Jobs: map[string]*config.Job{
+		"a": {Fields: []*config.Rule{{SF: "vcms__Partner__c", Lookup: partner, PII: config.PIIQuasi}, {SF: "vcms__Person__c", Lookup: other, PII: config.PIIDirect}}},
+		"b": {Children: []*config.Child{{Fields: []*config.Rule{{SF: "vcms__Partner__c", Lookup: partner, PII: config.PIINone}}}}},
+	}}
+	got := openLookupScopes(cfg)
+	if !got[mapping.LookupScope("Account", "vcms__Partner_Code__c")] || got[mapping.LookupScope("Contact", "vcms__National_ID__c")] || len(got) != 1 {
+		t.Errorf("open scopes %v: want the partner code's only", got)
 	}
 }

@@ -108,9 +108,23 @@ func sqlitePath(cfg *config.Config) string {
 // directory for PostgreSQL (reconcile.LockoutJournal).
 func LockoutJournal(cfg *config.Config) *state.FileJournal {
 	if cfg.State.Driver == config.StatePostgres {
-		return &state.FileJournal{Path: state.JournalPath(cfg.State.DSN.Reveal(), false)}
+		// Named after the server's host, port and database, not the DSN:
+		// a rotated password must not hide a kept lockout.
+		_, where, err := stateIdentity(cfg)
+		if err != nil {
+			where = cfg.State.DSN.Reveal()
+		}
+		return &state.FileJournal{Path: state.JournalPath(where, false)}
 	}
 	return &state.FileJournal{Path: state.JournalPath(sqlitePath(cfg), true)}
+}
+
+// ExistingFingerprinter is Fingerprinter without making a key file: nil
+// when the key file does not exist (commands that only read or forget what
+// runs recorded under the key, such as tombstones forget, must not make
+// one).
+func ExistingFingerprinter(cfg *config.Config) (*reconcile.Fingerprinter, error) {
+	return existingFingerprinter(cfg)
 }
 
 // existingFingerprinter is Fingerprinter without making a key file: nil
@@ -180,9 +194,14 @@ func keyPlaceOf(cfg *config.Config) (keyPlace, error) {
 		return keyPlace{}, err
 	}
 	if _, err := os.Lstat(path); err != nil {
+		// A key file named the earlier way, after the configuration file,
+		// takes the state store's name, so that every configuration on the
+		// store finds it from now on.
 		if prev, perr := configKeyFile(cfg); perr == nil {
 			if _, err := os.Lstat(prev); err == nil {
-				return keyPlace{file: prev}, nil
+				if os.Rename(prev, path) != nil {
+					return keyPlace{file: prev}, nil
+				}
 			}
 		}
 	}

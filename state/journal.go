@@ -25,8 +25,10 @@ type FileJournal struct {
 }
 
 // JournalPath is where a state store at location keeps its journal: beside
-// an SQLite file, or in the user's cache directory for a server's DSN
-// (one file per DSN's hash, so two stores never share one).
+// an SQLite file, or in the user's cache directory for a server (one file
+// per hash of location, the server's host, port and database, so two
+// stores never share one). A server's journal is this host's: a replica on
+// another host cannot see it, and is kept off only by the lease.
 func JournalPath(location string, sqlite bool) string {
 	if sqlite {
 		return location + ".lockouts.json"

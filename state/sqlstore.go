@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // dialect holds what differs between SQLite and PostgreSQL.
@@ -472,13 +473,14 @@ func (s *SQLStore) SetRunStage(ctx context.Context, id int64, stage string) erro
 
 // InterruptRuns implements Store.
 func (s *SQLStore) InterruptRuns(ctx context.Context, job string, end time.Time, reason string) ([]int64, error) {
-	// (A child job's name is its parent's, a slash and its own; LIKE's
-	// wildcards in a job name are escaped.)
-	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(job) + "/%"
+	// A child job's name is its parent's, a slash and its own: compared
+	// exactly with substr (SQLite's LIKE ignores case, and "Cases" and
+	// "cases" are two jobs; a range would follow PostgreSQL's collation).
+	prefix := job + "/"
 	var ids []int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM runs WHERE (job = ? OR job LIKE ? ESCAPE '\') AND outcome = ? ORDER BY id`),
-			job, like, string(OutcomeRunning))
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM runs WHERE (job = ? OR substr(job, 1, ?) = ?) AND outcome = ? ORDER BY id`),
+			job, utf8.RuneCountInString(prefix), prefix, string(OutcomeRunning))
 		if err != nil {
 			return err
 		}

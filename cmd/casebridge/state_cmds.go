@@ -242,9 +242,14 @@ for a child record. The next run creates the record from the side that has it.`,
 			if err != nil {
 				return err
 			}
-			fp, err := schedules.Fingerprinter(cfg)
+			// The key the tombstones were hashed under; never a new one.
+			fp, err := schedules.ExistingFingerprinter(cfg)
 			if err != nil {
 				return fmt.Errorf("fingerprint key: %w", err)
+			}
+			if fp == nil {
+				kf, _ := schedules.KeyFile(cfg)
+				return fmt.Errorf("fingerprint key: no key file at %s: the tombstones were kept under a key this configuration cannot find (put the key file back)", kf)
 			}
 			return a.withStore(cmd.Context(), argv[0], func(cfg *config.Config, st state.Store) error {
 				scope, err := tombstoneScope(cfg, argv[1])

@@ -710,7 +710,7 @@ func testInterruptRuns(t *testing.T, s state.Store, _ func() state.Store) {
 	done := start("th_cases")
 	must(t, s.FinishRun(ctx, state.Run{ID: done, Job: "th_cases", Start: t0, End: t0.Add(time.Minute), Outcome: state.OutcomeOK}))
 	parent, child := start("th_cases"), start("th_cases/stipend")
-	other, alike, wild := start("bd_cases"), start("th_cases2"), start("th%cases/x")
+	other, alike, wild, upper := start("bd_cases"), start("th_cases2"), start("th%cases/x"), start("TH_CASES/x")
 	ids, err := s.InterruptRuns(ctx, "th_cases", t0.Add(time.Hour), "interrupted")
 	must(t, err)
 	if !slices.Equal(ids, []int64{parent, child}) {
@@ -721,7 +721,8 @@ func testInterruptRuns(t *testing.T, s state.Store, _ func() state.Store) {
 		id   int64
 		want state.Outcome
 	}{{"th_cases", done, state.OutcomeOK}, {"th_cases", parent, state.OutcomeFailed}, {"th_cases/stipend", child, state.OutcomeFailed},
-		{"bd_cases", other, state.OutcomeRunning}, {"th_cases2", alike, state.OutcomeRunning}, {"th%cases/x", wild, state.OutcomeRunning}} {
+		{"bd_cases", other, state.OutcomeRunning}, {"th_cases2", alike, state.OutcomeRunning}, {"th%cases/x", wild, state.OutcomeRunning},
+		{"TH_CASES/x", upper, state.OutcomeRunning}} {
 		runs, err := s.Runs(ctx, c.job, 10)
 		must(t, err)
 		var got *state.Run
