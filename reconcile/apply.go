@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/casebridge/casebridge/connector"
@@ -22,7 +23,17 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 		// now. The last batch's writes may not be recorded, but every
 		// write is an upsert by key or a delete, so the next run finds
 		// what they did by reading both sides: the job is handed over,
-		// not locked out (README.md, "Lockout").
+		// not locked out (README.md, "Lockout"). Not so for creates that
+		// are not idempotent, sent in a batch whose commit the fence
+		// refused: the new holder may have created the same record.
+		if err != nil && r.unfenced != "" && !errors.Is(err, errKilled) &&
+			(errors.Is(err, state.ErrLeaseLost) || errors.Is(context.Cause(ctx), state.ErrLeaseLost)) {
+			if !errors.Is(err, state.ErrLeaseLost) {
+				err = fmt.Errorf("%w: %w", state.ErrLeaseLost, err)
+			}
+			err = &criticalError{cause: fmt.Sprintf("the job's lease was lost while creating records of %s, which has no external id: a create may have been sent twice", r.unfenced), err: err}
+			return
+		}
 		if err != nil && r.attempted > 0 && !errors.Is(err, errKilled) &&
 			!errors.Is(err, state.ErrLeaseLost) && errors.Is(context.Cause(ctx), state.ErrLeaseLost) {
 			err = fmt.Errorf("%w: %w", state.ErrLeaseLost, err)
@@ -101,6 +112,9 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 				}
 			}
 			r.attempted += len(batch)
+			if !del && batch[0].Side == SF && !r.createsIdempotent() && slices.ContainsFunc(batch, func(w Write) bool { return w.Op == OpCreate }) {
+				r.unfenced = r.job.Object
+			}
 			if err := r.write(ctx, batch, del); err != nil {
 				return err
 			}
@@ -119,6 +133,9 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 			}
 			return err
 		}
+		// Committed under the lease: no other holder has run the job
+		// since, so nothing it created can meet these creates.
+		r.unfenced = ""
 		if len(batch) > 0 {
 			if err := r.hookKill(ctx, AfterCommit); err != nil {
 				return err
@@ -161,6 +178,13 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 		}
 	}
 	return nil
+}
+
+// createsIdempotent reports whether a create of the job's object sent
+// twice to Salesforce leaves one record (CreateIdempotence).
+func (r *runner) createsIdempotent() bool {
+	c, ok := r.SF.(CreateIdempotence)
+	return !ok || c.CreatesIdempotent(r.job.Object)
 }
 
 func (r *runner) hookKill(ctx context.Context, p Point) error {

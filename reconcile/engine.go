@@ -123,6 +123,22 @@ func (e *LockedOutError) Error() string {
 // Is makes errors.Is(err, ErrLockedOut) true.
 func (e *LockedOutError) Is(target error) bool { return target == ErrLockedOut }
 
+// CreateIdempotence is implemented by a Salesforce-side connector whose
+// creates of some objects are not idempotent. A create sent by a replica
+// that has lost the job's lease (paused past it) may meet the new holder's
+// create of the same record: for an object upserted by an external id the
+// second create updates the first, and the next run reads both sides and
+// converges; for one without (a child keyed by its parent: a create is a
+// POST) it makes a second record, and the pairing of key and Id that the
+// next run relies on is not to be trusted. The engine then locks the job
+// out instead of handing it over (README.md, "Lockout"). A connector that
+// does not implement it has idempotent creates.
+type CreateIdempotence interface {
+	// CreatesIdempotent reports whether a create of object sent twice
+	// leaves one record (an upsert by an external id).
+	CreatesIdempotent(object string) bool
+}
+
 // criticalError marks an error after which the state cannot vouch for what
 // the sides hold: the job is locked out (README.md, "Lockout").
 type criticalError struct {
@@ -441,6 +457,10 @@ type runner struct {
 	outside   map[string]string
 	listDone  bool
 	attempted int
+	// unfenced names the object of a batch of creates sent to Salesforce
+	// that are not idempotent (CreateIdempotence) while its state is not
+	// committed yet: losing the lease then locks the job out (apply.go).
+	unfenced string
 	// keylessLeft are the keyless records neither paired nor adopted;
 	// keylessSeen the hashes of those reported by earlier runs, and
 	// keylessChanged whether the settings for them changed since.
