@@ -118,6 +118,54 @@ func (m *JobMapping) LegacyEachKey(mem *Member, key string) bool {
 	return hasSuffixFold(rest, old) && len(rest) > len(old)
 }
 
+// ForeignEachKey reports whether key (a Salesforce key of mem's object)
+// is shaped like the key of a value's record of mem's child - the job's
+// key prefix, a parent's key, the child's key suffix, ":" and a part of
+// lowercase hexadecimal digits as long as mem's - while no member of the
+// job claims it: the part is none of the current values' parts, so it was
+// derived under another fingerprint key (before a key reset). Such records
+// stay behind when the key changes, as no row reaches them again; the
+// runner refuses to go on while there are any (schedules). The parts are
+// the runner's (CompileOptions.EachKey: hexadecimal digits); a key of the
+// parent's own object that ends like one is taken for such a record too.
+func (m *JobMapping) ForeignEachKey(mem *Member, key string) bool {
+	e := mem.each
+	if e == nil || !e.cfg.Classified() || mem.cfg == nil {
+		return false
+	}
+	key = connector.NormalizeKey(key)
+	rest, ok := cutPrefixFold(key, m.KeyPrefix)
+	if !ok {
+		return false
+	}
+	base := mem.cfg.KeySuffix
+	if base == "" {
+		base = ":" + mem.cfg.Name
+	}
+	n := len(mem.KeySuffix) - len(base) - 1 // the length of mem's part
+	if n <= 0 || len(rest) <= len(base)+1+n {
+		return false
+	}
+	part := rest[len(rest)-n:]
+	if !isLowerHex(part) || !hasSuffixFold(rest[:len(rest)-n], base+":") {
+		return false
+	}
+	if owner, _, ok := m.memberOfKey(mem.Object, key); ok && !owner.IsParent() {
+		return false // a current value's record, or another child's
+	}
+	return true
+}
+
+// isLowerHex reports whether s is made of lowercase hexadecimal digits only.
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // ClassifiedEach reports, for one value's record of a child whose each is
 // classified, the configured child's name and the name the member had
 // before (child:value, which named the child's job in the state); ok is

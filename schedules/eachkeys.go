@@ -55,19 +55,27 @@ func EachKey(fp *reconcile.Fingerprinter, job string) func(child, value string) 
 var errHasRecords = errors.New("has records")
 
 // checkEachKeys refuses a run of a job with a classified each whose
-// records still carry the values in their keys: records synced before the
-// each was classified (or under another fingerprint key, after a key
-// reset). Classifying an each changes every key of its records; going on
-// would create each record again under its new key beside the old one,
-// whose key still names the service. The state is checked for the
-// child's jobs under their old names; Salesforce, by a key listing of the
-// child's object, when a value's job has no state yet (its first sync).
+// records are in Salesforce under keys its rows no longer reach, where
+// going on would create each record again beside the old one, which no
+// row would update or delete (a person would still show as receiving the
+// service):
+//   - records synced before the each was classified, whose keys still
+//     carry the values: classifying an each changes every key of its
+//     records;
+//   - records keyed by a hash under another fingerprint key (after a key
+//     reset, or a key replaced): a new key changes every hash.
+//
+// The state is checked for the child's jobs under their old names;
+// Salesforce, by a key listing of the child's object, only when none of
+// the child's values' jobs has state yet (its first sync since it was
+// classified or the state started over): runs after that list nothing.
 // The error counts records and names the job, the child and the object,
 // never a key or a value.
 func (r *Runner) checkEachKeys(ctx context.Context, job *config.Job, m *mapping.JobMapping) error {
 	type found struct {
 		child, object, where string
-		n                    int // records counted (Salesforce); 0: some (the state)
+		hashed               bool // keyed by a hash under another key, not by the value
+		n                    int  // records counted (Salesforce); 0: some (the state)
 	}
 	var firsts []*mapping.Member
 	synced := map[string]bool{} // children one of whose values' jobs has state
@@ -95,8 +103,9 @@ func (r *Runner) checkEachKeys(ctx context.Context, job *config.Job, m *mapping.
 		}
 	}
 	// Salesforce is listed only for a child none of whose values has
-	// synced under its new keys yet (its first sync since it was
-	// classified): one key listing of the object, not one every run.
+	// synced under its current keys yet (its first sync since it was
+	// classified, or since the state started over): one key listing of
+	// the object, not one every run.
 	firsts = slices.DeleteFunc(firsts, func(mem *mapping.Member) bool {
 		child, _, _ := mem.ClassifiedEach()
 		return synced[child]
@@ -117,18 +126,28 @@ func (r *Runner) checkEachKeys(ctx context.Context, job *config.Job, m *mapping.
 			}
 			err := lister.ListKeys(ctx, mem.Object, func(key string) error {
 				for _, f := range mems {
-					if m.LegacyEachKey(f, key) {
-						if hit == nil {
-							child, _, _ := f.ClassifiedEach()
-							hit = &found{child: child, object: f.Object, where: "Salesforce holds"}
+					// A key under another fingerprint key is shaped
+					// alike for every value of its child: the first
+					// member that takes it counts it, once.
+					hashed := false
+					if !m.LegacyEachKey(f, key) {
+						if hashed = m.ForeignEachKey(f, key); !hashed {
+							continue
 						}
+					}
+					child, _, _ := f.ClassifiedEach()
+					if hit == nil {
+						hit = &found{child: child, object: f.Object, where: "Salesforce holds", hashed: hashed}
+					}
+					if hit.child == child && hit.hashed == hashed {
 						hit.n++
 					}
+					return nil
 				}
 				return nil
 			})
 			if err != nil {
-				return fmt.Errorf("job %s: listing the keys of %s (a classified each's records under their old keys): %w", job.Name, mem.Object, err)
+				return fmt.Errorf("job %s: listing the keys of %s (a classified each's records under old keys): %w", job.Name, mem.Object, err)
 			}
 		}
 	}
@@ -139,7 +158,13 @@ func (r *Runner) checkEachKeys(ctx context.Context, job *config.Job, m *mapping.
 	if hit.n > 0 {
 		count = fmt.Sprintf("%d record(s)", hit.n)
 	}
-	return fmt.Errorf("job %s: child %s: its each is classified (pii), and %s %s %s of it keyed by the value in clear, as before it was classified (or under another fingerprint key): "+
+	if hit.hashed {
+		return fmt.Errorf("job %s: child %s: its each is classified (pii), and %s %s %s of it keyed by a hash under another fingerprint key (made before a key reset, or with a key since replaced): "+
+			"no row reaches them under the current key, and this run would create them again beside the old ones. Delete those %s records in Salesforce and run again: "+
+			"the records are created under the current key; or put the old key back (README, Privacy)",
+			job.Name, hit.child, hit.where, hit.object, count, hit.object)
+	}
+	return fmt.Errorf("job %s: child %s: its each is classified (pii), and %s %s %s of it keyed by the value in clear, as before it was classified: "+
 		"classifying an each changes its records' keys, and this run would create them again beside the old ones. Remove pii to go on as before; or delete those %s records in Salesforce, "+
 		"start the state over with 'casebridge key reset CONFIG --yes' (it writes nothing), and run again: the records are created under their new keys (README, Privacy)",
 		job.Name, hit.child, hit.where, hit.object, count, hit.object)

@@ -358,7 +358,7 @@ func (e *keyLostError) Error() string {
 	return fmt.Sprintf("fingerprint key file %s is missing, and the state was written with a key (a lost key, or a state store moved: "+
 		"its key file may be among the .key files of %s): put the key file back, or start the state over under a new key with "+
 		"'casebridge key reset CONFIG --yes', which writes nothing to Salesforce or the local sources (the next run is a first sync: "+
-		"check it with 'casebridge sync CONFIG --dry-run')", e.path, filepath.Dir(e.path))
+		"check it with 'casebridge sync CONFIG --dry-run'; a classified each's records must then be deleted in Salesforce first)", e.path, filepath.Dir(e.path))
 }
 
 func (e *keyLostError) Is(target error) bool { return target == state.ErrKeyMismatch }

@@ -90,7 +90,12 @@ The next run of each job is then a first sync: records are paired by key
 (and match_on), differing fields are settled by the job's initial policy,
 records on one side only are created on the other, and the brakes apply.
 Tombstones are lost with the old key: a record erased or deleted before may
-come back. Run 'casebridge sync CONFIG --dry-run' first and read the plan.`,
+come back. A classified each's records (children[].each.pii) are keyed by
+hashes under the key: the first run of their job is refused while Salesforce
+holds them under the old key, as it would create them again beside the old
+ones. Delete those records in Salesforce first (the run then creates them
+under the new key), or put the old key back. Run 'casebridge sync CONFIG
+--dry-run' first and read the plan.`,
 		Example: `  casebridge key reset casebridge.yaml --yes
   casebridge sync casebridge.yaml --dry-run`,
 		Args: args(cobra.ExactArgs(1)),
