@@ -7,10 +7,11 @@ import (
 	"github.com/casebridge/casebridge/state"
 )
 
-// A lockout is recorded always (README.md, "Lockout"). The run that locks
-// a job out does so because its state commit failed, and a state store
-// that refuses a commit often refuses the lockout's insert too (it is
-// down, or its disk is full). Such a lockout is kept in a journal outside
+// A lockout is recorded always (README.md, "Lockout"). A run locks its job
+// out because its state commit failed, or because it lost the lease while
+// creates that are not idempotent (CreateIdempotence) were unrecorded. A
+// state store that refuses a commit often refuses the lockout's insert too
+// (it is down, or its disk is full). Such a lockout is kept in a journal outside
 // the store: the job's next run, in this process or another one on this
 // host, records it in the store before it reads anything, and refuses to
 // start while the store cannot take it. Replicas on other hosts are kept

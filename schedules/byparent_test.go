@@ -358,6 +358,25 @@ func (k killedPuts) PutLookupIDs(ctx context.Context, scope string, ids map[stri
 	return k.Store.PutLookupIDs(ctx, scope, ids, at)
 }
 
+// Update kills the run the same way when the pairing is recorded inside a
+// transaction (fenced by the run's lease: pairs.go).
+func (k killedPuts) Update(ctx context.Context, job string, fn func(state.Tx) error) error {
+	return k.Store.Update(ctx, job, func(tx state.Tx) error { return fn(killedTx{Tx: tx, kill: k.kill}) })
+}
+
+type killedTx struct {
+	state.Tx
+	kill func()
+}
+
+func (k killedTx) PutLookupIDs(scope string, ids map[string]string, at time.Time) error {
+	if strings.HasPrefix(scope, "id:") && k.kill != nil {
+		k.kill()
+		return context.Canceled
+	}
+	return k.Tx.PutLookupIDs(scope, ids, at)
+}
+
 // TestChildrenByParentKillPoints: a run creating cases and their notes
 // (an object with no External ID, written by Id) is killed at each of the
 // engine's kill points, when the org has created the notes and the answer

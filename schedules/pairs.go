@@ -29,14 +29,16 @@ func parentKeys(cfg *config.Config) map[string]salesforce.ParentKey {
 }
 
 // withIDPairs returns the run's context carrying the state's pairing of
-// keys and Ids (salesforce.WithIDPairs). Without a store, or a fingerprint
-// key to hash keys with, the connector finds Ids by query alone.
-func (r *Runner) withIDPairs(ctx context.Context, opts RunOptions) context.Context {
+// keys and Ids (salesforce.WithIDPairs), its writes fenced by the lease
+// (token lease) of job. Without a store, or a fingerprint key to hash keys
+// with, the connector finds Ids by query alone.
+func (r *Runner) withIDPairs(ctx context.Context, opts RunOptions, job string, lease int64) context.Context {
 	rk, _ := ctx.Value(fpKey{}).(runKey)
 	if r.Store == nil || rk.fp == nil || len(r.Config.ParentKeys()) == 0 {
 		return ctx
 	}
-	return salesforce.WithIDPairs(ctx, &idPairs{store: r.Store, hash: rk.fp.KeyHash, now: r.now, readOnly: opts.DryRun || rk.ephemeral, scopes: map[string]map[string]string{}})
+	return salesforce.WithIDPairs(ctx, &idPairs{store: r.Store, hash: rk.fp.KeyHash, now: r.now, readOnly: opts.DryRun || rk.ephemeral,
+		job: job, lease: lease, scopes: map[string]map[string]string{}})
 }
 
 // idPairs keeps the Salesforce Ids of the records of objects keyed by
@@ -49,6 +51,12 @@ type idPairs struct {
 	hash     func(string) string
 	now      func() time.Time
 	readOnly bool // a dry run, or a throwaway key: nothing is stored
+	// job and lease fence Remember: a replica that lost the job's lease
+	// (paused past it) must not replace the Id its successor paired with
+	// a key by the Id of the record it created itself, or the successor's
+	// record would pass for one a person added by hand. 0: no lease.
+	job   string
+	lease int64
 
 	mu     sync.Mutex
 	scopes map[string]map[string]string // scope -> hash -> Id
@@ -106,7 +114,7 @@ func (p *idPairs) Remember(ctx context.Context, object string, pairs map[string]
 	for k, id := range pairs {
 		put[p.keyHash(scope, k)] = id
 	}
-	if err := p.store.PutLookupIDs(ctx, scope, put, p.now()); err != nil {
+	if err := p.put(ctx, scope, put); err != nil {
 		return err
 	}
 	if m, ok := p.scopes[scope]; ok {
@@ -115,6 +123,21 @@ func (p *idPairs) Remember(ctx context.Context, object string, pairs map[string]
 		}
 	}
 	return nil
+}
+
+// put stores pairs of scope, in a transaction fenced by the run's lease
+// when it has one (state.ErrLeaseLost once another holder took it).
+func (p *idPairs) put(ctx context.Context, scope string, pairs map[string]string) error {
+	now := p.now()
+	if p.lease == 0 {
+		return p.store.PutLookupIDs(ctx, scope, pairs, now)
+	}
+	return p.store.Update(ctx, p.job, func(tx state.Tx) error {
+		if err := tx.FenceOn(p.job, p.lease, now); err != nil {
+			return err
+		}
+		return tx.PutLookupIDs(scope, pairs, now)
+	})
 }
 
 // Forget implements salesforce.IDPairs.

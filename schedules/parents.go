@@ -5,6 +5,7 @@ import (
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/mapping"
+	"github.com/casebridge/casebridge/reconcile"
 )
 
 // Children's parents by reference. A child record's parent field is
@@ -46,6 +47,13 @@ type byReference struct {
 // Upsert implements connector.Sink.
 func (b byReference) Upsert(ctx context.Context, object string, records []connector.Record) ([]connector.Result, error) {
 	return b.sfConn.Upsert(ctx, object, b.m.ByReference(object, records))
+}
+
+// CreatesIdempotent implements reconcile.CreateIdempotence for the
+// connector it wraps.
+func (b byReference) CreatesIdempotent(object string) bool {
+	c, ok := b.sfConn.(reconcile.CreateIdempotence)
+	return !ok || c.CreatesIdempotent(object)
 }
 
 var _ sfConn = byReference{}

@@ -452,7 +452,7 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	if started, ok := ctx.Value(engineKey{}).(*bool); ok {
 		*started = true
 	}
-	ctx = r.withIDPairs(ctx, opts) // children keyed by_parent are written by Id (pairs.go)
+	ctx = r.withIDPairs(ctx, opts, job.Name, lease) // children keyed by_parent are written by Id (pairs.go)
 	ctx = salesforce.WithNotes(ctx, func(object, note string) { log.Warn().Str("object", object).Msg(note) })
 	out, err := eng.Run(ctx, rjob, reconcile.RunOptions{DryRun: opts.DryRun, Force: opts.Force, Full: opts.Full, Lease: lease, Resync: opts.Resync})
 	res.Result = out

@@ -339,12 +339,24 @@ func (r *routed) SetKeys(ctx context.Context, object string, records []connector
 		func(k string) *connector.RecordError { return r.outOfScope("set_keys", object, k) })
 }
 
+// CreatesIdempotent implements reconcile.CreateIdempotence: the route's
+// connector says (one that does not implement it upserts by key).
+func (r *routed) CreatesIdempotent(object string) bool {
+	rt, err := r.route(object)
+	if err != nil {
+		return true
+	}
+	c, ok := rt.conn.(reconcile.CreateIdempotence)
+	return !ok || c.CreatesIdempotent(rt.object)
+}
+
 var (
-	_ reconcile.Linker        = (*routed)(nil)
-	_ reconcile.KeySetter     = (*routed)(nil)
-	_ connector.Connector     = (*routed)(nil)
-	_ connector.Sink          = (*routed)(nil)
-	_ connector.KeyLister     = (*routed)(nil)
-	_ connector.KeyReader     = (*routed)(nil)
-	_ connector.ChangeTracker = (*routed)(nil)
+	_ reconcile.CreateIdempotence = (*routed)(nil)
+	_ reconcile.Linker            = (*routed)(nil)
+	_ reconcile.KeySetter         = (*routed)(nil)
+	_ connector.Connector         = (*routed)(nil)
+	_ connector.Sink              = (*routed)(nil)
+	_ connector.KeyLister         = (*routed)(nil)
+	_ connector.KeyReader         = (*routed)(nil)
+	_ connector.ChangeTracker     = (*routed)(nil)
 )

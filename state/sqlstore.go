@@ -852,6 +852,16 @@ func (t *sqlTx) AddTombstone(scope, keyHash string, at time.Time) error {
 ON CONFLICT (scope, key_hash) DO NOTHING`, scope, keyHash, micros(at))
 }
 
+func (t *sqlTx) PutLookupIDs(scope string, ids map[string]string, at time.Time) error {
+	for h, id := range ids {
+		if err := t.exec(`INSERT INTO lookup_ids (scope, value_hash, sf_id, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (scope, value_hash) DO UPDATE SET sf_id = excluded.sf_id, at = excluded.at`, scope, h, id, micros(at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *sqlTx) LogError(e RecordErr) error {
 	return t.exec("INSERT INTO record_errors (run_id, job, rkey, field, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		e.RunID, t.job, e.Key, e.Field, e.Code, e.Message, micros(e.At))

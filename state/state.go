@@ -460,5 +460,9 @@ type Tx interface {
 	// CloseConflict removes a conflict from the queue (no error if absent).
 	CloseConflict(key, field string) error
 	AddTombstone(scope, keyHash string, at time.Time) error
+	// PutLookupIDs is Store.PutLookupIDs inside the transaction: after
+	// Fence, a replica that lost the lease cannot replace the Ids its
+	// successor paired (a child keyed by its parent, written by Id).
+	PutLookupIDs(scope string, ids map[string]string, at time.Time) error
 	LogError(e RecordErr) error
 }

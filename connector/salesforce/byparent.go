@@ -107,6 +107,17 @@ func (c *Connector) parentKeyOf(object string) (ParentKey, bool) {
 	return ParentKey{}, false
 }
 
+// CreatesIdempotent reports whether a create of object sent twice leaves
+// one record (reconcile.CreateIdempotence): true for an object upserted by
+// its External ID, false for one keyed by its parent, whose creates are
+// POSTs (Collections create): a create sent by a replica that lost the
+// job's lease may duplicate the new holder's, so the engine locks the job
+// out rather than hand it over.
+func (c *Connector) CreatesIdempotent(object string) bool {
+	_, byParent := c.parentKeyOf(object)
+	return !byParent
+}
+
 // addParentKey gives the description of an object keyed by its parent its
 // key field, ByParent.
 func addParentKey(o *connector.Object) {
