@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -193,12 +192,11 @@ func displayURL(s string) string {
 // connection, no name, a connection closed without a response), not
 // because the org refused it.
 func unreachable(err error) bool {
+	// A login that got no HTTP answer at all (Status 0): refused, reset,
+	// hung up ("http: server closed idle connection" is none of the error
+	// types below, and depends on timing), timed out.
 	var ae *salesforce.AuthError
-	if !errors.As(err, &ae) || ae.Status != 0 {
-		return false
-	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	return errors.As(err, &ae) && ae.Status == 0
 }
 
 // checkStateFolder checks what sync would otherwise find only when it
