@@ -40,9 +40,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -146,12 +144,14 @@ func (e *Eraser) now() time.Time {
 	return time.Now()
 }
 
+// holder names this process in the job's lease as a run does (host:pid),
+// so that the lease of an erase that was killed is taken over at once on
+// this host (state.HolderGone reads that form only).
 func (e *Eraser) holder() string {
 	if e.Holder != "" {
 		return e.Holder
 	}
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid()) + ":erase"
+	return state.HolderName()
 }
 
 // classified reports whether a rule's class asks erase to act: the

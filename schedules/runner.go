@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -169,8 +167,7 @@ func (r *Runner) holder() string {
 	if r.Holder != "" {
 		return r.Holder
 	}
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
+	return state.HolderName()
 }
 
 // Run runs the named job once under its lease. A scheduled run (ctx from
