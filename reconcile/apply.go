@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/casebridge/casebridge/connector"
@@ -25,7 +24,9 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 		// what they did by reading both sides: the job is handed over,
 		// not locked out (README.md, "Lockout"). Not so for creates that
 		// are not idempotent, sent in a batch whose commit the fence
-		// refused: the new holder may have created the same record.
+		// refused (any non-delete batch of such an object: its updates
+		// may be sent as creates): the new holder may have created the
+		// same record.
 		if err != nil && r.unfenced != "" && !errors.Is(err, errKilled) &&
 			(errors.Is(err, state.ErrLeaseLost) || errors.Is(context.Cause(ctx), state.ErrLeaseLost)) {
 			if !errors.Is(err, state.ErrLeaseLost) {
@@ -112,7 +113,10 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 				}
 			}
 			r.attempted += len(batch)
-			if !del && batch[0].Side == SF && !r.createsIdempotent() && slices.ContainsFunc(batch, func(w Write) bool { return w.Op == OpCreate }) {
+			// Any write but a delete: an object whose creates are not
+			// idempotent is written by Id, and an update of a key whose
+			// record is not known (or gone) is sent as a create too.
+			if !del && batch[0].Side == SF && !r.createsIdempotent() {
 				r.unfenced = r.job.Object
 			}
 			if err := r.write(ctx, batch, del); err != nil {

@@ -94,3 +94,51 @@ func TestLeaseLostWhileCreatingIdempotent(t *testing.T) {
 		t.Fatalf("a fenced run with idempotent creates locked the job out: %+v", lo)
 	}
 }
+
+// TestLeaseLostWhileUpdatingLocksOut: an update of an object without an
+// external id may be sent as a create (the connector writes by Id, and a
+// key it does not know, or whose record is gone, is POSTed), so a replica
+// that loses the lease during a batch of updates locks the job out too.
+func TestLeaseLostWhileUpdatingLocksOut(t *testing.T) {
+	w := newWorld(t)
+	w.eng.SF = postSide{side: w.sf, idempotent: false}
+	for _, s := range []*side{w.sf, w.local} {
+		if err := s.set("TH-0001", map[string]string{"Name__c": "n", "Stage__c": "Active", "Amount__c": "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.sync(reconcile.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.local.set("TH-0001", map[string]string{"Amount__c": "2"}); err != nil { // an update on Salesforce
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tok, err := w.store.Acquire(ctx, w.job.Name, "host-a", 10*time.Minute, w.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := false
+	w.eng.Hooks.At = func(_ context.Context, p reconcile.Point) error {
+		if p != reconcile.AfterWrite || taken {
+			return nil
+		}
+		taken = true
+		w.now = w.now.Add(time.Hour) // host-a paused past its lease
+		if _, err := w.store.Acquire(ctx, w.job.Name, "host-b", time.Hour, w.now); err != nil {
+			t.Error(err)
+		}
+		return nil
+	}
+	_, err = w.sync(reconcile.RunOptions{Lease: tok})
+	w.eng.Hooks.At = nil
+	if !taken {
+		t.Fatal("the run wrote nothing")
+	}
+	if !errors.Is(err, state.ErrLeaseLost) || !strings.Contains(err.Error(), "locked out") {
+		t.Fatalf("run that lost its lease while updating: %v", err)
+	}
+	if _, ok, lerr := w.store.Lockout(ctx, w.job.Name); lerr != nil || !ok {
+		t.Fatalf("no lockout recorded: %v", lerr)
+	}
+}
