@@ -2,6 +2,7 @@ package schedules
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,7 +39,7 @@ func (r *Runner) withIDPairs(ctx context.Context, opts RunOptions, job string, l
 		return ctx
 	}
 	return salesforce.WithIDPairs(ctx, &idPairs{store: r.Store, hash: rk.fp.KeyHash, now: r.now, readOnly: opts.DryRun || rk.ephemeral,
-		job: job, lease: lease, scopes: map[string]map[string]string{}})
+		job: job, lease: lease, scopes: map[string]map[string]string{}, byID: map[string]map[string][]string{}})
 }
 
 // idPairs keeps the Salesforce Ids of the records of objects keyed by
@@ -59,7 +60,46 @@ type idPairs struct {
 	lease int64
 
 	mu     sync.Mutex
-	scopes map[string]map[string]string // scope -> hash -> Id
+	scopes map[string]map[string]string   // scope -> hash -> Id
+	byID   map[string]map[string][]string // scope -> idKey(Id) -> its hashes
+}
+
+// idKey is the form of an Id the pairs of a scope are found by: its
+// 15-character form (an 18-character Id adds a case suffix).
+func idKey(id string) string {
+	if len(id) > 15 {
+		return id[:15]
+	}
+	return id
+}
+
+// set pairs hash h of scope with id in memory.
+func (p *idPairs) set(scope, h, id string) {
+	m := p.scopes[scope]
+	if old, ok := m[h]; ok {
+		p.unindex(scope, h, old)
+	}
+	m[h] = id
+	p.byID[scope][idKey(id)] = append(p.byID[scope][idKey(id)], h)
+}
+
+// drop forgets hash h of scope in memory.
+func (p *idPairs) drop(scope, h string) {
+	m := p.scopes[scope]
+	if old, ok := m[h]; ok {
+		p.unindex(scope, h, old)
+		delete(m, h)
+	}
+}
+
+func (p *idPairs) unindex(scope, h, id string) {
+	rev := p.byID[scope]
+	hs := slices.DeleteFunc(rev[idKey(id)], func(x string) bool { return x == h })
+	if len(hs) == 0 {
+		delete(rev, idKey(id))
+	} else {
+		rev[idKey(id)] = hs
+	}
 }
 
 func pairScope(object string) string { return "id:" + strings.ToLower(object) }
@@ -77,10 +117,14 @@ func (p *idPairs) loaded(ctx context.Context, scope string) (map[string]string, 
 	if err != nil {
 		return nil, err
 	}
+	rev := map[string][]string{}
+	for h, id := range m {
+		rev[idKey(id)] = append(rev[idKey(id)], h)
+	}
 	if m == nil {
 		m = map[string]string{}
 	}
-	p.scopes[scope] = m
+	p.scopes[scope], p.byID[scope] = m, rev
 	return m, nil
 }
 
@@ -117,12 +161,71 @@ func (p *idPairs) Remember(ctx context.Context, object string, pairs map[string]
 	if err := p.put(ctx, scope, put); err != nil {
 		return err
 	}
-	if m, ok := p.scopes[scope]; ok {
+	if _, ok := p.scopes[scope]; ok {
 		for h, id := range put {
-			m[h] = id
+			p.set(scope, h, id)
 		}
 	}
 	return nil
+}
+
+// Unpair implements salesforce.IDPairs. Which Ids hold other entries is
+// known from the scope's pairs in memory, so a read that calls it for
+// every record it reads goes to the store only for the records that
+// moved.
+func (p *idPairs) Unpair(ctx context.Context, object string, keep map[string][]string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	scope := pairScope(object)
+	m, err := p.loaded(ctx, scope)
+	if err != nil {
+		return err
+	}
+	forget := map[string][]string{} // Id as stored -> the hashes it keeps
+	var stale []string
+	for id, keys := range keep {
+		hs := p.byID[scope][idKey(id)]
+		if len(hs) == 0 {
+			continue
+		}
+		kept := make([]string, len(keys))
+		for i, k := range keys {
+			kept[i] = p.keyHash(scope, k)
+		}
+		for _, h := range hs {
+			if !slices.Contains(kept, h) {
+				stale = append(stale, h)
+				forget[m[h]] = kept
+			}
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	if !p.readOnly {
+		err := p.update(ctx, func(tx state.Tx) error { return tx.ForgetOtherLookupIDs(scope, forget) })
+		if err != nil {
+			return err
+		}
+	}
+	for _, h := range stale {
+		p.drop(scope, h)
+	}
+	return nil
+}
+
+// update runs fn in a transaction fenced by the run's lease when it has
+// one.
+func (p *idPairs) update(ctx context.Context, fn func(state.Tx) error) error {
+	now := p.now()
+	return p.store.Update(ctx, p.job, func(tx state.Tx) error {
+		if p.lease != 0 {
+			if err := tx.FenceOn(p.job, p.lease, now); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // put stores pairs of scope, in a transaction fenced by the run's lease
@@ -151,14 +254,12 @@ func (p *idPairs) Forget(ctx context.Context, object string, ids []string) error
 	if _, err := p.store.ForgetLookupIDs(ctx, scope, ids...); err != nil {
 		return err
 	}
-	if m, ok := p.scopes[scope]; ok {
-		gone := map[string]bool{}
+	if _, ok := p.scopes[scope]; ok {
 		for _, id := range ids {
-			gone[id] = true
-		}
-		for h, id := range m {
-			if gone[id] {
-				delete(m, h)
+			for _, h := range slices.Clone(p.byID[scope][idKey(id)]) {
+				if p.scopes[scope][h] == id {
+					p.drop(scope, h)
+				}
 			}
 		}
 	}

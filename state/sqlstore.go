@@ -862,6 +862,23 @@ ON CONFLICT (scope, value_hash) DO UPDATE SET sf_id = excluded.sf_id, at = exclu
 	return nil
 }
 
+func (t *sqlTx) ForgetOtherLookupIDs(scope string, keep map[string][]string) error {
+	for id, hashes := range keep {
+		q := "DELETE FROM lookup_ids WHERE scope = ? AND sf_id = ?"
+		args := []any{scope, id}
+		if len(hashes) > 0 {
+			q += " AND value_hash NOT IN (?" + strings.Repeat(", ?", len(hashes)-1) + ")"
+			for _, h := range hashes {
+				args = append(args, h)
+			}
+		}
+		if err := t.exec(q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *sqlTx) LogError(e RecordErr) error {
 	return t.exec("INSERT INTO record_errors (run_id, job, rkey, field, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		e.RunID, t.job, e.Key, e.Field, e.Code, e.Message, micros(e.At))

@@ -464,5 +464,11 @@ type Tx interface {
 	// Fence, a replica that lost the lease cannot replace the Ids its
 	// successor paired (a child keyed by its parent, written by Id).
 	PutLookupIDs(scope string, ids map[string]string, at time.Time) error
+	// ForgetOtherLookupIDs forgets, for each Id of keep, the entries of
+	// scope resolving to it but those whose hashes keep lists under it:
+	// a scope pairing keys and records one to one (a child keyed by its
+	// parent) drops the key a record moved under another parent derived
+	// before, which would write it with the old parent's data.
+	ForgetOtherLookupIDs(scope string, keep map[string][]string) error
 	LogError(e RecordErr) error
 }

@@ -70,6 +70,13 @@ type IDPairs interface {
 	Remember(ctx context.Context, object string, pairs map[string]string) error
 	// Forget drops the pairs of these Ids (deleted records).
 	Forget(ctx context.Context, object string, ids []string) error
+	// Unpair drops the pairs of each Id of keep with any key but those
+	// keep lists for it. A record has one key: one read, or found,
+	// deriving another key than the one it was paired with was moved
+	// under another parent, and its old key must not write it (an edit
+	// of the old parent's row would overwrite, and its delete delete,
+	// the new parent's record).
+	Unpair(ctx context.Context, object string, keep map[string][]string) error
 }
 
 type idPairsKey struct{}
@@ -93,6 +100,21 @@ type noPairs struct{}
 func (noPairs) Lookup(context.Context, string, []string) (map[string]string, error) { return nil, nil }
 func (noPairs) Remember(context.Context, string, map[string]string) error           { return nil }
 func (noPairs) Forget(context.Context, string, []string) error                      { return nil }
+func (noPairs) Unpair(context.Context, string, map[string][]string) error           { return nil }
+
+// pair remembers key -> Id pairs (by KeyID) found in Salesforce: each Id
+// first loses any other key it was paired with (the record moved under
+// another parent), but not its left-alone marker.
+func pair(ctx context.Context, pairs IDPairs, object string, learned map[string]string) error {
+	keep := make(map[string][]string, len(learned))
+	for kid, id := range learned {
+		keep[id] = append(keep[id], kid, leftAloneMarker(id))
+	}
+	if err := pairs.Unpair(ctx, object, keep); err != nil {
+		return err
+	}
+	return pairs.Remember(ctx, object, learned)
+}
 
 // parentKeyOf returns the ParentKey configured for object.
 func (c *Connector) parentKeyOf(object string) (ParentKey, bool) {
@@ -360,7 +382,7 @@ func (c *Connector) idsOf(ctx context.Context, op string, o *connector.Object, k
 		}
 	}
 	if len(learned) > 0 {
-		if perr := pairs.Remember(ctx, o.Name, learned); perr != nil && mustStop(ctx, perr) {
+		if perr := pair(ctx, pairs, o.Name, learned); perr != nil && mustStop(ctx, perr) {
 			return nil, nil, perr
 		}
 	}
@@ -719,6 +741,18 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, change
 	var aside []connector.Record      // records deriving a key paired with another Id
 	var held []connector.Record       // a change read's unpaired records
 	wrapped = func(rec connector.Record) error {
+		if rec.ID != "" && rec.Err == nil && !rec.Deleted {
+			// A record paired with another key than the one it derives
+			// now was moved under another parent: its old key is no
+			// longer its own (nor is any, if its parent has no key).
+			keep := []string{leftAloneMarker(rec.ID)}
+			if rec.Key != "" {
+				keep = append(keep, o.KeyID(rec.Key))
+			}
+			if err := pairs.Unpair(ctx, o.Name, map[string][]string{rec.ID: keep}); err != nil && mustStop(ctx, err) {
+				return err
+			}
+		}
 		if rec.Key == "" || rec.ID == "" || rec.Err != nil {
 			return fn(rec)
 		}
@@ -780,7 +814,7 @@ func (c *Connector) pairedReads(ctx context.Context, o *connector.Object, change
 		if len(learned) == 0 {
 			return nil
 		}
-		if err := pairs.Remember(ctx, o.Name, learned); err != nil && mustStop(ctx, err) {
+		if err := pair(ctx, pairs, o.Name, learned); err != nil && mustStop(ctx, err) {
 			return err
 		}
 		return nil

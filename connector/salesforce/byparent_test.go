@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,18 @@ func (p *memPairs) Forget(_ context.Context, object string, ids []string) error 
 			if id == g && strings.HasPrefix(k, object+"\x00") {
 				delete(p.m, k)
 			}
+		}
+	}
+	return nil
+}
+
+func (p *memPairs) Unpair(_ context.Context, object string, keep map[string][]string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, id := range p.m {
+		key, ok := strings.CutPrefix(k, object+"\x00")
+		if kept, has := keep[id]; ok && has && !slices.Contains(kept, key) {
+			delete(p.m, k)
 		}
 	}
 	return nil

@@ -695,6 +695,21 @@ func testLookupIDs(t *testing.T, s state.Store, reopen func() state.Store) {
 	if got, err = s.LookupIDs(ctx, user); err != nil || !maps.Equal(got, map[string]string{"h1": "005A"}) {
 		t.Fatalf("the other scope's entries: %v, %v", got, err)
 	}
+
+	// A pairing scope: an Id keeps only the hashes listed for it, in its
+	// scope; other Ids, and an Id listed with none, as told.
+	const pair = "id:note"
+	must(t, s.PutLookupIDs(ctx, pair, map[string]string{"k1": "a0A", "k2": "a0A", "mark": "a0A", "k3": "a0B", "k4": "a0C", "k5": "a0C"}, t0))
+	must(t, s.PutLookupIDs(ctx, user, map[string]string{"k1": "a0A"}, t0))
+	must(t, s.Update(ctx, "j", func(tx state.Tx) error {
+		return tx.ForgetOtherLookupIDs(pair, map[string][]string{"a0A": {"k2", "mark"}, "a0C": nil, "a0Z": {"k9"}})
+	}))
+	if got, err = s.LookupIDs(ctx, pair); err != nil || !maps.Equal(got, map[string]string{"k2": "a0A", "mark": "a0A", "k3": "a0B"}) {
+		t.Fatalf("after ForgetOtherLookupIDs: %v, %v", got, err)
+	}
+	if got, err = s.LookupIDs(ctx, user); err != nil || !maps.Equal(got, map[string]string{"h1": "005A", "k1": "a0A"}) {
+		t.Fatalf("ForgetOtherLookupIDs touched another scope: %v, %v", got, err)
+	}
 }
 
 // testInterruptRuns: the runs of a job and of its children that a killed
