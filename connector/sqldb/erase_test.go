@@ -74,3 +74,51 @@ func count(t *testing.T, c *sqldb.Connector, v string) int {
 	}
 	return n
 }
+
+// TestEraseKeyCase: a key is matched as a sync pairs it, whatever the
+// collation's "=" does: th-cl-0007 erases the row TH-CL-0007 (PostgreSQL's
+// default collation compares case-sensitively; Salesforce pairs both with
+// one record). In a case-sensitive key column two rows differing only in
+// case make the key ambiguous: an error, nothing erased.
+func TestEraseKeyCase(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			c := setup(t, b, casesTable(), "UTC", casesDDL)
+			recs := []connector.Record{
+				{Key: "TH-CL-0007", Fields: map[string]connector.Value{"name": connector.Text("Zq7"), "notes": connector.Text("Zqnote7")}},
+				{Key: "TH-CL-0008", Fields: map[string]connector.Value{"name": connector.Text("Zq8")}},
+			}
+			if res, err := c.Upsert(ctx, "cases", recs); err != nil || res[0].Err != nil || res[1].Err != nil {
+				t.Fatal(err, res)
+			}
+			got, err := c.Erase(ctx, "cases", []string{"th-cl-0007", "th-cl-0099"}, []string{"name", "notes"}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got["th-cl-0007"], []string{"name", "notes"}) || len(got) != 1 {
+				t.Errorf("erased %v, want th-cl-0007's name and notes only", got)
+			}
+			if count(t, c, "Zq7") != 0 || count(t, c, "Zqnote7") != 0 || count(t, c, "Zq8") != 1 {
+				t.Error("the row TH-CL-0007 was not blanked, or another was")
+			}
+			if b.name != "postgres" {
+				return // the others' key columns compare case-insensitively
+			}
+			twins := []connector.Record{
+				{Key: "TH-CL-0009", Fields: map[string]connector.Value{"name": connector.Text("Zq9")}},
+				{Key: "th-cl-0009", Fields: map[string]connector.Value{"name": connector.Text("Zq9b")}},
+			}
+			if res, err := c.Upsert(ctx, "cases", twins); err != nil || res[0].Err != nil || res[1].Err != nil {
+				t.Fatal(err, res)
+			}
+			if _, err := c.Erase(ctx, "cases", []string{"Th-Cl-0009"}, []string{"name"}, false); err == nil {
+				t.Error("a key matching two rows only case-insensitively was erased")
+			}
+			if count(t, c, "Zq9") != 1 || count(t, c, "Zq9b") != 1 {
+				t.Error("an ambiguous key blanked a row")
+			}
+		})
+	}
+}
