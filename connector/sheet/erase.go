@@ -199,8 +199,8 @@ func (c *Connector) eraseFile(sc *sheetConf, path string, backup bool, keys, col
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if data, err = io.ReadAll(io.LimitReader(r, maxEditBytes+1)); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+		if data, err = readAllLimited(r); err != nil {
+			return nil, fmt.Errorf("%s: decrypted: %w", path, err)
 		}
 	}
 	var ed editor
@@ -458,7 +458,21 @@ func readZipFile(f *zip.File) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, maxEditBytes+1))
+	return readAllLimited(rc)
+}
+
+// readAllLimited reads r whole, up to maxEditBytes: more is an error, never
+// a truncated copy (an erased file written back cut off would lose rows,
+// and an erasure would be claimed of a file erase never read to its end).
+func readAllLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxEditBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > maxEditBytes {
+		return nil, fmt.Errorf("it is larger than %s, the most casebridge edits; it was not erased (erase it by hand): %w", bytesText(maxEditBytes), ErrTooLarge)
+	}
+	return b, nil
 }
 
 // backupRecipients are the recipients an erased encrypted backup is

@@ -262,6 +262,9 @@ func (w *writer) sweep(path string) []string {
 		}
 		for _, e := range ents {
 			pid, host, ok := tempOwner(base, e.Name())
+			if !ok {
+				pid, host, ok = backupTempOwner(base, e.Name())
+			}
 			if !ok || !e.Type().IsRegular() {
 				continue
 			}
@@ -275,6 +278,18 @@ func (w *writer) sweep(path string) []string {
 		}
 	}
 	return removed
+}
+
+// backupTempOwner parses the name of a temporary file of one of the
+// backups of the file named base (erase rewrites a backup in place, so its
+// temporary file is named after the backup: .<base>.<timestamp>.bak.casebridge-…tmp)
+// as tempOwner does; ok is false for any other name.
+func backupTempOwner(base, name string) (pid int, host string, ok bool) {
+	i := strings.LastIndex(name, tempInfix)
+	if i < 1 || name[0] != '.' || !isBackupName(base, name[1:i]) {
+		return 0, "", false
+	}
+	return tempOwner(name[1:i], name)
 }
 
 // replace writes data to path atomically: a temporary file in the same
