@@ -133,7 +133,7 @@ func (g *gen) convert(r *rule) {
 		switch {
 		case len(words) == 0:
 			r.todo = append(r.todo, "TODO: no word in the sample: add values: {word: value} for the words this column holds")
-		case !picklistLike(words, g.t.rows):
+		case !picklistLike(words, counts, g.t.rows):
 			r.todo = append(r.todo, fmt.Sprintf("TODO: %d different words in %d rows: free text rather than a picklist? map its words with values: by hand, or drop this rule", len(words), g.t.rows))
 			r.disabled = true
 		default:
@@ -160,11 +160,18 @@ func (g *gen) convert(r *rule) {
 		g.sum.YesNo++
 		var unknown []string
 		r.yesNo, unknown = yesNoPreset(g.t.script, c.words)
-		if len(unknown) > 0 {
+		switch {
+		case len(unknown) == 0: // every word is the preset's
+		case picklistLike(c.words, c.counts, g.t.rows):
 			r.todo = append(r.todo, fmt.Sprintf("TODO: map this word: %d word(s) of this column are not in the %s preset (quoted below); list yes, no and unknown words: yes_no: {yes: [...], no: [...], unknown: [...]}", len(unknown), r.yesNo))
 			for _, w := range unknown {
 				r.todo = append(r.todo, "  "+quote(w))
 			}
+		default:
+			// Free text matched to a checkbox (a "Disability" column of
+			// notes): its cells are personal, so only their count is
+			// written.
+			r.todo = append(r.todo, fmt.Sprintf("TODO: %d word(s) of this column are not in the %s preset and read as free text (not copied here): list the yes, no and unknown words it holds: yes_no: {yes: [...], no: [...], unknown: [...]}, or drop this rule", len(unknown), r.yesNo))
 		}
 	case connector.TypeDate:
 		r.how = "date"
@@ -260,8 +267,24 @@ func (g *gen) columnNotes(c *column, taken map[string]bool) []string {
 }
 
 // picklistLike reports whether a column's words are few enough, and
-// short enough, to be a picklist's spellings rather than free text.
-func picklistLike(words []string, rows int) bool {
+// short enough, to be a picklist's spellings rather than free text, so
+// that init may copy them into the configuration. Counts holds how often
+// each word (by its folded form) was seen, rows the sample's rows.
+//
+// The rule holds at any sample size:
+//   - at most picklistMaxWords distinct words, none longer than
+//     maxWordLen or spanning lines;
+//   - from ten rows on, the words repeat: at most six distinct words per
+//     ten rows (names and notes are nearly all different);
+//   - a word seen once looks like a spelling (spellingLike): short, no
+//     digit, at most three space-separated parts. A small sample repeats
+//     little (four status words in four rows), so its words are judged by
+//     their shape; a note typed once into a yes/no column fails it.
+//
+// A repeated word is taken as a spelling whatever its shape ("Grade 3"
+// in two rows). A short name typed once into a small sample reads as a
+// spelling: shape cannot tell a two-word name from "En verificación".
+func picklistLike(words []string, counts map[string]int, rows int) bool {
 	if len(words) > picklistMaxWords {
 		return false
 	}
@@ -271,7 +294,34 @@ func picklistLike(words []string, rows int) bool {
 		}
 	}
 	// Many rows, nearly every one different: names or notes.
-	return rows < 10 || len(words)*10 <= rows*6
+	if rows >= 10 && len(words)*10 > rows*6 {
+		return false
+	}
+	for _, w := range words {
+		if counts[fold(w)] < 2 && !spellingLike(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// spellingMaxLen and spellingMaxParts bound a word seen once that init
+// copies: the longest spellings it knows ("household registration",
+// "partida de nacimiento", "ถอนความยินยอม") fit; a sentence does not.
+const (
+	spellingMaxLen   = 32
+	spellingMaxParts = 3
+)
+
+// spellingLike reports whether a word has the shape of a picklist
+// spelling: at most spellingMaxLen characters and spellingMaxParts
+// space-separated parts, and no digit of any script (dates, years, phone
+// numbers and ages are what a note holds).
+func spellingLike(w string) bool {
+	if len([]rune(w)) > spellingMaxLen || len(strings.Fields(w)) > spellingMaxParts {
+		return false
+	}
+	return !strings.ContainsFunc(w, unicode.IsDigit)
 }
 
 func hasNumericLayout(formats []string) bool {

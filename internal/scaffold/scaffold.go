@@ -9,10 +9,13 @@
 // for a person, and the file loads as it is.
 //
 // The sample's cells are personal data. They decide what is written, and
-// only the words of columns matched to picklist fields (few distinct
-// values, a gender or a status) are written, into the configuration, as
-// value-map entries, where a run needs them. Nothing else of the sample
-// leaves the package: Summary carries headers, field names and counts.
+// only the words of columns matched to picklist or checkbox fields that
+// read as a picklist's spellings (few distinct values, a gender or a
+// status; see picklistLike) are written, into the configuration, as
+// value-map entries or as a yes/no column's words to map. Of a column
+// that reads as free text, only counts are written. Nothing else of the
+// sample leaves the package: Summary carries headers, field names and
+// counts.
 package scaffold
 
 import (

@@ -2,6 +2,7 @@ package scaffold
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -362,6 +363,120 @@ func TestQuote(t *testing.T) {
 	} {
 		if got := quote(in); got != want {
 			t.Errorf("quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// writeSheet writes a CSV sheet of a header line and rows into dir.
+func writeSheet(t *testing.T, dir, name string, lines ...string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestFreeTextCellsNotCopied: free text in a column matched to a
+// checkbox field, and a small sample (5 rows) of free text in a column
+// matched to a picklist field, leave no cell in the configuration: the
+// checkbox rule says how many words the preset does not know, the
+// picklist rule is left for a person. A sheet of yes/no words with a
+// note typed into two cells copies neither note either, while the
+// fixtures' yes/no and picklist spellings are still written
+// (TestGenerateFixtures, TestUnmatchedWordMarked).
+func TestFreeTextCellsNotCopied(t *testing.T) {
+	objects, describe := fakeOrg(t)
+	dir := t.TempDir()
+	verified := []string{"wheelchair since 2019 accident", "asked the clinic on 4 May", "mother says she is fifteen", "lost contact", "seen by doctor Aung"}
+	status := []string{"waiting for the lawyer to call back", "moved to her aunt in Mae Sot", "hospital visit 12/05", "Nang Seng", "on hold until the court date"}
+	lines := []string{"Case ID,Gender,Age Verified,Status"}
+	for i := range verified {
+		lines = append(lines, fmt.Sprintf("C-%02d,F,%q,%q", i+1, verified[i], status[i]))
+	}
+	y, sum := generate(t, dir, writeSheet(t, dir, "small.csv", lines...), objects, describe, func(o *Options) { o.Object = "vcms__Survivor_Case__c" })
+	for _, cell := range append(slices.Clone(verified), status...) {
+		if strings.Contains(y, cell) {
+			t.Errorf("the cell %q is in the configuration:\n%s", cell, y)
+		}
+	}
+	if matchOf(sum, "Age Verified", "vcms__Age_Verified__c") == nil || matchOf(sum, "Status", "vcms__Stage__c") == nil {
+		t.Fatalf("the columns are not matched to the checkbox and the picklist: %+v", sum.Matched)
+	}
+	if !strings.Contains(y, "# TODO: 5 word(s) of this column are not in the en preset") || !strings.Contains(y, "        yes_no: en\n") {
+		t.Errorf("the checkbox rule does not count the words to map:\n%s", y)
+	}
+	if !strings.Contains(y, "# TODO: 5 different words in 5 rows: free text rather than a picklist?") || !strings.Contains(y, "      # - sf: vcms__Stage__c\n") {
+		t.Errorf("the free-text status column is not left for a person:\n%s", y)
+	}
+	if !strings.Contains(y, "          F: Feminine") {
+		t.Errorf("the gender column is not mapped:\n%s", y)
+	}
+
+	// Twelve rows of yes/no words: few distinct words, but two notes
+	// typed once each.
+	notes := []string{"only after the 2nd interview", "not sure, ask Ms Lwin"}
+	lines = []string{"Case ID,Age Verified"}
+	for i := range 12 {
+		v := []string{"yes", "no", "Yes (madrasa)"}[i%3]
+		if i < len(notes) {
+			v = notes[i]
+		}
+		lines = append(lines, fmt.Sprintf("C-%02d,%q", i+1, v))
+	}
+	y, _ = generate(t, dir, writeSheet(t, dir, "yesno.csv", lines...), objects, describe, func(o *Options) { o.Object = "vcms__Survivor_Case__c" })
+	for _, n := range notes {
+		if strings.Contains(y, n) {
+			t.Errorf("the note %q is in the configuration:\n%s", n, y)
+		}
+	}
+	if !strings.Contains(y, "# TODO: 3 word(s) of this column are not in the en preset") {
+		t.Errorf("the checkbox rule does not count the words to map:\n%s", y)
+	}
+
+	// A yes/no column's own spellings are still quoted for a person.
+	lines = []string{"Case ID,Age Verified"}
+	for i := range 6 {
+		lines = append(lines, fmt.Sprintf("C-%02d,%s", i+1, []string{"yes", "no", "Yes (madrasa)"}[i%3]))
+	}
+	y, _ = generate(t, dir, writeSheet(t, dir, "spellings.csv", lines...), objects, describe, func(o *Options) { o.Object = "vcms__Survivor_Case__c" })
+	if !strings.Contains(y, "      #   Yes (madrasa)\n") {
+		t.Errorf("a yes/no spelling the preset lacks is not listed:\n%s", y)
+	}
+}
+
+func TestPicklistLike(t *testing.T) {
+	counts := func(words ...string) map[string]int {
+		m := map[string]int{}
+		for _, w := range words {
+			m[fold(w)]++
+		}
+		return m
+	}
+	for _, c := range []struct {
+		name  string
+		words []string
+		cells []string
+		rows  int
+		want  bool
+	}{
+		{"thai status words, 4 rows", []string{"กำลังดำเนินการ", "ติดตามผล", "ปิดเคส", "ส่งต่อ"}, []string{"กำลังดำเนินการ", "ติดตามผล", "ปิดเคส", "ส่งต่อ"}, 4, true},
+		{"spanish spellings, 5 rows", []string{"Identificado", "En verificación", "partida de nacimiento"}, []string{"Identificado", "En verificación", "partida de nacimiento"}, 5, true},
+		{"a note with digits, 3 rows", []string{"yes", "wheelchair since 2019 accident"}, []string{"yes", "yes", "wheelchair since 2019 accident"}, 3, false},
+		{"a sentence, 4 rows", []string{"F", "waiting for the lawyer to call back"}, []string{"F", "F", "F", "waiting for the lawyer to call back"}, 4, false},
+		{"bengali digits", []string{"১৩", "না"}, []string{"১৩", "না"}, 2, false},
+		{"a spelling with digits, repeated", []string{"Grade 3", "Grade 4"}, []string{"Grade 3", "Grade 3", "Grade 4", "Grade 4"}, 4, true},
+		{"30 rows, nearly all different", nil, nil, 30, false},
+	} {
+		words := c.words
+		if c.name == "30 rows, nearly all different" {
+			for i := range 30 {
+				words = append(words, fmt.Sprintf("w%c%c", 'a'+i%26, 'a'+i/26))
+			}
+			c.cells = words
+		}
+		if got := picklistLike(words, counts(c.cells...), c.rows); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }
