@@ -114,14 +114,28 @@ type KeyReport struct {
 	// has no record of the key.
 	Salesforce []FieldDone
 	SFFound    bool
+	// SFRecords is how many Salesforce records of the key (the parent's
+	// and its children's) were found.
+	SFRecords int
 	// SFError is the Salesforce write's failure, if any (a code and field
-	// names, never a value).
+	// names, never a value). The key is then not erased: its state is
+	// kept (forgotten, a first sync would write Salesforce's values back
+	// into the blanked cells) and the job stays locked out until an erase
+	// of the key completes.
 	SFError error
+	// NotFound: no side holds the key (no row, no record): no tombstone is
+	// left, which would keep a real case of a mistyped key from ever being
+	// created.
+	NotFound bool
 	// StateForgotten: the record's state was removed; Tombstone: a
 	// tombstone was left.
 	StateForgotten bool
 	Tombstone      bool
 }
+
+// Erased reports whether the key's erasure completed: both sides done and
+// its state forgotten.
+func (k *KeyReport) Erased() bool { return k.SFError == nil && k.StateForgotten }
 
 // Report is the outcome of erasing keys of a job.
 type Report struct {
@@ -135,6 +149,11 @@ type Report struct {
 	// Salesforce records are not reached by key, and are left to a person
 	// (their columns are blanked locally with the row).
 	ChildrenLeft []string
+	// Incomplete are the keys, of this erase or an earlier one, whose
+	// erasure has not completed: the job stays locked out until an erase
+	// of them does. LockedOut says the job is locked out by erase.
+	Incomplete []string
+	LockedOut  bool
 }
 
 func (e *Eraser) now() time.Time {
@@ -235,20 +254,38 @@ func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRu
 	}
 
 	rep := &Report{Job: jobName, DryRun: dryRun}
-	var localKeys []string
+	parent := objects[job.Salesforce.Object]
+	seen := map[string]bool{}
 	for _, k := range keys {
-		k = strings.TrimPrefix(strings.TrimSpace(k), m.KeyPrefix)
-		if k = connector.NormalizeKey(k); k == "" || slices.Contains(localKeys, k) {
+		k = connector.NormalizeKey(k)
+		if mem, ok := m.MemberOf(m.Parent.Object, k); ok && mem.IsParent() && m.KeyPrefix != "" {
+			// A Salesforce key: its prefix cut as a sync cuts it
+			// (case-insensitively, like the external ids it is part of).
+			k, _ = m.LocalKeyOf(m.Parent.Object, k)
+		}
+		// One report per record: keys that a sync pairs with one record
+		// (TH-1, th-1) are one key.
+		id := parent.KeyID(m.SalesforceKey(k))
+		if k == "" || seen[id] {
 			continue
 		}
-		localKeys = append(localKeys, k)
+		seen[id] = true
 		rep.Keys = append(rep.Keys, KeyReport{Key: k, SFKey: m.SalesforceKey(k)})
 	}
-	if len(localKeys) == 0 {
+	if len(rep.Keys) == 0 {
 		return nil, errors.New("erase: no key given")
 	}
+	var lock *eraseLock
+	if !dryRun {
+		// Before the first write: a crash between blanking and forgetting
+		// would leave blanked cells beside the old state, which the next
+		// run reads as the person's values deleted on one side.
+		if lock, err = e.lockOut(ctx, jobName, rep); err != nil {
+			return rep, err
+		}
+	}
 	if err := e.eraseLocal(ctx, job, m, local, rep, dryRun); err != nil {
-		return rep, err
+		return rep, lock.wrap(err)
 	}
 	for _, mem := range m.Members() {
 		if !mem.IsParent() && strings.EqualFold(mem.Desc.Key, config.KeyByParent) {
@@ -260,13 +297,20 @@ func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRu
 			continue
 		}
 		if err := e.eraseSalesforce(ctx, mem, rep, dryRun); err != nil {
-			return rep, err
+			return rep, lock.wrap(err)
 		}
+	}
+	for i := range rep.Keys {
+		k := &rep.Keys[i]
+		k.NotFound = !k.LocalFound && k.SFRecords == 0
 	}
 	if dryRun {
 		return rep, nil
 	}
-	return rep, e.forget(ctx, jobName, token, m, rep)
+	if err := e.forget(ctx, jobName, token, m, rep); err != nil {
+		return rep, lock.wrap(err)
+	}
+	return rep, e.unlock(ctx, lock, rep)
 }
 
 func cmp(d, def time.Duration) time.Duration {
@@ -424,6 +468,7 @@ func (e *Eraser) eraseSalesforce(ctx context.Context, mem *mapping.Member, rep *
 		if mem.IsParent() {
 			r.SFFound = true
 		}
+		r.SFRecords++
 		if deleteEach {
 			r.Salesforce = append(r.Salesforce, FieldDone{Object: mem.Object, Child: mem.Name, Field: eachField, Class: eachClass, Action: Deleted})
 			writes = append(writes, connector.Record{Key: rec.Key})
@@ -541,6 +586,12 @@ func (e *Eraser) forget(ctx context.Context, job string, token int64, m *mapping
 				return err
 			}
 			for i := range rep.Keys {
+				if rep.Keys[i].SFError != nil {
+					// Not erased in Salesforce: forgotten, the next sync
+					// would take the record's values for a first sync's
+					// and write them back into the blanked cells.
+					continue
+				}
 				id := o.KeyID(rep.Keys[i].SFKey + mem.KeySuffix)
 				for _, c := range conflicts {
 					if c.Key == id {
@@ -555,7 +606,7 @@ func (e *Eraser) forget(ctx context.Context, job string, token int64, m *mapping
 				if err := tx.DeleteRecord(id); err != nil {
 					return err
 				}
-				if mem.IsParent() {
+				if mem.IsParent() && !rep.Keys[i].NotFound {
 					if err := tx.AddTombstone(mem.Object, e.FP.KeyHash(id), now); err != nil {
 						return err
 					}
@@ -568,7 +619,10 @@ func (e *Eraser) forget(ctx context.Context, job string, token int64, m *mapping
 		}
 	}
 	for i := range rep.Keys {
-		rep.Keys[i].StateForgotten, rep.Keys[i].Tombstone = true, true
+		k := &rep.Keys[i]
+		if k.SFError == nil {
+			k.StateForgotten, k.Tombstone = true, !k.NotFound
+		}
 	}
 	return nil
 }

@@ -115,10 +115,8 @@ func (a *app) erase(ctx context.Context, path, job string, keys []string, dryRun
 	if err != nil {
 		return err
 	}
-	for _, k := range rep.Keys {
-		if k.SFError != nil {
-			return withCode(exitFindings, errReported)
-		}
+	if len(rep.Incomplete) > 0 {
+		return withCode(exitFindings, errReported)
 	}
 	return nil
 }
@@ -138,6 +136,9 @@ func printErase(a *app, rep *erase.Report) {
 	}
 	for _, k := range rep.Keys {
 		fmt.Fprintf(a.stdout, "%s %s %s (salesforce %s):\n", rep.Job, verb, k.Key, k.SFKey)
+		if k.NotFound {
+			fmt.Fprintf(a.stdout, "  not found anywhere: no row and no record of the key (check it; no tombstone left)\n")
+		}
 		switch {
 		case !k.LocalFound:
 			fmt.Fprintf(a.stdout, "  local: no row of the key\n")
@@ -167,9 +168,20 @@ func printErase(a *app, rep *erase.Report) {
 		}
 		if k.SFError != nil {
 			fmt.Fprintf(a.stdout, "  salesforce: FAILED: %v\n", k.SFError)
+			fmt.Fprintf(a.stdout, "  NOT ERASED: state kept; run erase again for the key\n")
 		}
-		if k.Tombstone {
+		switch {
+		case k.Tombstone:
 			fmt.Fprintf(a.stdout, "  state: record forgotten, tombstone left\n")
+		case k.StateForgotten:
+			fmt.Fprintf(a.stdout, "  state: record forgotten\n")
 		}
+	}
+	if len(rep.Incomplete) > 0 {
+		how := "runs of the job are refused until it completes"
+		if !rep.LockedOut {
+			how = "the job was already locked out for another cause: do not resync it before erase completes"
+		}
+		fmt.Fprintf(a.stdout, "%s: erase incomplete for %s (%s): run casebridge erase again for them\n", rep.Job, strings.Join(rep.Incomplete, ", "), how)
 	}
 }
