@@ -28,7 +28,14 @@
 //     record of the key that disappears from one side is never created on
 //     it again. The next sync pairs the two sides' records again by key,
 //     as a first sync does: what erase left on both sides is all there is
-//     to pair.
+//     to pair. A key whose Salesforce write failed is not forgotten (that
+//     pairing would write Salesforce's values back into the blanked
+//     cells), and a key no side holds leaves no tombstone.
+//
+// The job is locked out (state.Store.LockOut) from before the first write
+// until the keys' state is forgotten, so no run reads blanked cells beside
+// the old state; a key left incomplete keeps it locked out until an erase
+// of it completes.
 //
 // The key itself stays: it is a case code, never a name (pii key columns
 // are refused), and it is what the tombstone holds. Erase takes the job's

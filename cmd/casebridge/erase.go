@@ -36,7 +36,8 @@ on both sides and in every copy casebridge keeps:
   state     the record's fingerprints, pending entries and queued
             conflicts are forgotten, and a tombstone (a keyed hash of the
             key) is left, so a row or record of the key that disappears
-            from one side is never created on it again
+            from one side is never created on it again; the job is locked
+            out from before the first write until this is done
 
 The key stays (it is a case code, never a name), and unclassified fields
 (stage, dates of service) are kept for aggregate reporting. The job's
@@ -52,7 +53,15 @@ restored from elsewhere brings the values back: erase again after it.
 
 Encrypted backups (backup_encrypt_to) are opened with --age-identity,
 blanked and encrypted again; without it erase cannot look into them and
-removes them whole (it says how many).`,
+removes them whole (it says how many). Backups made before backup_encrypt_to
+was set stay plain until rotated out: delete them by hand.
+
+A key whose Salesforce write fails is reported NOT ERASED (exit 1): its state
+is kept, and runs of the job are refused until erase of the key is run again
+and completes (do not resync: a resync writes the values back). A key found
+on neither side is reported and leaves no tombstone. The records erase
+deletes (a classified each's) go to Salesforce's Recycle Bin, restorable and
+readable through queryAll for 15 days: empty them from the Recycle Bin.`,
 		Example: `  casebridge erase casebridge.yaml th_cases TH-CL-0007 --dry-run
   casebridge erase casebridge.yaml th_cases TH-CL-0007 TH-CL-0012`,
 		Args: args(cobra.MinimumNArgs(3)),
