@@ -113,6 +113,12 @@ func (p *idPairs) loaded(ctx context.Context, scope string) (map[string]string, 
 	if m, ok := p.scopes[scope]; ok {
 		return m, nil
 	}
+	if p.scopes == nil {
+		p.scopes = map[string]map[string]string{}
+	}
+	if p.byID == nil {
+		p.byID = map[string]map[string][]string{}
+	}
 	m, err := p.store.LookupIDs(ctx, scope)
 	if err != nil {
 		return nil, err
