@@ -47,6 +47,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -262,13 +263,22 @@ func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRu
 
 	rep := &Report{Job: jobName, DryRun: dryRun}
 	parent := objects[job.Salesforce.Object]
+	keyRE, err := keyPattern(job)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: local.key_pattern: %w", jobName, err)
+	}
 	seen := map[string]bool{}
-	for _, k := range keys {
+	for i, k := range keys {
 		k = connector.NormalizeKey(k)
 		if mem, ok := m.MemberOf(m.Parent.Object, k); ok && mem.IsParent() && m.KeyPrefix != "" {
 			// A Salesforce key: its prefix cut as a sync cuts it
 			// (case-insensitively, like the external ids it is part of).
 			k, _ = m.LocalKeyOf(m.Parent.Object, k)
+		}
+		if keyRE != nil && k != "" && !keyRE.MatchString(k) {
+			// Refused before anything is read or written: the key would
+			// be printed, and named in the lockout cause kept in the state.
+			return nil, fmt.Errorf("job %s: key %d of %d (not shown) %w %s: nothing erased; give the case code", jobName, i+1, len(keys), ErrKeyPattern, strings.TrimSpace(job.Local.KeyPattern))
 		}
 		// One report per record: keys that a sync pairs with one record
 		// (TH-1, th-1) are one key.
@@ -318,6 +328,24 @@ func (e *Eraser) Erase(ctx context.Context, jobName string, keys []string, dryRu
 		return rep, lock.wrap(err)
 	}
 	return rep, e.unlock(ctx, lock, rep)
+}
+
+// ErrKeyPattern refuses a key that does not match the job's key_pattern:
+// most likely a name typed where a case code belongs. The key is never
+// shown, and nothing is erased: erase would print it, name it in its
+// lockout cause in the state, and remove every encrypted backup it cannot
+// open for a key no row can have.
+var ErrKeyPattern = errors.New("does not match the job's key_pattern")
+
+// keyPattern compiles the job's key_pattern, nil when there is none. It
+// matches case-insensitively, as erase pairs keys (TH-1 and th-1 are one
+// record, as in a sync).
+func keyPattern(job *config.Job) (*regexp.Regexp, error) {
+	p := strings.TrimSpace(job.Local.KeyPattern)
+	if p == "" {
+		return nil, nil
+	}
+	return regexp.Compile("(?i:" + p + ")")
 }
 
 func cmp(d, def time.Duration) time.Duration {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -47,7 +48,9 @@ records in Salesforce by hand).
 
 Erase takes the job's lease like a run: a job being run is refused (exit 6).
 KEY is the local key (TH-CL-0007) or the Salesforce key with the job's
-key_prefix. The report names keys, fields and columns, never a value. Run it
+key_prefix. With the job's key_pattern set, a KEY that does not match it
+(a name typed for a case code; case is ignored) is refused, not shown, and
+nothing is erased (exit 2). The report names keys, fields and columns, never a value. Run it
 with --dry-run first: it reads and reports, and writes nothing. A backup
 restored from elsewhere brings the values back: erase again after it.
 
@@ -121,6 +124,9 @@ func (a *app) erase(ctx context.Context, path, job string, keys []string, dryRun
 	if rep != nil {
 		printErase(a, rep)
 	}
+	if errors.Is(err, erase.ErrKeyPattern) {
+		return withCode(exitUsage, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -141,7 +147,11 @@ func printErase(a *app, rep *erase.Report) {
 		fmt.Fprintf(a.stdout, "%s: children keyed by_parent not changed in Salesforce (erase them there by hand): %s\n", rep.Job, strings.Join(rep.ChildrenLeft, ", "))
 	}
 	if n := rep.BackupsRemoved; n > 0 {
-		fmt.Fprintf(a.stdout, "%s: %d encrypted %s removed whole (no --age-identity to open them)\n", rep.Job, n, plural(n, "backup", "backups"))
+		removed := "removed whole (no --age-identity to open them)"
+		if rep.DryRun {
+			removed = "would be removed whole (no --age-identity to open them; give it to blank them instead)"
+		}
+		fmt.Fprintf(a.stdout, "%s: %d encrypted %s %s\n", rep.Job, n, plural(n, "backup", "backups"), removed)
 	}
 	for _, k := range rep.Keys {
 		fmt.Fprintf(a.stdout, "%s %s %s (salesforce %s):\n", rep.Job, verb, k.Key, k.SFKey)
@@ -182,7 +192,8 @@ func printErase(a *app, rep *erase.Report) {
 		switch {
 		case k.Tombstone:
 			fmt.Fprintf(a.stdout, "  state: record forgotten, tombstone left\n")
-		case k.StateForgotten:
+		case k.StateForgotten && !k.NotFound:
+			// A key found nowhere had no state to forget.
 			fmt.Fprintf(a.stdout, "  state: record forgotten\n")
 		}
 	}
