@@ -402,38 +402,23 @@ func (c *Connector) upsertByParent(ctx context.Context, o *connector.Object, kp 
 	// write then finds the first's record.
 	var rounds [][]pending
 	roundOf := map[string]int{}
-	for i, r := range records {
-		key := connector.NormalizeKey(r.Key)
-		results[i].Key = key
-		if key == "" {
-			results[i].Err = connector.NewRecordError("upsert", c.name, o.Name, "", o.Key, connector.CodeInvalidKey, connector.Permanent,
-				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"})
-			continue
-		}
-		if err := c.keyErr("upsert", o, key, ""); err != nil {
-			results[i].Err = err
-			continue
-		}
+	suffixed := func(key string) error {
 		if len(kp.parentKeys(key)) == 0 {
-			results[i].Err = connector.NewRecordError("upsert", c.name, o.Name, key, o.Key, connector.CodeInvalidKey, connector.Permanent,
+			return connector.NewRecordError("upsert", c.name, o.Name, key, o.Key, connector.CodeInvalidKey, connector.Permanent,
 				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "the key does not end with the child's suffix " + kp.suffix})
+		}
+		return nil
+	}
+	for i, r := range records {
+		key, body, recErr, stop := c.upsertPrep(ctx, o, r, suffixed)
+		results[i].Key, results[i].Err = key, recErr
+		if stop != nil {
+			return nil, stop
+		}
+		if recErr != nil {
 			continue
 		}
-		body, err := c.encodeRecord(ctx, o, key, r.Fields)
-		if err != nil {
-			if mustStop(ctx, err) {
-				return nil, err
-			}
-			results[i].Err = err
-			continue
-		}
-		kid := o.KeyID(key)
-		n := roundOf[kid]
-		roundOf[kid] = n + 1
-		for len(rounds) <= n {
-			rounds = append(rounds, nil)
-		}
-		rounds[n] = append(rounds[n], pending{idx: i, key: key, body: body})
+		rounds = inRound(rounds, roundOf, o.KeyID(key), pending{idx: i, key: key, body: body})
 	}
 	var stop error
 	for _, round := range rounds {

@@ -378,36 +378,19 @@ func (c *Connector) Upsert(ctx context.Context, object string, records []connect
 	var rounds [][]writeItem
 	roundOf := map[string]int{}
 	for i, r := range records {
-		key := connector.NormalizeKey(r.Key)
-		results[i].Key = key
-		if key == "" {
-			results[i].Err = connector.NewRecordError("upsert", c.name, o.Name, "", o.Key, connector.CodeInvalidKey, connector.Permanent,
-				&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"})
-			continue
+		key, body, recErr, stop := c.upsertPrep(ctx, o, r, nil)
+		results[i].Key, results[i].Err = key, recErr
+		if stop != nil {
+			return nil, stop
 		}
-		if err := c.keyErr("upsert", o, key, ""); err != nil {
-			results[i].Err = err // never in a request: it fails alone
-			continue
-		}
-		body, err := c.encodeRecord(ctx, o, key, r.Fields)
-		if err != nil {
-			if mustStop(ctx, err) {
-				return nil, err
-			}
-			results[i].Err = err
+		if recErr != nil {
 			continue
 		}
 		it := writeItem{idx: i, key: key, body: body}
 		if master != "" {
 			it.parent = parentKey(r, o, master)
 		}
-		id := o.KeyID(key)
-		n := roundOf[id]
-		roundOf[id] = n + 1
-		for len(rounds) <= n {
-			rounds = append(rounds, nil)
-		}
-		rounds[n] = append(rounds[n], it)
+		rounds = inRound(rounds, roundOf, o.KeyID(key), it)
 	}
 	path := c.cl.dataPath("composite", "sobjects", o.Name, o.Key)
 	var stop error
@@ -668,4 +651,46 @@ func (c *Connector) SetKeys(ctx context.Context, object string, records []connec
 		return nil, err
 	}
 	return results, nil
+}
+
+// upsertPrep checks and encodes record r of an upsert into o before any
+// request (Upsert, upsertByParent): its normalised key and body, or the
+// record's own error (an empty or impossible key, a value that does not
+// fit: it fails alone, never in a request); check, when set, adds a check
+// of the key. stop ends the whole call (the context is done).
+func (c *Connector) upsertPrep(ctx context.Context, o *connector.Object, r connector.Record, check func(key string) error) (key string, body map[string]any, recErr, stop error) {
+	key = connector.NormalizeKey(r.Key)
+	if key == "" {
+		return "", nil, connector.NewRecordError("upsert", c.name, o.Name, "", o.Key, connector.CodeInvalidKey, connector.Permanent,
+			&connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"}), nil
+	}
+	if err := c.keyErr("upsert", o, key, ""); err != nil {
+		return key, nil, err, nil
+	}
+	if check != nil {
+		if err := check(key); err != nil {
+			return key, nil, err, nil
+		}
+	}
+	body, err := c.encodeRecord(ctx, o, key, r.Fields)
+	if err != nil {
+		if mustStop(ctx, err) {
+			return key, nil, nil, err
+		}
+		return key, nil, err, nil
+	}
+	return key, body, nil, nil
+}
+
+// inRound adds item to the first of rounds holding no item of its key
+// (id, the key's KeyID): a key given twice goes to a later round, so that
+// one request never holds the same key twice.
+func inRound[T any](rounds [][]T, roundOf map[string]int, id string, item T) [][]T {
+	n := roundOf[id]
+	roundOf[id] = n + 1
+	for len(rounds) <= n {
+		rounds = append(rounds, nil)
+	}
+	rounds[n] = append(rounds[n], item)
+	return rounds
 }
