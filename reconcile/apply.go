@@ -74,7 +74,7 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 		return err
 	}
 	budget := r.job.MaxWrites
-	writes := r.plan.Writes
+	writes := r.writes
 	for len(writes) > 0 {
 		// One batch: same side, same kind (upsert or delete), at most
 		// BatchSize records.

@@ -29,7 +29,7 @@ func (r *runner) buildPlan(order []*entry) {
 			}
 		}
 	}
-	p.Writes = make([]Write, n[0]+n[1]+n[2]+n[3])
+	ws := make([]Write, n[0]+n[1]+n[2]+n[3])
 	pos := [4]int{0, n[0], n[0] + n[1], n[0] + n[1] + n[2]}
 	var ch changeLists
 	for _, e := range order {
@@ -119,11 +119,13 @@ func (r *runner) buildPlan(order []*entry) {
 				w.Changes = ch.list(r.names)
 			}
 			g := writeGroup(s, e.op[s])
-			p.Writes[pos[g]] = w
+			ws[pos[g]] = w
 			pos[g]++
 		}
 	}
 	r.keylessReport(p)
+	r.writes = ws
+	p.Writes = ws
 	r.plan = p
 }
 
@@ -198,7 +200,7 @@ func (r *runner) safety() error {
 		return err
 	}
 	var ups [2]int
-	for _, w := range p.Writes {
+	for _, w := range r.writes {
 		if w.Op == OpUpdate {
 			ups[w.Side]++
 		}
@@ -218,7 +220,7 @@ func (r *runner) safety() error {
 // has children in the state of a child job.
 func (r *runner) parentDeletes() error {
 	var dels []Write
-	for _, w := range r.plan.Writes {
+	for _, w := range r.writes {
 		if w.Op == OpDelete {
 			dels = append(dels, w)
 		}

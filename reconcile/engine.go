@@ -438,9 +438,12 @@ type runner struct {
 	runID   int64
 	start   time.Time
 	plan    *Plan
-	counts  state.Counts
-	failed  []state.RecordErr
-	unread  [2]int
+	// writes are the plan's writes in apply order, each with its entry
+	// (the plan keeps them without).
+	writes []Write
+	counts state.Counts
+	failed []state.RecordErr
+	unread [2]int
 	// damaged counts, of those, the rows read unreadable (ROW_UNREADABLE:
 	// an unclosed quote may have swallowed others): the run decides no
 	// delete on either side.
