@@ -196,7 +196,7 @@ func written(r *reconcile.Result) map[sideOp]int {
 			continue
 		}
 		var est [2]int
-		for _, w := range r.Plan.Writes {
+		for _, w := range r.Plan.AllWrites() {
 			if w.Op == op && !failed[w.Key] {
 				est[w.Side]++
 			}

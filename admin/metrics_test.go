@@ -38,18 +38,18 @@ func jobResult(job string, runID int64) *schedules.JobResult {
 		Job: job,
 		Result: &reconcile.Result{
 			RunID: runID,
-			Plan: &reconcile.Plan{Job: job, Writes: []reconcile.Write{
+			Plan: withWrites(&reconcile.Plan{Job: job}, []reconcile.Write{
 				{Side: reconcile.SF, Op: reconcile.OpCreate, Key: "ngo-th-cm:TH-CL-0001", Reason: "new on local"},
 				{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: secretKey, Changes: []reconcile.Change{{Field: "vcms__First_Name__c", Reason: "changed on local"}}},
 				{Side: reconcile.Local, Op: reconcile.OpUpdate, Key: "ngo-th-cm:TH-CL-0003", Changes: []reconcile.Change{{Field: "vcms__Stage__c", Reason: "changed on salesforce"}}},
-			}},
+			}),
 			Counts: state.Counts{Read: 4, Creates: 1, Updates: 1, Failures: 1},
 			Failed: []state.RecordErr{{RunID: runID, Key: secretKey, Field: "vcms__First_Name__c", Code: "STRING_TOO_LONG",
 				Message: "upsert salesforce vcms__Survivor_Case__c " + secretKey + ".vcms__First_Name__c: too long"}},
 			Children: []*reconcile.Result{{
-				Plan: &reconcile.Plan{Job: job + "/stipend", Writes: []reconcile.Write{
+				Plan: withWrites(&reconcile.Plan{Job: job + "/stipend"}, []reconcile.Write{
 					{Side: reconcile.Local, Op: reconcile.OpCreate, Key: "ngo-th-cm:TH-CL-0001:stipend"},
-				}},
+				}),
 				Counts: state.Counts{Creates: 1},
 				// A code that is not a code: it must not reach a label.
 				Failed: []state.RecordErr{{Key: secretKey + ":stipend", Code: "value " + secretValue}},
@@ -347,4 +347,10 @@ func TestSharedRegistry(t *testing.T) {
 	if !strings.Contains(metricsText(t, e), `casebridge_runs_total{job="th_cases",outcome="ok"} 2`) {
 		t.Error("runs not shared")
 	}
+}
+
+// withWrites adds ws to p, a plan made by hand, and returns it.
+func withWrites(p *reconcile.Plan, ws []reconcile.Write) *reconcile.Plan {
+	p.AddWrites(ws...)
+	return p
 }

@@ -325,7 +325,7 @@ func plannedWrites(r *reconcile.Result) int {
 	n := 0
 	walk(r, func(r *reconcile.Result) {
 		if r.Plan != nil {
-			n += len(r.Plan.Writes)
+			n += r.Plan.NumWrites()
 		}
 	})
 	return n

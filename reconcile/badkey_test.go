@@ -122,7 +122,7 @@ func TestInvalidKeyLeavesThePlanIntact(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	if len(res.Plan.Writes) != 0 || res.Plan.Unreadable != [2]int{0, 3} {
+	if res.Plan.NumWrites() != 0 || res.Plan.Unreadable != [2]int{0, 3} {
 		t.Errorf("second run plan (unreadable %v):\n%s", res.Plan.Unreadable, res.Plan)
 	}
 }

@@ -162,7 +162,7 @@ func BenchmarkPlan100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got := len(res.Plan.Writes); got != 2*len(sfCh) {
+		if got := res.Plan.NumWrites(); got != 2*len(sfCh) {
 			b.Fatalf("plan has %d writes, want %d", got, 2*len(sfCh))
 		}
 	}
@@ -286,7 +286,7 @@ func BenchmarkPlan100kStreaming(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got := len(res.Plan.Writes); got != 2*n/100 {
+		if got := res.Plan.NumWrites(); got != 2*n/100 {
 			b.Fatalf("plan has %d writes, want %d", got, 2*n/100)
 		}
 	}
@@ -333,7 +333,7 @@ func BenchmarkFirstSyncDryRun100k(b *testing.B) {
 		if m.HeapAlloc > base {
 			held = max(held, m.HeapAlloc-base)
 		}
-		if got := len(res.Plan.Writes); got != n {
+		if got := res.Plan.NumWrites(); got != n {
 			b.Fatalf("plan has %d writes, want %d", got, n)
 		}
 		runtime.KeepAlive(res)

@@ -138,8 +138,8 @@ func TestStoredFingerprintsLinkNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Plan.Writes) != 0 {
-		t.Fatalf("a run with nothing changed plans %v", res.Plan.Writes)
+	if res.Plan.NumWrites() != 0 {
+		t.Fatalf("a run with nothing changed plans %v", planWrites(res.Plan))
 	}
 	for k, rs := range storedRecords(t, w.store, "cases") {
 		if string(rs.Salt) != string(before[k].Salt) || !slices.Equal(rs.Fields, before[k].Fields) {
@@ -325,8 +325,8 @@ func TestV1StateMigrates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Plan.Writes) != 0 || res.Counts.Conflicts != 1 {
-			t.Fatalf("run %d over the old state: %d writes %v, %d conflicts; want none and TH-0003's", run, len(res.Plan.Writes), res.Plan.Writes, res.Counts.Conflicts)
+		if res.Plan.NumWrites() != 0 || res.Counts.Conflicts != 1 {
+			t.Fatalf("run %d over the old state: %d writes %v, %d conflicts; want none and TH-0003's", run, res.Plan.NumWrites(), planWrites(res.Plan), res.Counts.Conflicts)
 		}
 		for _, s := range []*side{w.sf, w.local} {
 			if c := s.Calls(); c["upsert"]+c["delete"] != 0 {
@@ -374,7 +374,7 @@ func TestV1StateMigrates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(res.Plan.Writes); len(res.Plan.Writes) != 1 || !strings.Contains(got, "TH-0002") {
+	if got := fmt.Sprint(planWrites(res.Plan)); res.Plan.NumWrites() != 1 || !strings.Contains(got, "TH-0002") {
 		t.Fatalf("after conversion, an edit plans %s", got)
 	}
 }

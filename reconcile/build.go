@@ -125,7 +125,7 @@ func (r *runner) buildPlan(order []*entry) {
 	}
 	r.keylessReport(p)
 	r.writes = ws
-	p.Writes = ws
+	p.addWrites(ws)
 	r.plan = p
 }
 

@@ -47,7 +47,7 @@ func TestNothingChangedNoWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Plan.Incremental || len(res.Plan.Writes) != 0 || len(res.Plan.Notes) != 0 {
+	if !res.Plan.Incremental || res.Plan.NumWrites() != 0 || len(res.Plan.Notes) != 0 {
 		t.Fatalf("plan = %+v", res.Plan)
 	}
 	for _, s := range []*side{w.sf, w.local} {
@@ -268,7 +268,7 @@ func TestUnknownFieldStaysIncremental(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Plan.Incremental || len(res.Plan.Writes) != 0 {
+		if !res.Plan.Incremental || res.Plan.NumWrites() != 0 {
 			t.Fatalf("plan = %+v", res.Plan)
 		}
 	}
@@ -284,7 +284,7 @@ func TestUnknownFieldStaysIncremental(t *testing.T) {
 	if res, err = w.sync(reconcile.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Plan.Writes) != 0 || !res.Plan.Incremental {
+	if res.Plan.NumWrites() != 0 || !res.Plan.Incremental {
 		t.Fatalf("plan = %+v", res.Plan)
 	}
 }

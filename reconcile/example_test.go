@@ -40,7 +40,7 @@ func Example() {
 	res, _ = eng.Run(ctx, job, reconcile.RunOptions{})
 	fmt.Println("created:", res.Counts.Creates)
 	res, _ = eng.Run(ctx, job, reconcile.RunOptions{})
-	fmt.Println("writes on the next run:", len(res.Plan.Writes))
+	fmt.Println("writes on the next run:", res.Plan.NumWrites())
 	// Output:
 	// create salesforce TH-0001: new on local [Name__c Stage__c]
 	// created: 1

@@ -106,7 +106,7 @@ func TestKillPoints(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if len(res.Plan.Writes) == 0 {
+					if res.Plan.NumWrites() == 0 {
 						break
 					}
 					if i == 2 {

@@ -194,7 +194,7 @@ func stateKeys(t *testing.T, st state.Store, job string) []string {
 
 func planLines(p *reconcile.Plan) []string {
 	var out []string
-	for _, w := range p.Writes {
+	for _, w := range p.AllWrites() {
 		out = append(out, fmt.Sprintf("%s %s %s", w.Op, w.Side, w.Key))
 	}
 	for _, n := range p.Notes {
@@ -344,7 +344,7 @@ func TestGeneratedKeyKillPoints(t *testing.T) {
 						linked++
 					}
 				}
-				for _, wr := range res.Plan.Writes {
+				for _, wr := range res.Plan.AllWrites() {
 					if wr.Side == reconcile.SF && wr.Op == reconcile.OpCreate {
 						t.Fatalf("the rerun creates %s in salesforce: %v", wr.Key, planLines(res.Plan))
 					}

@@ -84,7 +84,7 @@ func recoverByResync(t *testing.T, w *world, cause string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Plan.Writes) != 0 {
+	if res.Plan.NumWrites() != 0 {
 		t.Errorf("the run after the resync plans writes:\n%s", res.Plan)
 	}
 	if sf, local := w.sf.dump(), w.local.dump(); !slices.Equal(sf, local) {
@@ -156,7 +156,7 @@ func TestLeaseLostHandsOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Plan.Writes) != 0 || len(res.Plan.Notes) != 0 {
+	if res.Plan.NumWrites() != 0 || len(res.Plan.Notes) != 0 {
 		t.Errorf("not converged after the hand-over:\n%s", res.Plan)
 	}
 	if sf, local := w.sf.dump(), w.local.dump(); !slices.Equal(sf, local) {

@@ -365,7 +365,7 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Plan.Writes) != 0 {
+	if res.Plan.NumWrites() != 0 {
 		t.Fatalf("seed %d: converged sides still plan:\n%s", seed, res.Plan)
 	}
 	ps, _ := w.store.Pending(context.Background(), w.job.Name)

@@ -418,7 +418,7 @@ func (b *builder) plan(obj *Object, res *reconcile.Result, p *reconcile.Plan, cl
 	c.Salesforce.Seen, c.Local.Seen = p.Seen[reconcile.SF], p.Seen[reconcile.Local]
 	c.Salesforce.Unreadable, c.Local.Unreadable = p.Unreadable[reconcile.SF], p.Unreadable[reconcile.Local]
 
-	status := make([]Status, len(p.Writes))
+	status := make([]Status, p.NumWrites())
 	base := StatusPlanned
 	switch {
 	case b.opt.Mode == ModeApply && errors.Is(b.opt.Err, connector.ErrStop):
@@ -436,7 +436,7 @@ func (b *builder) plan(obj *Object, res *reconcile.Result, p *reconcile.Plan, cl
 	// Failures, matched to writes by key. A key written on both sides
 	// whose failure does not say which cannot be attributed.
 	byKey := map[string][]int{}
-	for i, w := range p.Writes {
+	for i, w := range p.AllWrites() {
 		k := keyID(w.Key)
 		byKey[k] = append(byKey[k], i)
 	}
@@ -451,14 +451,15 @@ func (b *builder) plan(obj *Object, res *reconcile.Result, p *reconcile.Plan, cl
 			}
 			sides := map[reconcile.Side]bool{}
 			for _, i := range cand {
-				sides[p.Writes[i].Side] = true
+				sides[p.WriteAt(i).Side] = true
 			}
 			switch {
 			case len(cand) == 0:
 			case len(sides) == 1:
 				i := cand[0]
 				status[i] = StatusFailed
-				e.Side, e.Op = p.Writes[i].Side.String(), p.Writes[i].Op.String()
+				w := p.WriteAt(i)
+				e.Side, e.Op = w.Side.String(), w.Op.String()
 			default:
 				for _, i := range cand {
 					status[i] = StatusUnknown
@@ -470,15 +471,15 @@ func (b *builder) plan(obj *Object, res *reconcile.Result, p *reconcile.Plan, cl
 		// Writes held back by the budget are never attempted: they are the
 		// plan's tail, after every write that was done or failed.
 		done := res.Counts.Creates + res.Counts.Updates + res.Counts.Deletes
-		held := len(p.Writes) - done - res.Counts.Failures
-		for i := len(p.Writes) - 1; i >= 0 && held > 0; i-- {
+		held := p.NumWrites() - done - res.Counts.Failures
+		for i := p.NumWrites() - 1; i >= 0 && held > 0; i-- {
 			if status[i] == StatusDone {
 				status[i] = StatusHeld
 				held--
 			}
 		}
 	}
-	for i, w := range p.Writes {
+	for i, w := range p.AllWrites() {
 		sc := c.Side(w.Side.String())
 		switch status[i] {
 		case StatusDone, StatusPlanned:
@@ -516,7 +517,7 @@ func (b *builder) notes(obj *Object, p *reconcile.Plan, classes map[string]strin
 	touched[reconcile.SF], touched[reconcile.Local] = map[string]bool{}, map[string]bool{}
 	mark := func(s reconcile.Side, key string) { touched[s][keyID(key)] = true }
 	both := func(key string) { mark(reconcile.SF, key); mark(reconcile.Local, key) }
-	for _, w := range p.Writes {
+	for _, w := range p.AllWrites() {
 		switch w.Op {
 		case reconcile.OpCreate: // present only on the source side
 			mark(w.Side.Other(), w.Key)

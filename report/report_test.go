@@ -421,17 +421,17 @@ func TestErrorsCSV(t *testing.T) {
 
 	// Formula-looking cells are defused.
 	res := &reconcile.Result{
-		Plan: &reconcile.Plan{Job: "j", Writes: []reconcile.Write{
+		Plan: withWrites(&reconcile.Plan{Job: "j"}, []reconcile.Write{
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "=HYPERLINK(\"x\")", Changes: []reconcile.Change{{Field: "+F", Reason: "r"}}},
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "@SUM(1)"},
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "-2+3"},
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "\tK"},
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "\rK"},
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "plain"},
-		}},
+		}),
 		Counts: state.Counts{Failures: 6},
 	}
-	for _, w := range res.Plan.Writes {
+	for _, w := range res.Plan.AllWrites() {
 		res.Failed = append(res.Failed, state.RecordErr{Key: w.Key, Field: "+F", Code: "-C", Message: "=1+1"})
 	}
 	var b bytes.Buffer
@@ -455,10 +455,10 @@ func TestErrorsCSV(t *testing.T) {
 // not attributed to either.
 func TestAmbiguousFailure(t *testing.T) {
 	res := &reconcile.Result{
-		Plan: &reconcile.Plan{Job: "j", Seen: [2]int{1, 1}, Writes: []reconcile.Write{
+		Plan: withWrites(&reconcile.Plan{Job: "j", Seen: [2]int{1, 1}}, []reconcile.Write{
 			{Side: reconcile.SF, Op: reconcile.OpUpdate, Key: "K1", Changes: []reconcile.Change{{Field: "A", Reason: "changed on local"}}},
 			{Side: reconcile.Local, Op: reconcile.OpUpdate, Key: "k1", Changes: []reconcile.Change{{Field: "B", Reason: "changed on salesforce"}}},
-		}},
+		}),
 		Counts: state.Counts{Updates: 1, Failures: 1},
 		Failed: []state.RecordErr{{Key: "K1", Code: "UNABLE_TO_LOCK_ROW", Message: "locked"}},
 	}
@@ -544,14 +544,14 @@ func TestSafetyAbort(t *testing.T) {
 func TestChildren(t *testing.T) {
 	res := &reconcile.Result{
 		RunID: 9, APICalls: 12,
-		Plan: &reconcile.Plan{Job: "cases", Seen: [2]int{2, 2}, Writes: []reconcile.Write{
+		Plan: withWrites(&reconcile.Plan{Job: "cases", Seen: [2]int{2, 2}}, []reconcile.Write{
 			{Side: reconcile.Local, Op: reconcile.OpUpdate, Key: "C1", Changes: []reconcile.Change{{Field: "Stage__c", Reason: "changed on salesforce"}}},
-		}},
+		}),
 		Counts: state.Counts{Updates: 1},
 		Children: []*reconcile.Result{{
-			Plan: &reconcile.Plan{Job: "stipends", Seen: [2]int{0, 1}, Writes: []reconcile.Write{
+			Plan: withWrites(&reconcile.Plan{Job: "stipends", Seen: [2]int{0, 1}}, []reconcile.Write{
 				{Side: reconcile.SF, Op: reconcile.OpCreate, Key: "C1:stipend", Reason: "new on local", Changes: []reconcile.Change{{Field: "Amount__c"}}},
-			}},
+			}),
 			Counts: state.Counts{Failures: 1},
 			Failed: []state.RecordErr{{Key: "C1:stipend", Code: "NOT_PROCESSED", Message: "create Stipend__c C1:stipend: NOT_PROCESSED parent record failed"}},
 		}},
@@ -659,4 +659,10 @@ func TestUnreadableRowsListed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// withWrites adds ws to p, a plan made by hand, and returns it.
+func withWrites(p *reconcile.Plan, ws []reconcile.Write) *reconcile.Plan {
+	p.AddWrites(ws...)
+	return p
 }

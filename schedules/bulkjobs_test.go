@@ -55,7 +55,7 @@ func converged(t *testing.T, r *Runner, org *sftest.Org) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := len(res.Result.Plan.Writes); w != 0 {
+	if w := res.Result.Plan.NumWrites(); w != 0 {
 		t.Errorf("run after the drain plans %d writes:\n%s", w, res.Result.Plan)
 	}
 	if left, _ := r.Store.BulkJobs(context.Background(), "th_cases"); len(left) != 0 {

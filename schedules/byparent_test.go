@@ -442,7 +442,7 @@ func TestChildrenByParentKillPoints(t *testing.T) {
 				if r.err != nil {
 					t.Fatalf("run %d after the kill: %v", i+1, r.err)
 				}
-				if r.noteCreates+r.noteUpdates == 0 && len(r.failures()) == 0 && len(r.res.Result.Plan.Writes) == 0 {
+				if r.noteCreates+r.noteUpdates == 0 && len(r.failures()) == 0 && r.res.Result.Plan.NumWrites() == 0 {
 					break
 				}
 				if i == 2 {

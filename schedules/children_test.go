@@ -222,7 +222,7 @@ func TestChildrenOwnKeys(t *testing.T) {
 	}
 	for _, ch := range dry.Result.Children {
 		n := 0
-		for _, w := range ch.Plan.Writes {
+		for _, w := range ch.Plan.AllWrites() {
 			if w.Side == reconcile.SF && w.Op == reconcile.OpCreate {
 				n++
 			}

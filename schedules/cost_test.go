@@ -88,7 +88,7 @@ func TestNoopRunCost(t *testing.T) {
 		f.run(t, RunOptions{}) // the load
 		f.run(t, RunOptions{}) // reads the load's writes once
 		res, calls := f.run(t, RunOptions{})
-		if w := len(res.Result.Plan.Writes); w != 0 {
+		if w := res.Result.Plan.NumWrites(); w != 0 {
 			t.Fatalf("%d cases: the no-op run plans %d writes", n, w)
 		}
 		if calls > 3 {

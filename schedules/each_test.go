@@ -106,9 +106,9 @@ func TestEachServicesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := len(again.Result.Plan.Writes)
+	n := again.Result.Plan.NumWrites()
 	for _, ch := range again.Result.Children {
-		n += len(ch.Plan.Writes)
+		n += ch.Plan.NumWrites()
 	}
 	if n != 0 {
 		t.Errorf("second run plans %d writes", n)

@@ -61,9 +61,9 @@ func khServices(org *sftest.Org) []sftest.Record {
 }
 
 func countWrites(res *JobResult) int {
-	n := len(res.Result.Plan.Writes)
+	n := res.Result.Plan.NumWrites()
 	for _, ch := range res.Result.Children {
-		n += len(ch.Plan.Writes)
+		n += ch.Plan.NumWrites()
 	}
 	return n
 }

@@ -81,7 +81,7 @@ func TestRunnerLinkCreateKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range res.Result.Plan.Writes {
+	for _, w := range res.Result.Plan.AllWrites() {
 		if w.Op == reconcile.OpCreate {
 			t.Errorf("the rerun creates %s on %s:\n%s", w.Key, w.Side, res.Result.Plan)
 		}
@@ -117,7 +117,7 @@ func TestRunnerLinkCreateKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := len(again.Result.Plan.Writes); w != 0 {
+	if w := again.Result.Plan.NumWrites(); w != 0 {
 		t.Fatalf("third run plans %d writes:\n%s", w, again.Result.Plan)
 	}
 }

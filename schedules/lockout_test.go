@@ -28,7 +28,7 @@ func TestRunnerLockedOutUntilResync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Result.Plan.First || len(res.Result.Plan.Writes) != 0 {
+	if !res.Result.Plan.First || res.Result.Plan.NumWrites() != 0 {
 		t.Errorf("resync of a synced job: first=%v, writes:\n%s", res.Result.Plan.First, res.Result.Plan)
 	}
 	if _, err := r.Run(ctx, "th_cases", RunOptions{}); err != nil {

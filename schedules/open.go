@@ -641,8 +641,8 @@ func WriteStatus(ctx context.Context, local connector.Connector, m *mapping.JobM
 				}
 			}
 			c := r.Counts
-			complete := c.Creates+c.Updates+c.Deletes+len(r.Failed) >= len(p.Writes)
-			for _, w := range p.Writes {
+			complete := c.Creates+c.Updates+c.Deletes+len(r.Failed) >= p.NumWrites()
+			for _, w := range p.AllWrites() {
 				if complete && !failed[connector.KeyID(w.Key, false)] {
 					if rs := row(object, w.Key); rs != nil {
 						rs.synced = true

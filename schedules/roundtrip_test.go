@@ -303,7 +303,7 @@ sources:
 			if pass == "first" && c.Creates != 12 {
 				t.Errorf("first run, job %s: %d created, want 12:\n%s", job, c.Creates, res.Result.Plan)
 			}
-			if pass == "second" && len(res.Result.Plan.Writes) != 0 {
+			if pass == "second" && res.Result.Plan.NumWrites() != 0 {
 				t.Errorf("second run, job %s plans writes:\n%s", job, res.Result.Plan)
 			}
 		}

@@ -89,7 +89,7 @@ func TestRunnerFirstSyncThenNoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := len(again.Result.Plan.Writes); w != 0 {
+	if w := again.Result.Plan.NumWrites(); w != 0 {
 		t.Errorf("second run plans %d writes, want none:\n%s", w, again.Result.Plan)
 	}
 	for _, e := range org.Requests() {

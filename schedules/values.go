@@ -29,8 +29,8 @@ func captureValues(ctx context.Context, sf, local connector.Connector, res *reco
 		if res == nil || res.Plan == nil || job == nil {
 			return nil
 		}
-		var keys []string
-		for _, w := range res.Plan.Writes {
+		keys := make([]string, 0, res.Plan.NumWrites())
+		for _, w := range res.Plan.AllWrites() {
 			keys = append(keys, w.Key)
 		}
 		if len(keys) > 0 {

@@ -112,7 +112,7 @@ func TestRunnerWhere(t *testing.T) {
 	check := func(name string, res *JobResult) {
 		t.Helper()
 		p := res.Result.Plan
-		for _, w := range p.Writes {
+		for _, w := range p.AllWrites() {
 			if w.Op == reconcile.OpDelete || strings.Contains(w.Key, "TH-CL-0008") || strings.Contains(w.Key, "TH-CL-0101") {
 				t.Errorf("%s: plan writes %s", name, w)
 			}
@@ -177,7 +177,7 @@ func TestRunnerWhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range res.Result.Plan.Writes {
+	for _, w := range res.Result.Plan.AllWrites() {
 		if strings.Contains(w.Key, "TH-CL-0008") || w.Op == reconcile.OpDelete {
 			t.Errorf("quiet run: plan writes %s", w)
 		}
@@ -211,7 +211,7 @@ func TestRunnerWhere(t *testing.T) {
 	for _, f := range res.Result.Failed {
 		refused = refused || f.Key == "ngo-th-cm:TH-CL-0008" && f.Code == string(salesforce.CodeOutOfScope)
 	}
-	if got := stage(); got != was || !refused && len(res.Result.Plan.Writes) > 0 {
+	if got := stage(); got != was || !refused && res.Result.Plan.NumWrites() > 0 {
 		t.Errorf("local edit: Salesforce stage %v (was %v), refused %v; plan:\n%s", got, was, refused, res.Result.Plan)
 	}
 	res, err = r.Run(ctx, "th_cases", RunOptions{})
@@ -228,7 +228,7 @@ func TestRunnerWhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range res.Result.Plan.Writes {
+	for _, w := range res.Result.Plan.AllWrites() {
 		t.Errorf("kh_cases: plan writes %s", w)
 	}
 }

@@ -311,7 +311,7 @@ func benchSize(ctx context.Context, log zerolog.Logger, o benchOptions, n int, d
 				row.read += e.Records
 			}
 		}
-		for _, w := range res.Result.Plan.Writes {
+		for _, w := range res.Result.Plan.AllWrites() {
 			if w.Side == reconcile.SF {
 				row.toSF++
 			} else {

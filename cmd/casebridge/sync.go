@@ -297,7 +297,7 @@ func sumResult(t *totals, res *reconcile.Result, dry, children bool) {
 		t.keyless += p.Keyless
 	}
 	if p := res.Plan; p != nil && !dry {
-		t.waitingWrites += max(len(p.Writes)-c.Creates-c.Updates-c.Deletes-c.Failures, 0)
+		t.waitingWrites += max(p.NumWrites()-c.Creates-c.Updates-c.Deletes-c.Failures, 0)
 	}
 	t.creates += c.Creates
 	t.updates += c.Updates
