@@ -81,6 +81,23 @@ func WithFields(ctx context.Context, fields []string) context.Context {
 	return context.WithValue(ctx, fieldsKey{}, fields)
 }
 
+type keyFilterKey struct{}
+
+// WithKeyFilter asks a Read to pass only the records whose key keep
+// accepts (and every record without a usable key, or read with an error):
+// a run planned in parts reads the local side once per part. A connector
+// may ignore it (the engine filters again); one that maps rows skips the
+// mapping of the rows it leaves out.
+func WithKeyFilter(ctx context.Context, keep func(key string) bool) context.Context {
+	return context.WithValue(ctx, keyFilterKey{}, keep)
+}
+
+// KeyFilterOf returns the filter WithKeyFilter set, or nil.
+func KeyFilterOf(ctx context.Context) func(key string) bool {
+	f, _ := ctx.Value(keyFilterKey{}).(func(string) bool)
+	return f
+}
+
 // FieldsOf returns the fields WithFields asked for, if any.
 func FieldsOf(ctx context.Context) ([]string, bool) {
 	f, ok := ctx.Value(fieldsKey{}).([]string)

@@ -37,6 +37,18 @@ func (m *JobMapping) SalesforceKey(localKey string) string {
 	return m.KeyPrefix + k
 }
 
+// rowKey returns the local key of a local row: its Key, or else its key
+// cell.
+func (m *JobMapping) rowKey(row connector.Record) string {
+	if k := connector.NormalizeKey(row.Key); k != "" {
+		return k
+	}
+	if v, ok := row.Fields[m.LocalKey]; ok {
+		return connector.NormalizeKey(v.Raw())
+	}
+	return ""
+}
+
 // LocalKey returns the local key of a Salesforce key of object, or
 // ok false when the key is not this job's (see ErrOutOfScope).
 func (m *JobMapping) LocalKeyOf(object, sfKey string) (local string, ok bool) {
@@ -79,12 +91,7 @@ func (m *JobMapping) MemberOf(object, sfKey string) (*Member, bool) {
 func (m *JobMapping) ToSalesforce(ctx context.Context, row connector.Record, res Resolver) (Family, []*connector.RecordError) {
 	var fam Family
 	var errs []*connector.RecordError
-	localKey := connector.NormalizeKey(row.Key)
-	if localKey == "" {
-		if v, ok := row.Fields[m.LocalKey]; ok {
-			localKey = connector.NormalizeKey(v.Raw())
-		}
-	}
+	localKey := m.rowKey(row)
 	sfKey := m.SalesforceKey(localKey)
 	var keyErr error
 	switch {

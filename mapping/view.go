@@ -430,8 +430,29 @@ func (v *View) Read(ctx context.Context, object string, since connector.Cursor, 
 		v.linkOf(&fam, &row)
 		return v.emit(ctx, object, mems, &fam, incremental, fn)
 	})
-	cur, err := v.local.Read(ctx, v.m.LocalObject, since, func(row connector.Record) error {
-		return add(ls.fromLocal(row))
+	// A run planned in parts reads once per part: the rows of the other
+	// parts are not mapped (their cells are checked, and reported, in
+	// their own part's read).
+	keep := connector.KeyFilterOf(ctx)
+	if len(mems) != 1 || !mems[0].IsParent() {
+		keep = nil
+	}
+	lctx := ctx
+	if keep != nil {
+		// The local side's keys, as the filter's Salesforce keys.
+		lctx = connector.WithKeyFilter(ctx, func(k string) bool {
+			sfKey := v.m.SalesforceKey(k)
+			return sfKey == "" || keep(sfKey)
+		})
+	}
+	cur, err := v.local.Read(lctx, v.m.LocalObject, since, func(row connector.Record) error {
+		row = ls.fromLocal(row)
+		if keep != nil && row.Err == nil {
+			if k := v.m.SalesforceKey(v.m.rowKey(row)); k != "" && !keep(k) {
+				return nil
+			}
+		}
+		return add(row)
 	})
 	if err == nil {
 		err = flush()

@@ -157,6 +157,9 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 		}
 		return r.stopped
 	}
+	if !r.lastPart() {
+		return nil // the cursors move once every part is applied (parts.go)
+	}
 	if err := r.hookKill(ctx, BeforeCursor); err != nil {
 		return err
 	}

@@ -199,18 +199,17 @@ func (r *runner) safety() error {
 	if err := r.parentDeletes(); err != nil {
 		return err
 	}
-	var ups [2]int
-	for _, w := range r.writes {
-		if w.Op == OpUpdate {
-			ups[w.Side]++
-		}
+	t := r.tally // a split run's, counted part by part
+	if r.pt.n <= 1 {
+		t = writeTally{}
+		t.add(r.writes)
 	}
-	for s, n := range ups {
+	for s, n := range t.ups {
 		if n > 0 && r.job.MaxUpdate.exceeded(n, r.stateCount()) {
 			return &AbortError{Reason: fmt.Sprintf("job %s would update %d records on %s, above max_update %s; use --force to go ahead", r.job.Name, n, Side(s), r.job.MaxUpdate)}
 		}
 	}
-	if dels := p.Count(OpDelete); dels > 0 && r.job.MaxDelete.exceeded(dels, r.stateCount()) {
+	if dels := t.dels; dels > 0 && r.job.MaxDelete.exceeded(dels, r.stateCount()) {
 		return &AbortError{Reason: fmt.Sprintf("job %s would delete %d records, above max_delete %s; use --force to go ahead", r.job.Name, dels, r.job.MaxDelete)}
 	}
 	return nil
@@ -247,12 +246,6 @@ func (r *runner) parentDeletes() error {
 	return nil
 }
 
-func (r *runner) stateCount() int {
-	n := 0
-	for _, e := range r.entries {
-		if e.has {
-			n++
-		}
-	}
-	return n
-}
+// stateCount is the number of records the job holds in its state (every
+// part's), none for a resync (it sets them aside).
+func (r *runner) stateCount() int { return r.stateN }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -164,6 +165,9 @@ type Result struct {
 	// Timing is how long each phase of the run took (its children's
 	// not included).
 	Timing Timing
+	// Parts is the number of parts the run was split into (Job.PartSize);
+	// 0 when it held all its records at once.
+	Parts int
 }
 
 // Timing is the wall time of a run's phases.
@@ -484,6 +488,20 @@ type runner struct {
 	// needMod: a policy of the job is newest_wins, so records keep their
 	// modification times (setMod).
 	needMod bool
+	// pt splits a large run into parts (parts.go); stateN counts the
+	// job's stored records (every part's), staleRules says one of them
+	// has a field under a rule that is not current (needsFull).
+	pt         parts
+	stateN     int
+	staleRules bool
+	// tally counts the writes of the parts planned so far (safety).
+	tally writeTally
+}
+
+// writeTally counts a plan's updates by side and its deletes.
+type writeTally struct {
+	ups  [2]int
+	dels int
 }
 
 func (e *Engine) now() time.Time {
@@ -780,12 +798,32 @@ func (r *runner) prepare(ctx context.Context) error {
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	t0 := time.Now()
+	if r.splittable() {
+		r.pt.limit, r.pt.seed = r.job.partSize(), maphash.MakeSeed()
+	}
 	if err := r.load(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.read(ctx); err != nil {
 		return nil, err
 	}
+	if r.pt.over && !r.pt.keyless {
+		return r.runParts(ctx, t0)
+	}
+	if r.pt.over {
+		// Salesforce records without a key are paired across keys: the
+		// run is read again whole.
+		r.pt.limit, r.pt.over = 0, false
+		r.resetPart()
+		r.counts = state.Counts{}
+		if err := r.load(ctx); err != nil {
+			return nil, err
+		}
+		if err := r.read(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r.pt.sfRecs, r.pt.listed, r.pt.listedEnd = nil, "", nil
 	r.settle()
 	var tm Timing
 	tm.Read = time.Since(t0)

@@ -205,6 +205,13 @@ type Job struct {
 	// feed missed); 0 means every run. It is capped at 15 days, the
 	// Recycle Bin's life.
 	KeyListEvery time.Duration
+	// PartSize splits a run that meets more records than this into parts
+	// of about this many, by a hash of the key, each planned and applied
+	// holding only its records (parts.go). 0 means 100,000; a negative
+	// value never splits. A job that pairs records across keys (match_on,
+	// adopt, a local side that links rows to Salesforce Ids, children)
+	// and a run that meets Salesforce records without a key are not split.
+	PartSize int
 	// Consent, when set, gates fields on a consent field.
 	Consent *Consent
 	// Children are jobs on child objects of this one (a row's stipend, its
@@ -285,6 +292,16 @@ func (j *Job) deletes() DeletePolicy {
 		return Flag
 	}
 	return j.Deletes
+}
+
+func (j *Job) partSize() int {
+	switch {
+	case j.PartSize == 0:
+		return defaultPartSize
+	case j.PartSize < 0:
+		return 0
+	}
+	return j.PartSize
 }
 
 func (j *Job) batchSize() int {

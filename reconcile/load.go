@@ -12,12 +12,30 @@ import (
 // load reads the job's state: records, pending keys, conflicts, tombstones.
 func (r *runner) load(ctx context.Context) error {
 	r.alias = map[string]string{}
+	r.stateN, r.staleRules = 0, false
 	var loaded []*entry // the map is made once their number is known
 	idx := make(map[string]int, len(r.names))
 	for i, n := range r.names {
 		idx[n] = i
 	}
 	err := r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
+		r.stateN++
+		if rs.LocalKey != rs.SFKey {
+			if lid := r.keyID(rs.LocalKey); lid != rs.Key {
+				r.alias[lid] = rs.Key
+			}
+		}
+		if !r.staleRules {
+			r.staleRules = r.rulesStale(rs.Fields, idx)
+		}
+		switch {
+		case r.pt.n > 1 && !r.inPart(rs.Key):
+			return nil // another part's
+		case r.pt.over || r.pt.limit > 0 && r.pt.n == 0 && len(loaded) >= r.pt.limit:
+			r.pt.over = true // too many to hold: counted, for the parts
+			r.pt.extra++
+			return nil
+		}
 		e := &entry{id: rs.Key, has: true, keys: [2]string{rs.SFKey, rs.LocalKey}, flags: rs.Flags}
 		copy(e.salt[:], rs.Salt)
 		v1 := len(rs.Salt) == 0 // unbound fingerprints (fromV1)
@@ -63,11 +81,6 @@ func (r *runner) load(ctx context.Context) error {
 		}
 		e.newFlags = e.flags
 		loaded = append(loaded, e)
-		if rs.LocalKey != rs.SFKey {
-			if lid := r.keyID(rs.LocalKey); lid != e.id {
-				r.alias[lid] = e.id
-			}
-		}
 		return nil
 	})
 	if r.opts.Resync {
@@ -76,6 +89,10 @@ func (r *runner) load(ctx context.Context) error {
 		loaded = nil
 		clear(r.alias)
 		r.v1 = nil
+		r.stateN, r.staleRules = 0, false
+		if r.pt.over {
+			r.pt.over, r.pt.extra = false, 0
+		}
 	}
 	if err != nil {
 		return err
@@ -87,7 +104,7 @@ func (r *runner) load(ctx context.Context) error {
 		r.entries[e.id] = e
 	}
 	loaded = nil
-	r.first = len(r.entries) == 0
+	r.first = r.stateN == 0
 	pend, err := r.Store.Pending(ctx, r.job.Name)
 	if err != nil {
 		return err
@@ -107,7 +124,9 @@ func (r *runner) load(ctx context.Context) error {
 	for i := range confl {
 		c := &confl[i]
 		if !slices.Contains(r.names, c.Field) {
-			r.orphans = append(r.orphans, *c) // the field left the job
+			if r.pt.i == 0 { // once, not once per part
+				r.orphans = append(r.orphans, *c) // the field left the job
+			}
 			continue
 		}
 		r.queue[[2]string{c.Key, c.Field}] = c
@@ -117,7 +136,9 @@ func (r *runner) load(ctx context.Context) error {
 		}
 	}
 	for k := range r.pending {
-		r.entry(k).pendingBefore = true
+		if _, ok := r.entries[k]; ok || r.hold(k) {
+			r.entry(k).pendingBefore = true
+		}
 	}
 	r.tombs, err = r.Store.Tombstones(ctx, r.job.Object)
 	if err != nil {
@@ -141,26 +162,26 @@ func (r *runner) entry(id string) *entry {
 // needsFull reports whether Salesforce must be read completely: first
 // sync, or a field's rule changed (every record must be looked at again).
 func (r *runner) needsFull() bool {
-	if r.first || r.opts.Full || r.keylessChanged {
-		return true
+	return r.first || r.opts.Full || r.keylessChanged || r.staleRules
+}
+
+// rulesStale reports whether a stored record's fields (idx: the job's
+// field indexes by name) need a complete Salesforce read: a field under a
+// rule that is not current, or new to the job. A field never initialised
+// because it was unknown on the local side has its Salesforce last seen
+// stored: it needs no complete read.
+func (r *runner) rulesStale(fields []state.FieldState, idx map[string]int) bool {
+	seen := 0
+	for k := range fields {
+		f := &fields[k]
+		i, ok := idx[f.Field]
+		if !ok {
+			continue // a field the job no longer has
+		}
+		seen++
+		if f.Rule != r.rule[i] && !(f.Rule == 0 && f.SF != 0) {
+			return true
+		}
 	}
-	for _, e := range r.entries {
-		if !e.has {
-			continue
-		}
-		rules := e.co().rules
-		if rules == nil {
-			continue // every rule current
-		}
-		for i := range e.fs {
-			fs, rule := &e.fs[i], rules[i]
-			// A field never initialised because it was unknown on the
-			// local side has its Salesforce last seen stored: it needs no
-			// complete read. A field new to the job (nothing stored) does.
-			if rule != r.rule[i] && !(rule == 0 && fs.SF != 0) {
-				return true
-			}
-		}
-	}
-	return false
+	return seen < len(r.names) // a field new to the job: nothing stored
 }

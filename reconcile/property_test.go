@@ -227,14 +227,31 @@ func TestProperty(t *testing.T) {
 	for seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			propertyRun(t, uint64(seed), rounds)
+			propertyRun(t, uint64(seed), rounds, 0)
 		})
 	}
 }
 
-func propertyRun(t *testing.T, seed uint64, rounds int) {
+// TestPropertyInParts runs the property test with runs split into parts
+// of two records (Job.PartSize): six keys make two to six parts, each
+// planned and applied on its own; the oracle knows nothing of parts.
+func TestPropertyInParts(t *testing.T) {
+	seeds, rounds := 12, 25
+	if testing.Short() {
+		seeds, rounds = 3, 10
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			propertyRun(t, uint64(seed), rounds, 2)
+		})
+	}
+}
+
+func propertyRun(t *testing.T, seed uint64, rounds, partSize int) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	w := newWorld(t)
+	w.job.PartSize = partSize
 	w.job.Deletes = reconcile.Propagate
 	w.job.MinMatchRate = -1 // random sides often share nothing at first
 	o := &oracle{keys: map[string]*okey{}, hidden: map[string]string{}}
@@ -271,6 +288,12 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 		}
 	}
 	lastPlan := ""
+	split := 0 // runs split into parts
+	defer func() {
+		if partSize > 0 && split == 0 && !t.Failed() {
+			t.Errorf("seed %d: no run was split into parts of %d", seed, partSize)
+		}
+	}()
 	check := func(when string) {
 		t.Helper()
 		for si, s := range sides {
@@ -327,6 +350,7 @@ func propertyRun(t *testing.T, seed uint64, rounds int) {
 		if err != nil {
 			t.Fatalf("seed %d round %d: %v", seed, round, err)
 		}
+		split += min(res.Parts, 1)
 		lastPlan = fmt.Sprintf("before: sf %q local %q; failing %v unreadable %v hidden %v\nplan:\n%s", before[0], before[1], o.failing, o.unreadable, o.hidden, res.Plan)
 		o.sync()
 		check(fmt.Sprintf("round %d", round))

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/casebridge/casebridge/connector"
@@ -33,33 +35,18 @@ func (r *runner) read(ctx context.Context) error {
 	}
 	r.incr = since != ""
 	// Salesforce.
-	r.calls++
-	cur, err := r.SF.Read(ctx, r.job.Object, since, func(rec connector.Record) error {
-		r.take(SF, rec)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("job %s: read salesforce: %w", r.job.Name, err)
+	if err := r.readSF(ctx, since); err != nil {
+		return err
 	}
-	r.cursor = cur
 	if r.incr && sf.KeyLister != nil && (!seesDeletes || r.listDue(ctx)) {
-		r.calls++
-		err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
-			e := r.entry(r.keyID(k))
-			e.listed = true
-			if e.keys[SF] == "" {
-				e.keys[SF] = connector.NormalizeKey(k)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("job %s: list salesforce keys: %w", r.job.Name, err)
+		if err := r.listSF(ctx); err != nil {
+			return err
 		}
 		r.listDone = true
 	}
 	// Local: always a complete read.
 	r.calls++
-	if _, err := r.Local.Read(ctx, r.job.Object, "", func(rec connector.Record) error {
+	if _, err := r.Local.Read(r.partFilter(ctx), r.job.Object, "", func(rec connector.Record) error {
 		r.take(Local, rec)
 		return nil
 	}); err != nil {
@@ -120,6 +107,86 @@ func (r *runner) read(ctx context.Context) error {
 				e.pres[SF] = pPresent // unchanged since last seen
 			}
 		}
+	}
+	return nil
+}
+
+// readSF reads Salesforce's records changed since (all, if since is
+// empty). The first read of a run that may be split keeps what it read
+// (up to maxReplay records) for the parts, which take those instead of
+// reading again; the run's cursor is the first read's.
+func (r *runner) readSF(ctx context.Context, since connector.Cursor) error {
+	if r.pt.sfRead && !r.pt.sfAgain {
+		for _, rec := range r.pt.sfRecs {
+			r.take(SF, rec)
+		}
+		r.cursor = r.pt.sfCursor
+		return nil
+	}
+	keep := r.pt.limit > 0 && !r.pt.sfRead
+	r.calls++
+	cur, err := r.SF.Read(ctx, r.job.Object, since, func(rec connector.Record) error {
+		if keep && !r.pt.sfAgain {
+			if len(r.pt.sfRecs) < maxReplay {
+				rec.Fields = maps.Clone(rec.Fields)
+				r.pt.sfRecs = append(r.pt.sfRecs, rec)
+			} else {
+				r.pt.sfRecs, r.pt.sfAgain = nil, true // read again by each part
+			}
+		}
+		r.take(SF, rec)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: read salesforce: %w", r.job.Name, err)
+	}
+	r.cursor = cur
+	if r.pt.sfRead {
+		r.cursor = r.pt.sfCursor
+	} else if r.pt.limit > 0 {
+		r.pt.sfRead, r.pt.sfCursor = true, cur
+	}
+	return nil
+}
+
+// listSF lists every Salesforce key of the job's object. A run that may be
+// split keeps the keys of its first listing for the parts.
+func (r *runner) listSF(ctx context.Context) error {
+	take := func(k string) {
+		id := r.keyID(k)
+		if _, ok := r.entries[id]; !ok && !r.hold(id) {
+			return
+		}
+		e := r.entry(id)
+		e.listed = true
+		if e.keys[SF] == "" {
+			e.keys[SF] = connector.NormalizeKey(k)
+		}
+	}
+	if r.pt.listedOK {
+		from := 0
+		for _, end := range r.pt.listedEnd {
+			take(r.pt.listed[from:end])
+			from = end
+		}
+		return nil
+	}
+	keep := r.pt.limit > 0
+	var b strings.Builder
+	r.calls++
+	err := r.feat[SF].KeyLister.ListKeys(ctx, r.job.Object, func(k string) error {
+		if keep {
+			b.WriteString(k)
+			r.pt.listedEnd = append(r.pt.listedEnd, b.Len())
+		}
+		take(k)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: list salesforce keys: %w", r.job.Name, err)
+	}
+	if keep {
+		r.pt.listed, r.pt.listedOK = b.String(), true
 	}
 	return nil
 }
@@ -190,7 +257,7 @@ const maxDrain = 2000
 func (r *runner) readPending(ctx context.Context) error {
 	r.incr, r.deferred = true, true
 	r.calls++
-	if _, err := r.Local.Read(ctx, r.job.Object, "", func(rec connector.Record) error {
+	if _, err := r.Local.Read(r.partFilter(ctx), r.job.Object, "", func(rec connector.Record) error {
 		r.take(Local, rec)
 		return nil
 	}); err != nil {
@@ -204,7 +271,7 @@ func (r *runner) readPending(ctx context.Context) error {
 		}
 	}
 	slices.Sort(ids)
-	ids = ids[:min(len(ids), maxDrain)]
+	ids = ids[:min(len(ids), maxDrain/max(1, r.pt.n))] // a split run drains its share in each part
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		e := r.entries[id]
@@ -325,7 +392,11 @@ func (r *runner) listDue(ctx context.Context) bool {
 // take records one record read from side s.
 func (r *runner) take(s Side, rec connector.Record) {
 	if s == SF && rec.Key == "" && rec.ID != "" && connector.CodeOf(rec.Err) == connector.CodeNoKey {
-		r.takeKeyless(rec) // not in the job until it takes a key
+		if r.pt.n > 1 {
+			return // met since the first read: the next run's
+		}
+		r.pt.keyless = true // a run that meets one is not split
+		r.takeKeyless(rec)  // not in the job until it takes a key
 		return
 	}
 	if rec.Key == "" || !r.keyOK(rec.Key) {
@@ -337,7 +408,8 @@ func (r *runner) take(s Side, rec connector.Record) {
 			r.damaged[s]++
 		}
 		switch {
-		case len(r.unreadErrs) >= maxUnreadLogged:
+		case len(r.unreadErrs) >= maxUnreadLogged, r.pt.i > 0:
+			// (A split run logs them from its first part's read.)
 		case rec.Key != "":
 			// A key that cannot be a key: its error may carry the key
 			// (a name typed into the key cell), so only why is logged.
@@ -363,6 +435,9 @@ func (r *runner) take(s Side, rec connector.Record) {
 		if a, ok := r.alias[id]; ok {
 			id = a
 		}
+	}
+	if _, ok := r.entries[id]; !ok && !r.hold(id) {
+		return // another part's, or counted only (parts.go)
 	}
 	if s == SF && connector.CodeOf(rec.Err) == connector.CodeOutOfScope {
 		// Outside the job's where. A record the job never held is none

@@ -502,6 +502,10 @@ func engineJob(job *config.Job, m *mapping.JobMapping) (*reconcile.Job, error) {
 			MatchOn:   job.MatchOn,
 			// A run lists every key this often (0: every run).
 			KeyListEvery: job.KeyList.Duration,
+			PartSize:     job.PartSize,
+		}
+		if job.PartSize <= 0 {
+			j.PartSize = -1 // never split
 		}
 		if job.MaxDelete.IsPercent() {
 			j.MaxDelete = reconcile.Limit{Percent: job.MaxDelete.Percent}

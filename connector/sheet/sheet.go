@@ -145,6 +145,11 @@ type Connector struct {
 
 	mu   sync.Mutex
 	seen map[string]stamp // by path: the version last read or written
+	// surveys keeps each sheet's last survey of keys (a workbook's
+	// tabs are sheets of one file): a run planned in parts reads the file
+	// once per part, and a file whose stamp (size, time, SHA-256) is
+	// unchanged has the same header and duplicate keys.
+	surveys map[*sheetConf]*survey
 
 	// Now returns the time written to status columns and backup names;
 	// time.Now by default.
@@ -287,6 +292,14 @@ func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*surv
 	if err != nil {
 		return nil, c.fileError(sc, err)
 	}
+	if keys {
+		c.mu.Lock()
+		sv := c.surveys[sc]
+		c.mu.Unlock()
+		if sv != nil && sv.stamp.equal(st) {
+			return sv, nil
+		}
+	}
 	var (
 		header *rawRow
 		first  *layout
@@ -340,7 +353,16 @@ func (c *Connector) survey(ctx context.Context, sc *sheetConf, keys bool) (*surv
 		}
 		l.key = first.key // merged headers never move the key column
 	}
-	return &survey{layout: l, dups: dupSet(hashes), stamp: st}, nil
+	sv := &survey{layout: l, dups: dupSet(hashes), stamp: st}
+	if keys {
+		c.mu.Lock()
+		if c.surveys == nil {
+			c.surveys = map[*sheetConf]*survey{}
+		}
+		c.surveys[sc] = sv
+		c.mu.Unlock()
+	}
+	return sv, nil
 }
 
 // fileError wraps an I/O or format error with the file's name. A missing
@@ -460,9 +482,13 @@ func (c *Connector) Read(ctx context.Context, object string, _ connector.Cursor,
 	if err != nil {
 		return "", err
 	}
+	keep := connector.KeyFilterOf(ctx)
 	return "", c.each(ctx, sc, func(l *layout, r *rawRow, key string, rerr error) error {
 		if rerr != nil {
 			return fn(connector.Record{Key: key, Err: rerr})
+		}
+		if keep != nil && !keep(key) {
+			return nil // another part's row (connector.WithKeyFilter)
 		}
 		return fn(l.record(key, r))
 	})

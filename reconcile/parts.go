@@ -1,0 +1,231 @@
+package reconcile
+
+// This file splits a run too large to hold in memory into parts: the
+// records are spread over the parts by a hash of their key, and each part
+// is loaded, read, decided and planned (and, after the safety brakes have
+// judged the whole plan, applied) on its own, holding only its records.
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"runtime/debug"
+	"time"
+
+	"github.com/casebridge/casebridge/connector"
+	"github.com/casebridge/casebridge/state"
+)
+
+// defaultPartSize is how many records a run holds at most before it is
+// split into parts (Job.PartSize): about 50 MB of working set for a job of
+// a dozen fields.
+const defaultPartSize = 100_000
+
+// maxReplay bounds the Salesforce records a split run keeps from its first
+// read to hand to every part instead of reading them again: an incremental
+// read's changes. A larger read (a first sync, --full) is read again for
+// each part.
+const maxReplay = 20_000
+
+// parts is how a run is split, and what its first read left for the parts.
+type parts struct {
+	n, i  int          // number of parts (0: not split) and the current one
+	seed  maphash.Seed // the key hash of this run
+	limit int          // records held before the run splits (0: never)
+	// over is set when the first read passed limit: from then on it
+	// counts new keys (extra) instead of holding them.
+	over  bool
+	extra int
+	// keyless is set when the first read met a Salesforce record without
+	// a key: such records are paired across keys, so the run is not split.
+	keyless bool
+	// sfRecs holds the first read's Salesforce records for the parts
+	// (replayed: no second read), unless there were more than maxReplay
+	// (sfAgain); sfCursor is the cursor that read returned, which the run
+	// advances to: no later one, so nothing changed during the run is
+	// skipped by the next.
+	sfRecs   []connector.Record
+	sfAgain  bool
+	sfCursor connector.Cursor
+	sfRead   bool
+	// listed holds the keys a listing returned (one string of them all,
+	// and where each ends), replayed for each part.
+	listed    string
+	listedEnd []int
+	listedOK  bool
+}
+
+// splittable reports whether the job's records may be planned in parts:
+// nothing in it pairs or compares records across keys.
+func (r *runner) splittable() bool {
+	j := r.job
+	return r.fam == nil && len(j.Children) == 0 && len(r.matchIdx) == 0 && !r.links &&
+		j.Adopt == nil && j.partSize() > 0
+}
+
+// inPart reports whether the record with KeyID id belongs to the part
+// being run (always, when the run is not split).
+func (r *runner) inPart(id string) bool {
+	if r.pt.n <= 1 {
+		return true
+	}
+	return int(maphash.String(r.pt.seed, id)%uint64(r.pt.n)) == r.pt.i
+}
+
+// partFilter asks the local side's read of a part for the part's records
+// only (connector.WithKeyFilter), so that the rows of the other parts are
+// not mapped in every part.
+//
+// The first read of a run that may be split asks the same way: once it
+// holds the part size, the rows it only counts are not mapped either.
+func (r *runner) partFilter(ctx context.Context) context.Context {
+	if r.pt.n <= 1 && r.pt.limit == 0 {
+		return ctx
+	}
+	return connector.WithKeyFilter(ctx, func(key string) bool {
+		if !r.keyOK(key) {
+			return true // the engine counts it as unreadable
+		}
+		id := r.keyID(key)
+		if a, ok := r.alias[id]; ok {
+			id = a
+		}
+		if _, ok := r.entries[id]; ok {
+			return true
+		}
+		return r.hold(id)
+	})
+}
+
+// hold reports whether a record with KeyID id, not held yet, is to be
+// held: false once the first read of a run that may split has passed its
+// limit (it is counted instead).
+func (r *runner) hold(id string) bool {
+	if !r.pt.over {
+		if r.pt.limit > 0 && r.pt.n == 0 && len(r.entries) >= r.pt.limit {
+			r.pt.over = true
+		} else {
+			return r.inPart(id)
+		}
+	}
+	if _, ok := r.entries[id]; ok {
+		return true
+	}
+	r.pt.extra++
+	return false
+}
+
+// resetPart clears what a pass over the records left, for the next: the
+// entries and everything made from them. What the run as a whole keeps
+// (its counts of writes, failures, calls, the budget spent) stays.
+func (r *runner) resetPart() {
+	r.entries, r.alias, r.pending, r.queue = nil, nil, nil, nil
+	r.orphans, r.v1, r.v1Confl = nil, nil, nil
+	r.outside, r.keylessLeft = nil, nil
+	r.unread, r.damaged, r.unreadErrs = [2]int{}, [2]int{}, nil
+	r.plan, r.writes = nil, nil
+	r.listDone = false
+}
+
+// add counts the writes ws.
+func (t *writeTally) add(ws []Write) {
+	for _, w := range ws {
+		switch w.Op {
+		case OpUpdate:
+			t.ups[w.Side]++
+		case OpDelete:
+			t.dels++
+		}
+	}
+}
+
+// runParts runs a job whose first read passed its part size: every part
+// is planned, the safety brakes judge the plan of all of them, and (not a
+// dry run) every part is read and planned again and applied. A Salesforce
+// record or local row changed between the two passes is decided as read
+// by the second.
+func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
+	held := len(r.entries) + r.pt.extra
+	r.pt.n = max(2, (held+r.pt.limit-1)/r.pt.limit)
+	r.pt.over = false
+	var tm Timing
+	whole := &Plan{Job: r.job.Name}
+	pass := func(apply bool) error {
+		// Each pass counts what it reads and writes afresh, and logs the
+		// rows without a usable key once (the first part's read).
+		r.counts, r.unreadErrs = state.Counts{}, nil
+		for r.pt.i = 0; r.pt.i < r.pt.n; r.pt.i++ {
+			r.resetPart()
+			// The last part's records are garbage now: collected, and
+			// their memory handed back, before the next part's are read,
+			// so that the process's size is one part's, not a heap grown
+			// over every part.
+			debug.FreeOSMemory()
+			if err := r.load(ctx); err != nil {
+				return err
+			}
+			if err := r.read(ctx); err != nil {
+				return err
+			}
+			r.settle()
+			order := r.decideAll()
+			if apply {
+				if err := r.refetch(ctx); err != nil {
+					return err
+				}
+			}
+			r.markRekeys()
+			r.buildPlan(order)
+			if !apply {
+				whole.merge(r.plan, r.writes, r.pt.i == 0)
+				r.tally.add(r.writes)
+				continue
+			}
+			if err := r.apply(ctx, order); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := pass(false); err != nil {
+		return nil, err
+	}
+	r.plan = whole
+	res := &Result{RunID: r.runID, Plan: whole, Parts: r.pt.n}
+	err := r.safety()
+	tm.Read = time.Since(t0) // reading and planning are one pass here
+	res.Timing = tm
+	if err != nil || r.opts.DryRun {
+		return res, err
+	}
+	t1 := time.Now()
+	r.tally = writeTally{}
+	err = pass(true)
+	res.Timing.Apply = time.Since(t1)
+	if err != nil {
+		if errors.Is(err, connector.ErrStop) {
+			res.Counts, res.Failed = r.counts, r.failed
+		}
+		return res, err
+	}
+	res.Counts, res.Failed = r.counts, r.failed
+	return res, nil
+}
+
+// lastPart reports whether the part being run is the run's last (or the
+// run is not split): the cursors advance after it only.
+func (r *runner) lastPart() bool { return r.pt.n <= 1 || r.pt.i == r.pt.n-1 }
+
+// merge adds a part's plan to p, the plan of the whole run; first is the
+// first part's (counts that every part reads alike are taken from it).
+func (p *Plan) merge(q *Plan, ws []Write, first bool) {
+	if first {
+		p.First, p.Incremental, p.Unreadable = q.First, q.Incremental, q.Unreadable
+	}
+	p.Deferred = p.Deferred || q.Deferred
+	p.addWrites(ws) // without their entries: the part's records are let go
+	p.Notes = append(p.Notes, q.Notes...)
+	p.Seen[SF] += q.Seen[SF]
+	p.Seen[Local] += q.Seen[Local]
+	p.Matched += q.Matched
+}
