@@ -800,6 +800,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	t0 := time.Now()
 	if r.splittable() {
 		r.pt.limit, r.pt.seed = r.job.partSize(), maphash.MakeSeed()
+		defer r.pt.release()
 	}
 	if err := r.load(ctx); err != nil {
 		return nil, err
@@ -823,7 +824,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
-	r.pt.sfRecs, r.pt.listed, r.pt.listedEnd = nil, "", nil
+	r.pt.release()
 	r.settle()
 	var tm Timing
 	tm.Read = time.Since(t0)

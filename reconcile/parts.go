@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"hash/maphash"
+	"maps"
 	"runtime/debug"
 	"time"
 
@@ -21,11 +22,11 @@ import (
 // a dozen fields.
 const defaultPartSize = 100_000
 
-// maxReplay bounds the Salesforce records a split run keeps from its first
-// read to hand to every part instead of reading them again: an incremental
-// read's changes. A larger read (a first sync, --full) is read again for
-// each part.
-const maxReplay = 20_000
+// maxReplay is how many Salesforce records a run that may be split keeps
+// in memory from its first read, to hand to every part instead of reading
+// them again (an incremental read's changes, most often). More are kept
+// in an encrypted temporary file (connector.Spill).
+const maxReplay = 2_000
 
 // parts is how a run is split, and what its first read left for the parts.
 type parts struct {
@@ -40,11 +41,13 @@ type parts struct {
 	// a key: such records are paired across keys, so the run is not split.
 	keyless bool
 	// sfRecs holds the first read's Salesforce records for the parts
-	// (replayed: no second read), unless there were more than maxReplay
-	// (sfAgain); sfCursor is the cursor that read returned, which the run
-	// advances to: no later one, so nothing changed during the run is
-	// skipped by the next.
+	// (replayed: no second read), the first maxReplay of them, and spill
+	// the others; sfAgain is set when they could not be kept (a spill
+	// that failed): each part reads them again. sfCursor is the cursor
+	// that read returned, which the run advances to: no later one, so
+	// nothing changed during the run is skipped by the next.
 	sfRecs   []connector.Record
+	spill    *connector.Spill
 	sfAgain  bool
 	sfCursor connector.Cursor
 	sfRead   bool
@@ -53,6 +56,41 @@ type parts struct {
 	listed    string
 	listedEnd []int
 	listedOK  bool
+}
+
+// keep keeps rec, read from Salesforce by the first read, for the parts.
+func (p *parts) keep(rec connector.Record) {
+	if len(p.sfRecs) < maxReplay && p.spill == nil {
+		rec.Fields = maps.Clone(rec.Fields) // a connector may reuse its maps
+		p.sfRecs = append(p.sfRecs, rec)
+		return
+	}
+	if p.spill == nil {
+		s, err := connector.NewSpill("")
+		if err != nil {
+			p.drop()
+			return
+		}
+		p.spill = s
+	}
+	if p.spill.Add(rec) != nil {
+		p.drop()
+	}
+}
+
+// drop lets go of the records kept: each part reads Salesforce again.
+func (p *parts) drop() {
+	p.release()
+	p.sfAgain = true
+}
+
+// release lets go of what the parts were to replay.
+func (p *parts) release() {
+	if p.spill != nil {
+		p.spill.Close()
+		p.spill = nil
+	}
+	p.sfRecs, p.listed, p.listedEnd = nil, "", nil
 }
 
 // splittable reports whether the job's records may be planned in parts:

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -117,22 +116,27 @@ func (r *runner) read(ctx context.Context) error {
 // reading again; the run's cursor is the first read's.
 func (r *runner) readSF(ctx context.Context, since connector.Cursor) error {
 	if r.pt.sfRead && !r.pt.sfAgain {
+		r.cursor = r.pt.sfCursor
 		for _, rec := range r.pt.sfRecs {
 			r.take(SF, rec)
 		}
-		r.cursor = r.pt.sfCursor
+		if r.pt.spill == nil {
+			return nil
+		}
+		err := r.pt.spill.Each(func(rec connector.Record) error {
+			r.take(SF, rec)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("job %s: salesforce records read: %w", r.job.Name, err)
+		}
 		return nil
 	}
 	keep := r.pt.limit > 0 && !r.pt.sfRead
 	r.calls++
 	cur, err := r.SF.Read(ctx, r.job.Object, since, func(rec connector.Record) error {
 		if keep && !r.pt.sfAgain {
-			if len(r.pt.sfRecs) < maxReplay {
-				rec.Fields = maps.Clone(rec.Fields)
-				r.pt.sfRecs = append(r.pt.sfRecs, rec)
-			} else {
-				r.pt.sfRecs, r.pt.sfAgain = nil, true // read again by each part
-			}
+			r.pt.keep(rec)
 		}
 		r.take(SF, rec)
 		return nil
