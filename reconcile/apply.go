@@ -160,6 +160,13 @@ func (r *runner) apply(ctx context.Context, order []*entry) (err error) {
 	if !r.lastPart() {
 		return nil // the cursors move once every part is applied (parts.go)
 	}
+	return r.advance(ctx, kc)
+}
+
+// advance moves the job's cursors (Salesforce's change cursor, when its
+// keys were last listed, the keyless records reported: kc) once the run's
+// writes are done.
+func (r *runner) advance(ctx context.Context, kc string) error {
 	if err := r.hookKill(ctx, BeforeCursor); err != nil {
 		return err
 	}

@@ -188,22 +188,33 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	r.pt.over = false
 	var tm Timing
 	whole := &Plan{Job: r.job.Name}
+	// busy marks the parts whose plan writes anything, to either side or
+	// to the state: the others are not read again to be applied.
+	busy := make([]bool, r.pt.n)
 	pass := func(apply bool) error {
 		// Each pass counts what it reads and writes afresh, and logs the
 		// rows without a usable key once (the first part's read).
 		r.counts, r.unreadErrs = state.Counts{}, nil
 		for r.pt.i = 0; r.pt.i < r.pt.n; r.pt.i++ {
+			if apply && !busy[r.pt.i] {
+				continue
+			}
 			r.resetPart()
 			// The last part's records are garbage now: collected, and
 			// their memory handed back, before the next part's are read,
 			// so that the process's size is one part's, not a heap grown
 			// over every part.
 			debug.FreeOSMemory()
+			t := time.Now()
 			if err := r.load(ctx); err != nil {
 				return err
 			}
 			if err := r.read(ctx); err != nil {
 				return err
+			}
+			if !apply {
+				tm.Read += time.Since(t)
+				t = time.Now()
 			}
 			r.settle()
 			order := r.decideAll()
@@ -217,6 +228,8 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 			if !apply {
 				whole.merge(r.plan, r.writes, r.pt.i == 0)
 				r.tally.add(r.writes)
+				busy[r.pt.i] = r.busy(order)
+				tm.Plan += time.Since(t)
 				continue
 			}
 			if err := r.apply(ctx, order); err != nil {
@@ -225,13 +238,15 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 		}
 		return nil
 	}
+	tm.Read = time.Since(t0) // the first read, which found the run too large
 	if err := pass(false); err != nil {
 		return nil, err
 	}
 	r.plan = whole
 	res := &Result{RunID: r.runID, Plan: whole, Parts: r.pt.n}
+	t := time.Now()
 	err := r.safety()
-	tm.Read = time.Since(t0) // reading and planning are one pass here
+	tm.Plan += time.Since(t)
 	res.Timing = tm
 	if err != nil || r.opts.DryRun {
 		return res, err
@@ -239,6 +254,11 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	t1 := time.Now()
 	r.tally = writeTally{}
 	err = pass(true)
+	if err == nil && !busy[r.pt.n-1] {
+		// The last part had nothing to apply: the cursors move here.
+		r.pt.i = r.pt.n - 1
+		err = r.advance(ctx, r.keylessCursor())
+	}
 	res.Timing.Apply = time.Since(t1)
 	if err != nil {
 		if errors.Is(err, connector.ErrStop) {
@@ -248,6 +268,20 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	}
 	res.Counts, res.Failed = r.counts, r.failed
 	return res, nil
+}
+
+// busy reports whether the part just planned has anything to apply:
+// writes, or state changes without a write (apply's first transaction).
+func (r *runner) busy(order []*entry) bool {
+	if len(r.writes) > 0 || len(r.v1) > 0 || len(r.orphans) > 0 {
+		return true
+	}
+	for _, e := range order {
+		if e.dirty || e.unknown {
+			return true
+		}
+	}
+	return false
 }
 
 // lastPart reports whether the part being run is the run's last (or the

@@ -483,6 +483,9 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 			calls += ch.APICalls
 		}
 		ev = ev.Dur("read_ms", t.Read).Dur("plan_ms", t.Plan).Dur("apply_ms", t.Apply).Int("api_calls", calls)
+		if rr.Parts > 0 {
+			ev = ev.Int("parts", rr.Parts)
+		}
 	}
 	ev.Msg("run done")
 	return res, nil

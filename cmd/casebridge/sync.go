@@ -362,6 +362,10 @@ func writeSummary(w io.Writer, job string, dry bool, res *schedules.JobResult, r
 			calls += ch.APICalls
 		}
 		fmt.Fprintf(w, "; %d API call(s)", calls)
+		if r.Parts > 0 {
+			// Larger than part_size: held one part at a time.
+			fmt.Fprintf(w, "; in %d parts", r.Parts)
+		}
 	}
 	if res.Usage != nil && res.Usage.Limit > 0 {
 		fmt.Fprintf(w, " (the org: %d of %d used today)", res.Usage.Used, res.Usage.Limit)
