@@ -33,7 +33,7 @@ func (r *runner) load(ctx context.Context) error {
 			return nil // another part's
 		case r.pt.over || r.pt.limit > 0 && r.pt.n == 0 && len(loaded) >= r.pt.limit:
 			r.pt.over = true // too many to hold: counted, for the parts
-			r.pt.extra++
+			r.pt.seen.add(r.pt.seed, rs.Key)
 			return nil
 		}
 		e := &entry{id: rs.Key, has: true, keys: [2]string{rs.SFKey, rs.LocalKey}, flags: rs.Flags}
@@ -91,7 +91,7 @@ func (r *runner) load(ctx context.Context) error {
 		r.v1 = nil
 		r.stateN, r.staleRules = 0, false
 		if r.pt.over {
-			r.pt.over, r.pt.extra = false, 0
+			r.pt.over, r.pt.seen = false, keySketch{}
 		}
 	}
 	if err != nil {
