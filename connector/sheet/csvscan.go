@@ -274,6 +274,9 @@ type csvScanner struct {
 	pr        rune
 	psize     int
 	pbad      bool
+	// runeByRune turns off the fast path (plain), leaving every rune to
+	// next: the tests compare the two.
+	runeByRune bool
 }
 
 func newCSVScanner(r io.Reader, f csvFormat, keepSpans bool) *csvScanner {
@@ -354,6 +357,115 @@ func (s *csvScanner) unit() (uint16, int, error) {
 	return 0, 0, err
 }
 
+// plain copies into s.buf the run of plain text that starts at the
+// reader's position and is already in its buffer, and returns its length
+// in bytes: the fast path of scan, which otherwise reads rune by rune
+// (next). Plain text is what scan would append to the cell unchanged and
+// without other effect: in UTF-8 valid sequences, in the single-byte
+// encodings ASCII (the same byte in each), other than a quote, CR, LF and,
+// outside quotes, the delimiter. The run stops before anything else (and
+// before a sequence cut by the end of the buffer), which next reads.
+// UTF-16 has no fast path.
+func (s *csvScanner) plain(quoted bool) int {
+	if s.pending || s.runeByRune {
+		return 0
+	}
+	utf8Enc := s.f.enc == encUTF8
+	if !utf8Enc && s.f.enc.charmap() == nil {
+		return 0
+	}
+	n := s.br.Buffered()
+	if n == 0 {
+		return 0
+	}
+	b, _ := s.br.Peek(n)
+	// db is the delimiter's byte when it is ASCII and counts here; a
+	// quote (which stops the run anyway) when not.
+	db, wide := byte('"'), false
+	if d := s.f.delim; !quoted {
+		if d < utf8.RuneSelf {
+			db = byte(d)
+		} else {
+			wide = true
+		}
+	}
+	i := 0
+	for i < len(b) {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c == db || c <= '"' && (c == '"' || c == '\r' || c == '\n') {
+				break
+			}
+			i++
+			continue
+		}
+		if !utf8Enc {
+			break
+		}
+		var m int
+		if c >= 0xE0 && c < 0xF0 && i+2 < len(b) {
+			// Three bytes (Thai, Khmer, Bengali...), checked here as
+			// validRune does.
+			b1 := b[i+1]
+			if b1&0xC0 != 0x80 || b[i+2]&0xC0 != 0x80 || c == 0xE0 && b1 < 0xA0 || c == 0xED && b1 > 0x9F {
+				break
+			}
+			m = 3
+		} else if m = validRune(b[i:]); m == 0 {
+			break // invalid, or cut by the end of the buffer: next decides
+		}
+		if wide {
+			if r, _ := utf8.DecodeRune(b[i : i+m]); r == s.f.delim {
+				break
+			}
+		}
+		i += m
+	}
+	if i > 0 {
+		s.buf = append(s.buf, b[:i]...)
+		s.br.Discard(i)
+		s.off += int64(i)
+	}
+	return i
+}
+
+// validRune returns the length of the valid multi-byte UTF-8 sequence b
+// starts with (b[0] >= 0x80), or 0 if it is invalid or incomplete. It
+// accepts exactly what utf8.DecodeRune decodes to a rune of more than one
+// byte (no overlong forms, surrogates or values above U+10FFFF).
+func validRune(b []byte) int {
+	c := b[0]
+	switch {
+	case c < 0xC2:
+		return 0
+	case c < 0xE0:
+		if len(b) >= 2 && b[1]&0xC0 == 0x80 {
+			return 2
+		}
+	case c < 0xF0:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+		if len(b) >= 3 && b[1] >= lo && b[1] <= hi && b[2]&0xC0 == 0x80 {
+			return 3
+		}
+	case c < 0xF5:
+		lo, hi := byte(0x80), byte(0xBF)
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+		if len(b) >= 4 && b[1] >= lo && b[1] <= hi && b[2]&0xC0 == 0x80 && b[3]&0xC0 == 0x80 {
+			return 4
+		}
+	}
+	return 0
+}
+
 func (s *csvScanner) unread(r rune, size int, bad bool) {
 	s.pending, s.pr, s.psize, s.pbad = true, r, size, bad
 	s.off -= int64(size)
@@ -413,6 +525,12 @@ func (s *csvScanner) scan(rec *csvRecord) (bool, error) {
 		s.buf = s.buf[:0]
 	}
 	for {
+		// Runs of plain text skip the rune-by-rune path. Not right after
+		// a closing quote, where what follows decides whether the row is
+		// damaged (below).
+		if !closed && s.plain(quoted) > 0 {
+			anything, atStart = true, false
+		}
 		r, size, isBad, err := s.next()
 		if err != nil {
 			if !errors.Is(err, errEOF) {
