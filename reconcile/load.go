@@ -5,6 +5,7 @@ package reconcile
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/casebridge/casebridge/state"
 )
@@ -152,6 +153,7 @@ func (r *runner) load(ctx context.Context) error {
 func (r *runner) entry(id string) *entry {
 	e := r.entries[id]
 	if e == nil {
+		id = strings.Clone(id) // not the row it was read from (ownKey)
 		e = &entry{id: id}
 		e.fs = r.noState // read only: no state, nothing stored
 		r.entries[id] = e

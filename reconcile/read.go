@@ -467,10 +467,15 @@ func (r *runner) take(s Side, rec connector.Record) {
 	if e.keys[s] == "" {
 		// As the side spells it (plans, notes and errors name it so; the
 		// KeyID stays internal), even for a record that turns out unknown.
-		e.keys[s] = connector.NormalizeKey(rec.Key)
+		e.keys[s] = ownKey(rec.Key)
 	}
 	r.takeInto(e, s, rec, id)
 }
+
+// ownKey returns key in NormalizeKey form, in memory of its own: a key
+// read may share its memory with the whole row read (a Bulk query's CSV
+// line), which an entry would keep alive for the run.
+func ownKey(key string) string { return strings.Clone(connector.NormalizeKey(key)) }
 
 // takeInto records rec, read from side s, in its entry e (id: its KeyID,
 // or for a keyless record its keyless id).
@@ -529,7 +534,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 		e.readSF = true
 	}
 	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {
-		e.keys[s] = k
+		e.keys[s] = strings.Clone(k)
 	}
 	r.counts.Read++
 	r.unbind(e, fps) // the stored fingerprints of these values, unbound
@@ -563,7 +568,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 		e.rw().fp[s] = slices.Clone(fps)
 	}
 	if rec.ID != "" && r.keepID(e, s, keep, rec.Key) {
-		e.rw().id[s] = rec.ID
+		e.rw().id[s] = strings.Clone(rec.ID)
 	}
 	clear(vals)
 }

@@ -390,10 +390,34 @@ func (w *window) holdAt(t time.Time) {
 
 func (w *window) observe(id string, t time.Time) {
 	if t.After(w.max) || t.Equal(w.max) && id > w.maxID {
-		w.max, w.maxID = t, id
+		w.max, w.maxID = t, strings.Clone(id)
 	}
 	if cut := w.max.Add(-w.lookBack); !t.Before(cut) {
-		w.seen[id] = t.UnixMilli()
+		// A copy: the Id read may share its memory with the whole row
+		// (a Bulk query's CSV line), which the set would keep alive.
+		w.seen[strings.Clone(id)] = t.UnixMilli()
+		if len(w.seen) > 4*maxSeen {
+			w.prune()
+		}
+	}
+}
+
+// prune keeps the maxSeen newest Ids of the set, all that cursor keeps: a
+// read of a million records changed within the look-back (a load) holds
+// a few thousand, not a million.
+func (w *window) prune() {
+	type kv struct {
+		id string
+		ms int64
+	}
+	all := make([]kv, 0, len(w.seen))
+	for id, ms := range w.seen {
+		all = append(all, kv{id, ms})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ms > all[j].ms })
+	clear(w.seen)
+	for _, e := range all[:maxSeen] {
+		w.seen[e.id] = e.ms
 	}
 }
 
