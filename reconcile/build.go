@@ -204,6 +204,11 @@ func (r *runner) safety() error {
 		t = writeTally{}
 		t.add(r.writes)
 	}
+	return r.tallyBrakes(t)
+}
+
+// tallyBrakes applies max_update and max_delete to the writes counted in t.
+func (r *runner) tallyBrakes(t writeTally) error {
 	for s, n := range t.ups {
 		if n > 0 && r.job.MaxUpdate.exceeded(n, r.stateCount()) {
 			return &AbortError{Reason: fmt.Sprintf("job %s would update %d records on %s, above max_update %s; use --force to go ahead", r.job.Name, n, Side(s), r.job.MaxUpdate)}

@@ -816,7 +816,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		// run is read again whole.
 		r.pt.limit, r.pt.over = 0, false
 		r.resetPart()
-		r.counts = state.Counts{}
+		r.counts, r.unreadErrs = state.Counts{}, nil
 		if err := r.load(ctx); err != nil {
 			return nil, err
 		}

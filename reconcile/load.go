@@ -33,7 +33,7 @@ func (r *runner) load(ctx context.Context) error {
 		case r.pt.n > 1 && !r.inPart(rs.Key):
 			return nil // another part's
 		case r.pt.over || r.pt.limit > 0 && r.pt.n == 0 && len(loaded) >= r.pt.limit:
-			r.pt.over = true // too many to hold: counted, for the parts
+			r.pt.goOver() // too many to hold: counted, for the parts
 			r.pt.seen.add(r.pt.seed, rs.Key)
 			return nil
 		}
@@ -106,6 +106,11 @@ func (r *runner) load(ctx context.Context) error {
 	}
 	loaded = nil
 	r.first = r.stateN == 0
+	if r.pt.n > 1 {
+		// As the first read found them: parts applied before this one
+		// have written the state since.
+		r.first, r.stateN, r.staleRules = r.pt.first, r.pt.stateN, r.pt.staleRules
+	}
 	pend, err := r.Store.Pending(ctx, r.job.Name)
 	if err != nil {
 		return err

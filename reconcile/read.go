@@ -275,7 +275,7 @@ func (r *runner) readPending(ctx context.Context) error {
 		}
 	}
 	slices.Sort(ids)
-	ids = ids[:min(len(ids), maxDrain/max(1, r.pt.n))] // a split run drains its share in each part
+	ids = ids[:min(len(ids), max(1, maxDrain/max(1, r.pt.n)))] // a split run drains its share in each part
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		e := r.entries[id]
@@ -397,7 +397,11 @@ func (r *runner) listDue(ctx context.Context) bool {
 func (r *runner) take(s Side, rec connector.Record) {
 	if s == SF && rec.Key == "" && rec.ID != "" && connector.CodeOf(rec.Err) == connector.CodeNoKey {
 		if r.pt.n > 1 {
-			return // met since the first read: the next run's
+			// Met since the first read (a key emptied during the run):
+			// the next run's. Until then a record not seen may be this
+			// one: no Salesforce record of the part reads as deleted.
+			r.unread[SF]++
+			return
 		}
 		r.pt.keyless = true // a run that meets one is not split
 		r.takeKeyless(rec)  // not in the job until it takes a key
@@ -412,8 +416,9 @@ func (r *runner) take(s Side, rec connector.Record) {
 			r.damaged[s]++
 		}
 		switch {
-		case len(r.unreadErrs) >= maxUnreadLogged, r.pt.i > 0:
-			// (A split run logs them from its first part's read.)
+		case len(r.unreadErrs) >= maxUnreadLogged, r.pt.i > 0, r.pt.quiet:
+			// (A split run logs them from its first part's read, in the
+			// pass that plans.)
 		case rec.Key != "":
 			// A key that cannot be a key: its error may carry the key
 			// (a name typed into the key cell), so only why is logged.
@@ -486,7 +491,7 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	if rec.Err != nil {
 		e.pres[s] = pUnknown
 		e.cw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
-		if code := connector.CodeOf(rec.Err); s == SF && !e.keyless && code != connector.CodeOutOfScope && len(r.unreadErrs) < maxUnreadLogged {
+		if code := connector.CodeOf(rec.Err); s == SF && !e.keyless && code != connector.CodeOutOfScope && len(r.unreadErrs) < maxUnreadLogged && !r.pt.quiet {
 			// Unknown for the run (two records deriving one key, a value
 			// that did not decode): the run's error log (history
 			// --errors) keeps the connector's message, which names the
@@ -536,7 +541,9 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	if k := connector.NormalizeKey(rec.Key); k != e.keys[s] {
 		e.keys[s] = strings.Clone(k)
 	}
-	r.counts.Read++
+	if !r.pt.quiet {
+		r.counts.Read++ // (a split run counts its reads in the pass that plans)
+	}
 	r.unbind(e, fps) // the stored fingerprints of these values, unbound
 	keep := !e.has || r.pending[id]
 	same := e.has

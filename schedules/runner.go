@@ -393,10 +393,18 @@ func (r *Runner) run(ctx context.Context, job *config.Job, opts RunOptions, leas
 	// Children's parents are written by reference to the parent's key
 	// (parents.go): the Salesforce sides of children do it (scopes).
 	view.ByReference = canReference(r.Salesforce)
+	// A run planned in parts (reconcile.Job.PartSize) maps a row in each
+	// of its passes: each cell's error is reported once.
+	reported := map[string]bool{}
 	view.OnError = func(e *connector.RecordError) {
 		mu.Lock()
+		defer mu.Unlock()
+		id := e.Key + "\x00" + e.Field + "\x00" + string(e.Code) + "\x00" + e.Error()
+		if reported[id] {
+			return
+		}
+		reported[id] = true
 		res.MappingErrors = append(res.MappingErrors, e)
-		mu.Unlock()
 	}
 	lookups, err := r.lookupResolver(ctx, m, opts, log)
 	if err != nil {
