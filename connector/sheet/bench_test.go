@@ -57,21 +57,7 @@ func benchRead(b *testing.B, c *Connector, rows int) {
 func BenchmarkReadCSV(b *testing.B) {
 	for _, rows := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprint(rows), func(b *testing.B) {
-			p := filepath.Join(b.TempDir(), "big.csv")
-			f, err := os.Create(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w := bufio.NewWriter(f)
-			w.WriteString("SL,Case No,Name,Gender,Age,Factory,Found date,Status,Stipend,Phone,Consent,Remarks\r\n")
-			for i := range rows {
-				fmt.Fprintf(w, "%d,TH-CL-%07d,ด.ญ. ตัวอย่าง %d,หญิง,%d,โรงงานตัวอย่าง จำกัด,03/04/2567,กำลังดำเนินการ,\"3,000\",0800000000,ยินยอม,\"note\nline two\"\r\n", i+1, i, i, 10+i%8)
-				if i%100_000 == 99_999 {
-					w.WriteString("เมษายน 2567,,,,,,,,,,,\r\n,,,,,,,,,,,\r\n")
-				}
-			}
-			w.Flush()
-			f.Close()
+			p := writeBigCSV(b, rows)
 			c := newConn(b, SheetConfig{Object: "o", Path: p, Key: "Case No"})
 			benchRead(b, c, rows)
 			if fi, err := os.Stat(p); err == nil {
@@ -79,6 +65,32 @@ func BenchmarkReadCSV(b *testing.B) {
 			}
 		})
 	}
+}
+
+// writeBigCSV writes the Thai tracker-like CSV of the read benchmarks:
+// rows data rows (a quoted note of two lines, a month title and a blank
+// row every 100,000) into a temporary folder.
+func writeBigCSV(b *testing.B, rows int) string {
+	p := filepath.Join(b.TempDir(), "big.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("SL,Case No,Name,Gender,Age,Factory,Found date,Status,Stipend,Phone,Consent,Remarks\r\n")
+	for i := range rows {
+		fmt.Fprintf(w, "%d,TH-CL-%07d,ด.ญ. ตัวอย่าง %d,หญิง,%d,โรงงานตัวอย่าง จำกัด,03/04/2567,กำลังดำเนินการ,\"3,000\",0800000000,ยินยอม,\"note\nline two\"\r\n", i+1, i, i, 10+i%8)
+		if i%100_000 == 99_999 {
+			w.WriteString("เมษายน 2567,,,,,,,,,,,\r\n,,,,,,,,,,,\r\n")
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return p
 }
 
 // BenchmarkReadXLSX streams a generated workbook of 100,000 rows.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"testing/iotest"
@@ -260,23 +259,7 @@ func FuzzCSVScanFastPath(f *testing.F) {
 // Thai text) with the scanner alone: the fast path, and rune by rune.
 func BenchmarkCSVScan(b *testing.B) {
 	const rows = 1_000_000
-	p := filepath.Join(b.TempDir(), "big.csv")
-	f, err := os.Create(p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	w.WriteString("SL,Case No,Name,Gender,Age,Factory,Found date,Status,Stipend,Phone,Consent,Remarks\r\n")
-	for i := range rows {
-		fmt.Fprintf(w, "%d,TH-CL-%07d,ด.ญ. ตัวอย่าง %d,หญิง,%d,โรงงานตัวอย่าง จำกัด,03/04/2567,กำลังดำเนินการ,\"3,000\",0800000000,ยินยอม,\"note\nline two\"\r\n", i+1, i, i, 10+i%8)
-		if i%100_000 == 99_999 {
-			w.WriteString("เมษายน 2567,,,,,,,,,,,\r\n,,,,,,,,,,,\r\n")
-		}
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
+	p := writeBigCSV(b, rows)
 	fi, err := os.Stat(p)
 	if err != nil {
 		b.Fatal(err)
