@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -176,6 +177,59 @@ func (s *Spill) Each(fn func(Record) error) error {
 			return err
 		}
 	}
+	return s.chunks(func(c uint64, plain []byte) error {
+		for d := (spillDecoder{b: plain, names: s.names}); len(d.b) > 0; {
+			rec, err := d.record()
+			if err != nil {
+				return fmt.Errorf("spill: chunk %d: %w", c, err)
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AddRaw appends b, a record its caller encodes (a spill holds records
+// added by Add or by AddRaw, not both). b is copied.
+func (s *Spill) AddRaw(b []byte) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.n++
+	s.buf = binary.AppendUvarint(s.buf, uint64(len(b)))
+	s.buf = append(s.buf, b...)
+	if len(s.buf) >= spillChunk {
+		s.err = s.flush()
+	}
+	return s.err
+}
+
+// EachRaw passes every record AddRaw added, in the order added. The slice
+// is valid until fn returns.
+func (s *Spill) EachRaw(fn func([]byte) error) error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.chunks(func(c uint64, plain []byte) error {
+		for len(plain) > 0 {
+			n, k := binary.Uvarint(plain)
+			if k <= 0 || uint64(len(plain)-k) < n {
+				return fmt.Errorf("spill: chunk %d: %w", c, errSpillCorrupt)
+			}
+			if err := fn(plain[k : k+int(n)]); err != nil {
+				return err
+			}
+			plain = plain[k+int(n):]
+		}
+		return nil
+	})
+}
+
+// chunks writes the chunk being filled, then passes every chunk, opened,
+// from the start of the file.
+func (s *Spill) chunks(fn func(c uint64, plain []byte) error) error {
 	if err := s.flush(); err != nil {
 		s.err = err
 		return err
@@ -191,7 +245,7 @@ func (s *Spill) Each(fn func(Record) error) error {
 		if err != nil {
 			return fmt.Errorf("spill: chunk %d: %w", c, err)
 		}
-		sealed = append(sealed[:0], make([]byte, size)...)
+		sealed = slices.Grow(sealed[:0], int(size))[:size]
 		if _, err := io.ReadFull(br, sealed); err != nil {
 			return fmt.Errorf("spill: chunk %d: %w", c, err)
 		}
@@ -200,14 +254,8 @@ func (s *Spill) Each(fn func(Record) error) error {
 		if err != nil {
 			return fmt.Errorf("spill: chunk %d: %w", c, err)
 		}
-		for d := (spillDecoder{b: plain, names: s.names}); len(d.b) > 0; {
-			rec, err := d.record()
-			if err != nil {
-				return fmt.Errorf("spill: chunk %d: %w", c, err)
-			}
-			if err := fn(rec); err != nil {
-				return err
-			}
+		if err := fn(c, plain); err != nil {
+			return err
 		}
 	}
 	if _, err := s.f.Seek(0, io.SeekEnd); err != nil { // Add may follow

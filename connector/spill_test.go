@@ -123,3 +123,35 @@ func BenchmarkSpill(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(recs)), "ns/record")
 }
+
+func TestSpillRaw(t *testing.T) {
+	s, err := NewSpill(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var want [][]byte
+	for i := range 20_000 { // several chunks
+		b := []byte(fmt.Sprintf("record %d %s", i, bytes.Repeat([]byte{'x'}, i%50)))
+		if i%1000 == 0 {
+			b = nil // an empty record is one too
+		}
+		want = append(want, b)
+		if err := s.AddRaw(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for pass := range 2 {
+		i := 0
+		err := s.EachRaw(func(b []byte) error {
+			if !bytes.Equal(b, want[i]) {
+				return fmt.Errorf("record %d: %q, want %q", i, b, want[i])
+			}
+			i++
+			return nil
+		})
+		if err != nil || i != len(want) {
+			t.Fatalf("pass %d: %d records, %v", pass, i, err)
+		}
+	}
+}

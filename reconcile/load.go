@@ -4,6 +4,7 @@ package reconcile
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 
@@ -19,7 +20,7 @@ func (r *runner) load(ctx context.Context) error {
 	for i, n := range r.names {
 		idx[n] = i
 	}
-	err := r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
+	err := r.records(ctx, func(rs state.RecordState) error {
 		r.stateN++
 		if rs.LocalKey != rs.SFKey {
 			if lid := r.keyID(rs.LocalKey); lid != rs.Key {
@@ -84,6 +85,9 @@ func (r *runner) load(ctx context.Context) error {
 		loaded = append(loaded, e)
 		return nil
 	})
+	if r.pt.state != nil {
+		r.alias = maps.Clone(r.pt.alias) // every part's (parts.go, sortState)
+	}
 	if r.opts.Resync {
 		// A resync is a first sync over the state: what is stored is set
 		// aside (and overwritten record by record as the run commits).

@@ -66,6 +66,11 @@ type parts struct {
 	listed    string
 	listedEnd []int
 	listedOK  bool
+	// state holds the job's stored records sorted into one spill per
+	// part (sortState), alias the aliases of all of them: each part loads
+	// its own records, not all of them; nil: loaded from the store.
+	state []*connector.Spill
+	alias map[string]string
 	// gcRestore ends the lower GOGC of a split run (goOver).
 	gcRestore func()
 	// quiet: the pass that applies neither counts reads nor logs the
@@ -198,6 +203,10 @@ func (p *parts) release() {
 		p.spill = nil
 	}
 	p.sfRecs, p.listed, p.listedEnd = nil, "", nil
+	for _, s := range p.state {
+		s.Close()
+	}
+	p.state, p.alias = nil, nil
 }
 
 // splittable reports whether the job's records may be planned in parts:
@@ -211,10 +220,70 @@ func (r *runner) splittable() bool {
 // inPart reports whether the record with KeyID id belongs to the part
 // being run (always, when the run is not split).
 func (r *runner) inPart(id string) bool {
-	if r.pt.n <= 1 {
-		return true
+	return r.pt.n <= 1 || r.partOf(id) == r.pt.i
+}
+
+// partOf returns the part of the record with KeyID id.
+func (r *runner) partOf(id string) int {
+	return int(maphash.String(r.pt.seed, id) % uint64(r.pt.n))
+}
+
+// records passes the job's stored records: the part's, from its spill,
+// when the state was sorted into parts (sortState), else all of them from
+// the store.
+func (r *runner) records(ctx context.Context, fn func(state.RecordState) error) error {
+	if r.pt.n <= 1 || r.pt.state == nil {
+		return r.Store.Records(ctx, r.job.Name, fn)
 	}
-	return int(maphash.String(r.pt.seed, id)%uint64(r.pt.n)) == r.pt.i
+	var rr state.RecordReader
+	return r.pt.state[r.pt.i].EachRaw(func(b []byte) error {
+		rs, err := rr.Parse(b)
+		if err != nil {
+			return fmt.Errorf("state sorted into parts: %w", err)
+		}
+		return fn(rs)
+	})
+}
+
+// sortState reads the job's stored records once and sorts them into one
+// encrypted spill per part (connector.Spill), with the aliases of all of
+// them, so that each part then loads its own records rather than the
+// whole state. The records of a part change only when that part is
+// applied, after it was loaded. On failure the parts load from the store.
+func (r *runner) sortState(ctx context.Context) {
+	if r.opts.Resync || r.stateN == 0 {
+		return // nothing to load
+	}
+	spills := make([]*connector.Spill, r.pt.n)
+	alias := map[string]string{}
+	var buf []byte
+	err := func() error {
+		for i := range spills {
+			s, err := connector.NewSpill("")
+			if err != nil {
+				return err
+			}
+			spills[i] = s
+		}
+		return r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
+			if rs.LocalKey != rs.SFKey {
+				if lid := r.keyID(rs.LocalKey); lid != rs.Key {
+					alias[lid] = rs.Key
+				}
+			}
+			buf = state.AppendRecord(buf[:0], rs)
+			return spills[r.partOf(rs.Key)].AddRaw(buf)
+		})
+	}()
+	if err != nil {
+		for _, s := range spills {
+			if s != nil {
+				s.Close()
+			}
+		}
+		return
+	}
+	r.pt.state, r.pt.alias = spills, alias
 }
 
 // partFilter asks the local side's read of a part for the part's records
@@ -303,6 +372,8 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	busy := make([]bool, r.pt.n)
 	// The first read's view of the state holds for every part.
 	r.pt.first, r.pt.staleRules, r.pt.stateN = r.first, r.staleRules, r.stateN
+	r.resetPart() // the first read's records, let go before the state is sorted
+	r.sortState(ctx)
 	// The pass that plans counts the records read and logs the errors of
 	// those it could not use (the rows without a usable key from the first
 	// part's read); the pass that applies counts its writes only.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/casebridge/casebridge/connector"
 	"github.com/casebridge/casebridge/reconcile"
+	"github.com/casebridge/casebridge/state"
 )
 
 // countingSide counts the complete and incremental reads of a side.
@@ -21,6 +22,17 @@ type countingSide struct {
 func (c *countingSide) Read(ctx context.Context, object string, since connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
 	c.reads.Add(1)
 	return c.side.Read(ctx, object, since, fn)
+}
+
+// countingStore counts the complete reads of the job's records.
+type countingStore struct {
+	state.Store
+	n atomic.Int32
+}
+
+func (c *countingStore) Records(ctx context.Context, job string, fn func(state.RecordState) error) error {
+	c.n.Add(1)
+	return c.Store.Records(ctx, job, fn)
 }
 
 // partsWorld is a world of n cases: keys C001..Cn, the first sfN on
@@ -108,7 +120,10 @@ func testPartsPlanAsWhole(t *testing.T, n, sfN, partSize int) {
 	// Synced: the next split runs plan nothing. One with nothing to
 	// apply is not read a second time, and still moves its cursors (here
 	// the time of the last key listing: every run lists).
+	stateReads := &countingStore{Store: split.store}
+	split.eng.Store = stateReads
 	for run := range 2 {
+		stateReads.n.Store(0)
 		before, _ := split.store.Cursor(context.Background(), split.job.Name, "salesforce_keys")
 		localReads := &countingSide{side: split.local}
 		split.eng.Local = localReads
@@ -125,6 +140,9 @@ func testPartsPlanAsWhole(t *testing.T, n, sfN, partSize int) {
 		}
 		if got := int(localReads.reads.Load()); run == 1 && got != 1+res.Parts {
 			t.Errorf("re-run %d: the local side was read %d times, want %d: the first read and each part's plan, no apply", run, got, 1+res.Parts)
+		}
+		if got := stateReads.n.Load(); got != 2 {
+			t.Errorf("re-run %d: the state's records were read %d times, want twice: the first read, and once to sort them into parts", run, got)
 		}
 	}
 }

@@ -472,3 +472,55 @@ type Tx interface {
 	ForgetOtherLookupIDs(scope string, keep map[string][]string) error
 	LogError(e RecordErr) error
 }
+
+// AppendRecord appends rs to dst in a compact binary form that
+// RecordReader.Parse reads back: for a caller that keeps the records of a
+// job outside the store for a while (a run planned in parts sorts them
+// into one file per part). It holds what the store holds: keys, flags,
+// salt and fingerprints, no value.
+func AppendRecord(dst []byte, rs RecordState) []byte {
+	for _, s := range []string{rs.Key, rs.SFKey, rs.LocalKey} {
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	dst = append(dst, byte(rs.Flags))
+	return append(dst, encodeFields(rs.Salt, rs.Fields)...)
+}
+
+// RecordReader reads what AppendRecord wrote. Field names are shared
+// among the records it reads.
+type RecordReader struct {
+	names map[string]string
+}
+
+// Parse returns the record b holds.
+func (rr *RecordReader) Parse(b []byte) (RecordState, error) {
+	var rs RecordState
+	var keys [3]string
+	for i := range keys {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n {
+			return rs, ErrCorrupt
+		}
+		keys[i] = string(b[k : k+int(n)])
+		b = b[k+int(n):]
+	}
+	if len(b) == 0 {
+		return rs, ErrCorrupt
+	}
+	rs.Key, rs.SFKey, rs.LocalKey, rs.Flags = keys[0], keys[1], keys[2], Flags(b[0])
+	if rr.names == nil {
+		rr.names = map[string]string{}
+	}
+	intern := func(b []byte) string {
+		if n, ok := rr.names[string(b)]; ok {
+			return n
+		}
+		n := string(b)
+		rr.names[n] = n
+		return n
+	}
+	var err error
+	rs.Salt, rs.Fields, err = decodeFields(b[1:], intern, nil)
+	return rs, err
+}
