@@ -71,6 +71,11 @@ type parts struct {
 	// its own records, not all of them; nil: loaded from the store.
 	state []*connector.Spill
 	alias map[string]string
+	// local holds the local side's rows sorted into one spill per part
+	// (sortLocal), localNoKey those without a usable key (every part
+	// counts them); nil: each part reads the local side again.
+	local      []*connector.Spill
+	localNoKey []connector.Record
 	// gcRestore ends the lower GOGC of a split run (goOver).
 	gcRestore func()
 	// quiet: the pass that applies neither counts reads nor logs the
@@ -203,10 +208,10 @@ func (p *parts) release() {
 		p.spill = nil
 	}
 	p.sfRecs, p.listed, p.listedEnd = nil, "", nil
-	for _, s := range p.state {
+	for _, s := range append(p.state, p.local...) {
 		s.Close()
 	}
-	p.state, p.alias = nil, nil
+	p.state, p.alias, p.local, p.localNoKey = nil, nil, nil, nil
 }
 
 // splittable reports whether the job's records may be planned in parts:
@@ -221,6 +226,50 @@ func (r *runner) splittable() bool {
 // being run (always, when the run is not split).
 func (r *runner) inPart(id string) bool {
 	return r.pt.n <= 1 || r.partOf(id) == r.pt.i
+}
+
+// sortLocal reads the local side once and sorts its rows into one
+// encrypted spill per part (connector.Spill), which the parts read
+// instead of the local side: a file is parsed, and its rows mapped, twice
+// per run rather than once per part per pass. It needs every alias (the
+// state sorted, or none stored); otherwise, or when a spill cannot be
+// made, each part reads the local side again.
+func (r *runner) sortLocal(ctx context.Context) error {
+	if r.pt.state == nil && r.stateN > 0 && !r.opts.Resync {
+		return nil
+	}
+	spills := make([]*connector.Spill, r.pt.n)
+	for i := range spills {
+		s, err := connector.NewSpill("")
+		if err != nil {
+			for _, s := range spills[:i] {
+				s.Close()
+			}
+			return nil
+		}
+		spills[i] = s
+	}
+	r.pt.local = spills
+	r.calls++
+	_, err := r.Local.Read(r.sfFields(ctx), r.job.Object, "", func(rec connector.Record) error {
+		if rec.Key == "" || !r.keyOK(rec.Key) {
+			r.pt.localNoKey = append(r.pt.localNoKey, rec)
+			return nil
+		}
+		id := r.keyID(rec.Key)
+		if a, ok := r.pt.alias[id]; ok {
+			id = a
+		}
+		return spills[r.partOf(id)].Add(rec)
+	})
+	if err != nil {
+		for _, s := range spills {
+			s.Close()
+		}
+		r.pt.local, r.pt.localNoKey = nil, nil
+		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
+	}
+	return nil
 }
 
 // partOf returns the part of the record with KeyID id.
@@ -374,6 +423,9 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	r.pt.first, r.pt.staleRules, r.pt.stateN = r.first, r.staleRules, r.stateN
 	r.resetPart() // the first read's records, let go before the state is sorted
 	r.sortState(ctx)
+	if err := r.sortLocal(ctx); err != nil {
+		return nil, err
+	}
 	// The pass that plans counts the records read and logs the errors of
 	// those it could not use (the rows without a usable key from the first
 	// part's read); the pass that applies counts its writes only.

@@ -44,12 +44,8 @@ func (r *runner) read(ctx context.Context) error {
 		r.listDone = true
 	}
 	// Local: always a complete read.
-	r.calls++
-	if _, err := r.Local.Read(r.partFilter(ctx), r.job.Object, "", func(rec connector.Record) error {
-		r.take(Local, rec)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
+	if err := r.readLocal(ctx); err != nil {
+		return err
 	}
 	if err := r.readKeylessWhole(ctx); err != nil {
 		return err
@@ -106,6 +102,29 @@ func (r *runner) read(ctx context.Context) error {
 				e.pres[SF] = pPresent // unchanged since last seen
 			}
 		}
+	}
+	return nil
+}
+
+// readLocal reads the local side completely: a part of a split run the
+// rows sorted into its spill (sortLocal), else the local connector.
+func (r *runner) readLocal(ctx context.Context) error {
+	take := func(rec connector.Record) error {
+		r.take(Local, rec)
+		return nil
+	}
+	if r.pt.n > 1 && r.pt.local != nil {
+		for _, rec := range r.pt.localNoKey {
+			r.take(Local, rec)
+		}
+		if err := r.pt.local[r.pt.i].Each(take); err != nil {
+			return fmt.Errorf("job %s: local rows read: %w", r.job.Name, err)
+		}
+		return nil
+	}
+	r.calls++
+	if _, err := r.Local.Read(r.partFilter(ctx), r.job.Object, "", take); err != nil {
+		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
 	}
 	return nil
 }
@@ -260,12 +279,8 @@ const maxDrain = 2000
 // writes on, run after run.
 func (r *runner) readPending(ctx context.Context) error {
 	r.incr, r.deferred = true, true
-	r.calls++
-	if _, err := r.Local.Read(r.partFilter(ctx), r.job.Object, "", func(rec connector.Record) error {
-		r.take(Local, rec)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
+	if err := r.readLocal(ctx); err != nil {
+		return err
 	}
 	// At most maxDrain of them, in key order.
 	var ids []string
