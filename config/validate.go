@@ -78,6 +78,12 @@ func observesDST(loc *time.Location) bool {
 	return jan != jul
 }
 
+// minPartSize is the smallest part_size: each part reads the state and the
+// local side, and a part's writes below bulk_threshold go as Collections
+// requests rather than one Bulk job, so smaller parts cost more than they
+// save.
+const minPartSize = 10000
+
 var apiVersionRE = regexp.MustCompile(`^([1-9][0-9]{1,2})(\.0)?$`)
 
 // authKeys lists, per flow, the keys it needs and the keys it may take.
@@ -311,6 +317,9 @@ func (d *decoder) validateJob(c *Config, j *Job) {
 	}
 	d.adopt(j)
 	d.keyColumn(j)
+	if j.PartSize > 0 && j.PartSize < minPartSize {
+		d.errAt(&j.Meta, "part_size", "at least 10000 (0 or -1: never split): each part reads the state and the local side again, and a part's writes below bulk_threshold go as Collections requests rather than one Bulk job")
+	}
 	if j.KeyList.Duration > 15*24*time.Hour {
 		d.errAt(&j.Meta, "key_list_every", "at most 15d: Salesforce keeps deleted records in its Recycle Bin (where the change feed sees them) 15 days")
 	}

@@ -92,6 +92,21 @@ func WithKeyFilter(ctx context.Context, keep func(key string) bool) context.Cont
 	return context.WithValue(ctx, keyFilterKey{}, keep)
 }
 
+type rereadKey struct{}
+
+// WithReread marks a Read as reading again what an earlier read of the
+// same run passed (a run planned in parts sorts the local side's rows):
+// progress counters leave it out.
+func WithReread(ctx context.Context) context.Context {
+	return context.WithValue(ctx, rereadKey{}, true)
+}
+
+// Reread reports whether WithReread marked ctx.
+func Reread(ctx context.Context) bool {
+	b, _ := ctx.Value(rereadKey{}).(bool)
+	return b
+}
+
 // KeyFilterOf returns the filter WithKeyFilter set, or nil.
 func KeyFilterOf(ctx context.Context) func(key string) bool {
 	f, _ := ctx.Value(keyFilterKey{}).(func(string) bool)

@@ -814,7 +814,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if r.pt.over {
 		// Salesforce records without a key are paired across keys: the
 		// run is read again whole.
-		r.pt.limit, r.pt.over = 0, false
+		r.pt.limit, r.pt.over, r.pt.reread = 0, false, true
 		r.resetPart()
 		r.counts, r.unreadErrs = state.Counts{}, nil
 		if err := r.load(ctx); err != nil {

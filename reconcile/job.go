@@ -206,7 +206,7 @@ type Job struct {
 	// Recycle Bin's life.
 	KeyListEvery time.Duration
 	// PartSize splits a run that meets more records than this into parts
-	// of about this many, by a hash of the key, each planned and applied
+	// of about half as many, by a hash of the key, each planned and applied
 	// holding only its records (parts.go). 0 means 100,000; a negative
 	// value never splits. A job that pairs records across keys (match_on,
 	// adopt, a local side that links rows to Salesforce Ids, children)

@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,11 +26,10 @@ import (
 )
 
 // defaultPartSize is how many records a run holds at most before it is
-// split into parts (Job.PartSize): a 1,000,000-row CSV of seven fields
-// plans in 10 parts within about 165 MB resident (22 s; parts of 50,000:
-// 150 MB, 30 s), and a job of 100,000 records is not split (a 1% change
-// of it takes 1.3 s whole, 5.7 s in parts: each part reads the state and
-// the local side again).
+// split into parts (Job.PartSize), the parts then of half as many: a job
+// of 100,000 records is not split (its 1% change takes 1.3 s whole), and a
+// 1,000,000-row CSV of seven fields plans in 21 parts of about 50,000
+// within 160 MB resident, 11 s (parts of 100,000: 175 to 230 MB).
 const defaultPartSize = 100_000
 
 // maxReplay is how many Salesforce records a run that may be split keeps
@@ -76,7 +76,12 @@ type parts struct {
 	// counts them); nil: each part reads the local side again.
 	local      []*connector.Spill
 	localNoKey []connector.Record
-	// gcRestore ends the lower GOGC of a split run (goOver).
+	// sfParts holds the Salesforce records kept sorted into one spill per
+	// part (sortSF); sfRecs then holds those without a usable key.
+	sfParts []*connector.Spill
+	// reread: the run reads its sides again whole (the keyless fallback).
+	reread bool
+	// gcRestore ends the tighter collector of a split run (goOver).
 	gcRestore func()
 	// quiet: the pass that applies neither counts reads nor logs the
 	// errors of records read (the pass that plans did).
@@ -126,25 +131,19 @@ func (p *parts) goOver() {
 	p.over = true
 }
 
-// While a split run goes, the collector runs at GOGC splitGC (the heap
-// grows by half its live size between collections, not by all of it) and
-// under a soft memory limit of splitMemLimit, raised to a third above the
-// heap live once the first part is planned if that is more (fitLimit):
-// the garbage of reading every part (a CSV's rows are parsed by each) is
-// collected before the heap grows past it. A 1,000,000-row CSV dry run in
-// parts of 100,000: 206 to 240 MB resident as Go defaults, 163 MB so (22 s
-// both). GOGC or GOMEMLIMIT set by the operator stand.
-const (
-	splitGC       = 50
-	splitMemLimit = 150 << 20
-)
+// While a split run goes, the collector runs under a soft memory limit
+// of splitMemLimit or half again the heap live when the run split,
+// whichever is more, raised to a third above the heap live once the first
+// part is planned if that is more (fitLimit): the garbage of a part's
+// reads is collected before the heap grows past it, where Go's default
+// lets the heap double. GOMEMLIMIT set by the operator stands.
+const splitMemLimit = 150 << 20
 
 var gcState struct {
 	sync.Mutex
-	users           int
-	savedGC         int
-	savedLimit      int64
-	setGC, setLimit bool
+	users      int
+	savedLimit int64
+	setLimit   bool
 }
 
 // fitLimit raises the soft memory limit of split runs to a third above
@@ -171,13 +170,14 @@ func tightenGC() (restore func()) {
 	gcState.Lock()
 	defer gcState.Unlock()
 	if gcState.users == 0 {
-		gcState.setGC = os.Getenv("GOGC") == ""
-		if gcState.setGC {
-			gcState.savedGC = debug.SetGCPercent(splitGC)
-		}
 		gcState.setLimit = os.Getenv("GOMEMLIMIT") == ""
 		if gcState.setLimit {
-			gcState.savedLimit = debug.SetMemoryLimit(splitMemLimit)
+			// Above what the process holds already (a daemon's other
+			// jobs, a fake org in the same process): a limit below
+			// it would keep the collector running.
+			sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+			metrics.Read(sample)
+			gcState.savedLimit = debug.SetMemoryLimit(max(splitMemLimit, int64(sample[0].Value.Uint64())*3/2))
 		}
 	}
 	gcState.users++
@@ -186,9 +186,6 @@ func tightenGC() (restore func()) {
 		defer gcState.Unlock()
 		if gcState.users--; gcState.users > 0 {
 			return
-		}
-		if gcState.setGC {
-			debug.SetGCPercent(gcState.savedGC)
 		}
 		if gcState.setLimit {
 			debug.SetMemoryLimit(gcState.savedLimit)
@@ -208,10 +205,10 @@ func (p *parts) release() {
 		p.spill = nil
 	}
 	p.sfRecs, p.listed, p.listedEnd = nil, "", nil
-	for _, s := range append(p.state, p.local...) {
+	for _, s := range slices.Concat(p.state, p.local, p.sfParts) {
 		s.Close()
 	}
-	p.state, p.alias, p.local, p.localNoKey = nil, nil, nil, nil
+	p.state, p.alias, p.local, p.localNoKey, p.sfParts = nil, nil, nil, nil, nil
 }
 
 // splittable reports whether the job's records may be planned in parts:
@@ -251,7 +248,7 @@ func (r *runner) sortLocal(ctx context.Context) error {
 	}
 	r.pt.local = spills
 	r.calls++
-	_, err := r.Local.Read(r.sfFields(ctx), r.job.Object, "", func(rec connector.Record) error {
+	_, err := r.Local.Read(connector.WithReread(r.sfFields(ctx)), r.job.Object, "", func(rec connector.Record) error {
 		if rec.Key == "" || !r.keyOK(rec.Key) {
 			r.pt.localNoKey = append(r.pt.localNoKey, rec)
 			return nil
@@ -272,9 +269,65 @@ func (r *runner) sortLocal(ctx context.Context) error {
 	return nil
 }
 
-// partOf returns the part of the record with KeyID id.
+// sortSF sorts the Salesforce records the first read kept (sfRecs and
+// spill) into one spill per part, as sortLocal does the local rows: each
+// part replays its own records, not all of them. Records without a usable
+// key go to every part (each counts them). On failure the parts replay all
+// the records kept.
+func (r *runner) sortSF() {
+	if !r.pt.sfRead || r.pt.sfAgain || len(r.pt.sfRecs) == 0 && r.pt.spill == nil {
+		return
+	}
+	spills := make([]*connector.Spill, r.pt.n)
+	var noKey []connector.Record
+	err := func() error {
+		for i := range spills {
+			s, err := connector.NewSpill("")
+			if err != nil {
+				return err
+			}
+			spills[i] = s
+		}
+		add := func(rec connector.Record) error {
+			if rec.Key == "" || !r.keyOK(rec.Key) {
+				noKey = append(noKey, rec)
+				return nil
+			}
+			return spills[r.partOf(r.keyID(rec.Key))].Add(rec)
+		}
+		for _, rec := range r.pt.sfRecs {
+			if err := add(rec); err != nil {
+				return err
+			}
+		}
+		if r.pt.spill != nil {
+			return r.pt.spill.Each(add)
+		}
+		return nil
+	}()
+	if err != nil {
+		for _, s := range spills {
+			if s != nil {
+				s.Close()
+			}
+		}
+		return
+	}
+	if r.pt.spill != nil {
+		r.pt.spill.Close()
+	}
+	r.pt.sfParts, r.pt.sfRecs, r.pt.spill = spills, noKey, nil
+}
+
+// partOf returns the part of the record with KeyID id: by a hash of
+// the key alone (FNV-1a), so that a record is in the same part run after
+// run and plans print in the same order.
 func (r *runner) partOf(id string) int {
-	return int(maphash.String(r.pt.seed, id) % uint64(r.pt.n))
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint64(id[i])) * 1099511628211
+	}
+	return int(h % uint64(r.pt.n))
 }
 
 // records passes the job's stored records: the part's, from its spill,
@@ -412,7 +465,10 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 		r.pt.seen.add(r.pt.seed, id)
 	}
 	held := r.pt.seen.count()
-	r.pt.n = max(2, (held+r.pt.limit-1)/r.pt.limit)
+	// Parts of half the part size: a part holds well below what a run
+	// not split may hold.
+	half := max(1, r.pt.limit/2)
+	r.pt.n = max(2, (held+half-1)/half)
 	r.pt.over, r.pt.seen = false, keySketch{}
 	var tm Timing
 	whole := &Plan{Job: r.job.Name}
@@ -426,6 +482,7 @@ func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	if err := r.sortLocal(ctx); err != nil {
 		return nil, err
 	}
+	r.sortSF()
 	// The pass that plans counts the records read and logs the errors of
 	// those it could not use (the rows without a usable key from the first
 	// part's read); the pass that applies counts its writes only.

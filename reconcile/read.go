@@ -123,6 +123,9 @@ func (r *runner) readLocal(ctx context.Context) error {
 		return nil
 	}
 	r.calls++
+	if r.pt.n > 1 || r.pt.reread {
+		ctx = connector.WithReread(ctx) // read by the first read already
+	}
 	if _, err := r.Local.Read(r.partFilter(ctx), r.job.Object, "", take); err != nil {
 		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
 	}
@@ -139,10 +142,14 @@ func (r *runner) readSF(ctx context.Context, since connector.Cursor) error {
 		for _, rec := range r.pt.sfRecs {
 			r.take(SF, rec)
 		}
-		if r.pt.spill == nil {
+		kept := r.pt.spill
+		if r.pt.n > 1 && r.pt.sfParts != nil {
+			kept = r.pt.sfParts[r.pt.i] // sorted into parts (sortSF)
+		}
+		if kept == nil {
 			return nil
 		}
-		err := r.pt.spill.Each(func(rec connector.Record) error {
+		err := kept.Each(func(rec connector.Record) error {
 			r.take(SF, rec)
 			return nil
 		})
@@ -152,6 +159,9 @@ func (r *runner) readSF(ctx context.Context, since connector.Cursor) error {
 		return nil
 	}
 	keep := r.pt.limit > 0 && !r.pt.sfRead
+	if r.pt.sfRead {
+		ctx = connector.WithReread(ctx) // read by the first read already
+	}
 	r.calls++
 	cur, err := r.SF.Read(ctx, r.job.Object, since, func(rec connector.Record) error {
 		if keep && !r.pt.sfAgain {

@@ -33,7 +33,6 @@ jobs:
     initial: salesforce_wins
     deletes: propagate
     max_delete: 50%
-    part_size: ` + fmt.Sprint(partSize) + `
     salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c, where: "vcms__External_Key__c LIKE 'parts:%'" }
     local: { source: export, key: Case ID, key_prefix: "parts:" }
     fields:
@@ -44,6 +43,7 @@ jobs:
         values: { active: Active, follow up: Follow_Up, closed: Closed }
 `
 		r, org, dir := newTestRunner(t, cfg)
+		r.Config.Jobs["export"].PartSize = partSize // below what a configuration may set (part_size: at least 10000)
 		for i := range 60 {
 			if _, err := org.Insert("vcms__Survivor_Case__c", map[string]any{"vcms__External_Key__c": fmt.Sprintf("parts:P-%03d", i),
 				"vcms__Source_System__c": "ngo-gt-db", "vcms__Last_Name__c": fmt.Sprintf("ทดสอบ %d", i), "vcms__Stage__c": "Active"}, false); err != nil {

@@ -24,7 +24,6 @@ sources:
 jobs:
   kh_cases:
     conflict: salesforce_wins
-    part_size: ` + fmt.Sprint(ps) + `
     salesforce: { object: vcms__Survivor_Case__c, key: vcms__External_Key__c, where: "vcms__Source_System__c = 'ngo-kh-bb'" }
     local: { source: kh_tracker, key: Case ID, key_prefix: "ngo-kh-bb:" }
     fields:
@@ -35,6 +34,7 @@ jobs:
         values: { a: Active, f: Follow_Up }
 `
 		r, _, dir := newTestRunner(t, cfg)
+		r.Config.Jobs["kh_cases"].PartSize = ps // below what a configuration may set (part_size: at least 10000)
 		var b strings.Builder
 		b.WriteString("Case ID,Name,Stage\r\n")
 		for i := 1; i <= 12; i++ {

@@ -112,6 +112,21 @@ func (r *routed) Read(ctx context.Context, object string, since connector.Cursor
 	if err != nil {
 		return "", err
 	}
+	// A run planned in parts reads again what it read (not counted twice),
+	// and its first read leaves out, unmapped, rows it only counts (counted
+	// all the same: each row once).
+	count := r.count
+	if connector.Reread(ctx) {
+		count = func(string, int) {}
+	} else if keep := connector.KeyFilterOf(ctx); keep != nil && r.progress != nil {
+		ctx = connector.WithKeyFilter(ctx, func(k string) bool {
+			if !keep(k) {
+				r.count("read", 1)
+				return false
+			}
+			return true
+		})
+	}
 	return rt.conn.Read(ctx, rt.object, since, func(rec connector.Record) error {
 		if rec.Key != "" && !rt.accept(rec.Key) {
 			return nil
@@ -120,13 +135,13 @@ func (r *routed) Read(ctx context.Context, object string, since connector.Cursor
 			if !rt.keyless {
 				return nil
 			}
-			r.count("read", 1)
+			count("read", 1)
 			return fn(rec)
 		}
 		if rec.Key == "" && rec.Err != nil && r.unreadable != nil {
 			r.unreadable(rec.Err)
 		}
-		r.count("read", 1)
+		count("read", 1)
 		return fn(rec)
 	})
 }
