@@ -205,9 +205,7 @@ func (p *parts) release() {
 		p.spill = nil
 	}
 	p.sfRecs, p.listed, p.listedEnd = nil, "", nil
-	for _, s := range slices.Concat(p.state, p.local, p.sfParts) {
-		s.Close()
-	}
+	closeSpills(slices.Concat(p.state, p.local, p.sfParts))
 	p.state, p.alias, p.local, p.localNoKey, p.sfParts = nil, nil, nil, nil, nil
 }
 
@@ -225,6 +223,29 @@ func (r *runner) inPart(id string) bool {
 	return r.pt.n <= 1 || r.partOf(id) == r.pt.i
 }
 
+// newSpills makes one spill per part (none, on failure).
+func newSpills(n int) ([]*connector.Spill, error) {
+	spills := make([]*connector.Spill, n)
+	for i := range spills {
+		s, err := connector.NewSpill("")
+		if err != nil {
+			closeSpills(spills)
+			return nil, err
+		}
+		spills[i] = s
+	}
+	return spills, nil
+}
+
+// closeSpills closes (and so removes) the spills made.
+func closeSpills(spills []*connector.Spill) {
+	for _, s := range spills {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
 // sortLocal reads the local side once and sorts its rows into one
 // encrypted spill per part (connector.Spill), which the parts read
 // instead of the local side: a file is parsed, and its rows mapped, twice
@@ -235,20 +256,13 @@ func (r *runner) sortLocal(ctx context.Context) error {
 	if r.pt.state == nil && r.stateN > 0 && !r.opts.Resync {
 		return nil
 	}
-	spills := make([]*connector.Spill, r.pt.n)
-	for i := range spills {
-		s, err := connector.NewSpill("")
-		if err != nil {
-			for _, s := range spills[:i] {
-				s.Close()
-			}
-			return nil
-		}
-		spills[i] = s
+	spills, err := newSpills(r.pt.n)
+	if err != nil {
+		return nil
 	}
 	r.pt.local = spills
 	r.calls++
-	_, err := r.Local.Read(connector.WithReread(r.sfFields(ctx)), r.job.Object, "", func(rec connector.Record) error {
+	_, err = r.Local.Read(connector.WithReread(r.sfFields(ctx)), r.job.Object, "", func(rec connector.Record) error {
 		if rec.Key == "" || !r.keyOK(rec.Key) {
 			r.pt.localNoKey = append(r.pt.localNoKey, rec)
 			return nil
@@ -260,9 +274,7 @@ func (r *runner) sortLocal(ctx context.Context) error {
 		return spills[r.partOf(id)].Add(rec)
 	})
 	if err != nil {
-		for _, s := range spills {
-			s.Close()
-		}
+		closeSpills(spills)
 		r.pt.local, r.pt.localNoKey = nil, nil
 		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
 	}
@@ -278,16 +290,12 @@ func (r *runner) sortSF() {
 	if !r.pt.sfRead || r.pt.sfAgain || len(r.pt.sfRecs) == 0 && r.pt.spill == nil {
 		return
 	}
-	spills := make([]*connector.Spill, r.pt.n)
 	var noKey []connector.Record
-	err := func() error {
-		for i := range spills {
-			s, err := connector.NewSpill("")
-			if err != nil {
-				return err
-			}
-			spills[i] = s
-		}
+	spills, err := newSpills(r.pt.n)
+	if err != nil {
+		return
+	}
+	err = func() error {
 		add := func(rec connector.Record) error {
 			if rec.Key == "" || !r.keyOK(rec.Key) {
 				noKey = append(noKey, rec)
@@ -306,11 +314,7 @@ func (r *runner) sortSF() {
 		return nil
 	}()
 	if err != nil {
-		for _, s := range spills {
-			if s != nil {
-				s.Close()
-			}
-		}
+		closeSpills(spills)
 		return
 	}
 	if r.pt.spill != nil {
@@ -356,17 +360,13 @@ func (r *runner) sortState(ctx context.Context) {
 	if r.opts.Resync || r.stateN == 0 {
 		return // nothing to load
 	}
-	spills := make([]*connector.Spill, r.pt.n)
 	alias := map[string]string{}
 	var buf []byte
-	err := func() error {
-		for i := range spills {
-			s, err := connector.NewSpill("")
-			if err != nil {
-				return err
-			}
-			spills[i] = s
-		}
+	spills, err := newSpills(r.pt.n)
+	if err != nil {
+		return
+	}
+	err = func() error {
 		return r.Store.Records(ctx, r.job.Name, func(rs state.RecordState) error {
 			if rs.LocalKey != rs.SFKey {
 				if lid := r.keyID(rs.LocalKey); lid != rs.Key {
@@ -378,11 +378,7 @@ func (r *runner) sortState(ctx context.Context) {
 		})
 	}()
 	if err != nil {
-		for _, s := range spills {
-			if s != nil {
-				s.Close()
-			}
-		}
+		closeSpills(spills)
 		return
 	}
 	r.pt.state, r.pt.alias = spills, alias
