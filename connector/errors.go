@@ -118,13 +118,18 @@ func (e *RecordError) Error() string {
 			b.WriteString(s)
 		}
 	}
-	if e.Key != "" || e.Field != "" {
+	switch {
+	case e.Key != "":
 		b.WriteByte(' ')
 		b.WriteString(e.Key)
 		if e.Field != "" {
 			b.WriteByte('.')
 			b.WriteString(e.Field)
 		}
+	case e.Field != "":
+		// No key (an empty key cell): "field X", not " .X".
+		b.WriteString(" field ")
+		b.WriteString(e.Field)
 	}
 	b.WriteString(": ")
 	msg := ""

@@ -42,7 +42,7 @@ func TestRecordErrorString(t *testing.T) {
 			"upsert memory Obj K.F: REQUIRED_FIELD_MISSING"},
 		{"no key, a field",
 			connector.NewRecordError("upsert", "memory", "Obj", "", "Key__c", "", connector.Permanent, &connector.ValueError{Code: connector.CodeInvalidKey, Detail: "empty key"}),
-			"upsert memory Obj .Key__c: INVALID_KEY: empty key"},
+			"upsert memory Obj field Key__c: INVALID_KEY: empty key"},
 		{"no connector",
 			&connector.RecordError{Op: "map", Object: "Obj", Key: "K", Field: "F", Err: errors.New("no rule")},
 			"map Obj K.F: no rule"},

@@ -76,14 +76,19 @@ case); --force overrides them after you have checked the plan.
 A run whose state store fails after a write locks the job out (when the
 store cannot even record that, the lockout is kept beside it and recorded
 by the next run before anything else): later runs refuse to start (exit
-code 8) until you have checked both sides
-and run it with --resync, which re-initialises its baselines from both sides
-under the job's initial policy, as a first sync does: records on one side
-only are created on the other, differing fields are settled by the initial
-policy, and nothing is written that a first sync would not write. --resync
---dry-run shows that plan first. A replica that loses the job's lease while
-writing (paused past it) stops and hands the job over without a lockout:
-the next run reads both sides and finds what it wrote.
+code 8) until you have checked both sides and run it with --resync, which
+re-initialises its baselines from both sides under the job's initial
+policy, as a first sync does: records on one side only are created on the
+other, differing fields are settled by the initial policy, and nothing is
+written that a first sync would not write. --resync --dry-run shows that
+plan first. A replica that loses the job's lease while writing (paused
+past it) stops and hands the job over without a lockout: the next run
+reads both sides and finds what it wrote.
+
+A job larger than its part_size (100,000 records by default) is planned and
+applied in parts of about half as many, one held in memory at a time; the
+summary then ends "in N parts". Plans, results and counts are those of a
+run held whole; the plan's lines come part by part.
 
 Logs and this command's output name jobs, objects, record keys and field
 names, never the values in the records.`,
