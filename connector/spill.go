@@ -23,7 +23,7 @@ import (
 // only in memory: the file holds personal data no one can read, and is
 // removed by Close (on systems that allow it, as soon as it is made, so
 // that a crash leaves nothing behind). Records read with an error are
-// kept in memory as they are (they hold no values).
+// kept in memory, without their fields.
 //
 // A Spill is not safe for concurrent use.
 type Spill struct {
@@ -78,6 +78,9 @@ func (s *Spill) Add(rec Record) error {
 	}
 	s.n++
 	if rec.Err != nil {
+		// Kept in memory, without its values: a record read with an
+		// error is used for its key and error alone.
+		rec.Fields = nil
 		s.errs = append(s.errs, rec)
 		return nil
 	}
@@ -227,11 +230,25 @@ func (s *Spill) EachRaw(fn func([]byte) error) error {
 	})
 }
 
+// Seal writes what is buffered and lets go of the buffers: a caller that
+// has added all it will for a while (many spills filled, then read one at
+// a time) holds no 256 KiB per spill meanwhile. Add may still follow.
+func (s *Spill) Seal() error {
+	if s.err != nil {
+		return s.err
+	}
+	if err := s.flush(); err != nil {
+		s.err = err
+		return err
+	}
+	s.buf, s.sealed = nil, nil
+	return nil
+}
+
 // chunks writes the chunk being filled, then passes every chunk, opened,
 // from the start of the file.
 func (s *Spill) chunks(fn func(c uint64, plain []byte) error) error {
-	if err := s.flush(); err != nil {
-		s.err = err
+	if err := s.Seal(); err != nil {
 		return err
 	}
 	if _, err := s.f.Seek(0, io.SeekStart); err != nil {

@@ -155,3 +155,31 @@ func TestSpillRaw(t *testing.T) {
 		}
 	}
 }
+
+// A sealed spill holds no buffer: many filled, then read one at a time,
+// hold one chunk's memory, not one per spill.
+func TestSpillSealLetsGo(t *testing.T) {
+	s, err := NewSpill(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, r := range spillRecords(300) {
+		if err := s.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cap(s.buf) == 0 {
+		t.Fatal("nothing buffered before Seal: the test cannot fail")
+	}
+	if err := s.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	if s.buf != nil || s.sealed != nil {
+		t.Fatalf("sealed spill holds %d + %d bytes of buffers", cap(s.buf), cap(s.sealed))
+	}
+	n := 0
+	if err := s.Each(func(Record) error { n++; return nil }); err != nil || n != 300 {
+		t.Fatalf("%d records after Seal, %v", n, err)
+	}
+}

@@ -815,6 +815,10 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		// Salesforce records without a key are paired across keys: the
 		// run is read again whole.
 		r.pt.limit, r.pt.over, r.pt.reread = 0, false, true
+		if r.pt.gcRestore != nil {
+			r.pt.gcRestore() // not split: no tighter collector for the whole run
+			r.pt.gcRestore = nil
+		}
 		r.resetPart()
 		r.counts, r.unreadErrs = state.Counts{}, nil
 		if err := r.load(ctx); err != nil {

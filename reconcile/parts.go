@@ -6,6 +6,7 @@ package reconcile
 // judged the whole plan, applied) on its own, holding only its records.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -237,6 +238,17 @@ func newSpills(n int) ([]*connector.Spill, error) {
 	return spills, nil
 }
 
+// sealSpills seals the spills (Spill.Seal): filled, they wait to be read
+// one at a time.
+func sealSpills(spills []*connector.Spill) error {
+	for _, s := range spills {
+		if err := s.Seal(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // closeSpills closes (and so removes) the spills made.
 func closeSpills(spills []*connector.Spill) {
 	for _, s := range spills {
@@ -262,8 +274,10 @@ func (r *runner) sortLocal(ctx context.Context) error {
 	}
 	r.pt.local = spills
 	r.calls++
+	var spillErr error
 	_, err = r.Local.Read(connector.WithReread(r.sfFields(ctx)), r.job.Object, "", func(rec connector.Record) error {
 		if rec.Key == "" || !r.keyOK(rec.Key) {
+			rec.Fields = nil // counted, never used: no values kept
 			r.pt.localNoKey = append(r.pt.localNoKey, rec)
 			return nil
 		}
@@ -271,14 +285,18 @@ func (r *runner) sortLocal(ctx context.Context) error {
 		if a, ok := r.pt.alias[id]; ok {
 			id = a
 		}
-		return spills[r.partOf(id)].Add(rec)
+		spillErr = spills[r.partOf(id)].Add(rec)
+		return spillErr
 	})
-	if err != nil {
+	spillErr = cmp.Or(spillErr, sealSpills(spills))
+	if err != nil || spillErr != nil {
 		closeSpills(spills)
 		r.pt.local, r.pt.localNoKey = nil, nil
+	}
+	if err != nil && spillErr == nil {
 		return fmt.Errorf("job %s: read local: %w", r.job.Name, err)
 	}
-	return nil
+	return nil // (a spill that failed: each part reads the local side)
 }
 
 // sortSF sorts the Salesforce records the first read kept (sfRecs and
@@ -309,9 +327,11 @@ func (r *runner) sortSF() {
 			}
 		}
 		if r.pt.spill != nil {
-			return r.pt.spill.Each(add)
+			if err := r.pt.spill.Each(add); err != nil {
+				return err
+			}
 		}
-		return nil
+		return sealSpills(spills)
 	}()
 	if err != nil {
 		closeSpills(spills)
@@ -338,6 +358,9 @@ func (r *runner) partOf(id string) int {
 // when the state was sorted into parts (sortState), else all of them from
 // the store.
 func (r *runner) records(ctx context.Context, fn func(state.RecordState) error) error {
+	if r.pt.n > 1 && r.opts.Resync {
+		return nil // set aside by a resync: no part loads them (load)
+	}
 	if r.pt.n <= 1 || r.pt.state == nil {
 		return r.Store.Records(ctx, r.job.Name, fn)
 	}
@@ -377,6 +400,7 @@ func (r *runner) sortState(ctx context.Context) {
 			return spills[r.partOf(rs.Key)].AddRaw(buf)
 		})
 	}()
+	err = cmp.Or(err, sealSpills(spills))
 	if err != nil {
 		closeSpills(spills)
 		return
@@ -453,9 +477,8 @@ func (t *writeTally) add(ws []Write) {
 
 // runParts runs a job whose first read passed its part size: every part
 // is planned, the safety brakes judge the plan of all of them, and (not a
-// dry run) every part is read and planned again and applied. A Salesforce
-// record or local row changed between the two passes is decided as read
-// by the second.
+// dry run) every part with something to write is planned again from the
+// same sorted reads and applied.
 func (r *runner) runParts(ctx context.Context, t0 time.Time) (*Result, error) {
 	for id := range r.entries {
 		r.pt.seen.add(r.pt.seed, id)

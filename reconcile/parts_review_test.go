@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"testing"
 
 	"github.com/casebridge/casebridge/connector"
@@ -118,4 +119,37 @@ func TestPartsReviewSfAgainEmptiedKey(t *testing.T) {
 		}
 	}
 	t.Errorf("local row C0005 deleted while its salesforce record lost only its key")
+}
+
+// limitSide records the soft memory limit under which the local side is
+// read again.
+type limitSide struct {
+	*side
+	limits []int64
+}
+
+func (l *limitSide) Read(ctx context.Context, o string, c connector.Cursor, fn func(connector.Record) error) (connector.Cursor, error) {
+	if connector.Reread(ctx) {
+		l.limits = append(l.limits, debug.SetMemoryLimit(-1))
+	}
+	return l.side.Read(ctx, o, c, fn)
+}
+
+// A run read again whole (it met a Salesforce record without a key) is
+// not held to the tighter collector of a split run.
+func TestPartsKeylessFallbackLimit(t *testing.T) {
+	w, _ := partsWorld(t, 20, 10, 4)
+	w.sf.nokey["a01000000000001AAA"] = connector.Record{ID: "a01000000000001AAA", Fields: map[string]connector.Value{"Name__c": connector.Text("x"), "Stage__c": connector.Null(), "Amount__c": connector.Null()}}
+	ls := &limitSide{side: w.local}
+	w.eng.Local = ls
+	before := debug.SetMemoryLimit(-1)
+	if res, err := w.sync(reconcile.RunOptions{DryRun: true}); err != nil || res.Parts != 0 {
+		t.Fatalf("err %v, parts %d", err, res.Parts)
+	}
+	if len(ls.limits) != 1 || ls.limits[0] != before {
+		t.Fatalf("the whole re-read ran under memory limit %v, want %d", ls.limits, before)
+	}
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Fatalf("memory limit left at %d, was %d", after, before)
+	}
 }
