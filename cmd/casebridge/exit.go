@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/casebridge/casebridge/config"
 	"github.com/casebridge/casebridge/connector/salesforce"
 	"github.com/casebridge/casebridge/reconcile"
 	"github.com/casebridge/casebridge/state"
@@ -20,7 +21,7 @@ const (
 	exitOK        = 0   // everything done
 	exitFindings  = 1   // validate found problems; a run finished with per-record failures
 	exitUsage     = 2   // bad command line: unknown command or flag, wrong arguments
-	exitConfig    = 3   // the configuration could not be loaded (a command other than validate)
+	exitConfig    = 3   // the configuration could not be loaded, or does not fit the org (a command other than validate)
 	exitAbort     = 4   // a safety brake stopped the run before any write (max_delete, match rate)
 	exitBudget    = 5   // the API budget was reached; the run resumes next time
 	exitLocked    = 6   // another run of the job holds its lock
@@ -71,6 +72,11 @@ func exitCode(err error) int {
 		return exitLockedOut
 	case isCobraUsage(err):
 		return exitUsage
+	case errors.As(err, new(config.Errors)), errors.As(err, new(*config.Error)):
+		// A configuration that loads but does not fit the org (a
+		// constant outside a picklist, a field the object lacks),
+		// found when the job is opened against it.
+		return exitConfig
 	}
 	return exitError
 }
