@@ -179,3 +179,28 @@ func TestInvalidKeyNotLogged(t *testing.T) {
 		t.Errorf("runs %+v, want 2 unreadable", runs)
 	}
 }
+
+// A local row read with an error under a usable key (a row the file could
+// not give whole, a key on two rows) is in the run's error log, with its
+// key and the connector's value-free message, as a Salesforce record read
+// so is: history --errors accounts for every record the run left unknown.
+func TestLocalRowErrorLogged(t *testing.T) {
+	w := newWorld(t)
+	for _, k := range []string{"K1", "K2"} {
+		if err := w.local.set(k, map[string]string{"Name__c": "n", "Stage__c": "Active", "Amount__c": "1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.local.unreadable[connector.KeyID("K2", false)] = true
+	res, err := w.sync(reconcile.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs, err := w.store.Errors(context.Background(), w.job.Name, res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 1 || errs[0].Key != "K2" || errs[0].Code != string(connector.CodeRowUnreadable) || !strings.Contains(errs[0].Message, "injected") {
+		t.Fatalf("error log %+v, want K2's ROW_UNREADABLE", errs)
+	}
+}

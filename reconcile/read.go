@@ -516,11 +516,12 @@ func (r *runner) takeInto(e *entry, s Side, rec connector.Record, id string) {
 	if rec.Err != nil {
 		e.pres[s] = pUnknown
 		e.cw().why[s] = string(cmp.Or(connector.CodeOf(rec.Err), connector.CodeRowUnreadable))
-		if code := connector.CodeOf(rec.Err); s == SF && !e.keyless && code != connector.CodeOutOfScope && len(r.unreadErrs) < maxUnreadLogged && !r.pt.quiet {
-			// Unknown for the run (two records deriving one key, a value
-			// that did not decode): the run's error log (history
-			// --errors) keeps the connector's message, which names the
-			// records and what to do, not just the plan's code. A
+		if code := connector.CodeOf(rec.Err); !e.keyless && code != connector.CodeOutOfScope && len(r.unreadErrs) < maxUnreadLogged && !r.pt.quiet {
+			// Unknown for the run (two records deriving one key, a row
+			// whose key is on several rows, a value that did not
+			// decode): the run's error log (history --errors) keeps the
+			// connector's message, which names the records (a file's
+			// row) and what to do, not just the plan's code. A
 			// connector's errors are value-free.
 			r.unreadErrs = append(r.unreadErrs, state.RecordErr{Key: e.keys[s], Code: string(code), Message: rec.Err.Error()})
 		}
