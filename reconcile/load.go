@@ -182,6 +182,20 @@ func (r *runner) needsFull() bool {
 // because it was unknown on the local side has its Salesforce last seen
 // stored: it needs no complete read.
 func (r *runner) rulesStale(fields []state.FieldState, idx map[string]int) bool {
+	if len(fields) == len(r.names) {
+		// Most records: the job's fields, in its order, under its
+		// current rules (no lookup by name).
+		current := true
+		for i := range fields {
+			if fields[i].Field != r.names[i] || fields[i].Rule != r.rule[i] {
+				current = false
+				break
+			}
+		}
+		if current {
+			return false
+		}
+	}
 	seen := 0
 	for k := range fields {
 		f := &fields[k]

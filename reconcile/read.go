@@ -133,9 +133,9 @@ func (r *runner) readLocal(ctx context.Context) error {
 }
 
 // readSF reads Salesforce's records changed since (all, if since is
-// empty). The first read of a run that may be split keeps what it read
-// (up to maxReplay records) for the parts, which take those instead of
-// reading again; the run's cursor is the first read's.
+// empty). The first read of a run that may be split keeps what it read for
+// the parts (parts.keep: in memory, then in a spill), which take those
+// instead of reading again; the run's cursor is the first read's.
 func (r *runner) readSF(ctx context.Context, since connector.Cursor) error {
 	if r.pt.sfRead && !r.pt.sfAgain {
 		r.cursor = r.pt.sfCursor
